@@ -1,0 +1,322 @@
+//! The abstract syntax tree of a rules file: what the author wrote, with a span on every node.
+//!
+//! The AST keeps literals as written (their raw text) so that the formatter can reproduce them and
+//! the checker can point at them when they are invalid. Nothing here is resolved or typed yet.
+
+use std::fmt;
+
+/// A byte range in the source text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span { start: clamp(start), end: clamp(end) }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+// Spans print compactly so that AST dumps stay readable (and tests can strip them).
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}..{}", self.start, self.end)
+    }
+}
+
+/// A name as written, e.g. a product id or a fact name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A dotted name such as `os.version` or `host.os`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path {
+    pub segments: Vec<String>,
+    pub span: Span,
+}
+
+impl fmt::Display for Path {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.segments.join("."))
+    }
+}
+
+/// A whole rules file.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Decl(Decl),
+    Facts(Facts),
+    Host(Host),
+    Let(Let),
+    Rule(Rule),
+    Test(Test),
+}
+
+/// The declaration kinds that share the `KIND ID { key value, ... }` shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeclKind {
+    Advisory,
+    Product,
+    Os,
+    Update,
+    Certificate,
+}
+
+impl DeclKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DeclKind::Advisory => "advisory",
+            DeclKind::Product => "product",
+            DeclKind::Os => "os",
+            DeclKind::Update => "update",
+            DeclKind::Certificate => "certificate",
+        }
+    }
+}
+
+/// `advisory`, `product`, `os`, `update` or `certificate`: an id and its properties.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decl {
+    pub kind: DeclKind,
+    pub docs: Vec<String>,
+    pub id: Ident,
+    pub props: Vec<Prop>,
+    pub span: Span,
+}
+
+/// `key value, value, ...` inside a declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prop {
+    pub key: Ident,
+    pub values: Vec<PropValue>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PropValue {
+    Literal(Literal),
+    Name(Ident),
+    /// `2019 = 14.0`: two spellings of one product version.
+    Alias(Literal, Literal, Span),
+    /// `>= 10.0.22000`: every build from this one on.
+    Range(RangeOp, Literal, Span),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeOp {
+    AtLeast,
+    Above,
+}
+
+impl PropValue {
+    pub fn span(&self) -> Span {
+        match self {
+            PropValue::Literal(lit) => lit.span,
+            PropValue::Name(id) => id.span,
+            PropValue::Alias(_, _, span) | PropValue::Range(_, _, span) => *span,
+        }
+    }
+}
+
+/// A literal as written. `raw` is the source text (for strings, without the quotes and with
+/// escapes undecoded).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Literal {
+    pub kind: LitKind,
+    pub raw: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LitKind {
+    String,
+    Date,
+    Version,
+    Kb,
+    Int,
+    Bool,
+}
+
+/// The `facts { ... }` schema.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facts {
+    pub docs: Vec<String>,
+    pub fields: Vec<Field>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub kind: FieldKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldKind {
+    /// `name { fields }`: a nested JSON object.
+    Group(Vec<Field>),
+    /// `name: type [?] [= default] [if condition]`.
+    Leaf {
+        ty: TypeExpr,
+        optional: bool,
+        default: Option<Default>,
+        condition: Option<Expr>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExpr {
+    Named(Ident),
+    Enum(Vec<Ident>, Span),
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named(id) => id.span,
+            TypeExpr::Enum(_, span) => *span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Default {
+    Literal(Literal),
+    /// A list default (`[]` for a set of KBs); items are names or literals.
+    List(Vec<Expr>, Span),
+}
+
+/// `host { role = fact.path, ... }`: which facts play the built-in roles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Host {
+    pub docs: Vec<String>,
+    pub bindings: Vec<(Ident, Path)>,
+    pub span: Span,
+}
+
+/// `let name = condition`: a named condition rules can share.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Let {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub expr: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub clauses: Vec<Clause>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Clause {
+    When(Expr),
+    Require(Vec<Literal>, Span),
+    Severity { level: Ident, otherwise: Option<(Expr, Ident)>, span: Span },
+    Message(Literal),
+    Certificate(Ident),
+    Cite(Literal),
+    Link(Literal),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Not(Box<Expr>),
+    Compare(Box<Expr>, CmpOp, Box<Expr>),
+    In(Box<Expr>, Vec<Expr>),
+    Call(Ident, Vec<Expr>),
+    List(Vec<Expr>),
+    Paren(Box<Expr>),
+    Literal(Literal),
+    Path(Path),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Test {
+    pub docs: Vec<String>,
+    pub name: Ident,
+    pub given: Json,
+    pub expect: Expect,
+    pub span: Span,
+}
+
+/// A JSON value written in a test's `given` block (keys may be bare names).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Json {
+    pub kind: JsonKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum JsonKind {
+    Object(Vec<(Ident, Json)>),
+    Array(Vec<Json>),
+    /// Raw string contents, escapes undecoded.
+    String(String),
+    Number(String),
+    Bool(bool),
+    Null,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    Error { code: Ident, at: Option<Path>, span: Span },
+    Status { status: Ident, items: Vec<Expectation>, span: Span },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expectation {
+    Install(Vec<Literal>, Span),
+    Certificate(Ident),
+    Fires(Ident),
+}

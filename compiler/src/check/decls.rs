@@ -1,0 +1,711 @@
+//! Declarations: the advisory header, products, OS versions, updates, certificates, the facts
+//! schema and the host roles.
+
+use super::{Checker, Declared, Scope, backticked};
+use crate::ast::{self, DeclKind, LitKind, PropValue, Span};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, BuildPattern, Presence, Type, Value};
+use crate::value::{Date, Kb, Version};
+use std::collections::HashMap;
+
+/// The type names a fact can have (besides `enum(...)`).
+pub const TYPE_NAMES: [&str; 8] = ["bool", "int", "string", "date", "version", "build", "kbs", "product"];
+
+/// Properties that may be given more than once (each adds a value).
+const REPEATABLE: [&str; 1] = ["link"];
+
+impl<'a> Checker<'a> {
+    /// Registers a declaration's id so that rules anywhere in the file can name it.
+    pub(super) fn declare(&mut self, d: &ast::Decl) {
+        let name = d.id.name.clone();
+        match d.kind {
+            DeclKind::Product => {
+                let index = self.names.products.len();
+                self.register("product", &name, d.id.span, index, |n| &mut n.products);
+            }
+            DeclKind::Os => {
+                let index = self.names.oses.len();
+                self.register("os", &name, d.id.span, index, |n| &mut n.oses);
+            }
+            DeclKind::Update => {
+                let Some(kb) = self.kb_literal(&name, d.id.span) else { return };
+                let index = self.names.updates.len();
+                self.register("update", &kb.to_string(), d.id.span, index, |n| &mut n.updates);
+            }
+            DeclKind::Certificate => {
+                let index = self.names.certificates.len();
+                self.register("certificate", &name, d.id.span, index, |n| &mut n.certificates);
+            }
+            DeclKind::Advisory => {}
+        }
+    }
+
+    /// Lowers a declaration registered by [`Checker::declare`]. Duplicates were reported there and
+    /// are skipped here, so indexes stay aligned with the name tables.
+    pub(super) fn lower_decl(&mut self, d: &ast::Decl) {
+        let is_first = |declared: Option<&Declared>| declared.is_some_and(|x| x.span == d.id.span);
+        match d.kind {
+            DeclKind::Product if is_first(self.names.products.get(&d.id.name)) => {
+                let product = self.lower_product(d);
+                self.products.push(product);
+            }
+            DeclKind::Os if is_first(self.names.oses.get(&d.id.name)) => {
+                let os = self.lower_os(d);
+                self.oses.push(os);
+            }
+            DeclKind::Update => {
+                let Some(kb) = Kb::parse(&d.id.name) else { return };
+                if is_first(self.names.updates.get(&kb.to_string())) {
+                    let update = self.lower_update(d, kb);
+                    self.updates.push(update);
+                    self.update_spans.push(d.id.span);
+                }
+            }
+            DeclKind::Certificate if is_first(self.names.certificates.get(&d.id.name)) => {
+                let cert = self.lower_certificate(d);
+                self.certificates.push(cert);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn lower_advisory(&mut self, d: &ast::Decl) -> ir::Advisory {
+        let props = self.props(d);
+        ir::Advisory {
+            id: d.id.name.clone(),
+            title: self.required_string(d, &props, "title"),
+            source: props.get("source").map(|p| self.string(p)).unwrap_or_default(),
+            published: self.required(d, &props, "published", "published 2022-12-22").and_then(|p| self.date(p)),
+            updated: props.get("updated").and_then(|p| self.date(p)),
+            cutover: props.get("cutover").and_then(|p| self.date(p)),
+            links: self.links(d),
+        }
+    }
+
+    fn lower_product(&mut self, d: &ast::Decl) -> ir::Product {
+        let props = self.props(d);
+        let versions = self.required(d, &props, "versions", "versions 12.0, 20.0").and_then(|p| self.product_versions(p));
+        let platforms = props.get("platforms").map(|p| self.names_of(p)).unwrap_or_default();
+        ir::Product {
+            id: d.id.name.clone(),
+            name: self.required_string(d, &props, "name"),
+            versions: versions.unwrap_or(None),
+            platforms: platforms.into_iter().map(|i| i.name).collect(),
+            links: self.links(d),
+        }
+    }
+
+    /// `versions all` or `versions 9.6, 10.0, 2019 = 14.0`.
+    fn product_versions(&mut self, prop: &ast::Prop) -> Option<Option<Vec<ir::ListedVersion>>> {
+        if let [PropValue::Name(name)] = prop.values.as_slice()
+            && name.name == "all"
+        {
+            return Some(None);
+        }
+        let mut listed = Vec::new();
+        for value in &prop.values {
+            let spellings = match value {
+                PropValue::Literal(lit) => vec![self.version_literal(lit)?],
+                PropValue::Alias(a, b, _) => vec![self.version_literal(a)?, self.version_literal(b)?],
+                other => {
+                    self.wrong_value(prop, other.span(), "a version (`20.0`), an alias (`2019 = 14.0`) or `all`");
+                    return None;
+                }
+            };
+            listed.push(ir::ListedVersion { spellings });
+        }
+        Some(Some(listed))
+    }
+
+    fn lower_os(&mut self, d: &ast::Decl) -> ir::Os {
+        let props = self.props(d);
+        let builds = self.required(d, &props, "build", "build 10.0.19044").map(|p| self.build_patterns(p)).unwrap_or_default();
+        let role = props.get("role").and_then(|p| self.os_role(p));
+        ir::Os {
+            id: d.id.name.clone(),
+            name: self.required_string(d, &props, "name"),
+            builds,
+            role,
+            end_of_support: props.get("end_of_support").and_then(|p| self.date(p)),
+            links: self.links(d),
+        }
+    }
+
+    fn build_patterns(&mut self, prop: &ast::Prop) -> Vec<BuildPattern> {
+        let mut patterns = Vec::new();
+        for value in &prop.values {
+            let pattern = match value {
+                PropValue::Literal(lit) if matches!(lit.kind, LitKind::Version | LitKind::Int) => {
+                    self.version_literal(lit).map(BuildPattern::Prefix)
+                }
+                PropValue::Range(op, lit, _) => self.version_literal(lit).map(|v| match op {
+                    ast::RangeOp::AtLeast => BuildPattern::AtLeast(v),
+                    ast::RangeOp::Above => BuildPattern::Above(v),
+                }),
+                other => {
+                    self.wrong_value(prop, other.span(), "a build (`10.0.19044`) or a range (`>= 10.0.22000`)");
+                    None
+                }
+            };
+            patterns.extend(pattern);
+        }
+        patterns
+    }
+
+    /// `role server`: a variant of the enum the host's `os_role` fact has.
+    fn os_role(&mut self, prop: &ast::Prop) -> Option<usize> {
+        let name = self.one_name(prop)?;
+        let role_field = self.host.as_ref()?.os_role;
+        let Some(Type::Enum(variants)) = self.fields.get(role_field).map(|f| f.ty.clone()) else { return None };
+        match variants.iter().position(|v| *v == name.name) {
+            Some(i) => Some(i),
+            None => {
+                let known: Vec<&str> = variants.iter().map(String::as_str).collect();
+                self.unknown("role", &name.name, name.span, known, "");
+                None
+            }
+        }
+    }
+
+    fn lower_update(&mut self, d: &ast::Decl, kb: Kb) -> ir::Update {
+        let props = self.props(d);
+        let applies = self.required(d, &props, "applies", "applies win81, server2012r2").map(|p| self.os_names(p)).unwrap_or_default();
+        let revision = props.get("revision").and_then(|p| self.int(p)).and_then(|n| u32::try_from(n).ok());
+        let supersedes = props.get("supersedes").map(|p| self.kbs(p)).unwrap_or_default();
+        ir::Update {
+            kb,
+            title: props.get("title").map(|p| self.string(p)).unwrap_or_default(),
+            kind: props.get("kind").and_then(|p| self.one_name(p)).map(|i| i.name).unwrap_or_default(),
+            released: self.required(d, &props, "released", "released 2021-10-12").and_then(|p| self.date(p)),
+            applies,
+            revision,
+            supersedes,
+            superseded_by: Vec::new(),
+            links: self.links(d),
+        }
+    }
+
+    fn os_names(&mut self, prop: &ast::Prop) -> Vec<usize> {
+        let mut ids = Vec::new();
+        for name in self.names_of(prop) {
+            match self.names.oses.get(&name.name) {
+                Some(declared) => ids.push(declared.index),
+                None => {
+                    let known: Vec<String> = self.names.oses.keys().cloned().collect();
+                    self.unknown("os", &name.name, name.span, known.iter().map(String::as_str), "declare it with `os NAME { ... }`");
+                }
+            }
+        }
+        ids
+    }
+
+    fn kbs(&mut self, prop: &ast::Prop) -> Vec<Kb> {
+        let mut kbs = Vec::new();
+        for value in &prop.values {
+            match value {
+                PropValue::Literal(lit) if lit.kind == LitKind::Kb => kbs.extend(self.kb_literal(&lit.raw, lit.span)),
+                other => self.wrong_value(prop, other.span(), "an update id (`KB5006714`)"),
+            }
+        }
+        kbs
+    }
+
+    /// Fills `superseded_by` with every declared update that replaces each update, transitively,
+    /// and reports supersedence cycles.
+    pub(super) fn link_supersedence(&mut self) {
+        let by_kb: HashMap<Kb, usize> = self.updates.iter().enumerate().map(|(i, u)| (u.kb, i)).collect();
+        let direct: Vec<Vec<Kb>> = self.updates.iter().map(|u| u.supersedes.clone()).collect();
+        for (i, span) in self.update_spans.clone().into_iter().enumerate() {
+            let Some(me) = self.updates.get(i).map(|u| u.kb) else { continue };
+            // Walk "who supersedes me" by searching the direct lists (small: tens of updates).
+            let mut found: Vec<Kb> = Vec::new();
+            let mut frontier = vec![me];
+            while let Some(kb) = frontier.pop() {
+                for (j, list) in direct.iter().enumerate() {
+                    let Some(other) = self.updates.get(j).map(|u| u.kb) else { continue };
+                    if list.contains(&kb) && !found.contains(&other) {
+                        found.push(other);
+                        frontier.push(other);
+                    }
+                }
+            }
+            if found.contains(&me) {
+                self.error(
+                    Diagnostic::error("P0108", format!("update `{me}` supersedes itself through a cycle"), span, "part of a cycle")
+                        .with_help("an update can only replace older updates; check the `supersedes` lists"),
+                );
+                found.retain(|k| *k != me);
+            }
+            found.sort();
+            if let Some(update) = self.updates.get_mut(i) {
+                update.superseded_by = found;
+            }
+        }
+        let _ = by_kb;
+    }
+
+    fn lower_certificate(&mut self, d: &ast::Decl) -> ir::Certificate {
+        let props = self.props(d);
+        ir::Certificate {
+            id: d.id.name.clone(),
+            name: self.required_string(d, &props, "name"),
+            thumbprint: props.get("thumbprint").map(|p| self.string(p)).unwrap_or_default(),
+            links: self.links(d),
+        }
+    }
+
+    /// Two OS declarations that match one host make `host.os` depend on their order: say so.
+    pub(super) fn check_os_overlaps(&mut self) {
+        let oses = self.oses.clone();
+        for (i, a) in oses.iter().enumerate() {
+            for b in oses.iter().skip(i + 1) {
+                let roles_meet = a.role.is_none() || b.role.is_none() || a.role == b.role;
+                let builds_meet = a.builds.iter().any(|x| b.builds.iter().any(|y| patterns_overlap(x, y)));
+                if roles_meet && builds_meet {
+                    let (Some(sa), Some(sb)) = (self.names.oses.get(&a.id), self.names.oses.get(&b.id)) else { continue };
+                    let (sa, sb) = (sa.span, sb.span);
+                    self.error(
+                        Diagnostic::warning("P0111", format!("os `{}` and os `{}` can match the same host", a.id, b.id), sb, "overlaps")
+                            .with_secondary(sa, "this one is tried first and wins")
+                            .with_help("narrow the `build` or `role` of one of them so that each host has one OS"),
+                    );
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ facts schema
+
+    pub(super) fn lower_facts(&mut self, facts: &ast::Facts) {
+        self.lower_fields(&facts.fields, &[]);
+    }
+
+    fn lower_fields(&mut self, fields: &[ast::Field], prefix: &[String]) {
+        for field in fields {
+            let mut path = prefix.to_vec();
+            path.push(field.name.name.clone());
+            let dotted = path.join(".");
+            let taken = self.names.fields.contains_key(&dotted) || self.names.groups.contains_key(&dotted);
+            if taken {
+                let first = self.names.fields.get(&dotted).map(|d| d.span).or_else(|| self.names.groups.get(&dotted).copied());
+                let mut d = Diagnostic::error("P0101", format!("fact `{dotted}` is declared twice"), field.name.span, "declared again here")
+                    .with_help("remove or rename one of them");
+                if let Some(first) = first {
+                    d = d.with_secondary(first, "first declared here");
+                }
+                self.error(d);
+                continue;
+            }
+            match &field.kind {
+                ast::FieldKind::Group(children) => {
+                    self.names.groups.insert(dotted, field.name.span);
+                    self.lower_fields(children, &path);
+                }
+                ast::FieldKind::Leaf { ty, optional, default, condition } => {
+                    let Some(ty) = self.field_type(ty) else { continue };
+                    let presence = self.presence(&ty, *optional, default.as_ref(), field);
+                    let scope = Scope { visible_fields: self.fields.len(), status: false };
+                    let condition = condition.as_ref().and_then(|c| self.condition(c, scope));
+                    let index = self.fields.len();
+                    self.names.fields.insert(dotted, Declared { index, span: field.name.span });
+                    self.fields.push(ir::FieldDef { path, ty, presence, condition, docs: field.docs.clone() });
+                    self.field_spans.push(field.name.span);
+                }
+            }
+        }
+    }
+
+    fn field_type(&mut self, ty: &ast::TypeExpr) -> Option<Type> {
+        match ty {
+            ast::TypeExpr::Enum(variants, _) => {
+                let mut names: Vec<String> = Vec::new();
+                for v in variants {
+                    if names.contains(&v.name) {
+                        self.error(Diagnostic::error("P0101", format!("enum variant `{}` is listed twice", v.name), v.span, "again here"));
+                    } else {
+                        names.push(v.name.clone());
+                    }
+                }
+                Some(Type::Enum(names))
+            }
+            ast::TypeExpr::Named(name) => match name.name.as_str() {
+                "bool" => Some(Type::Bool),
+                "int" => Some(Type::Int),
+                "string" => Some(Type::String),
+                "date" => Some(Type::Date),
+                "version" => Some(Type::Version),
+                "build" => Some(Type::Build),
+                "kbs" => Some(Type::Kbs),
+                "product" => Some(Type::Product),
+                other => {
+                    self.unknown("type", other, name.span, TYPE_NAMES, "");
+                    None
+                }
+            },
+        }
+    }
+
+    fn presence(&mut self, ty: &Type, optional: bool, default: Option<&ast::Default>, field: &ast::Field) -> Presence {
+        let Some(default) = default else {
+            return if optional { Presence::Optional } else { Presence::Required };
+        };
+        if optional {
+            self.error(
+                Diagnostic::error("P0104", format!("fact `{}` is marked optional and has a default", field.name.name), field.name.span, "both `?` and `=`")
+                    .with_help("a fact with a default is never unknown: drop the `?`"),
+            );
+        }
+        match self.default_value(ty, default) {
+            Some(value) => Presence::Default(value),
+            None => Presence::Required,
+        }
+    }
+
+    fn default_value(&mut self, ty: &Type, default: &ast::Default) -> Option<Value> {
+        match (ty, default) {
+            (Type::Kbs, ast::Default::List(items, _)) => {
+                let mut kbs = Vec::new();
+                for item in items {
+                    match &item.kind {
+                        ast::ExprKind::Literal(lit) if lit.kind == LitKind::Kb => kbs.extend(self.kb_literal(&lit.raw, lit.span)),
+                        _ => self.type_error(item.span, "an update id (`KB5006714`)", "something else", ""),
+                    }
+                }
+                Some(Value::Kbs(kbs))
+            }
+            (_, ast::Default::Literal(lit)) => self.literal_as(lit, ty),
+            (_, ast::Default::List(_, span)) => {
+                self.type_error(*span, &format!("a {} value", ty.name()), "a list", "only `kbs` facts take a list");
+                None
+            }
+        }
+    }
+
+    /// A literal read as a value of `ty` (a string names an enum variant or a product).
+    pub(super) fn literal_as(&mut self, lit: &ast::Literal, ty: &Type) -> Option<Value> {
+        match (ty, lit.kind) {
+            (Type::Bool, LitKind::Bool) => Some(Value::Bool(lit.raw == "true")),
+            (Type::Int, LitKind::Int) => match lit.raw.parse() {
+                Ok(n) => Some(Value::Int(n)),
+                Err(_) => {
+                    self.error(Diagnostic::error("P0013", format!("number `{}` is too large", lit.raw), lit.span, "too large"));
+                    None
+                }
+            },
+            (Type::String, LitKind::String) => Some(Value::Str(self.decode(lit))),
+            (Type::Date, LitKind::Date) => self.date_literal(lit).map(Value::Date),
+            (Type::Version | Type::Build, LitKind::Version | LitKind::Int) => self.version_literal(lit).map(Value::Version),
+            (Type::Enum(variants), LitKind::String) => {
+                let text = self.decode(lit);
+                match variants.iter().position(|v| *v == text) {
+                    Some(i) => Some(Value::Enum(i)),
+                    None => {
+                        let known: Vec<&str> = variants.iter().map(String::as_str).collect();
+                        self.unknown("variant", &text, lit.span, known, "");
+                        None
+                    }
+                }
+            }
+            (Type::Product, LitKind::String) => {
+                let text = self.decode(lit);
+                self.product_named(&text, lit.span).map(Value::Product)
+            }
+            _ => {
+                self.type_error(lit.span, &format!("a {} value", ty.name()), &literal_kind_name(lit.kind), "");
+                None
+            }
+        }
+    }
+
+    pub(super) fn product_named(&mut self, name: &str, span: Span) -> Option<usize> {
+        if let Some(d) = self.names.products.get(name) {
+            return Some(d.index);
+        }
+        let known: Vec<String> = self.names.products.keys().cloned().collect();
+        self.unknown("product", name, span, known.iter().map(String::as_str), "declare it with `product NAME { ... }`");
+        None
+    }
+
+    // ------------------------------------------------------------ host roles
+
+    pub(super) fn lower_host(&mut self, host: &ast::Host) {
+        const ROLES: [(&str, &str); 6] = [
+            ("product", "product"),
+            ("product_version", "version"),
+            ("platform", "string"),
+            ("os_version", "build"),
+            ("os_role", "enum(...)"),
+            ("hotfixes", "kbs"),
+        ];
+        let mut bound: HashMap<&str, usize> = HashMap::new();
+        for (role, path) in &host.bindings {
+            let dotted = path.to_string();
+            let Some(field) = self.names.fields.get(&dotted).map(|d| d.index) else {
+                let known: Vec<String> = self.names.fields.keys().cloned().collect();
+                self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+                continue;
+            };
+            let Some((role_name, want)) = ROLES.iter().find(|(r, _)| *r == role.name) else { continue };
+            if bound.contains_key(role_name) {
+                self.error(Diagnostic::error("P0105", format!("host role `{role_name}` is bound twice"), role.span, "bound again here"));
+                continue;
+            }
+            let ty = self.fields.get(field).map(|f| f.ty.clone());
+            let fits = match (*role_name, &ty) {
+                ("platform", Some(Type::String | Type::Enum(_))) | ("os_role", Some(Type::Enum(_))) => true,
+                (_, Some(t)) => t.name() == *want,
+                _ => false,
+            };
+            if !fits {
+                let found = ty.map(|t| t.name()).unwrap_or_default();
+                self.type_error(path.span, &format!("a fact of type `{want}` for the `{role_name}` role"), &format!("`{dotted}` of type `{found}`"), "");
+                continue;
+            }
+            bound.insert(role_name, field);
+        }
+        let missing: Vec<&str> = ROLES.iter().map(|(r, _)| *r).filter(|r| !bound.contains_key(r)).collect();
+        if !missing.is_empty() {
+            self.error(
+                Diagnostic::error("P0103", format!("the host block does not bind {}", backticked(&missing)), host.span, "incomplete")
+                    .with_help("bind every role to a fact, e.g. `os_version = os.version`"),
+            );
+            return;
+        }
+        let get = |r: &str| bound.get(r).copied().unwrap_or_default();
+        self.host = Some(ir::HostRoles {
+            product: get("product"),
+            product_version: get("product_version"),
+            platform: get("platform"),
+            os_version: get("os_version"),
+            os_role: get("os_role"),
+            hotfixes: get("hotfixes"),
+        });
+    }
+
+    // ------------------------------------------------------------ property helpers
+
+    /// The properties of a declaration by key; reports repeated keys.
+    fn props<'d>(&mut self, d: &'d ast::Decl) -> HashMap<&'d str, &'d ast::Prop> {
+        let mut map: HashMap<&str, &ast::Prop> = HashMap::new();
+        for prop in &d.props {
+            let key = prop.key.name.as_str();
+            if REPEATABLE.contains(&key) {
+                continue;
+            }
+            if let Some(first) = map.get(key) {
+                let first_span = first.key.span;
+                self.error(
+                    Diagnostic::error("P0105", format!("`{key}` is given twice for {} `{}`", d.kind.keyword(), d.id.name), prop.key.span, "given again here")
+                        .with_secondary(first_span, "first given here")
+                        .with_help(format!("keep one `{key}`; list several values on it separated by `,`")),
+                );
+                continue;
+            }
+            map.insert(key, prop);
+        }
+        map
+    }
+
+    fn required<'p>(&mut self, d: &ast::Decl, props: &HashMap<&str, &'p ast::Prop>, key: &str, example: &str) -> Option<&'p ast::Prop> {
+        let found = props.get(key).copied();
+        if found.is_none() {
+            self.error(
+                Diagnostic::error("P0103", format!("{} `{}` has no `{key}`", d.kind.keyword(), d.id.name), d.id.span, format!("`{key}` missing"))
+                    .with_help(format!("add `{example}`")),
+            );
+        }
+        found
+    }
+
+    fn required_string(&mut self, d: &ast::Decl, props: &HashMap<&str, &ast::Prop>, key: &str) -> String {
+        let example = format!("{key} \"...\"");
+        self.required(d, props, key, &example).map(|p| self.string(p)).unwrap_or_default()
+    }
+
+    fn links(&mut self, d: &ast::Decl) -> Vec<String> {
+        let links: Vec<&ast::Prop> = d.props.iter().filter(|p| p.key.name == "link").collect();
+        links.into_iter().map(|p| self.string(p)).collect()
+    }
+
+    fn single_value<'p>(&mut self, prop: &'p ast::Prop, what: &str) -> Option<&'p PropValue> {
+        match prop.values.as_slice() {
+            [one] => Some(one),
+            [_, second, ..] => {
+                self.wrong_value(prop, second.span(), &format!("one {what}"));
+                None
+            }
+            [] => None,
+        }
+    }
+
+    fn string(&mut self, prop: &ast::Prop) -> String {
+        match self.single_value(prop, "string") {
+            Some(PropValue::Literal(lit)) if lit.kind == LitKind::String => self.decode(lit),
+            Some(other) => {
+                let span = other.span();
+                self.wrong_value(prop, span, "a string (`\"...\"`)");
+                String::new()
+            }
+            None => String::new(),
+        }
+    }
+
+    fn date(&mut self, prop: &ast::Prop) -> Option<Date> {
+        match self.single_value(prop, "date")? {
+            PropValue::Literal(lit) if lit.kind == LitKind::Date => self.date_literal(lit),
+            other => {
+                let span = other.span();
+                self.wrong_value(prop, span, "a date (`YYYY-MM-DD`)");
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, prop: &ast::Prop) -> Option<i64> {
+        match self.single_value(prop, "number")? {
+            PropValue::Literal(lit) if lit.kind == LitKind::Int => lit.raw.parse().ok(),
+            other => {
+                let span = other.span();
+                self.wrong_value(prop, span, "a whole number");
+                None
+            }
+        }
+    }
+
+    fn one_name(&mut self, prop: &ast::Prop) -> Option<ast::Ident> {
+        match self.single_value(prop, "name")? {
+            PropValue::Name(name) => Some(name.clone()),
+            other => {
+                let span = other.span();
+                self.wrong_value(prop, span, "a name");
+                None
+            }
+        }
+    }
+
+    fn names_of(&mut self, prop: &ast::Prop) -> Vec<ast::Ident> {
+        let mut names = Vec::new();
+        for value in &prop.values {
+            match value {
+                PropValue::Name(name) => names.push(name.clone()),
+                other => self.wrong_value(prop, other.span(), "a name"),
+            }
+        }
+        names
+    }
+
+    fn wrong_value(&mut self, prop: &ast::Prop, span: Span, expected: &str) {
+        self.error(
+            Diagnostic::error("P0104", format!("`{}` takes {expected}", prop.key.name), span, format!("expected {expected}"))
+                .with_help(format!("write `{} <value>` with {expected}", prop.key.name)),
+        );
+    }
+
+    pub(super) fn type_error(&mut self, span: Span, expected: &str, found: &str, help: &str) {
+        let mut d = Diagnostic::error("P0102", format!("expected {expected}, found {found}"), span, format!("expected {expected}"));
+        if !help.is_empty() {
+            d = d.with_help(help.to_string());
+        }
+        self.error(d);
+    }
+
+    // ------------------------------------------------------------ literals
+
+    pub(super) fn date_literal(&mut self, lit: &ast::Literal) -> Option<Date> {
+        let date = Date::parse(&lit.raw);
+        if date.is_none() {
+            self.error(
+                Diagnostic::error("P0010", format!("`{}` is not a valid date", lit.raw), lit.span, "no such day")
+                    .with_help("dates are `YYYY-MM-DD` with a real month and day, e.g. `2023-01-10`"),
+            );
+        }
+        date
+    }
+
+    pub(super) fn version_literal(&mut self, lit: &ast::Literal) -> Option<Version> {
+        let version = Version::parse_literal(&lit.raw);
+        if version.is_none() {
+            self.error(
+                Diagnostic::error("P0011", format!("`{}` is not a valid version", lit.raw), lit.span, "invalid version")
+                    .with_help(format!("versions are up to {} dotted numbers of at most 10 digits, e.g. `10.0.19044`", crate::value::MAX_VERSION_PARTS)),
+            );
+        }
+        version
+    }
+
+    pub(super) fn kb_literal(&mut self, raw: &str, span: Span) -> Option<Kb> {
+        let kb = Kb::parse(raw);
+        if kb.is_none() {
+            self.error(
+                Diagnostic::error("P0012", format!("`{raw}` is not a valid update id"), span, "invalid KB id")
+                    .with_help("Microsoft update ids are `KB` and six or seven digits, e.g. `KB5006714`"),
+            );
+        }
+        kb
+    }
+
+    /// Decodes a string literal's escapes (`\"`, `\\`, `\n`, `\t`, `\{`, `\}`).
+    pub(super) fn decode(&mut self, lit: &ast::Literal) -> String {
+        let mut out = String::new();
+        let mut chars = lit.raw.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other @ ('"' | '\\' | '{' | '}')) => out.push(other),
+                Some(other) => {
+                    self.error(
+                        Diagnostic::error("P0013", format!("unknown escape `\\{other}` in a string"), lit.span, "in this string")
+                            .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\{` and `\\}`"),
+                    );
+                }
+                None => {}
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn literal_kind_name(kind: LitKind) -> String {
+    match kind {
+        LitKind::String => "a string",
+        LitKind::Date => "a date",
+        LitKind::Version => "a version",
+        LitKind::Kb => "an update id",
+        LitKind::Int => "a number",
+        LitKind::Bool => "a bool",
+    }
+    .to_string()
+}
+
+/// Whether some host build matches both patterns (see `docs/language.md`, "os").
+fn patterns_overlap(a: &BuildPattern, b: &BuildPattern) -> bool {
+    use std::cmp::Ordering::*;
+    match (a, b) {
+        (BuildPattern::Prefix(p), BuildPattern::Prefix(q)) => {
+            let n = p.0.len().min(q.0.len());
+            p.0.get(..n) == q.0.get(..n)
+        }
+        (BuildPattern::Prefix(p), range) | (range, BuildPattern::Prefix(p)) => {
+            let (bound, strict) = match range {
+                BuildPattern::AtLeast(v) => (v, false),
+                BuildPattern::Above(v) => (v, true),
+                BuildPattern::Prefix(_) => return true,
+            };
+            let n = p.0.len().min(bound.0.len());
+            let head = Version(p.0.get(..n).unwrap_or_default().to_vec());
+            let bound_head = Version(bound.0.get(..n).unwrap_or_default().to_vec());
+            match head.cmp_prefix(&bound_head) {
+                Greater => true,
+                Less => false,
+                // The prefix is shorter than the bound: longer builds can still pass it.
+                Equal => p.0.len() < bound.0.len() || !strict,
+            }
+        }
+        _ => true,
+    }
+}

@@ -1,0 +1,580 @@
+//! Conditions, `let`s and rules: name resolution and types of expressions.
+
+use super::decls::literal_kind_name;
+use super::{Checker, Scope};
+use crate::ast::{self, CmpOp, ExprKind, LitKind, Span};
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Expr, HostValue, Level, Type, Value};
+
+/// The built-in functions.
+const FUNCTIONS: [&str; 2] = ["patched", "known"];
+
+impl<'a> Checker<'a> {
+    /// Lowers a condition: an expression of type `bool`.
+    pub(super) fn condition(&mut self, e: &ast::Expr, scope: Scope) -> Option<Expr> {
+        let (expr, ty) = self.expr(e, scope, None)?;
+        if ty != Type::Bool {
+            let help = match ty {
+                Type::Bool => "",
+                Type::Kbs => "test installed updates with `patched(KB...)`",
+                _ => "compare it with a value, e.g. `os.version >= 10.0.19044` or `host.os == win11`",
+            };
+            self.type_error(e.span, "a condition", &format!("a value of type `{}`", ty.name()), help);
+            return None;
+        }
+        Some(expr)
+    }
+
+    /// Lowers an expression and infers its type. `expected` is the type the context wants; it
+    /// decides what a bare name (`win11`, `server`) or a literal means.
+    fn expr(&mut self, e: &ast::Expr, scope: Scope, expected: Option<&Type>) -> Option<(Expr, Type)> {
+        match &e.kind {
+            ExprKind::Or(parts) | ExprKind::And(parts) => {
+                let lowered: Vec<Expr> = parts.iter().filter_map(|p| self.condition(p, scope)).collect();
+                if lowered.len() != parts.len() {
+                    return None;
+                }
+                let expr = if matches!(e.kind, ExprKind::Or(_)) { Expr::Or(lowered) } else { Expr::And(lowered) };
+                Some((expr, Type::Bool))
+            }
+            ExprKind::Not(inner) => Some((Expr::Not(Box::new(self.condition(inner, scope)?)), Type::Bool)),
+            ExprKind::Paren(inner) => self.expr(inner, scope, expected),
+            ExprKind::Compare(left, op, right) => self.compare(left, *op, right, scope),
+            ExprKind::In(left, items) => self.membership(left, items, scope),
+            ExprKind::Call(name, args) => self.call(name, args, e.span, scope),
+            ExprKind::List(_) => {
+                self.type_error(e.span, "a condition or a value", "a list", "a list goes after `in`: `host.os in [win7, server2008r2]`");
+                None
+            }
+            ExprKind::Literal(lit) => self.literal_expr(lit, expected),
+            ExprKind::Path(path) => self.path(path, scope, expected),
+        }
+    }
+
+    fn literal_expr(&mut self, lit: &ast::Literal, expected: Option<&Type>) -> Option<(Expr, Type)> {
+        let ty = match (lit.kind, expected) {
+            (_, Some(t)) if !matches!(t, Type::Kbs | Type::Os | Type::Update | Type::Status) => t.clone(),
+            (LitKind::Bool, _) => Type::Bool,
+            (LitKind::Int, _) => Type::Int,
+            (LitKind::String, _) => Type::String,
+            (LitKind::Date, _) => Type::Date,
+            (LitKind::Version, _) => Type::Version,
+            (LitKind::Kb, _) => {
+                self.type_error(lit.span, "a condition or a value", "an update id", "test an update with `patched(KB...)`");
+                return None;
+            }
+        };
+        let value = self.literal_as(lit, &ty)?;
+        Some((Expr::Const(value), ty))
+    }
+
+    fn path(&mut self, path: &ast::Path, scope: Scope, expected: Option<&Type>) -> Option<(Expr, Type)> {
+        let dotted = path.to_string();
+        if let [first, rest @ ..] = path.segments.as_slice()
+            && first == "host"
+            && self.fields_lookup(&dotted).is_none()
+        {
+            return self.host_value(rest, path);
+        }
+        if dotted == "status" {
+            if !scope.status {
+                self.error(
+                    Diagnostic::error("P0102", "`status` can only be read in a rule", path.span, "not available here")
+                        .with_help("a fact's condition sees only facts declared before it"),
+                );
+                return None;
+            }
+            return Some((Expr::Status, Type::Status));
+        }
+        if let Some(index) = self.fields_lookup(&dotted) {
+            if index >= scope.visible_fields {
+                self.error(
+                    Diagnostic::error("P0107", format!("fact `{dotted}` is read before it is declared"), path.span, "declared later")
+                        .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
+                );
+                return None;
+            }
+            let ty = self.fields.get(index).map(|f| f.ty.clone())?;
+            return Some((Expr::Field(index), ty));
+        }
+        if let [name] = path.segments.as_slice() {
+            if let Some(expected) = expected
+                && let Some(value) = self.name_as(name, path.span, expected)
+            {
+                return Some((Expr::Const(value), expected.clone()));
+            }
+            if self.lets.contains_key(name) {
+                let lowered = self.let_value(name, path.span, scope, true)?;
+                return Some((lowered, Type::Bool));
+            }
+            if let Some(expected) = expected.filter(|t| is_named_type(t)) {
+                self.unknown_name_of(expected, name, path.span);
+                return None;
+            }
+        }
+        if let Some(group) = self.names.groups.get(&dotted).copied() {
+            let members: Vec<String> = self.names.fields.keys().filter(|k| k.starts_with(&format!("{dotted}."))).cloned().collect();
+            let mut members: Vec<&str> = members.iter().map(String::as_str).collect();
+            members.sort_unstable();
+            self.error(
+                Diagnostic::error("P0102", format!("`{dotted}` is a group of facts, not a value"), path.span, "a group")
+                    .with_secondary(group, "declared here")
+                    .with_help(format!("name one of its facts: {}", super::backticked(&members))),
+            );
+            return None;
+        }
+        let mut known: Vec<String> = self.names.fields.keys().cloned().collect();
+        known.extend(self.lets.keys().cloned());
+        known.extend(HostValue::ALL.iter().map(|(n, _)| format!("host.{n}")));
+        if scope.status {
+            known.push("status".into());
+        }
+        self.unknown("name", &dotted, path.span, known.iter().map(String::as_str), "declare it as a fact, or as a condition with `let`");
+        None
+    }
+
+    fn fields_lookup(&self, dotted: &str) -> Option<usize> {
+        self.names.fields.get(dotted).map(|d| d.index)
+    }
+
+    fn host_value(&mut self, rest: &[String], path: &ast::Path) -> Option<(Expr, Type)> {
+        let name = rest.join(".");
+        match HostValue::ALL.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) if self.host.is_some() => Some((Expr::Host(*value), value.ty())),
+            Some(_) => None,
+            None => {
+                let known: Vec<&str> = HostValue::ALL.iter().map(|(n, _)| *n).collect();
+                self.unknown("host value", &format!("host.{name}"), path.span, known, "");
+                None
+            }
+        }
+    }
+
+    /// A bare name read as a value of `ty`: an OS, product, enum variant or status.
+    fn name_as(&mut self, name: &str, span: Span, ty: &Type) -> Option<Value> {
+        let _ = span;
+        match ty {
+            Type::Os => self.names.oses.get(name).map(|d| Value::Os(d.index)),
+            Type::Product => self.names.products.get(name).map(|d| Value::Product(d.index)),
+            Type::Enum(variants) => variants.iter().position(|v| v == name).map(Value::Enum),
+            Type::Status => Level::from_name(name).filter(|l| l.is_status()).map(Value::Level),
+            _ => None,
+        }
+    }
+
+    fn unknown_name_of(&mut self, ty: &Type, name: &str, span: Span) {
+        let known: Vec<String> = match ty {
+            Type::Os => self.names.oses.keys().cloned().collect(),
+            Type::Product => self.names.products.keys().cloned().collect(),
+            Type::Enum(variants) => variants.clone(),
+            Type::Status => Level::ALL.iter().filter(|l| l.is_status()).map(|l| l.name().to_string()).collect(),
+            _ => Vec::new(),
+        };
+        let mut known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+        known_refs.sort_unstable();
+        let kind = match ty {
+            Type::Enum(_) => "variant".to_string(),
+            other => other.name(),
+        };
+        self.unknown(&kind, name, span, known_refs, "");
+    }
+
+    fn compare(&mut self, left: &ast::Expr, op: CmpOp, right: &ast::Expr, scope: Scope) -> Option<(Expr, Type)> {
+        let (l, lt) = self.expr(left, scope, None)?;
+        let (r, rt) = self.expr(right, scope, Some(&lt))?;
+        if !compatible(&lt, &rt) {
+            self.type_error(right.span, &format!("a `{}` value to compare with", lt.name()), &format!("`{}`", rt.name()), "");
+            return None;
+        }
+        let ordered = matches!(lt, Type::Int | Type::Date | Type::Version | Type::Build | Type::Status);
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) && !ordered {
+            self.type_error(
+                left.span,
+                "a number, date, version, build or status",
+                &format!("`{}`, which has no order", lt.name()),
+                "use `==`, `!=` or `in` here",
+            );
+            return None;
+        }
+        if matches!(lt, Type::Kbs) {
+            self.type_error(left.span, "a value", "a set of updates", "test an update with `patched(KB...)`");
+            return None;
+        }
+        Some((Expr::Compare(Box::new(l), op, Box::new(r)), Type::Bool))
+    }
+
+    fn membership(&mut self, left: &ast::Expr, items: &[ast::Expr], scope: Scope) -> Option<(Expr, Type)> {
+        let (l, lt) = self.expr(left, scope, None)?;
+        let mut values = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match self.expr(item, scope, Some(&lt)) {
+                Some((Expr::Const(v), t)) if compatible(&lt, &t) => values.push(v),
+                Some(_) => {
+                    self.type_error(item.span, &format!("a `{}` value", lt.name()), "an expression", "list items are values, not conditions");
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        if items.is_empty() {
+            self.error(
+                Diagnostic::warning("P0102", "`in []` is never true", left.span, "compared with an empty list")
+                    .with_help("list the values, or remove the condition"),
+            );
+        }
+        ok.then_some((Expr::In(Box::new(l), values), Type::Bool))
+    }
+
+    fn call(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span, scope: Scope) -> Option<(Expr, Type)> {
+        match (name.name.as_str(), args) {
+            ("patched", [arg]) => {
+                let ExprKind::Literal(lit) = &arg.kind else {
+                    self.type_error(arg.span, "an update id (`KB5006714`)", "something else", "");
+                    return None;
+                };
+                if lit.kind != LitKind::Kb {
+                    self.type_error(arg.span, "an update id (`KB5006714`)", &literal_kind_name(lit.kind), "");
+                    return None;
+                }
+                let id = self.update_named(lit)?;
+                Some((Expr::Patched(id), Type::Bool))
+            }
+            ("known", [arg]) => {
+                let ExprKind::Path(path) = &arg.kind else {
+                    self.type_error(arg.span, "a fact or host value (`root_ca.auto_update`)", "something else", "");
+                    return None;
+                };
+                let (inner, _) = self.path(path, scope, None)?;
+                if !matches!(inner, Expr::Field(_) | Expr::Host(_)) {
+                    self.type_error(arg.span, "a fact or host value", "a condition", "`known` asks whether a fact was given");
+                    return None;
+                }
+                Some((Expr::Known(Box::new(inner)), Type::Bool))
+            }
+            ("patched" | "known", _) => {
+                self.error(
+                    Diagnostic::error("P0102", format!("`{}` takes one argument, found {}", name.name, args.len()), span, "wrong number of arguments")
+                        .with_help(if name.name == "patched" { "write `patched(KB5006714)`" } else { "write `known(root_ca.auto_update)`" }),
+                );
+                None
+            }
+            (other, _) => {
+                self.unknown("function", other, name.span, FUNCTIONS, "");
+                None
+            }
+        }
+    }
+
+    /// The declared update a KB literal names.
+    pub(super) fn update_named(&mut self, lit: &ast::Literal) -> Option<usize> {
+        let kb = self.kb_literal(&lit.raw, lit.span)?;
+        if let Some(d) = self.names.updates.get(&kb.to_string()) {
+            return Some(d.index);
+        }
+        let known: Vec<String> = self.names.updates.keys().cloned().collect();
+        self.unknown("update", &kb.to_string(), lit.span, known.iter().map(String::as_str), "declare it with `update KB... { ... }`");
+        None
+    }
+
+    /// Lowers a `let` (once; later uses reuse the result) and marks it used when `used`.
+    pub(super) fn let_value(&mut self, name: &str, span: Span, scope: Scope, used: bool) -> Option<Expr> {
+        if used && let Some(flag) = self.used_lets.get_mut(name) {
+            *flag = true;
+        }
+        if let Some(done) = self.let_values.get(name) {
+            return done.clone();
+        }
+        if self.lets_in_progress.iter().any(|n| n == name) {
+            self.error(
+                Diagnostic::error("P0108", format!("condition `{name}` refers to itself"), span, "used inside its own definition")
+                    .with_help("a `let` may only use conditions that do not use it in turn"),
+            );
+            return None;
+        }
+        let decl = *self.lets.get(name)?;
+        self.lets_in_progress.push(name.to_string());
+        // A let is checked once with everything visible; where it is used decides nothing.
+        let full = Scope { visible_fields: self.fields.len(), status: true };
+        let lowered = self.condition(&decl.expr, full);
+        self.lets_in_progress.pop();
+        self.let_values.insert(name.to_string(), lowered.clone());
+        if !scope.status && lowered.as_ref().is_some_and(reads_status) {
+            self.error(Diagnostic::error("P0102", format!("condition `{name}` reads `status`, which is only known in rules"), span, "used here"));
+            return None;
+        }
+        lowered
+    }
+
+    // ------------------------------------------------------------ rules
+
+    pub(super) fn lower_rule(&mut self, r: &ast::Rule) -> Option<ir::Rule> {
+        let scope = Scope { visible_fields: self.fields.len(), status: true };
+        let mut when = None;
+        let mut require = Vec::new();
+        let mut severity = None;
+        let mut message = None;
+        let mut certificate = None;
+        let mut cite = None;
+        let mut links = Vec::new();
+        let mut seen: Vec<(&str, Span)> = Vec::new();
+        let mut failed = false;
+        for clause in &r.clauses {
+            let (key, span) = clause_key(clause);
+            if key != "link" {
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                    let first = *first;
+                    self.error(
+                        Diagnostic::error("P0105", format!("rule `{}` has two `{key}` clauses", r.name.name), span, "second one")
+                            .with_secondary(first, "first one")
+                            .with_help(match key {
+                                "when" => "join the conditions with `and` or `or`",
+                                "require" => "list alternatives in one clause: `require KB1 or KB2`; a second requirement is a second rule",
+                                _ => "keep one",
+                            }),
+                    );
+                    failed = true;
+                    continue;
+                }
+                seen.push((key, span));
+            }
+            match clause {
+                ast::Clause::When(e) => when = self.condition(e, scope),
+                ast::Clause::Require(kbs, _) => {
+                    for lit in kbs {
+                        match self.update_named(lit) {
+                            Some(id) => require.push(id),
+                            None => failed = true,
+                        }
+                    }
+                }
+                ast::Clause::Severity { level, otherwise, .. } => {
+                    let main = self.level(level);
+                    let alt = otherwise.as_ref().map(|(cond, other)| (self.condition(cond, scope), self.level(other)));
+                    severity = Some((main, alt));
+                }
+                ast::Clause::Message(lit) => message = self.template(lit, scope),
+                ast::Clause::Certificate(id) => match self.names.certificates.get(&id.name) {
+                    Some(d) => certificate = Some(d.index),
+                    None => {
+                        let known: Vec<String> = self.names.certificates.keys().cloned().collect();
+                        self.unknown("certificate", &id.name, id.span, known.iter().map(String::as_str), "declare it with `certificate NAME { ... }`");
+                        failed = true;
+                    }
+                },
+                ast::Clause::Cite(lit) => cite = Some(self.decode(lit)),
+                ast::Clause::Link(lit) => links.push(self.decode(lit)),
+            }
+        }
+        for (key, example) in [("when", "when host.os == win11"), ("severity", "severity action_required"), ("message", "message \"...\"")] {
+            if !seen.iter().any(|(k, _)| *k == key) {
+                self.error(
+                    Diagnostic::error("P0103", format!("rule `{}` has no `{key}` clause", r.name.name), r.name.span, format!("`{key}` missing"))
+                        .with_help(format!("add `{example}`")),
+                );
+                failed = true;
+            }
+        }
+        self.check_requirements_apply(r, &require);
+        let (Some(when), Some((Some(severity), alt)), Some(message), false) = (when, severity, message, failed) else { return None };
+        let otherwise = match alt {
+            Some((Some(cond), Some(level))) => Some((cond, level)),
+            Some(_) => return None,
+            None => None,
+        };
+        Some(ir::Rule {
+            name: r.name.name.clone(),
+            docs: r.docs.clone(),
+            cite,
+            when,
+            require,
+            severity,
+            otherwise,
+            message,
+            certificate,
+            links,
+            line: self.line(r.name.span),
+            span: r.span,
+        })
+    }
+
+    fn level(&mut self, id: &ast::Ident) -> Option<Level> {
+        match Level::from_name(&id.name).filter(|l| *l != Level::Ready) {
+            Some(level) => Some(level),
+            None => {
+                let known: Vec<&str> = Level::ALL.iter().filter(|l| **l != Level::Ready).map(|l| l.name()).collect();
+                let hint = if id.name == "ready" { "`ready` is what a verdict is when no rule fires; a rule reports something" } else { "" };
+                self.unknown("severity", &id.name, id.span, known, hint);
+                None
+            }
+        }
+    }
+
+    /// Splits a message into text and `{path}` interpolations.
+    fn template(&mut self, lit: &ast::Literal, scope: Scope) -> Option<Vec<ir::Segment>> {
+        let mut segments = Vec::new();
+        let mut text = String::new();
+        let mut chars = lit.raw.char_indices();
+        let mut ok = true;
+        let base = lit.span.start as usize + 1;
+        while let Some((at, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, next)) = chars.next() {
+                        text.push(match next {
+                            'n' => '\n',
+                            't' => '\t',
+                            other => other,
+                        });
+                    }
+                }
+                '{' => {
+                    let mut name = String::new();
+                    let mut closed = false;
+                    for (_, n) in chars.by_ref() {
+                        if n == '}' {
+                            closed = true;
+                            break;
+                        }
+                        name.push(n);
+                    }
+                    let span = Span::new(base + at, base + at + name.len() + 2);
+                    if !closed {
+                        self.error(
+                            Diagnostic::error("P0013", "`{` opens a value that is never closed", span, "unclosed")
+                                .with_help("close it with `}`, or write `\\{` for a brace"),
+                        );
+                        return None;
+                    }
+                    let segs: Vec<String> = name.trim().split('.').map(str::to_string).collect();
+                    let path = ast::Path { segments: segs, span };
+                    match self.path(&path, scope, None) {
+                        Some((expr @ (Expr::Field(_) | Expr::Host(_) | Expr::Status), _)) => {
+                            if !text.is_empty() {
+                                segments.push(ir::Segment::Text(std::mem::take(&mut text)));
+                            }
+                            segments.push(ir::Segment::Value(expr));
+                        }
+                        Some(_) => {
+                            self.type_error(span, "a fact or host value", "a condition", "");
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+                other => text.push(other),
+            }
+        }
+        if !text.is_empty() {
+            segments.push(ir::Segment::Text(text));
+        }
+        ok.then_some(segments)
+    }
+
+    /// P0106: a rule that asks for an update on an OS the update does not apply to.
+    fn check_requirements_apply(&mut self, r: &ast::Rule, require: &[usize]) {
+        let Some(when) = r.clauses.iter().find_map(|c| if let ast::Clause::When(e) = c { Some(e) } else { None }) else { return };
+        let targets = self.os_constraint(when);
+        let mut wanted: Vec<(usize, Span)> = Vec::new();
+        for clause in &r.clauses {
+            if let ast::Clause::Require(kbs, _) = clause {
+                for (lit, id) in kbs.iter().zip(require) {
+                    wanted.push((*id, lit.span));
+                }
+            }
+        }
+        collect_patched(when, &mut |lit: &ast::Literal| {
+            if let Some(kb) = crate::value::Kb::parse(&lit.raw)
+                && let Some(d) = self.names.updates.get(&kb.to_string())
+            {
+                wanted.push((d.index, lit.span));
+            }
+        });
+        for (update, kb_span) in wanted {
+            let Some(u) = self.updates.get(update).cloned() else { continue };
+            for (os, os_span) in &targets {
+                if u.applies.is_empty() || u.applies.contains(os) {
+                    continue;
+                }
+                let os_name = self.oses.get(*os).map(|o| o.id.clone()).unwrap_or_default();
+                let applies: Vec<&str> = u.applies.iter().filter_map(|a| self.oses.get(*a).map(|o| o.id.as_str())).collect();
+                let help = format!("`{}` applies to {}; add `{os_name}` to its `applies` if Microsoft lists it, or require another update", u.kb, super::backticked(&applies));
+                let message = format!("`{}` does not apply to `{os_name}`", u.kb);
+                self.error(
+                    Diagnostic::error("P0106", message, kb_span, format!("required here for `{os_name}`"))
+                        .with_secondary(*os_span, "the rule applies to this OS")
+                        .with_help(help),
+                );
+            }
+        }
+    }
+
+    /// The OS versions a condition restricts the host to, from `host.os == x` or
+    /// `host.os in [...]` conjuncts at its top level.
+    fn os_constraint(&self, e: &ast::Expr) -> Vec<(usize, Span)> {
+        let conjuncts: Vec<&ast::Expr> = match &e.kind {
+            ExprKind::And(parts) => parts.iter().collect(),
+            _ => vec![e],
+        };
+        let is_host_os = |x: &ast::Expr| matches!(&x.kind, ExprKind::Path(p) if p.segments == ["host", "os"]);
+        let name_of = |x: &ast::Expr| match &x.kind {
+            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first().and_then(|n| self.names.oses.get(n)).map(|d| (d.index, x.span)),
+            _ => None,
+        };
+        for c in conjuncts {
+            match &c.kind {
+                ExprKind::In(l, items) if is_host_os(l) => return items.iter().filter_map(name_of).collect(),
+                ExprKind::Compare(l, CmpOp::Eq, r) if is_host_os(l) => return name_of(r).into_iter().collect(),
+                _ => {}
+            }
+        }
+        Vec::new()
+    }
+}
+
+fn collect_patched(e: &ast::Expr, f: &mut dyn FnMut(&ast::Literal)) {
+    match &e.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) | ExprKind::List(parts) => parts.iter().for_each(|p| collect_patched(p, f)),
+        ExprKind::Not(inner) | ExprKind::Paren(inner) => collect_patched(inner, f),
+        ExprKind::Call(name, args) if name.name == "patched" => {
+            for arg in args {
+                if let ExprKind::Literal(lit) = &arg.kind {
+                    f(lit);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn clause_key(clause: &ast::Clause) -> (&'static str, Span) {
+    match clause {
+        ast::Clause::When(e) => ("when", e.span),
+        ast::Clause::Require(_, span) => ("require", *span),
+        ast::Clause::Severity { span, .. } => ("severity", *span),
+        ast::Clause::Message(lit) => ("message", lit.span),
+        ast::Clause::Certificate(id) => ("certificate", id.span),
+        ast::Clause::Cite(lit) => ("cite", lit.span),
+        ast::Clause::Link(lit) => ("link", lit.span),
+    }
+}
+
+fn is_named_type(ty: &Type) -> bool {
+    matches!(ty, Type::Os | Type::Product | Type::Enum(_) | Type::Status)
+}
+
+/// Versions and builds compare with each other (a build is a Windows version).
+fn compatible(a: &Type, b: &Type) -> bool {
+    a == b || matches!((a, b), (Type::Version | Type::Build, Type::Version | Type::Build))
+}
+
+pub(crate) fn reads_status(e: &Expr) -> bool {
+    match e {
+        Expr::Status => true,
+        Expr::Not(inner) | Expr::Known(inner) => reads_status(inner),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().any(reads_status),
+        Expr::Compare(l, _, r) => reads_status(l) || reads_status(r),
+        Expr::In(l, _) => reads_status(l),
+        Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Patched(_) => false,
+    }
+}

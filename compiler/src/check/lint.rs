@@ -1,0 +1,209 @@
+//! Lints over a checked program: facts never read (P0204), OS versions no rule covers (P0203),
+//! rules reading `status` before a rule that can still change it (P0205), declarations never
+//! used (P0206). All are warnings: the program means something, perhaps not what was meant.
+
+use crate::ast;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{Expr, Program, Segment, Type, Value};
+
+pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let spans = Spans::of(file);
+    unused_facts(program, &spans, &mut out);
+    uncovered_oses(program, &spans, &mut out);
+    status_read_too_early(program, &mut out);
+    unused_declarations(program, &spans, &mut out);
+    out
+}
+
+/// Where each declaration is, by id (the IR keeps indexes, the AST keeps spans).
+struct Spans {
+    fields: Vec<(String, ast::Span)>,
+    decls: Vec<(ast::DeclKind, String, ast::Span)>,
+}
+
+impl Spans {
+    fn of(file: &ast::File) -> Spans {
+        let mut fields = Vec::new();
+        let mut decls = Vec::new();
+        for item in &file.items {
+            match item {
+                ast::Item::Facts(f) => collect_fields(&f.fields, "", &mut fields),
+                ast::Item::Decl(d) => decls.push((d.kind, d.id.name.to_ascii_uppercase(), d.id.span)),
+                _ => {}
+            }
+        }
+        Spans { fields, decls }
+    }
+
+    fn field(&self, dotted: &str) -> ast::Span {
+        self.fields.iter().find(|(n, _)| n == dotted).map(|(_, s)| *s).unwrap_or_default()
+    }
+
+    fn decl(&self, kind: ast::DeclKind, id: &str) -> ast::Span {
+        let id = id.to_ascii_uppercase();
+        self.decls.iter().find(|(k, n, _)| *k == kind && *n == id).map(|(_, _, s)| *s).unwrap_or_default()
+    }
+}
+
+fn collect_fields(fields: &[ast::Field], prefix: &str, out: &mut Vec<(String, ast::Span)>) {
+    for f in fields {
+        let dotted = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
+        if let ast::FieldKind::Group(children) = &f.kind {
+            collect_fields(children, &dotted, out);
+        }
+        out.push((dotted, f.name.span));
+    }
+}
+
+/// Calls `f` on every expression a program evaluates: rule conditions and messages, severity
+/// conditions and the facts' own conditions.
+fn each_expr(program: &Program, f: &mut dyn FnMut(&Expr)) {
+    for field in &program.fields {
+        if let Some(c) = &field.condition {
+            walk(c, f);
+        }
+    }
+    for rule in &program.rules {
+        walk(&rule.when, f);
+        if let Some((c, _)) = &rule.otherwise {
+            walk(c, f);
+        }
+        for seg in &rule.message {
+            if let Segment::Value(e) = seg {
+                walk(e, f);
+            }
+        }
+    }
+}
+
+pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::Not(inner) | Expr::Known(inner) => walk(inner, f),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| walk(p, f)),
+        Expr::Compare(l, _, r) => {
+            walk(l, f);
+            walk(r, f);
+        }
+        Expr::In(l, _) => walk(l, f),
+        Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Status | Expr::Patched(_) => {}
+    }
+}
+
+fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    let mut used = vec![false; program.fields.len()];
+    let h = &program.host;
+    for role in [h.product, h.product_version, h.platform, h.os_version, h.os_role, h.hotfixes] {
+        if let Some(u) = used.get_mut(role) {
+            *u = true;
+        }
+    }
+    each_expr(program, &mut |e| {
+        if let Expr::Field(i) = e
+            && let Some(u) = used.get_mut(*i)
+        {
+            *u = true;
+        }
+    });
+    for (field, used) in program.fields.iter().zip(used) {
+        if !used {
+            let dotted = field.dotted();
+            out.push(
+                Diagnostic::warning("P0204", format!("fact `{dotted}` is declared but never used"), spans.field(&dotted), "never read")
+                    .with_help("read it in a rule or a message, or remove it from `facts`"),
+            );
+        }
+    }
+}
+
+fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    let mut covered = vec![false; program.oses.len()];
+    let mut mark = |v: &Value| {
+        if let Value::Os(i) = v
+            && let Some(c) = covered.get_mut(*i)
+        {
+            *c = true;
+        }
+    };
+    for rule in &program.rules {
+        walk(&rule.when, &mut |e| match e {
+            Expr::Const(v) => mark(v),
+            Expr::In(_, values) => values.iter().for_each(&mut mark),
+            _ => {}
+        });
+    }
+    for (os, covered) in program.oses.iter().zip(covered) {
+        if !covered {
+            out.push(
+                Diagnostic::warning("P0203", format!("os `{}` is declared but no rule covers it", os.id), spans.decl(ast::DeclKind::Os, &os.id), "covered by no rule")
+                    .with_help(format!("name `{}` in a rule's `when` (`host.os == {}`), even if only to say it needs nothing", os.id, os.id)),
+            );
+        }
+    }
+}
+
+fn status_read_too_early(program: &Program, out: &mut Vec<Diagnostic>) {
+    for (i, rule) in program.rules.iter().enumerate() {
+        if !super::exprs::reads_status(&rule.when) {
+            continue;
+        }
+        let later = program.rules.iter().skip(i + 1).find(|r| {
+            r.severity.is_status() || r.otherwise.as_ref().is_some_and(|(_, l)| l.is_status())
+        });
+        if let Some(later) = later {
+            out.push(
+                Diagnostic::warning("P0205", format!("rule `{}` reads `status` before rule `{}` can change it", rule.name, later.name), rule.span, "reads `status`")
+                    .with_secondary(later.span, "this later rule can still change the status")
+                    .with_help("`status` is the status given by the rules above; move this rule below every rule that sets a status"),
+            );
+        }
+    }
+}
+
+fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    let mut used_updates = vec![false; program.updates.len()];
+    let mut used_certs = vec![false; program.certificates.len()];
+    for rule in &program.rules {
+        for id in &rule.require {
+            if let Some(u) = used_updates.get_mut(*id) {
+                *u = true;
+            }
+        }
+        walk(&rule.when, &mut |e| {
+            if let Expr::Patched(id) = e
+                && let Some(u) = used_updates.get_mut(*id)
+            {
+                *u = true;
+            }
+        });
+        if let Some(c) = rule.certificate.and_then(|c| used_certs.get_mut(c)) {
+            *c = true;
+        }
+    }
+    // A later update that supersedes a used one is used: it satisfies the requirement.
+    let snapshot = used_updates.clone();
+    for (i, update) in program.updates.iter().enumerate() {
+        let supersedes_used = program.updates.iter().zip(&snapshot).any(|(u, used)| *used && u.superseded_by.contains(&update.kb));
+        if supersedes_used && let Some(u) = used_updates.get_mut(i) {
+            *u = true;
+        }
+    }
+    for (update, used) in program.updates.iter().zip(used_updates) {
+        if !used {
+            out.push(
+                Diagnostic::warning("P0206", format!("update `{}` is declared but no rule requires it", update.kb), spans.decl(ast::DeclKind::Update, &update.kb.to_string()), "never required")
+                    .with_help("require it in a rule (`require KB...`), list it in a `supersedes`, or remove it"),
+            );
+        }
+    }
+    for (cert, used) in program.certificates.iter().zip(used_certs) {
+        if !used {
+            out.push(
+                Diagnostic::warning("P0206", format!("certificate `{}` is declared but no rule asks for it", cert.id), spans.decl(ast::DeclKind::Certificate, &cert.id), "never used")
+                    .with_help("name it in a rule with `certificate ...`, or remove it"),
+            );
+        }
+    }
+    let _ = Type::Bool;
+}

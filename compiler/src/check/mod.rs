@@ -1,0 +1,289 @@
+//! Step two: AST → IR. Resolves names, checks types and declarations, and reports everything it
+//! finds (it never stops at the first error). Lints that need the whole program live in
+//! [`lint`] and [`analysis`].
+//!
+//! **Invariant:** [`check`] returns a program only when no diagnostic is an error.
+
+mod decls;
+mod exprs;
+mod tests;
+
+pub mod analysis;
+pub mod lint;
+
+use crate::ast::{self, Span};
+use crate::diagnostic::{Diagnostic, line_col, suggest};
+use crate::ir::{self, Program};
+use std::collections::HashMap;
+
+/// Checks a parsed rules file. Returns the program (when there is no error) and every
+/// diagnostic, errors and warnings, in source order.
+pub fn check(file: &ast::File, source: &str) -> (Option<Program>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(source);
+    checker.run(file);
+    let Checker { mut diags, program, .. } = checker;
+    let program = match program {
+        Some(program) if !diags.iter().any(Diagnostic::is_error) => {
+            diags.extend(lint::lint(&program, file));
+            diags.extend(analysis::analyse(&program));
+            Some(program)
+        }
+        _ => None,
+    };
+    diags.sort_by_key(|d| (d.primary.span.start, d.code));
+    (program, diags)
+}
+
+/// A name declared in one of the namespaces, with where.
+#[derive(Clone, Copy)]
+struct Declared {
+    index: usize,
+    span: Span,
+}
+
+/// The namespaces. Updates are keyed by their canonical id (`KB5006714`).
+#[derive(Default)]
+struct Names {
+    products: HashMap<String, Declared>,
+    oses: HashMap<String, Declared>,
+    updates: HashMap<String, Declared>,
+    certificates: HashMap<String, Declared>,
+    rules: HashMap<String, Declared>,
+    fields: HashMap<String, Declared>,
+    /// Dotted paths of fact groups (`os`, `root_ca`), to explain "name one of its facts".
+    groups: HashMap<String, Span>,
+}
+
+/// What an expression may see where it is written.
+#[derive(Clone, Copy)]
+struct Scope {
+    /// Facts with an index below this are visible (a fact's condition sees only earlier facts).
+    visible_fields: usize,
+    /// `status` (the status so far) may be read: only in rules.
+    status: bool,
+}
+
+struct Checker<'a> {
+    source: &'a str,
+    diags: Vec<Diagnostic>,
+    names: Names,
+    fields: Vec<ir::FieldDef>,
+    field_spans: Vec<Span>,
+    products: Vec<ir::Product>,
+    oses: Vec<ir::Os>,
+    updates: Vec<ir::Update>,
+    update_spans: Vec<Span>,
+    certificates: Vec<ir::Certificate>,
+    host: Option<ir::HostRoles>,
+    /// `let` declarations by name, and their lowered forms once lowered.
+    lets: HashMap<String, &'a ast::Let>,
+    let_values: HashMap<String, Option<ir::Expr>>,
+    lets_in_progress: Vec<String>,
+    used_lets: HashMap<String, bool>,
+    program: Option<Program>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(source: &'a str) -> Self {
+        Checker {
+            source,
+            diags: Vec::new(),
+            names: Names::default(),
+            fields: Vec::new(),
+            field_spans: Vec::new(),
+            products: Vec::new(),
+            oses: Vec::new(),
+            updates: Vec::new(),
+            update_spans: Vec::new(),
+            certificates: Vec::new(),
+            host: None,
+            lets: HashMap::new(),
+            let_values: HashMap::new(),
+            lets_in_progress: Vec::new(),
+            used_lets: HashMap::new(),
+            program: None,
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+    }
+
+    fn line(&self, span: Span) -> usize {
+        line_col(self.source, span.start).0
+    }
+
+    /// Runs the passes in dependency order: names first, then the facts schema (types), the host
+    /// roles, the declarations that use them, and last rules and tests.
+    fn run(&mut self, file: &'a ast::File) {
+        let mut advisory = None;
+        let mut facts = None;
+        let mut host = None;
+        for item in &file.items {
+            match item {
+                ast::Item::Decl(d) if d.kind == ast::DeclKind::Advisory => {
+                    self.single(&mut advisory, d, d.id.span, "advisory header");
+                }
+                ast::Item::Facts(f) => self.single(&mut facts, f, f.span, "facts schema"),
+                ast::Item::Host(h) => self.single(&mut host, h, h.span, "host block"),
+                ast::Item::Decl(d) => self.declare(d),
+                ast::Item::Let(l) => self.declare_let(l),
+                ast::Item::Rule(r) => self.declare_rule(r),
+                ast::Item::Test(_) => {}
+            }
+        }
+        let whole = Span::new(0, 0);
+        match facts {
+            Some(f) => self.lower_facts(f),
+            None => self.error(missing_item(whole, "facts", "facts { product { id: product } ... }")),
+        }
+        match host {
+            Some(h) => self.lower_host(h),
+            None if facts.is_some() => self.error(missing_item(whole, "host", "host { product = product.id ... }")),
+            None => {}
+        }
+        for item in &file.items {
+            if let ast::Item::Decl(d) = item {
+                self.lower_decl(d);
+            }
+        }
+        self.link_supersedence();
+        self.check_os_overlaps();
+        let advisory = match advisory {
+            Some(a) => self.lower_advisory(a),
+            None => {
+                self.error(missing_item(whole, "advisory", "advisory my_advisory { title \"...\" published 2023-01-01 }"));
+                ir::Advisory::default()
+            }
+        };
+        let rules: Vec<ir::Rule> = file
+            .items
+            .iter()
+            .filter_map(|item| if let ast::Item::Rule(r) = item { self.lower_rule(r) } else { None })
+            .collect();
+        // Lets no rule reads are still checked, so their mistakes are reported too.
+        for item in &file.items {
+            if let ast::Item::Let(l) = item {
+                let scope = Scope { visible_fields: self.fields.len(), status: true };
+                self.let_value(&l.name.name, l.name.span, scope, false);
+            }
+        }
+        let rule_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
+        let tests: Vec<ir::TestCase> = file
+            .items
+            .iter()
+            .filter_map(|item| if let ast::Item::Test(t) = item { self.lower_test(t, &rule_names) } else { None })
+            .collect();
+        self.check_test_names(file);
+        self.check_unused_lets(file);
+        let Some(host) = self.host.clone() else { return };
+        self.program = Some(Program {
+            advisory,
+            fields: std::mem::take(&mut self.fields),
+            products: std::mem::take(&mut self.products),
+            oses: std::mem::take(&mut self.oses),
+            updates: std::mem::take(&mut self.updates),
+            certificates: std::mem::take(&mut self.certificates),
+            host,
+            rules,
+            tests,
+        });
+    }
+
+    fn single<T>(&mut self, slot: &mut Option<&'a T>, item: &'a T, span: Span, what: &str) {
+        if slot.is_some() {
+            self.error(
+                Diagnostic::error("P0101", format!("a rules file has one {what}; this is a second"), span, "second one")
+                    .with_help(format!("merge the two into one {what}")),
+            );
+        } else {
+            *slot = Some(item);
+        }
+    }
+
+    /// Registers `name` in a namespace, reporting a duplicate. Returns whether it was new.
+    fn register(&mut self, kind: &str, name: &str, span: Span, index: usize, table: fn(&mut Names) -> &mut HashMap<String, Declared>) -> bool {
+        if let Some(first) = table(&mut self.names).get(name).copied() {
+            self.error(
+                Diagnostic::error("P0101", format!("{kind} `{name}` is declared twice"), span, "declared again here")
+                    .with_secondary(first.span, "first declared here")
+                    .with_help(format!("rename one of them or merge them into one {kind}")),
+            );
+            return false;
+        }
+        table(&mut self.names).insert(name.to_string(), Declared { index, span });
+        true
+    }
+
+    fn declare_let(&mut self, l: &'a ast::Let) {
+        if let Some(first) = self.lets.get(&l.name.name) {
+            let first_span = first.name.span;
+            self.error(
+                Diagnostic::error("P0101", format!("condition `{}` is declared twice", l.name.name), l.name.span, "declared again here")
+                    .with_secondary(first_span, "first declared here")
+                    .with_help("rename one of them"),
+            );
+            return;
+        }
+        self.lets.insert(l.name.name.clone(), l);
+        self.used_lets.insert(l.name.name.clone(), false);
+    }
+
+    fn declare_rule(&mut self, r: &ast::Rule) {
+        let index = self.names.rules.len();
+        self.register("rule", &r.name.name, r.name.span, index, |n| &mut n.rules);
+    }
+
+    fn check_test_names(&mut self, file: &ast::File) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for item in &file.items {
+            if let ast::Item::Test(t) = item {
+                if let Some(first) = seen.get(t.name.name.as_str()) {
+                    let first = *first;
+                    self.error(
+                        Diagnostic::error("P0101", format!("test `{}` is declared twice", t.name.name), t.name.span, "declared again here")
+                            .with_secondary(first, "first declared here")
+                            .with_help("give each test its own name, so a failure points at one test"),
+                    );
+                } else {
+                    seen.insert(&t.name.name, t.name.span);
+                }
+            }
+        }
+    }
+
+    fn check_unused_lets(&mut self, file: &ast::File) {
+        for item in &file.items {
+            if let ast::Item::Let(l) = item
+                && self.used_lets.get(&l.name.name) == Some(&false)
+            {
+                self.error(
+                    Diagnostic::warning("P0206", format!("condition `{}` is never used", l.name.name), l.name.span, "declared here")
+                        .with_help("use it in a rule's `when`, or remove it"),
+                );
+            }
+        }
+    }
+
+    /// "unknown X `name`", with the closest known name as a suggestion.
+    fn unknown<'n>(&mut self, kind: &str, name: &str, span: Span, known: impl IntoIterator<Item = &'n str>, hint: &str) {
+        let known: Vec<&str> = known.into_iter().collect();
+        let d = Diagnostic::error("P0100", format!("unknown {kind} `{name}`"), span, format!("no {kind} is called this"));
+        let d = match suggest(name, known.iter().copied()) {
+            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            None if !hint.is_empty() => d.with_help(hint.to_string()),
+            None if !known.is_empty() && known.len() <= 12 => d.with_help(format!("known: {}", backticked(&known))),
+            None => d,
+        };
+        self.error(d);
+    }
+}
+
+fn missing_item(span: Span, what: &str, example: &str) -> Diagnostic {
+    Diagnostic::error("P0103", format!("the rules file has no `{what}` block"), span, format!("`{what}` expected in this file"))
+        .with_help(format!("add one, for example `{example}`"))
+}
+
+pub(crate) fn backticked(items: &[&str]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}

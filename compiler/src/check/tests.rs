@@ -1,0 +1,126 @@
+//! In-file tests: the `given` facts become JSON, the expectations are resolved against the
+//! declarations, and facts the schema does not declare are reported (P0300).
+
+use super::Checker;
+use crate::ast::{self, JsonKind};
+use crate::diagnostic::Diagnostic;
+use crate::facts::INPUT_ERROR_CODES;
+use crate::ir::{self, Level};
+
+impl<'a> Checker<'a> {
+    pub(super) fn lower_test(&mut self, t: &ast::Test, rule_names: &[String]) -> Option<ir::TestCase> {
+        let expects_error = matches!(t.expect, ast::Expect::Error { .. });
+        if !expects_error {
+            self.check_given_keys(&t.given, &[]);
+        }
+        let given = self.json(&t.given);
+        let expect = match &t.expect {
+            ast::Expect::Error { code, at, .. } => {
+                if !INPUT_ERROR_CODES.contains(&code.name.as_str()) {
+                    self.unknown("input error code", &code.name, code.span, INPUT_ERROR_CODES.iter().copied(), "");
+                    return None;
+                }
+                ir::Expected::Error { code: code.name.clone(), at: at.as_ref().map(ToString::to_string) }
+            }
+            ast::Expect::Status { status, items, .. } => self.expected_verdict(status, items, rule_names)?,
+        };
+        Some(ir::TestCase { name: t.name.name.clone(), given, expect, line: self.line(t.name.span), span: t.span })
+    }
+
+    fn expected_verdict(&mut self, status: &ast::Ident, items: &[ast::Expectation], rule_names: &[String]) -> Option<ir::Expected> {
+        let Some(level) = Level::from_name(&status.name).filter(|l| l.is_status()) else {
+            let known: Vec<&str> = Level::ALL.iter().filter(|l| l.is_status()).map(|l| l.name()).collect();
+            self.unknown("status", &status.name, status.span, known, "");
+            return None;
+        };
+        let (mut installs, mut certificates, mut fires) = (Vec::new(), Vec::new(), Vec::new());
+        let mut ok = true;
+        for item in items {
+            match item {
+                ast::Expectation::Install(kbs, _) => {
+                    let mut group: Vec<_> = kbs.iter().filter_map(|k| self.kb_literal(&k.raw, k.span)).collect();
+                    ok &= group.len() == kbs.len();
+                    group.sort();
+                    installs.push(group);
+                }
+                ast::Expectation::Certificate(id) => match self.names.certificates.get(&id.name) {
+                    Some(_) => certificates.push(id.name.clone()),
+                    None => {
+                        let known: Vec<String> = self.names.certificates.keys().cloned().collect();
+                        self.unknown("certificate", &id.name, id.span, known.iter().map(String::as_str), "");
+                        ok = false;
+                    }
+                },
+                ast::Expectation::Fires(id) => {
+                    if rule_names.contains(&id.name) {
+                        fires.push(id.name.clone());
+                    } else if self.names.rules.contains_key(&id.name) {
+                        ok = false; // the rule itself has an error, reported there
+                    } else {
+                        let known: Vec<&str> = rule_names.iter().map(String::as_str).collect();
+                        self.unknown("rule", &id.name, id.span, known, "");
+                        ok = false;
+                    }
+                }
+            }
+        }
+        installs.sort();
+        certificates.sort();
+        ok.then_some(ir::Expected::Verdict { status: level, installs, certificates, fires })
+    }
+
+    /// P0300: every key in `given` must be a declared fact or group (unknown keys are ignored
+    /// at run time, so a misspelt one would silently test something else).
+    fn check_given_keys(&mut self, json: &ast::Json, prefix: &[String]) {
+        let JsonKind::Object(members) = &json.kind else { return };
+        for (key, value) in members {
+            let mut path = prefix.to_vec();
+            path.push(key.name.clone());
+            let dotted = path.join(".");
+            if self.names.groups.contains_key(&dotted) {
+                self.check_given_keys(value, &path);
+            } else if !self.names.fields.contains_key(&dotted) {
+                let mut known: Vec<String> = self.names.fields.keys().chain(self.names.groups.keys()).cloned().collect();
+                known.sort();
+                let d = Diagnostic::error("P0300", format!("the test gives `{dotted}`, which the facts schema does not declare"), key.span, "not a declared fact");
+                let d = match crate::diagnostic::suggest(&dotted, known.iter().map(String::as_str)) {
+                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    None => d.with_help("declare it in `facts`, or remove it from the test"),
+                };
+                self.error(d);
+            }
+        }
+    }
+
+    fn json(&mut self, json: &ast::Json) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &json.kind {
+            JsonKind::Object(members) => {
+                J::Object(members.iter().map(|(k, v)| (unescape(&k.name), self.json(v))).collect())
+            }
+            JsonKind::Array(items) => J::Array(items.iter().map(|i| self.json(i)).collect()),
+            JsonKind::String(raw) => J::String(unescape(raw)),
+            JsonKind::Number(raw) => serde_json::from_str(raw).unwrap_or(J::Null),
+            JsonKind::Bool(b) => J::Bool(*b),
+            JsonKind::Null => J::Null,
+        }
+    }
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

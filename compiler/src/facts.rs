@@ -1,0 +1,158 @@
+//! Reading a host's facts: JSON text → one typed value per declared fact, or a structured input
+//! error. The schema in the rules file decides everything; nothing here knows the ACS advisory.
+//!
+//! **Invariant:** hostile input yields an [`InputError`], never a panic: size and nesting are
+//! bounded before anything else, and every access is checked.
+
+use crate::interp;
+use crate::ir::{Presence, Program, Type, Value};
+use crate::value::{Date, Kb, Version};
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// The stable codes of input errors (see `docs/abi.md`).
+pub const INPUT_ERROR_CODES: &[&str] = &[
+    "invalid_json",
+    "too_large",
+    "not_an_object",
+    "missing_field",
+    "wrong_type",
+    "unknown_value",
+    "malformed_version",
+    "malformed_date",
+];
+
+/// The largest facts document accepted (a real host's facts are a few KiB).
+pub const MAX_INPUT_BYTES: usize = 1 << 20;
+
+/// Why a facts document was refused: a stable `code`, the offending `field` (a dotted path, empty
+/// for the document itself) and a sentence saying how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+impl InputError {
+    fn new(code: &'static str, field: impl Into<String>, message: impl Into<String>) -> Self {
+        InputError { code, field: field.into(), message: message.into() }
+    }
+}
+
+/// A host's facts, one value per declared fact (in schema order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Facts {
+    pub values: Vec<Value>,
+}
+
+/// Parses and validates a facts document against the program's schema.
+pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(InputError::new("too_large", "", format!("the facts are {} bytes; at most {MAX_INPUT_BYTES} are accepted", input.len())));
+    }
+    // serde_json refuses nesting deeper than 128 levels, so this cannot overflow the stack.
+    let json: Json = serde_json::from_str(input)
+        .map_err(|e| InputError::new("invalid_json", "", format!("the facts are not valid JSON: {e}")))?;
+    let Json::Object(_) = json else {
+        return Err(InputError::new("not_an_object", "", "the facts must be a JSON object, e.g. {\"product\": {...}, \"os\": {...}}"));
+    };
+    let mut facts = Facts { values: Vec::with_capacity(program.fields.len()) };
+    for field in &program.fields {
+        let applies = match &field.condition {
+            Some(cond) => interp::holds_on_partial(program, &facts, cond),
+            None => true,
+        };
+        let value = if applies { read_field(program, &json, &field.path, &field.ty, &field.presence)? } else { Value::Unknown };
+        facts.values.push(value);
+    }
+    Ok(facts)
+}
+
+fn read_field(program: &Program, json: &Json, path: &[String], ty: &Type, presence: &Presence) -> Result<Value, InputError> {
+    let dotted = path.join(".");
+    let mut node = json;
+    for (depth, segment) in path.iter().enumerate() {
+        let Json::Object(map) = node else {
+            let group = path.get(..depth).map(|p| p.join(".")).unwrap_or_default();
+            return Err(InputError::new("wrong_type", group.clone(), format!("`{group}` must be an object")));
+        };
+        match map.get(segment) {
+            // null reads as "not given": collectors write it for what they could not find out.
+            Some(Json::Null) | None => {
+                return match presence {
+                    Presence::Required => Err(InputError::new("missing_field", dotted.clone(), format!("`{dotted}` is required"))),
+                    Presence::Optional => Ok(Value::Unknown),
+                    Presence::Default(v) => Ok(v.clone()),
+                };
+            }
+            Some(next) => node = next,
+        }
+    }
+    convert(program, node, ty, &dotted)
+}
+
+fn convert(program: &Program, node: &Json, ty: &Type, field: &str) -> Result<Value, InputError> {
+    let wrong = |what: &str| InputError::new("wrong_type", field, format!("`{field}` must be {what}, found {}", json_kind(node)));
+    let text = || node.as_str().ok_or_else(|| wrong("a string"));
+    Ok(match ty {
+        Type::Bool => Value::Bool(node.as_bool().ok_or_else(|| wrong("true or false"))?),
+        Type::Int => Value::Int(node.as_i64().ok_or_else(|| wrong("a whole number"))?),
+        Type::String => Value::Str(text()?.to_string()),
+        Type::Date => Value::Date(Date::parse(text()?).ok_or_else(|| {
+            InputError::new("malformed_date", field, format!("`{field}` must be a date `YYYY-MM-DD`, found {node}"))
+        })?),
+        Type::Version => Value::Version(Version::parse_product(text()?).ok_or_else(|| {
+            InputError::new("malformed_version", field, format!("`{field}` must be a version such as \"20.0\" or \"20.0.0-5394\", found {node}"))
+        })?),
+        Type::Build => Value::Version(Version::parse_build(text()?).ok_or_else(|| {
+            InputError::new("malformed_version", field, format!("`{field}` must be a Windows build `major.minor.build[.revision]` such as \"10.0.19044.1586\", found {node}"))
+        })?),
+        Type::Kbs => Value::Kbs(kbs(node, field)?),
+        Type::Product => {
+            let name = text()?;
+            let index = program.products.iter().position(|p| p.id == name).ok_or_else(|| {
+                let known: Vec<&str> = program.products.iter().map(|p| p.id.as_str()).collect();
+                InputError::new("unknown_value", field, format!("`{field}` is {node}, which is not one of {}", known.join(", ")))
+            })?;
+            Value::Product(index)
+        }
+        Type::Enum(variants) => {
+            let name = text()?;
+            let index = variants.iter().position(|v| v == name).ok_or_else(|| {
+                InputError::new("unknown_value", field, format!("`{field}` is {node}, which is not one of {}", variants.join(", ")))
+            })?;
+            Value::Enum(index)
+        }
+        Type::Os | Type::Update | Type::Status => return Err(wrong("a value of a fact type")),
+    })
+}
+
+/// Installed updates as `Get-HotFix` lists them. Entries that are not KB ids (old systems list
+/// "File 1" and the like) are skipped: they cannot satisfy any requirement.
+fn kbs(node: &Json, field: &str) -> Result<Vec<Kb>, InputError> {
+    let Json::Array(items) = node else {
+        return Err(InputError::new("wrong_type", field, format!("`{field}` must be an array of update ids such as [\"KB5006714\"], found {}", json_kind(node))));
+    };
+    let mut kbs = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Some(text) = item.as_str() else {
+            return Err(InputError::new("wrong_type", format!("{field}[{i}]"), format!("`{field}[{i}]` must be a string such as \"KB5006714\", found {}", json_kind(item))));
+        };
+        kbs.extend(Kb::parse(text));
+    }
+    kbs.sort_unstable();
+    kbs.dedup();
+    Ok(kbs)
+}
+
+fn json_kind(node: &Json) -> &'static str {
+    match node {
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,272 @@
+//! The reference interpreter: facts → verdict. **It defines what a rules file means**; the
+//! WebAssembly module must agree with it byte for byte.
+//!
+//! Rules are evaluated in file order. A rule fires when its `when` holds and, if it `require`s
+//! updates, none of them is patched. The verdict's status is the highest-precedence severity among
+//! fired rules (`not_affected` > `unknown` > `unsupported` > `limited` > `action_required`), or
+//! `ready` when none fired; `info` and `warning` notices never change it. `status` inside a rule
+//! reads the status given by the rules before it.
+
+use crate::facts::Facts;
+use crate::ir::{BuildPattern, Expr, HostValue, Level, Program, Rule, Segment, Type, Value};
+use crate::value::{Kb, Version};
+use crate::verdict::{Finding, TraceStep, UpdateInfo, Verdict};
+use std::cmp::Ordering;
+
+/// Evaluates every rule on a host's facts.
+pub fn evaluate(program: &Program, facts: &Facts) -> Verdict {
+    evaluate_traced(program, facts).0
+}
+
+/// Like [`evaluate`], and says for each rule why it fired or not.
+pub fn evaluate_traced(program: &Program, facts: &Facts) -> (Verdict, Vec<TraceStep>) {
+    let host = Host::derive(program, facts);
+    let mut ctx = Ctx { program, facts, host, status: Level::Ready };
+    let mut findings = Vec::new();
+    let mut trace = Vec::new();
+    for rule in &program.rules {
+        let (fired, why) = ctx.decide(rule);
+        trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: fired.is_some(), why });
+        if let Some(level) = fired {
+            if level.is_status() {
+                ctx.status = ctx.status.max(level);
+            }
+            findings.push(ctx.finding(rule, level));
+        }
+    }
+    let verdict = Verdict { advisory: program.advisory.id.clone(), status: ctx.status.name(), findings };
+    (verdict, trace)
+}
+
+/// Evaluates a fact's condition while the facts are still being read: facts not read yet are
+/// unknown (the checker only lets a condition read earlier facts).
+pub fn holds_on_partial(program: &Program, partial: &Facts, cond: &Expr) -> bool {
+    let mut values = partial.values.clone();
+    values.resize(program.fields.len(), Value::Unknown);
+    let facts = Facts { values };
+    let host = Host::derive(program, &facts);
+    Ctx { program, facts: &facts, host, status: Level::Ready }.holds(cond)
+}
+
+/// The derived host values (`host.*`), computed once per host.
+struct Host {
+    product: Option<usize>,
+    os: Option<usize>,
+    revision: Option<u32>,
+    version_listed: Option<bool>,
+    platform_listed: Option<bool>,
+}
+
+impl Host {
+    fn derive(program: &Program, facts: &Facts) -> Host {
+        let get = |i: usize| facts.values.get(i).unwrap_or(&Value::Unknown);
+        let roles = &program.host;
+        let product = match get(roles.product) {
+            Value::Product(p) => Some(*p),
+            _ => None,
+        };
+        let build = match get(roles.os_version) {
+            Value::Version(v) => Some(v),
+            _ => None,
+        };
+        let role = match get(roles.os_role) {
+            Value::Enum(r) => Some(*r),
+            _ => None,
+        };
+        let os = build.and_then(|b| {
+            program.oses.iter().position(|os| os.role.is_none_or(|want| Some(want) == role) && os.builds.iter().any(|p| matches_build(b, p)))
+        });
+        let spec = product.and_then(|p| program.products.get(p));
+        let version_listed = spec.and_then(|p| match (&p.versions, get(roles.product_version)) {
+            (None, _) => Some(true),
+            (Some(listed), Value::Version(v)) => {
+                Some(listed.iter().any(|l| l.spellings.iter().any(|s| v.cmp_prefix(s) == Ordering::Equal)))
+            }
+            _ => None,
+        });
+        let platform_name = match get(roles.platform) {
+            Value::Str(s) => Some(s.clone()),
+            Value::Enum(i) => enum_name(program, roles.platform, *i),
+            _ => None,
+        };
+        let platform_listed = spec.zip(platform_name).map(|(p, name)| p.platforms.is_empty() || p.platforms.contains(&name));
+        Host { product, os, revision: build.and_then(Version::revision), version_listed, platform_listed }
+    }
+}
+
+fn matches_build(build: &Version, pattern: &BuildPattern) -> bool {
+    match pattern {
+        BuildPattern::Prefix(p) => build.cmp_prefix(p) == Ordering::Equal,
+        BuildPattern::AtLeast(p) => build.cmp_prefix(p) != Ordering::Less,
+        BuildPattern::Above(p) => build.cmp_prefix(p) == Ordering::Greater,
+    }
+}
+
+fn enum_name(program: &Program, field: usize, variant: usize) -> Option<String> {
+    match program.fields.get(field).map(|f| &f.ty) {
+        Some(Type::Enum(variants)) => variants.get(variant).cloned(),
+        _ => None,
+    }
+}
+
+struct Ctx<'p> {
+    program: &'p Program,
+    facts: &'p Facts,
+    host: Host,
+    status: Level,
+}
+
+impl Ctx<'_> {
+    /// Whether `rule` fires, at which level, and why.
+    fn decide(&self, rule: &Rule) -> (Option<Level>, String) {
+        if !self.holds(&rule.when) {
+            return (None, "condition does not hold".into());
+        }
+        if let Some(&satisfied) = rule.require.iter().find(|u| self.patched(**u)) {
+            let kb = self.program.updates.get(satisfied).map(|u| u.kb.to_string()).unwrap_or_default();
+            return (None, format!("condition holds; requirement met by {kb}"));
+        }
+        let level = match &rule.otherwise {
+            Some((cond, alt)) if !self.holds(cond) => *alt,
+            _ => rule.severity,
+        };
+        (Some(level), format!("condition holds; fires as {}", level.name()))
+    }
+
+    fn holds(&self, e: &Expr) -> bool {
+        self.eval(e) == Value::Bool(true)
+    }
+
+    fn eval(&self, e: &Expr) -> Value {
+        match e {
+            Expr::Const(v) => v.clone(),
+            Expr::Field(i) => self.facts.values.get(*i).cloned().unwrap_or(Value::Unknown),
+            Expr::Host(h) => self.host_value(*h),
+            Expr::Status => Value::Level(self.status),
+            Expr::Not(inner) => Value::Bool(!self.holds(inner)),
+            Expr::And(parts) => Value::Bool(parts.iter().all(|p| self.holds(p))),
+            Expr::Or(parts) => Value::Bool(parts.iter().any(|p| self.holds(p))),
+            Expr::Compare(l, op, r) => Value::Bool(compare(&self.eval(l), *op, &self.eval(r))),
+            Expr::In(l, values) => {
+                let v = self.eval(l);
+                Value::Bool(values.iter().any(|x| compare(&v, crate::ast::CmpOp::Eq, x)))
+            }
+            Expr::Patched(u) => Value::Bool(self.patched(*u)),
+            Expr::Known(inner) => Value::Bool(self.eval(inner) != Value::Unknown),
+        }
+    }
+
+    fn host_value(&self, value: HostValue) -> Value {
+        let host = &self.host;
+        let known_bool = |b: Option<bool>| b.map_or(Value::Unknown, Value::Bool);
+        match value {
+            HostValue::Product => host.product.map_or(Value::Unknown, Value::Product),
+            HostValue::Os => host.os.map_or(Value::Unknown, Value::Os),
+            HostValue::Revision => host.revision.map_or(Value::Unknown, |r| Value::Int(r.into())),
+            HostValue::VersionListed => known_bool(host.version_listed),
+            HostValue::PlatformListed => known_bool(host.platform_listed),
+            HostValue::EndOfSupport => {
+                host.os.and_then(|os| self.program.oses.get(os)).and_then(|os| os.end_of_support).map_or(Value::Unknown, Value::Date)
+            }
+        }
+    }
+
+    /// An update is patched when it is installed, a declared update that supersedes it is
+    /// installed, or the host's OS is one it applies to and its revision is at least the one
+    /// the update brings.
+    fn patched(&self, update: usize) -> bool {
+        let Some(u) = self.program.updates.get(update) else { return false };
+        let installed = match self.facts.values.get(self.program.host.hotfixes) {
+            Some(Value::Kbs(kbs)) => kbs.as_slice(),
+            _ => &[],
+        };
+        let has = |kb: &Kb| installed.binary_search(kb).is_ok();
+        if has(&u.kb) || u.superseded_by.iter().any(has) {
+            return true;
+        }
+        match (u.revision, self.host.revision, self.host.os) {
+            (Some(needed), Some(rev), Some(os)) => u.applies.contains(&os) && rev >= needed,
+            _ => false,
+        }
+    }
+
+    fn finding(&self, rule: &Rule, level: Level) -> Finding {
+        let certificate = rule.certificate.and_then(|c| self.program.certificates.get(c));
+        let updates: Vec<UpdateInfo> = rule
+            .require
+            .iter()
+            .filter_map(|u| self.program.updates.get(*u))
+            .map(|u| UpdateInfo {
+                kb: u.kb.to_string(),
+                title: u.title.clone(),
+                kind: u.kind.clone(),
+                released: u.released.map(|d| d.to_string()),
+                links: u.links.clone(),
+            })
+            .collect();
+        Finding {
+            rule: rule.name.clone(),
+            severity: level.name(),
+            message: self.render(&rule.message),
+            install_any_of: updates.iter().map(|u| u.kb.clone()).collect(),
+            updates,
+            certificate: certificate.map(|c| c.name.clone()),
+            thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
+            cite: rule.cite.clone(),
+            links: rule.links.clone(),
+            line: rule.line,
+        }
+    }
+
+    fn render(&self, segments: &[Segment]) -> String {
+        let mut out = String::new();
+        for seg in segments {
+            match seg {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Value(e) => out.push_str(&self.display(e)),
+            }
+        }
+        out
+    }
+
+    /// A value as a person reads it: products and OS versions by their display names.
+    fn display(&self, e: &Expr) -> String {
+        let p = self.program;
+        match (self.eval(e), e) {
+            (Value::Unknown, _) => "unknown".into(),
+            (Value::Bool(b), _) => b.to_string(),
+            (Value::Int(n), _) => n.to_string(),
+            (Value::Str(s), _) => s,
+            (Value::Date(d), _) => d.to_string(),
+            (Value::Version(v), _) => v.to_string(),
+            (Value::Kbs(kbs), _) => kbs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            (Value::Product(i), _) => p.products.get(i).map(|x| x.name.clone()).unwrap_or_default(),
+            (Value::Os(i), _) => p.oses.get(i).map(|x| x.name.clone()).unwrap_or_default(),
+            (Value::Enum(i), Expr::Field(f)) => enum_name(p, *f, i).unwrap_or_default(),
+            (Value::Enum(i), _) => i.to_string(),
+            (Value::Level(l), _) => l.name().into(),
+        }
+    }
+}
+
+/// Compares two values. An unknown side makes every comparison false except `!=`.
+fn compare(l: &Value, op: crate::ast::CmpOp, r: &Value) -> bool {
+    use crate::ast::CmpOp::*;
+    let ordering = match (l, r) {
+        (Value::Unknown, _) | (_, Value::Unknown) => None,
+        (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+        (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+        (Value::Version(a), Value::Version(b)) => Some(a.cmp_prefix(b)),
+        (Value::Level(a), Value::Level(b)) => Some(a.cmp(b)),
+        (a, b) => (a == b).then_some(Ordering::Equal),
+    };
+    match (op, ordering) {
+        (Ne, o) => o != Some(Ordering::Equal),
+        (_, None) => false,
+        (Eq, Some(o)) => o == Ordering::Equal,
+        (Lt, Some(o)) => o == Ordering::Less,
+        (Le, Some(o)) => o != Ordering::Greater,
+        (Gt, Some(o)) => o == Ordering::Greater,
+        (Ge, Some(o)) => o != Ordering::Less,
+    }
+}

@@ -1,0 +1,348 @@
+//! The intermediate representation: a checked rules file with every name resolved to an index and
+//! every literal parsed. The interpreter evaluates it and the code generator walks it.
+//!
+//! **Invariant:** a `Program` only exists for a rules file the checker accepted; the evaluator may
+//! rely on every index being in range and every expression being well-typed. It still never
+//! indexes without a check (the workspace denies `indexing_slicing`), so a broken invariant yields
+//! `unknown` values, not a panic.
+
+use crate::ast::{CmpOp, Span};
+use crate::value::{Date, Kb, Version};
+
+pub type FieldId = usize;
+pub type ProductId = usize;
+pub type OsId = usize;
+pub type UpdateId = usize;
+pub type CertId = usize;
+pub type RuleId = usize;
+
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub advisory: Advisory,
+    /// The leaves of the facts schema, in declaration order (the order they are read in).
+    pub fields: Vec<FieldDef>,
+    pub products: Vec<Product>,
+    pub oses: Vec<Os>,
+    pub updates: Vec<Update>,
+    pub certificates: Vec<Certificate>,
+    pub host: HostRoles,
+    pub rules: Vec<Rule>,
+    pub tests: Vec<TestCase>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Advisory {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub published: Option<Date>,
+    pub updated: Option<Date>,
+    pub cutover: Option<Date>,
+    pub links: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldDef {
+    /// JSON path segments, e.g. `["os", "version"]`.
+    pub path: Vec<String>,
+    pub ty: Type,
+    pub presence: Presence,
+    /// The field is read only when this holds (it may only read earlier fields); otherwise it is
+    /// unknown, whatever the input says.
+    pub condition: Option<Expr>,
+    pub docs: Vec<String>,
+}
+
+impl FieldDef {
+    pub fn dotted(&self) -> String {
+        self.path.join(".")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Presence {
+    Required,
+    Optional,
+    Default(Value),
+}
+
+/// The types of facts and expressions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Type {
+    Bool,
+    Int,
+    String,
+    Date,
+    /// A product version (`20.0.0-5394`).
+    Version,
+    /// A Windows build (`10.0.19044.1586`).
+    Build,
+    /// A set of KB ids (installed updates).
+    Kbs,
+    /// One of the declared products.
+    Product,
+    /// One of the declared OS versions.
+    Os,
+    /// One of the declared updates.
+    Update,
+    /// A verdict status or finding severity.
+    Status,
+    Enum(Vec<String>),
+}
+
+impl Type {
+    pub fn name(&self) -> String {
+        match self {
+            Type::Bool => "bool".into(),
+            Type::Int => "int".into(),
+            Type::String => "string".into(),
+            Type::Date => "date".into(),
+            Type::Version => "version".into(),
+            Type::Build => "build".into(),
+            Type::Kbs => "kbs".into(),
+            Type::Product => "product".into(),
+            Type::Os => "os".into(),
+            Type::Update => "update".into(),
+            Type::Status => "status".into(),
+            Type::Enum(variants) => format!("enum({})", variants.join(", ")),
+        }
+    }
+}
+
+/// A runtime value. `Unknown` is an absent optional fact or a host value that cannot be derived.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Unknown,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Date(Date),
+    Version(Version),
+    Kbs(Vec<Kb>),
+    Product(ProductId),
+    Os(OsId),
+    Enum(usize),
+    Level(Level),
+}
+
+/// Finding severities and verdict statuses, in the order of SEMANTICS.md's precedence
+/// (later variants win), with the two notice severities first: they never change the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Info,
+    Warning,
+    Ready,
+    ActionRequired,
+    Limited,
+    Unsupported,
+    Unknown,
+    NotAffected,
+}
+
+impl Level {
+    pub const ALL: [Level; 8] = [
+        Level::Info,
+        Level::Warning,
+        Level::Ready,
+        Level::ActionRequired,
+        Level::Limited,
+        Level::Unsupported,
+        Level::Unknown,
+        Level::NotAffected,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Ready => "ready",
+            Level::ActionRequired => "action_required",
+            Level::Limited => "limited",
+            Level::Unsupported => "unsupported",
+            Level::Unknown => "unknown",
+            Level::NotAffected => "not_affected",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// Notices inform; they never change a verdict's status.
+    pub fn is_notice(self) -> bool {
+        matches!(self, Level::Info | Level::Warning)
+    }
+
+    /// A status a verdict can have.
+    pub fn is_status(self) -> bool {
+        !self.is_notice()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    /// `None`: every version is affected (`versions all`).
+    pub versions: Option<Vec<ListedVersion>>,
+    pub platforms: Vec<String>,
+    pub links: Vec<String>,
+}
+
+/// One listed product version and its other spellings (`2019 = 14.0`).
+#[derive(Clone, Debug)]
+pub struct ListedVersion {
+    pub spellings: Vec<Version>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Os {
+    pub id: String,
+    pub name: String,
+    pub builds: Vec<BuildPattern>,
+    /// The `os_role` enum variant this OS requires, if any.
+    pub role: Option<usize>,
+    pub end_of_support: Option<Date>,
+    pub links: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum BuildPattern {
+    /// The host's build starts with these parts.
+    Prefix(Version),
+    AtLeast(Version),
+    Above(Version),
+}
+
+#[derive(Clone, Debug)]
+pub struct Update {
+    pub kb: Kb,
+    pub title: String,
+    pub kind: String,
+    pub released: Option<Date>,
+    pub applies: Vec<OsId>,
+    /// The build revision this update brings: a host at this revision or later has it.
+    pub revision: Option<u32>,
+    /// KBs this update replaces (they may be undeclared).
+    pub supersedes: Vec<Kb>,
+    /// Every declared update that replaces this one, directly or through others.
+    pub superseded_by: Vec<Kb>,
+    pub links: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    pub id: String,
+    pub name: String,
+    pub thumbprint: String,
+    pub links: Vec<String>,
+}
+
+/// Which facts play the roles built-in notions (`host.os`, `patched`) read.
+#[derive(Clone, Debug)]
+pub struct HostRoles {
+    pub product: FieldId,
+    pub product_version: FieldId,
+    pub platform: FieldId,
+    pub os_version: FieldId,
+    pub os_role: FieldId,
+    pub hotfixes: FieldId,
+}
+
+/// Values derived from the facts by built-in rules (see `docs/language.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HostValue {
+    /// The declared product named by the product role.
+    Product,
+    /// The first declared OS whose build pattern and role match the host.
+    Os,
+    /// The fourth part of the host's build.
+    Revision,
+    /// The product version is one the product lists (or the product lists `all`).
+    VersionListed,
+    /// The platform is one the product lists.
+    PlatformListed,
+    /// The `end_of_support` date of the host's OS.
+    EndOfSupport,
+}
+
+impl HostValue {
+    pub const ALL: [(&'static str, HostValue); 6] = [
+        ("product", HostValue::Product),
+        ("os", HostValue::Os),
+        ("revision", HostValue::Revision),
+        ("version_listed", HostValue::VersionListed),
+        ("platform_listed", HostValue::PlatformListed),
+        ("end_of_support", HostValue::EndOfSupport),
+    ];
+
+    pub fn name(self) -> &'static str {
+        HostValue::ALL.iter().find(|(_, v)| *v == self).map_or("?", |(n, _)| n)
+    }
+
+    pub fn ty(self) -> Type {
+        match self {
+            HostValue::Product => Type::Product,
+            HostValue::Os => Type::Os,
+            HostValue::Revision => Type::Int,
+            HostValue::VersionListed | HostValue::PlatformListed => Type::Bool,
+            HostValue::EndOfSupport => Type::Date,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Const(Value),
+    Field(FieldId),
+    Host(HostValue),
+    /// The status given by the rules before this one.
+    Status,
+    Not(Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Compare(Box<Expr>, CmpOp, Box<Expr>),
+    In(Box<Expr>, Vec<Value>),
+    Patched(UpdateId),
+    Known(Box<Expr>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub name: String,
+    pub docs: Vec<String>,
+    pub cite: Option<String>,
+    pub when: Expr,
+    /// Any one of these satisfies the rule; when none is patched the rule fires and asks for them.
+    pub require: Vec<UpdateId>,
+    pub severity: Level,
+    /// `severity A if COND else B`.
+    pub otherwise: Option<(Expr, Level)>,
+    pub message: Vec<Segment>,
+    pub certificate: Option<CertId>,
+    pub links: Vec<String>,
+    pub line: usize,
+    pub span: Span,
+}
+
+/// A piece of a message: text, or a value interpolated from `{path}`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    Text(String),
+    Value(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub struct TestCase {
+    pub name: String,
+    pub given: serde_json::Value,
+    pub expect: Expected,
+    pub line: usize,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expected {
+    Error { code: String, at: Option<String> },
+    Verdict { status: Level, installs: Vec<Vec<Kb>>, certificates: Vec<String>, fires: Vec<String> },
+}

@@ -1,0 +1,593 @@
+//! Step one: text → AST. Runs the pest parser and builds the AST, with a span on every node.
+//!
+//! Syntax errors become a [`Diagnostic`] that says what was expected in words ("a condition",
+//! "`,` or `}`"), never pest rule names. [`describe`] matches every grammar rule, so adding a rule
+//! to `preflight.pest` without deciding how to name it does not compile.
+
+use crate::ast::*;
+use crate::diagnostic::{Diagnostic, suggest};
+use pest::Parser;
+use pest::iterators::Pair;
+use preflight_grammar::{PreflightParser, Rule};
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+/// Parses a rules file. On a syntax error returns the one diagnostic that describes it (pest stops
+/// at the first error; everything after it would be guesswork).
+pub fn parse(source: &str) -> Result<File> {
+    check_nesting(source)?;
+    // Tracks the literal tokens (`,`, `}`) pest tried, so errors can name them.
+    pest::set_error_detail(true);
+    let mut pairs = PreflightParser::parse(Rule::file, source).map_err(|e| syntax_error(source, &e))?;
+    let file = pairs.next().ok_or_else(|| internal(Span::default(), "empty parse"))?;
+    let items = significant(file).filter(|p| p.as_rule() != Rule::EOI).map(item).collect::<Result<_>>()?;
+    Ok(File { items })
+}
+
+// ---------------------------------------------------------------- building the AST
+
+fn span(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error("P0000", format!("internal error: the parser and the grammar disagree ({what})"), span, "here")
+        .with_help("please report this file to the Preflight maintainers")
+}
+
+fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_advisory | Rule::kw_product | Rule::kw_os | Rule::kw_update | Rule::kw_certificate
+            | Rule::kw_facts | Rule::kw_host | Rule::kw_enum | Rule::kw_let | Rule::kw_rule | Rule::kw_when
+            | Rule::kw_require | Rule::kw_severity | Rule::kw_message | Rule::kw_cite | Rule::kw_link
+            | Rule::kw_if | Rule::kw_else | Rule::kw_and | Rule::kw_or | Rule::kw_not | Rule::kw_in
+            | Rule::kw_test | Rule::kw_given | Rule::kw_expect | Rule::kw_error | Rule::kw_at
+            | Rule::kw_install | Rule::kw_fires
+    )
+}
+
+/// The inner pairs that carry meaning: keywords are skipped.
+fn significant<'a>(pair: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+/// Splits leading `doc` pairs off an item's inner pairs.
+fn docs_and_rest(pair: Pair<'_, Rule>) -> (Vec<String>, Vec<Pair<'_, Rule>>) {
+    let (docs, rest): (Vec<_>, Vec<_>) = significant(pair).partition(|p| p.as_rule() == Rule::doc);
+    let docs = docs.into_iter().map(|d| d.into_inner().as_str().trim().to_string()).collect();
+    (docs, rest)
+}
+
+struct Cursor<'a> {
+    pairs: std::vec::IntoIter<Pair<'a, Rule>>,
+    span: Span,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(pairs: Vec<Pair<'a, Rule>>, span: Span) -> Self {
+        Cursor { pairs: pairs.into_iter(), span }
+    }
+
+    fn next(&mut self, what: &str) -> Result<Pair<'a, Rule>> {
+        self.pairs.next().ok_or_else(|| internal(self.span, what))
+    }
+
+    fn rest(self) -> std::vec::IntoIter<Pair<'a, Rule>> {
+        self.pairs
+    }
+}
+
+fn ident(pair: Pair<'_, Rule>) -> Ident {
+    Ident { name: pair.as_str().to_string(), span: span(&pair) }
+}
+
+fn item(pair: Pair<'_, Rule>) -> Result<Item> {
+    let item_span = span(&pair);
+    let rule = pair.as_rule();
+    let (docs, rest) = docs_and_rest(pair);
+    let mut cur = Cursor::new(rest, item_span);
+    let decl_kind = match rule {
+        Rule::advisory => Some(DeclKind::Advisory),
+        Rule::product => Some(DeclKind::Product),
+        Rule::os => Some(DeclKind::Os),
+        Rule::update => Some(DeclKind::Update),
+        Rule::certificate => Some(DeclKind::Certificate),
+        _ => None,
+    };
+    if let Some(kind) = decl_kind {
+        let id = ident(cur.next("declaration id")?);
+        let props = cur.rest().map(prop).collect::<Result<_>>()?;
+        return Ok(Item::Decl(Decl { kind, docs, id, props, span: item_span }));
+    }
+    match rule {
+        Rule::facts => {
+            let fields = cur.rest().map(field).collect::<Result<_>>()?;
+            Ok(Item::Facts(Facts { docs, fields, span: item_span }))
+        }
+        Rule::host => {
+            let bindings = cur.rest().map(binding).collect::<Result<_>>()?;
+            Ok(Item::Host(Host { docs, bindings, span: item_span }))
+        }
+        Rule::let_decl => {
+            let name = ident(cur.next("let name")?);
+            let expr = expr(cur.next("let expression")?)?;
+            Ok(Item::Let(Let { docs, name, expr, span: item_span }))
+        }
+        Rule::rule_decl => {
+            let name = ident(cur.next("rule name")?);
+            let clauses = cur.rest().map(clause).collect::<Result<_>>()?;
+            Ok(Item::Rule(crate::ast::Rule { docs, name, clauses, span: item_span }))
+        }
+        Rule::test => test(docs, cur, item_span),
+        _ => Err(internal(item_span, "item")),
+    }
+}
+
+fn prop(pair: Pair<'_, Rule>) -> Result<Prop> {
+    let prop_span = span(&pair);
+    let mut cur = Cursor::new(significant(pair).collect(), prop_span);
+    let key = ident(cur.next("property key")?);
+    let values = significant(cur.next("property values")?).map(prop_value).collect::<Result<_>>()?;
+    Ok(Prop { key, values, span: prop_span })
+}
+
+fn prop_value(pair: Pair<'_, Rule>) -> Result<PropValue> {
+    let value_span = span(&pair);
+    match pair.as_rule() {
+        Rule::ident => Ok(PropValue::Name(ident(pair))),
+        Rule::alias => {
+            let mut cur = Cursor::new(significant(pair).collect(), value_span);
+            let a = literal(cur.next("alias")?)?;
+            let b = literal(cur.next("alias target")?)?;
+            Ok(PropValue::Alias(a, b, value_span))
+        }
+        Rule::range => {
+            let mut cur = Cursor::new(significant(pair).collect(), value_span);
+            let op = match cur.next("range operator")?.as_str() {
+                ">" => RangeOp::Above,
+                _ => RangeOp::AtLeast,
+            };
+            Ok(PropValue::Range(op, literal(cur.next("range bound")?)?, value_span))
+        }
+        _ => Ok(PropValue::Literal(literal(pair)?)),
+    }
+}
+
+fn literal(pair: Pair<'_, Rule>) -> Result<Literal> {
+    let lit_span = span(&pair);
+    let kind = match pair.as_rule() {
+        Rule::string => {
+            let raw = pair.into_inner().next().map(|p| p.as_str().to_string()).unwrap_or_default();
+            return Ok(Literal { kind: LitKind::String, raw, span: lit_span });
+        }
+        Rule::date => LitKind::Date,
+        Rule::version => LitKind::Version,
+        Rule::kb => LitKind::Kb,
+        Rule::int => LitKind::Int,
+        Rule::boolean => LitKind::Bool,
+        _ => return Err(internal(lit_span, "literal")),
+    };
+    Ok(Literal { kind, raw: pair.as_str().to_string(), span: lit_span })
+}
+
+fn field(pair: Pair<'_, Rule>) -> Result<Field> {
+    let field_span = span(&pair);
+    let (docs, rest) = docs_and_rest(pair);
+    let mut cur = Cursor::new(rest, field_span);
+    let name = ident(cur.next("field name")?);
+    let body = cur.next("field body")?;
+    let kind = match body.as_rule() {
+        Rule::field_group => FieldKind::Group(significant(body).map(field).collect::<Result<_>>()?),
+        _ => field_leaf(body)?,
+    };
+    Ok(Field { docs, name, kind, span: field_span })
+}
+
+fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
+    let leaf_span = span(&pair);
+    let mut cur = Cursor::new(significant(pair).collect(), leaf_span);
+    let ty_pair = cur.next("field type")?.into_inner().next().ok_or_else(|| internal(leaf_span, "type"))?;
+    let ty = match ty_pair.as_rule() {
+        Rule::enum_type => {
+            let enum_span = span(&ty_pair);
+            TypeExpr::Enum(significant(ty_pair).map(ident).collect(), enum_span)
+        }
+        _ => TypeExpr::Named(ident(ty_pair)),
+    };
+    let (mut optional, mut default, mut condition) = (false, None, None);
+    for part in cur.rest() {
+        match part.as_rule() {
+            Rule::optional_mark => optional = true,
+            Rule::default_value => {
+                let value_span = span(&part);
+                let value = part.into_inner().next().ok_or_else(|| internal(value_span, "default"))?;
+                default = Some(match value.as_rule() {
+                    Rule::list => Default::List(list_items(value)?, value_span),
+                    _ => Default::Literal(literal(value)?),
+                });
+            }
+            Rule::condition => {
+                let cond_span = span(&part);
+                condition = Some(expr(significant(part).next().ok_or_else(|| internal(cond_span, "condition"))?)?);
+            }
+            _ => return Err(internal(leaf_span, "field modifier")),
+        }
+    }
+    Ok(FieldKind::Leaf { ty, optional, default, condition })
+}
+
+fn binding(pair: Pair<'_, Rule>) -> Result<(Ident, crate::ast::Path)> {
+    let binding_span = span(&pair);
+    let mut cur = Cursor::new(significant(pair).collect(), binding_span);
+    let key = ident(cur.next("host role")?);
+    let target = path(cur.next("host fact")?);
+    Ok((key, target))
+}
+
+fn path(pair: Pair<'_, Rule>) -> crate::ast::Path {
+    crate::ast::Path { segments: pair.as_str().split('.').map(str::to_string).collect(), span: span(&pair) }
+}
+
+fn clause(pair: Pair<'_, Rule>) -> Result<Clause> {
+    let clause_span = span(&pair);
+    let rule = pair.as_rule();
+    let mut cur = Cursor::new(significant(pair).collect(), clause_span);
+    Ok(match rule {
+        Rule::when_clause => Clause::When(expr(cur.next("condition")?)?),
+        Rule::require_clause => Clause::Require(cur.rest().map(literal).collect::<Result<_>>()?, clause_span),
+        Rule::severity_clause => {
+            let level = ident(cur.next("severity")?);
+            let otherwise = match cur.pairs.next() {
+                Some(cond) => Some((expr(cond)?, ident(cur.next("else severity")?))),
+                None => None,
+            };
+            Clause::Severity { level, otherwise, span: clause_span }
+        }
+        Rule::message_clause => Clause::Message(literal(cur.next("message")?)?),
+        Rule::certificate_clause => Clause::Certificate(ident(cur.next("certificate")?)),
+        Rule::cite_clause => Clause::Cite(literal(cur.next("citation")?)?),
+        Rule::link_clause => Clause::Link(literal(cur.next("link")?)?),
+        _ => return Err(internal(clause_span, "clause")),
+    })
+}
+
+fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let expr_span = span(&pair);
+    let rule = pair.as_rule();
+    let kind = match rule {
+        Rule::expr | Rule::and_expr => {
+            let mut parts = significant(pair).map(expr).collect::<Result<Vec<_>>>()?;
+            if parts.len() == 1 {
+                return parts.pop().ok_or_else(|| internal(expr_span, "operand"));
+            }
+            if rule == Rule::expr { ExprKind::Or(parts) } else { ExprKind::And(parts) }
+        }
+        Rule::not_expr => {
+            let inner = significant(pair).next().ok_or_else(|| internal(expr_span, "not"))?;
+            ExprKind::Not(Box::new(expr(inner)?))
+        }
+        Rule::comparison => return comparison(pair),
+        Rule::paren => {
+            let inner = significant(pair).next().ok_or_else(|| internal(expr_span, "paren"))?;
+            ExprKind::Paren(Box::new(expr(inner)?))
+        }
+        Rule::call => {
+            let mut cur = Cursor::new(significant(pair).collect(), expr_span);
+            let name = ident(cur.next("function")?);
+            ExprKind::Call(name, cur.rest().map(expr).collect::<Result<_>>()?)
+        }
+        Rule::list => ExprKind::List(list_items(pair)?),
+        Rule::path => ExprKind::Path(path(pair)),
+        _ => ExprKind::Literal(literal(pair)?),
+    };
+    Ok(Expr { kind, span: expr_span })
+}
+
+fn comparison(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let cmp_span = span(&pair);
+    let mut pairs = pair.into_inner();
+    let left = expr(pairs.next().ok_or_else(|| internal(cmp_span, "comparison"))?)?;
+    let Some(op) = pairs.next() else { return Ok(left) };
+    let right = pairs.next().ok_or_else(|| internal(cmp_span, "comparison right side"))?;
+    let kind = if op.as_rule() == Rule::kw_in {
+        ExprKind::In(Box::new(left), list_items(right)?)
+    } else {
+        let op = match op.as_str() {
+            "==" => CmpOp::Eq,
+            "!=" => CmpOp::Ne,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            ">" => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        ExprKind::Compare(Box::new(left), op, Box::new(expr(right)?))
+    };
+    Ok(Expr { kind, span: cmp_span })
+}
+
+fn list_items(pair: Pair<'_, Rule>) -> Result<Vec<Expr>> {
+    significant(pair).map(expr).collect()
+}
+
+fn test(docs: Vec<String>, mut cur: Cursor<'_>, test_span: Span) -> Result<Item> {
+    let name_pair = cur.next("test name")?;
+    let name = match name_pair.as_rule() {
+        Rule::string => {
+            let lit = literal(name_pair)?;
+            Ident { name: lit.raw, span: lit.span }
+        }
+        _ => ident(name_pair),
+    };
+    let given_pair = cur.next("given")?;
+    let given_span = span(&given_pair);
+    let given = json(significant(given_pair).next().ok_or_else(|| internal(given_span, "given"))?)?;
+    let expect_pair = cur.next("expect")?;
+    let expect_span = span(&expect_pair);
+    let body = significant(expect_pair).next().ok_or_else(|| internal(expect_span, "expect"))?;
+    let expect = match body.as_rule() {
+        Rule::expect_error => {
+            let mut inner = Cursor::new(significant(body).collect(), expect_span);
+            let code = ident(inner.next("error code")?);
+            let at = inner.pairs.next().map(path);
+            Expect::Error { code, at, span: expect_span }
+        }
+        _ => {
+            let mut inner = Cursor::new(significant(body).collect(), expect_span);
+            let status = ident(inner.next("status")?);
+            let items = inner.rest().map(expectation).collect::<Result<_>>()?;
+            Expect::Status { status, items, span: expect_span }
+        }
+    };
+    Ok(Item::Test(Test { docs, name, given, expect, span: test_span }))
+}
+
+fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
+    let exp_span = span(&pair);
+    let rule = pair.as_rule();
+    let mut cur = Cursor::new(significant(pair).collect(), exp_span);
+    Ok(match rule {
+        Rule::expect_install => Expectation::Install(cur.rest().map(literal).collect::<Result<_>>()?, exp_span),
+        Rule::expect_certificate => Expectation::Certificate(ident(cur.next("certificate")?)),
+        Rule::expect_fires => Expectation::Fires(ident(cur.next("rule")?)),
+        _ => return Err(internal(exp_span, "expectation")),
+    })
+}
+
+fn json(pair: Pair<'_, Rule>) -> Result<Json> {
+    let json_span = span(&pair);
+    let kind = match pair.as_rule() {
+        Rule::json_object => {
+            let members = significant(pair)
+                .map(|member| {
+                    let member_span = span(&member);
+                    let mut cur = Cursor::new(significant(member).collect(), member_span);
+                    let key_pair = cur.next("key")?;
+                    let key = match key_pair.as_rule() {
+                        Rule::string => {
+                            let lit = literal(key_pair)?;
+                            Ident { name: lit.raw, span: lit.span }
+                        }
+                        _ => ident(key_pair),
+                    };
+                    Ok((key, json(cur.next("value")?)?))
+                })
+                .collect::<Result<_>>()?;
+            JsonKind::Object(members)
+        }
+        Rule::json_array => JsonKind::Array(significant(pair).map(json).collect::<Result<_>>()?),
+        Rule::string => JsonKind::String(literal(pair)?.raw),
+        Rule::json_number => JsonKind::Number(pair.as_str().to_string()),
+        Rule::boolean => JsonKind::Bool(pair.as_str() == "true"),
+        Rule::null => JsonKind::Null,
+        _ => return Err(internal(json_span, "json")),
+    };
+    Ok(Json { kind, span: json_span })
+}
+
+// ---------------------------------------------------------------- syntax errors
+
+/// What a grammar rule is called in an error message. Exhaustive on purpose.
+pub fn describe(r: Rule) -> &'static str {
+    match r {
+        Rule::EOI => "end of file",
+        Rule::WHITESPACE | Rule::COMMENT => "whitespace",
+        Rule::file | Rule::item | Rule::advisory | Rule::facts | Rule::host | Rule::product | Rule::os | Rule::update
+        | Rule::certificate | Rule::let_decl | Rule::rule_decl | Rule::test => {
+            "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `certificate`, `let`, `rule`, `test`)"
+        }
+        Rule::doc | Rule::doc_text => "a doc comment",
+        Rule::advisory_prop | Rule::advisory_key => {
+            "an advisory property (`title`, `source`, `published`, `updated`, `cutover`, `link`)"
+        }
+        Rule::product_prop | Rule::product_key => "a product property (`name`, `versions`, `platforms`, `link`)",
+        Rule::os_prop | Rule::os_key => "an os property (`name`, `build`, `role`, `end_of_support`, `link`)",
+        Rule::update_prop | Rule::update_key => {
+            "an update property (`title`, `kind`, `released`, `applies`, `revision`, `supersedes`, `link`)"
+        }
+        Rule::certificate_prop | Rule::certificate_key => "a certificate property (`name`, `thumbprint`, `link`)",
+        Rule::values | Rule::value => "a value",
+        Rule::alias => "an alias (`2019 = 14.0`)",
+        Rule::range | Rule::range_op => "a build range (`>= 10.0.22000`)",
+        Rule::field => "a fact (`name: type` or `name { ... }`)",
+        Rule::field_group => "`{`",
+        Rule::field_leaf => "`:` and a type, or `{`",
+        Rule::field_type | Rule::enum_type => "a type (`bool`, `int`, `string`, `date`, `version`, `build`, `kbs`, `product`, `enum(...)`)",
+        Rule::optional_mark => "`?`",
+        Rule::default_value => "`=` and a default value",
+        Rule::condition => "`if` and a condition",
+        Rule::binding | Rule::host_key => {
+            "a host role (`product`, `product_version`, `platform`, `os_version`, `os_role`, `hotfixes`)"
+        }
+        Rule::clause | Rule::when_clause | Rule::require_clause | Rule::severity_clause | Rule::message_clause
+        | Rule::certificate_clause | Rule::cite_clause | Rule::link_clause => {
+            "a rule clause (`when`, `require`, `severity`, `message`, `certificate`, `cite`, `link`)"
+        }
+        Rule::expr | Rule::and_expr | Rule::unary | Rule::not_expr | Rule::comparison | Rule::operand
+        | Rule::paren | Rule::call => "a condition",
+        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        Rule::list | Rule::list_item => "a list (`[a, b]`)",
+        Rule::literal => "a value",
+        Rule::path => "a name",
+        Rule::given => "`given`",
+        Rule::expect => "`expect`",
+        Rule::expect_error => "`error`",
+        Rule::expect_status => "a status",
+        Rule::expectation | Rule::expect_install | Rule::expect_certificate | Rule::expect_fires => {
+            "an expectation (`install`, `certificate`, `fires`)"
+        }
+        Rule::json_object => "a JSON object",
+        Rule::json_member => "a key and a value",
+        Rule::json_array => "a JSON array",
+        Rule::json_value => "a JSON value",
+        Rule::json_number => "a number",
+        Rule::null => "`null`",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::date => "a date (`YYYY-MM-DD`)",
+        Rule::version => "a version (`10.0.19044`)",
+        Rule::kb => "an update id (`KB5006714`)",
+        Rule::int => "a number",
+        Rule::boolean => "`true` or `false`",
+        Rule::ident_char | Rule::ident | Rule::keyword => "a name",
+        Rule::kw_advisory => "`advisory`",
+        Rule::kw_product => "`product`",
+        Rule::kw_os => "`os`",
+        Rule::kw_update => "`update`",
+        Rule::kw_certificate => "`certificate`",
+        Rule::kw_facts => "`facts`",
+        Rule::kw_host => "`host`",
+        Rule::kw_enum => "`enum`",
+        Rule::kw_let => "`let`",
+        Rule::kw_rule => "`rule`",
+        Rule::kw_when => "`when`",
+        Rule::kw_require => "`require`",
+        Rule::kw_severity => "`severity`",
+        Rule::kw_message => "`message`",
+        Rule::kw_cite => "`cite`",
+        Rule::kw_link => "`link`",
+        Rule::kw_if => "`if`",
+        Rule::kw_else => "`else`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not => "`not`",
+        Rule::kw_in => "`in`",
+        Rule::kw_test => "`test`",
+        Rule::kw_given => "`given`",
+        Rule::kw_expect => "`expect`",
+        Rule::kw_error => "`error`",
+        Rule::kw_at => "`at`",
+        Rule::kw_install => "`install`",
+        Rule::kw_fires => "`fires`",
+    }
+}
+
+/// The words a property or clause position accepts, for "did you mean" on a misspelt keyword.
+fn keywords_of(r: Rule) -> &'static [&'static str] {
+    match r {
+        Rule::advisory_key | Rule::advisory_prop => &["title", "source", "published", "updated", "cutover", "link"],
+        Rule::product_key | Rule::product_prop => &["name", "versions", "platforms", "link"],
+        Rule::os_key | Rule::os_prop => &["name", "build", "role", "end_of_support", "link"],
+        Rule::update_key | Rule::update_prop => &["title", "kind", "released", "applies", "revision", "supersedes", "link"],
+        Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "link"],
+        Rule::host_key | Rule::binding => &["product", "product_version", "platform", "os_version", "os_role", "hotfixes"],
+        Rule::kw_when | Rule::kw_require | Rule::kw_severity | Rule::kw_message | Rule::kw_cite | Rule::kw_link
+        | Rule::clause => &["when", "require", "severity", "message", "certificate", "cite", "link"],
+        Rule::kw_and | Rule::kw_or => &["and", "or"],
+        Rule::advisory | Rule::facts | Rule::host | Rule::product | Rule::os | Rule::update | Rule::certificate
+        | Rule::let_decl | Rule::rule_decl | Rule::test => {
+            &["advisory", "facts", "host", "product", "os", "update", "certificate", "let", "rule", "test"]
+        }
+        Rule::kw_install | Rule::kw_fires | Rule::expectation => &["install", "certificate", "fires"],
+        _ => &[],
+    }
+}
+
+fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match error.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let found = token_at(source, pos);
+    let found_span = Span::new(pos, pos + found.len().max(usize::from(pos < source.len())));
+    let positives = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let tokens: Vec<String> = error
+        .parse_attempts()
+        .map(|a| a.expected_tokens().iter().map(ToString::to_string).filter(|t| PUNCTUATION.contains(&t.as_str())).collect())
+        .unwrap_or_default();
+    let mut expected: Vec<String> = positives.iter().map(|r| describe(*r).to_string()).collect();
+    expected.extend(tokens.iter().map(|t| format!("`{t}`")));
+    expected.sort_unstable();
+    expected.dedup();
+    let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+    let message = format!("expected {}, found {found_text}", join_or(&expected));
+    let comma_possible = tokens.iter().any(|t| t == ",");
+    let mut diagnostic = Diagnostic::error("P0001", message, found_span, "unexpected here");
+    let words: Vec<&str> = positives.iter().flat_map(|r| keywords_of(*r).iter().copied()).collect();
+    if let Some(word) = suggest(&found, words.iter().copied()).filter(|w| *w != found) {
+        diagnostic = diagnostic.with_help(format!("did you mean `{word}`?"));
+    } else if positives.iter().any(|r| matches!(r, Rule::kw_and | Rule::kw_or | Rule::cmp_op)) {
+        diagnostic = diagnostic.with_help("join conditions with `and` / `or`, or start the next clause with its keyword");
+    } else if comma_possible && found.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !found.is_empty() {
+        diagnostic = diagnostic.with_help("separate list items with `,`");
+    }
+    diagnostic
+}
+
+/// The word or symbol at `pos`, for "found `...`".
+fn token_at(source: &str, pos: usize) -> String {
+    let rest = source.get(pos..).unwrap_or("");
+    let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    if !word.is_empty() {
+        return word;
+    }
+    rest.chars().next().filter(|c| !c.is_whitespace()).map(String::from).unwrap_or_default()
+}
+
+const PUNCTUATION: &[&str] = &[",", "{", "}", "(", ")", "[", "]", "=", ":", "?"];
+
+/// Deeper nesting than any real rules file has; refusing it keeps the recursive stages bounded.
+pub const MAX_NESTING: usize = 64;
+
+/// Rejects bracket nesting deeper than [`MAX_NESTING`] before the recursive parser sees it.
+fn check_nesting(source: &str) -> Result<()> {
+    let (mut depth, mut in_string, mut escaped, mut in_comment) = (0usize, false, false, false);
+    for (at, c) in source.char_indices() {
+        match c {
+            '\n' => in_comment = false,
+            _ if in_comment => {}
+            _ if in_string => {
+                in_string = !(c == '"' && !escaped);
+                escaped = c == '\\' && !escaped;
+            }
+            '"' => in_string = true,
+            '/' if source.get(at + 1..at + 2) == Some("/") => in_comment = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        "P0002",
+                        format!("brackets are nested more than {MAX_NESTING} deep"),
+                        Span::new(at, at + 1),
+                        "too deep",
+                    )
+                    .with_help("split the condition into named `let` conditions"));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn join_or(items: &[String]) -> String {
+    match items {
+        [] => "something else".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}

@@ -1,0 +1,123 @@
+//! Runs a rules file's own tests. A test compares a *summary* of the answer — status, the install
+//! groups and certificates of findings that set the status, the rules named with `fires` — with
+//! its expectations, so notices and wording can change without breaking tests.
+//!
+//! The runner takes the engine as a function from facts JSON to answer JSON, so the same tests run
+//! on the interpreter and on a compiled module.
+
+use crate::ir::{Expected, Level, Program};
+use serde_json::Value as Json;
+
+/// The result of one test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestOutcome {
+    pub name: String,
+    pub line: usize,
+    /// `None` when it passed; otherwise a diff of expected (`-`) and actual (`+`) lines.
+    pub failure: Option<String>,
+}
+
+/// Runs every test of `program` on the reference interpreter.
+pub fn run(program: &Program) -> Vec<TestOutcome> {
+    run_with(program, &|facts| crate::answer(program, facts))
+}
+
+/// Runs every test of `program` on `engine` (facts JSON → answer JSON).
+pub fn run_with(program: &Program, engine: &dyn Fn(&str) -> String) -> Vec<TestOutcome> {
+    program
+        .tests
+        .iter()
+        .map(|test| {
+            let answer: Json = serde_json::from_str(&engine(&test.given.to_string())).unwrap_or(Json::Null);
+            let expected = expected_lines(program, &test.expect);
+            let actual = actual_lines(&answer, &test.expect);
+            let failure = (expected != actual).then(|| diff(&expected, &actual));
+            TestOutcome { name: test.name.clone(), line: test.line, failure }
+        })
+        .collect()
+}
+
+fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
+    match expect {
+        Expected::Error { code, at } => vec![error_line(code, at.as_deref())],
+        Expected::Verdict { status, installs, certificates, fires } => {
+            let mut lines = vec![format!("status {}", status.name())];
+            lines.extend(installs.iter().map(|g| install_line(g.iter().map(ToString::to_string))));
+            let mut names: Vec<String> = certificates
+                .iter()
+                .filter_map(|id| program.certificates.iter().find(|c| c.id == *id))
+                .map(|c| format!("certificate {}", c.name))
+                .collect();
+            names.sort();
+            lines.extend(names);
+            lines.extend(fires.iter().map(|r| format!("fires {r}")));
+            lines
+        }
+    }
+}
+
+/// The same summary of an actual answer; `fires` lines only for the rules the test names.
+fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
+    if let Some(error) = answer.get("error") {
+        let code = error.get("code").and_then(Json::as_str).unwrap_or("?");
+        let at = match expect {
+            Expected::Error { at: Some(_), .. } => error.get("field").and_then(Json::as_str),
+            _ => None,
+        };
+        return vec![error_line(code, at)];
+    }
+    let status = answer.get("status").and_then(Json::as_str).unwrap_or("?");
+    let mut lines = vec![format!("status {status}")];
+    let findings = answer.get("findings").and_then(Json::as_array).cloned().unwrap_or_default();
+    let sets_status = |f: &Json| f.get("severity").and_then(Json::as_str).and_then(Level::from_name).is_some_and(Level::is_status);
+    let mut installs: Vec<Vec<String>> = findings
+        .iter()
+        .filter(|f| sets_status(f))
+        .filter_map(|f| f.get("install_any_of").and_then(Json::as_array))
+        .map(|kbs| {
+            let mut group: Vec<String> = kbs.iter().filter_map(Json::as_str).map(str::to_string).collect();
+            group.sort();
+            group
+        })
+        .filter(|g| !g.is_empty())
+        .collect();
+    installs.sort();
+    lines.extend(installs.into_iter().map(|g| install_line(g.into_iter())));
+    let mut certificates: Vec<String> = findings
+        .iter()
+        .filter(|f| sets_status(f))
+        .filter_map(|f| f.get("certificate").and_then(Json::as_str))
+        .map(|c| format!("certificate {c}"))
+        .collect();
+    certificates.sort();
+    lines.extend(certificates);
+    if let Expected::Verdict { fires, .. } = expect {
+        let fired: Vec<&str> = findings.iter().filter_map(|f| f.get("rule").and_then(Json::as_str)).collect();
+        lines.extend(fires.iter().filter(|r| fired.contains(&r.as_str())).map(|r| format!("fires {r}")));
+    }
+    lines
+}
+
+fn error_line(code: &str, at: Option<&str>) -> String {
+    match at {
+        Some(field) => format!("error {code} at {field}"),
+        None => format!("error {code}"),
+    }
+}
+
+fn install_line(group: impl Iterator<Item = String>) -> String {
+    format!("install {}", group.collect::<Vec<_>>().join(" or "))
+}
+
+/// A small line diff: lines only expected start with `-`, lines only actual with `+`.
+fn diff(expected: &[String], actual: &[String]) -> String {
+    let mut out = String::new();
+    for line in expected {
+        let mark = if actual.contains(line) { ' ' } else { '-' };
+        out.push_str(&format!("{mark} {line}\n"));
+    }
+    for line in actual.iter().filter(|l| !expected.contains(l)) {
+        out.push_str(&format!("+ {line}\n"));
+    }
+    out
+}

@@ -1,0 +1,56 @@
+//! The verdict a host gets: its status and the findings that explain it (SEMANTICS.md, "Verdict").
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub advisory: String,
+    pub status: &'static str,
+    pub findings: Vec<Finding>,
+}
+
+/// One fired rule: what it says and what to do.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: &'static str,
+    pub message: String,
+    /// Install any one of these updates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub install_any_of: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<UpdateInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cite: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// The line of the rule in the rules file.
+    pub line: usize,
+}
+
+/// What the rules file knows of an update a finding asks for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UpdateInfo {
+    pub kb: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// How one rule was decided, for `--explain`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceStep {
+    pub rule: String,
+    pub line: usize,
+    pub fired: bool,
+    pub why: String,
+}
