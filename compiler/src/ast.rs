@@ -318,5 +318,6 @@ pub enum Expect {
 pub enum Expectation {
     Install(Vec<Literal>, Span),
     Certificate(Ident),
-    Fires(Ident),
+    /// `fires RULE`, or `not fires RULE` when `negated`.
+    Fires(Ident, bool),
 }

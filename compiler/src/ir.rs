@@ -344,5 +344,5 @@ pub struct TestCase {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expected {
     Error { code: String, at: Option<String> },
-    Verdict { status: Level, installs: Vec<Vec<Kb>>, certificates: Vec<String>, fires: Vec<String> },
+    Verdict { status: Level, installs: Vec<Vec<Kb>>, certificates: Vec<String>, fires: Vec<String>, quiet: Vec<String> },
 }

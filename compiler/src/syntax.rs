@@ -345,12 +345,16 @@ fn test(docs: Vec<String>, mut cur: Cursor<'_>, test_span: Span) -> Result<Item>
 
 fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
     let exp_span = span(&pair);
+    let pair_text = pair.as_str().to_string();
     let rule = pair.as_rule();
     let mut cur = Cursor::new(significant(pair).collect(), exp_span);
     Ok(match rule {
         Rule::expect_install => Expectation::Install(cur.rest().map(literal).collect::<Result<_>>()?, exp_span),
         Rule::expect_certificate => Expectation::Certificate(ident(cur.next("certificate")?)),
-        Rule::expect_fires => Expectation::Fires(ident(cur.next("rule")?)),
+        Rule::expect_fires => {
+            let negated = pair_text.starts_with("not");
+            Expectation::Fires(ident(cur.next("rule")?), negated)
+        }
         _ => return Err(internal(exp_span, "expectation")),
     })
 }
@@ -430,6 +434,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::list | Rule::list_item => "a list (`[a, b]`)",
         Rule::literal => "a value",
         Rule::path => "a name",
+        Rule::field_ref => "a fact (`os.version`, `hotfixes[0]`)",
         Rule::given => "`given`",
         Rule::expect => "`expect`",
         Rule::expect_error => "`error`",
@@ -504,24 +509,32 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
 }
 
 fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match error.location {
+    let rule_pos = match error.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    // pest places the error at the furthest *rule* attempt; a literal token (`}`, `,`) tried
+    // further on is the real place, so prefer the furthest attempt of any kind.
+    let attempts = error.parse_attempts();
+    let pos = attempts.as_ref().map_or(rule_pos, |a| a.max_position.max(rule_pos));
     let found = token_at(source, pos);
     let found_span = Span::new(pos, pos + found.len().max(usize::from(pos < source.len())));
-    let positives = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    let mut positives = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } if pos == rule_pos => positives.clone(),
+        _ => Vec::new(),
     };
-    let tokens: Vec<String> = error
-        .parse_attempts()
-        .map(|a| a.expected_tokens().iter().map(ToString::to_string).filter(|t| PUNCTUATION.contains(&t.as_str())).collect())
-        .unwrap_or_default();
-    let mut expected: Vec<String> = positives.iter().map(|r| describe(*r).to_string()).collect();
-    expected.extend(tokens.iter().map(|t| format!("`{t}`")));
-    expected.sort_unstable();
-    expected.dedup();
+    let mut tokens: Vec<String> = Vec::new();
+    if let Some(a) = attempts.as_ref().filter(|a| a.max_position == pos) {
+        tokens = a.expected_tokens().iter().map(ToString::to_string).filter(|t| PUNCTUATION.contains(&t.as_str())).collect();
+        for stack in a.call_stacks() {
+            if let Some(r) = stack.deepest.get_rule() {
+                positives.push(*r);
+            }
+        }
+    }
+    tokens.sort();
+    tokens.dedup();
+    let expected = expected_words(&positives, &tokens);
     let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
     let message = format!("expected {}, found {found_text}", join_or(&expected));
     let comma_possible = tokens.iter().any(|t| t == ",");
@@ -545,6 +558,31 @@ fn token_at(source: &str, pos: usize) -> String {
         return word;
     }
     rest.chars().next().filter(|c| !c.is_whitespace()).map(String::from).unwrap_or_default()
+}
+
+const CLAUSE_KEYWORDS: [Rule; 7] =
+    [Rule::kw_when, Rule::kw_require, Rule::kw_severity, Rule::kw_message, Rule::kw_certificate, Rule::kw_cite, Rule::kw_link];
+
+/// The expected alternatives in words: rule clause keywords collapse into one entry, and the
+/// catch-all "an item" is dropped when something more specific fits.
+fn expected_words(positives: &[Rule], tokens: &[String]) -> Vec<String> {
+    let clause_count = CLAUSE_KEYWORDS.iter().filter(|k| positives.contains(k)).count();
+    let mut words: Vec<String> = positives
+        .iter()
+        .filter(|r| clause_count < 3 || !CLAUSE_KEYWORDS.contains(r))
+        .map(|r| describe(*r).to_string())
+        .collect();
+    if clause_count >= 3 {
+        words.push("the next clause (`when`, `require`, `severity`, `message`, `certificate`, `cite`, `link`)".into());
+    }
+    words.extend(tokens.iter().map(|t| format!("`{t}`")));
+    words.sort();
+    words.dedup();
+    if words.len() > 1 {
+        let item = describe(Rule::item);
+        words.retain(|w| w != item);
+    }
+    words
 }
 
 const PUNCTUATION: &[&str] = &[",", "{", "}", "(", ")", "[", "]", "=", ":", "?"];

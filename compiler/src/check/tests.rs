@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
             self.unknown("status", &status.name, status.span, known, "");
             return None;
         };
-        let (mut installs, mut certificates, mut fires) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut installs, mut certificates, mut fires, mut quiet) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut ok = true;
         for item in items {
             match item {
@@ -51,9 +51,9 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                 },
-                ast::Expectation::Fires(id) => {
+                ast::Expectation::Fires(id, negated) => {
                     if rule_names.contains(&id.name) {
-                        fires.push(id.name.clone());
+                        if *negated { quiet.push(id.name.clone()) } else { fires.push(id.name.clone()) }
                     } else if self.names.rules.contains_key(&id.name) {
                         ok = false; // the rule itself has an error, reported there
                     } else {
@@ -66,7 +66,7 @@ impl<'a> Checker<'a> {
         }
         installs.sort();
         certificates.sort();
-        ok.then_some(ir::Expected::Verdict { status: level, installs, certificates, fires })
+        ok.then_some(ir::Expected::Verdict { status: level, installs, certificates, fires, quiet })
     }
 
     /// P0300: every key in `given` must be a declared fact or group (unknown keys are ignored
