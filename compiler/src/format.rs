@@ -1,4 +1,334 @@
-//! Canonical formatting (placeholder until the printer lands).
-pub fn format_source(source: &str) -> Result<String, crate::Diagnostic> {
-    crate::syntax::parse(source).map(|_| source.to_string())
+//! Canonical formatting: AST → text, keeping every `//` comment.
+//!
+//! Layout: two-space indentation, one blank line between items, one property or clause per line,
+//! long `and` / `or` chains broken before the operator. Comments are not in the AST; they are read
+//! from the source and re-emitted, each before the first element that starts after it (a trailing
+//! comment therefore moves to its own line above the next element). A blank line after a comment
+//! block is kept. The result parses to the same AST (spans aside) and formatting it again changes
+//! nothing.
+
+use crate::ast::*;
+use crate::diagnostic::Diagnostic;
+
+/// Lines longer than this break their `and` / `or` chains.
+const WIDTH: usize = 100;
+
+/// Formats a rules file; a syntax error is returned as its diagnostic.
+pub fn format_source(source: &str) -> Result<String, Diagnostic> {
+    let file = crate::syntax::parse(source)?;
+    Ok(format_file(&file, source))
+}
+
+/// Formats a parsed file; `source` supplies the comments.
+pub fn format_file(file: &File, source: &str) -> String {
+    let mut p = Printer { out: String::new(), comments: comments(source), next: 0 };
+    for (i, item) in file.items.iter().enumerate() {
+        if i > 0 {
+            p.out.push('\n');
+        }
+        p.item(item);
+    }
+    p.flush_comments(u32::MAX, 0);
+    p.out
+}
+
+/// A `//` comment: where it starts, its text, and whether a blank line follows it.
+struct Comment {
+    at: u32,
+    text: String,
+    blank_after: bool,
+}
+
+/// Finds `//` comments (not `///` docs) outside strings.
+fn comments(source: &str) -> Vec<Comment> {
+    let mut found = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut iter = source.char_indices().peekable();
+    while let Some((at, c)) = iter.next() {
+        if in_string {
+            in_string = !(c == '"' && !escaped) && c != '\n';
+            escaped = c == '\\' && !escaped;
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if source.get(at..at + 2) == Some("//") => {
+                let end = source.get(at..).and_then(|r| r.find('\n')).map_or(source.len(), |n| at + n);
+                let text = source.get(at..end).unwrap_or("").trim_end().to_string();
+                let is_doc = text.starts_with("///") && !text.starts_with("////");
+                let rest = source.get(end..).unwrap_or("");
+                let blank_after = rest.strip_prefix('\n').is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('\n'));
+                if !is_doc {
+                    found.push(Comment { at: Span::new(at, at).start, text, blank_after });
+                }
+                while iter.peek().is_some_and(|(i, _)| *i < end) {
+                    iter.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+struct Printer {
+    out: String,
+    comments: Vec<Comment>,
+    next: usize,
+}
+
+impl Printer {
+    /// Emits the comments that start before `before`, at `indent`.
+    fn flush_comments(&mut self, before: u32, indent: usize) {
+        while let Some(c) = self.comments.get(self.next).filter(|c| c.at < before) {
+            let line = format!("{}{}\n", "  ".repeat(indent), c.text);
+            let blank = c.blank_after && before != u32::MAX;
+            self.out.push_str(&line);
+            if blank {
+                self.out.push('\n');
+            }
+            self.next += 1;
+        }
+    }
+
+    fn line(&mut self, indent: usize, at: Span, text: &str) {
+        self.flush_comments(at.start, indent);
+        self.out.push_str(&"  ".repeat(indent));
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn docs(&mut self, indent: usize, at: Span, docs: &[String]) {
+        self.flush_comments(at.start, indent);
+        for doc in docs {
+            let line = if doc.is_empty() { "///".to_string() } else { format!("/// {doc}") };
+            self.line(indent, at, &line);
+        }
+    }
+
+    /// A closing brace: comments inside the block before it stay inside.
+    fn close(&mut self, indent: usize, end: Span) {
+        self.flush_comments(end.end, indent + 1);
+        self.out.push_str(&"  ".repeat(indent));
+        self.out.push_str("}\n");
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Decl(d) => {
+                self.docs(0, d.span, &d.docs);
+                self.line(0, d.span, &format!("{} {} {{", d.kind.keyword(), d.id.name));
+                for prop in &d.props {
+                    let values: Vec<String> = prop.values.iter().map(prop_value).collect();
+                    self.line(1, prop.span, &format!("{} {}", prop.key.name, values.join(", ")));
+                }
+                self.close(0, d.span);
+            }
+            Item::Facts(f) => {
+                self.docs(0, f.span, &f.docs);
+                self.line(0, f.span, "facts {");
+                self.fields(&f.fields, 1);
+                self.close(0, f.span);
+            }
+            Item::Host(h) => {
+                self.docs(0, h.span, &h.docs);
+                self.line(0, h.span, "host {");
+                for (role, path) in &h.bindings {
+                    self.line(1, role.span, &format!("{} = {path}", role.name));
+                }
+                self.close(0, h.span);
+            }
+            Item::Let(l) => {
+                self.docs(0, l.span, &l.docs);
+                let head = format!("let {} = ", l.name.name);
+                let text = format!("{head}{}", broken_expr(&l.expr, head.len(), 1));
+                self.line(0, l.span, &text);
+            }
+            Item::Rule(r) => self.rule(r),
+            Item::Test(t) => self.test(t),
+        }
+    }
+
+    fn fields(&mut self, fields: &[Field], indent: usize) {
+        for field in fields {
+            self.docs(indent, field.span, &field.docs);
+            match &field.kind {
+                FieldKind::Group(children) => {
+                    self.line(indent, field.span, &format!("{} {{", field.name.name));
+                    self.fields(children, indent + 1);
+                    self.close(indent, field.span);
+                }
+                FieldKind::Leaf { ty, optional, default, condition } => {
+                    let mut text = format!("{}: {}", field.name.name, type_expr(ty));
+                    if *optional {
+                        text.push('?');
+                    }
+                    if let Some(d) = default {
+                        text.push_str(" = ");
+                        text.push_str(&match d {
+                            Default::Literal(lit) => literal(lit),
+                            Default::List(items, _) => list(items),
+                        });
+                    }
+                    if let Some(c) = condition {
+                        text.push_str(" if ");
+                        let width = indent * 2 + text.len();
+                        text.push_str(&broken_expr(c, width, indent + 1));
+                    }
+                    self.line(indent, field.span, &text);
+                }
+            }
+        }
+    }
+
+    fn rule(&mut self, r: &Rule) {
+        self.docs(0, r.span, &r.docs);
+        self.line(0, r.span, &format!("rule {} {{", r.name.name));
+        for clause in &r.clauses {
+            let (span, text) = match clause {
+                Clause::When(e) => (e.span, format!("when {}", broken_expr(e, 2 + 5, 2))),
+                Clause::Require(kbs, span) => (*span, format!("require {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or "))),
+                Clause::Severity { level, otherwise, span } => {
+                    let mut text = format!("severity {}", level.name);
+                    if let Some((cond, other)) = otherwise {
+                        text.push_str(&format!(" if {} else {}", expr(cond), other.name));
+                    }
+                    (*span, text)
+                }
+                Clause::Message(lit) => (lit.span, format!("message {}", literal(lit))),
+                Clause::Certificate(id) => (id.span, format!("certificate {}", id.name)),
+                Clause::Cite(lit) => (lit.span, format!("cite {}", literal(lit))),
+                Clause::Link(lit) => (lit.span, format!("link {}", literal(lit))),
+            };
+            // A clause's span starts after its keyword; comments before the keyword come first.
+            self.line(1, Span { start: span.start.saturating_sub(1), end: span.end }, &text);
+        }
+        self.close(0, r.span);
+    }
+
+    fn test(&mut self, t: &Test) {
+        self.docs(0, t.span, &t.docs);
+        self.line(0, t.span, &format!("test \"{}\" {{", t.name.name));
+        self.line(1, t.given.span, &format!("given {}", json(&t.given)));
+        let (span, text) = match &t.expect {
+            Expect::Error { code, at, span } => {
+                let at = at.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
+                (*span, format!("expect error {}{at}", code.name))
+            }
+            Expect::Status { status, items, span } => {
+                let mut text = format!("expect {}", status.name);
+                if !items.is_empty() {
+                    let parts: Vec<String> = items.iter().map(expectation).collect();
+                    text.push_str(&format!(" {{ {} }}", parts.join(" ")));
+                }
+                (*span, text)
+            }
+        };
+        self.line(1, span, &text);
+        self.close(0, t.span);
+    }
+}
+
+fn prop_value(v: &PropValue) -> String {
+    match v {
+        PropValue::Literal(lit) => literal(lit),
+        PropValue::Name(id) => id.name.clone(),
+        PropValue::Alias(a, b, _) => format!("{} = {}", literal(a), literal(b)),
+        PropValue::Range(op, lit, _) => {
+            let op = match op {
+                RangeOp::AtLeast => ">=",
+                RangeOp::Above => ">",
+            };
+            format!("{op} {}", literal(lit))
+        }
+    }
+}
+
+fn type_expr(t: &TypeExpr) -> String {
+    match t {
+        TypeExpr::Named(id) => id.name.clone(),
+        TypeExpr::Enum(variants, _) => {
+            format!("enum({})", variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+fn literal(lit: &Literal) -> String {
+    match lit.kind {
+        LitKind::String => format!("\"{}\"", lit.raw),
+        _ => lit.raw.clone(),
+    }
+}
+
+fn list(items: &[Expr]) -> String {
+    format!("[{}]", items.iter().map(expr).collect::<Vec<_>>().join(", "))
+}
+
+/// An expression on one line.
+pub fn expr(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Or(parts) => parts.iter().map(expr).collect::<Vec<_>>().join(" or "),
+        ExprKind::And(parts) => parts.iter().map(expr).collect::<Vec<_>>().join(" and "),
+        ExprKind::Not(inner) => format!("not {}", expr(inner)),
+        ExprKind::Compare(l, op, r) => format!("{} {} {}", expr(l), op.symbol(), expr(r)),
+        ExprKind::In(l, items) => format!("{} in {}", expr(l), list(items)),
+        ExprKind::Call(name, args) => format!("{}({})", name.name, args.iter().map(expr).collect::<Vec<_>>().join(", ")),
+        ExprKind::List(items) => list(items),
+        ExprKind::Paren(inner) => format!("({})", expr(inner)),
+        ExprKind::Literal(lit) => literal(lit),
+        ExprKind::Path(path) => path.to_string(),
+    }
+}
+
+/// An expression that breaks a top-level `and` / `or` chain over lines when it would pass
+/// [`WIDTH`]; `used` is the width already taken on the first line, `indent` the continuation's.
+fn broken_expr(e: &Expr, used: usize, indent: usize) -> String {
+    let flat = expr(e);
+    let (parts, op) = match &e.kind {
+        ExprKind::Or(parts) => (parts, "or"),
+        ExprKind::And(parts) => (parts, "and"),
+        _ => return flat,
+    };
+    if used + flat.len() <= WIDTH {
+        return flat;
+    }
+    let joint = format!("\n{}{op} ", "  ".repeat(indent));
+    parts.iter().map(expr).collect::<Vec<_>>().join(&joint)
+}
+
+fn expectation(x: &Expectation) -> String {
+    match x {
+        Expectation::Install(kbs, _) => format!("install {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or ")),
+        Expectation::Certificate(id) => format!("certificate {}", id.name),
+        Expectation::Fires(id, false) => format!("fires {}", id.name),
+        Expectation::Fires(id, true) => format!("not fires {}", id.name),
+    }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(key, "and" | "or" | "not" | "in" | "if" | "else" | "true" | "false" | "null")
+}
+
+fn json(j: &Json) -> String {
+    match &j.kind {
+        JsonKind::Object(members) if members.is_empty() => "{}".into(),
+        JsonKind::Object(members) => {
+            let parts: Vec<String> = members
+                .iter()
+                .map(|(k, v)| {
+                    let key = if is_plain_key(&k.name) { k.name.clone() } else { format!("\"{}\"", k.name) };
+                    format!("{key}: {}", json(v))
+                })
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        JsonKind::Array(items) => format!("[{}]", items.iter().map(json).collect::<Vec<_>>().join(", ")),
+        JsonKind::String(raw) => format!("\"{raw}\""),
+        JsonKind::Number(raw) => raw.clone(),
+        JsonKind::Bool(b) => b.to_string(),
+        JsonKind::Null => "null".into(),
+    }
 }
