@@ -11,6 +11,9 @@ use std::collections::HashMap;
 /// The type names a fact can have (besides `enum(...)`).
 pub const TYPE_NAMES: [&str; 8] = ["bool", "int", "string", "date", "version", "build", "kbs", "product"];
 
+/// Properties that take a list of values.
+const LIST_KEYS: [&str; 5] = ["applies", "versions", "build", "supersedes", "platforms"];
+
 /// Properties that may be given more than once (each adds a value).
 const REPEATABLE: [&str; 1] = ["link"];
 
@@ -302,7 +305,10 @@ impl<'a> Checker<'a> {
                     self.lower_fields(children, &path);
                 }
                 ast::FieldKind::Leaf { ty, optional, default, condition } => {
-                    let Some(ty) = self.field_type(ty) else { continue };
+                    let Some(ty) = self.field_type(ty) else {
+                        self.names.poisoned.insert(dotted);
+                        continue;
+                    };
                     let presence = self.presence(&ty, *optional, default.as_ref(), field);
                     let scope = Scope { visible_fields: self.fields.len(), status: false };
                     let condition = condition.as_ref().and_then(|c| self.condition(c, scope));
@@ -411,7 +417,12 @@ impl<'a> Checker<'a> {
                 self.product_named(&text, lit.span).map(Value::Product)
             }
             _ => {
-                self.type_error(lit.span, &format!("a {} value", ty.name()), &literal_kind_name(lit.kind), "");
+                let help = match (ty, lit.kind) {
+                    (Type::Version | Type::Build | Type::Date, LitKind::String) => "versions, builds and dates are written bare, without quotes: `10.0.19044`, `2023-01-10`",
+                    (Type::Enum(_) | Type::Product | Type::Os | Type::Status, _) => "name one of its values without quotes",
+                    _ => "",
+                };
+                self.type_error(lit.span, &format!("a {} value", ty.name()), &literal_kind_name(lit.kind), help);
                 None
             }
         }
@@ -497,7 +508,11 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::error("P0105", format!("`{key}` is given twice for {} `{}`", d.kind.keyword(), d.id.name), prop.key.span, "given again here")
                         .with_secondary(first_span, "first given here")
-                        .with_help(format!("keep one `{key}`; list several values on it separated by `,`")),
+                        .with_help(if LIST_KEYS.contains(&key) {
+                            format!("keep one `{key}` and list its values separated by `,`")
+                        } else {
+                            format!("keep one `{key}`")
+                        }),
                 );
                 continue;
             }
@@ -595,9 +610,21 @@ impl<'a> Checker<'a> {
     }
 
     fn wrong_value(&mut self, prop: &ast::Prop, span: Span, expected: &str) {
+        let example = [
+            ("date", "2021-10-12"),
+            ("string", "\"...\""),
+            ("alias", "9.6, 10.0, 2019 = 14.0"),
+            ("range", ">= 10.0.22000"),
+            ("update id", "KB5006714"),
+            ("whole number", "1586"),
+            ("name", "a_name"),
+        ]
+        .iter()
+        .find(|(k, _)| expected.contains(k))
+        .map_or("...", |(_, e)| *e);
         self.error(
             Diagnostic::error("P0104", format!("`{}` takes {expected}", prop.key.name), span, format!("expected {expected}"))
-                .with_help(format!("write `{} <value>` with {expected}", prop.key.name)),
+                .with_help(format!("for example `{} {example}`", prop.key.name)),
         );
     }
 

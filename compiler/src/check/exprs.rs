@@ -86,6 +86,16 @@ impl<'a> Checker<'a> {
             }
             return Some((Expr::Status, Type::Status));
         }
+        if self.names.poisoned.contains(&dotted) {
+            return None;
+        }
+        if self.fields_lookup(&dotted).is_none() && self.names.all_fields.contains(&dotted) && !self.names.groups.contains_key(&dotted) {
+            self.error(
+                Diagnostic::error("P0107", format!("fact `{dotted}` is read before it is declared"), path.span, "declared later")
+                    .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
+            );
+            return None;
+        }
         if let Some(index) = self.fields_lookup(&dotted) {
             if index >= scope.visible_fields {
                 self.error(

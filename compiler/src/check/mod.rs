@@ -52,6 +52,10 @@ struct Names {
     fields: HashMap<String, Declared>,
     /// Dotted paths of fact groups (`os`, `root_ca`), to explain "name one of its facts".
     groups: HashMap<String, Span>,
+    /// Every fact path the schema declares, known before the schema is lowered (for P0107).
+    all_fields: std::collections::HashSet<String>,
+    /// Facts whose declaration had an error: reading them reports nothing more.
+    poisoned: std::collections::HashSet<String>,
 }
 
 /// What an expression may see where it is written.
@@ -134,7 +138,10 @@ impl<'a> Checker<'a> {
         }
         let whole = Span::new(0, 0);
         match facts {
-            Some(f) => self.lower_facts(f),
+            Some(f) => {
+                collect_paths(&f.fields, "", &mut self.names.all_fields);
+                self.lower_facts(f);
+            }
             None => self.error(missing_item(whole, "facts", "facts { product { id: product } ... }")),
         }
         match host {
@@ -276,6 +283,16 @@ impl<'a> Checker<'a> {
             None => d,
         };
         self.error(d);
+    }
+}
+
+fn collect_paths(fields: &[ast::Field], prefix: &str, out: &mut std::collections::HashSet<String>) {
+    for f in fields {
+        let dotted = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
+        if let ast::FieldKind::Group(children) = &f.kind {
+            collect_paths(children, &dotted, out);
+        }
+        out.insert(dotted);
     }
 }
 

@@ -1,0 +1,134 @@
+//! The `preflight` command as users run it: exit codes, stdout and stderr.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn preflight(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[test]
+fn check_is_clean_on_the_acs_rules() {
+    let out = preflight(&["check", "rules/acs-2023.preflight"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn check_exits_1_on_errors_and_speaks_json() {
+    let out = preflight(&["check", "tests/data/check/err/P0100-unknown-os.preflight"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `win10`?"));
+    let out = preflight(&["check", "--format", "json", "tests/data/check/err/P0100-unknown-os.preflight"], None);
+    let first: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(first["code"], "P0100");
+    assert!(first["line"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn check_allows_warnings() {
+    let out = preflight(&["check", "tests/data/check/err/P0204-unused-fact.preflight"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning[P0204]"));
+}
+
+#[test]
+fn test_runs_the_in_file_tests() {
+    let out = preflight(&["test", "rules/acs-2023.preflight"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let last = stdout(&out).lines().last().unwrap().to_string();
+    assert!(last.ends_with("passed, 0 failed"), "{last}");
+}
+
+#[test]
+fn test_reports_failures_with_a_diff() {
+    let source = std::fs::read_to_string(root().join("tests/data/check/ok/minimal.preflight")).unwrap();
+    let broken = source.replace("expect action_required { install KB5011487 }", "expect ready");
+    let dir = std::env::temp_dir().join(format!("preflight-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.preflight");
+    std::fs::write(&file, broken).unwrap();
+    let out = preflight(&["test", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL needs the update"), "{text}");
+    assert!(text.contains("- status ready") && text.contains("+ status action_required"), "{text}");
+    assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
+}
+
+#[test]
+fn eval_prints_the_verdict_for_each_shared_example() {
+    let dir = root().join("../shared/advisory/examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.to_string_lossy().to_string();
+        let Some(stem) = name.strip_suffix(".facts.json") else { continue };
+        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{stem}.expect.json")).unwrap()).unwrap();
+        let out = preflight(&["eval", &name], None);
+        let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        if expected.get("error").is_some() {
+            assert_eq!(out.status.code(), Some(2), "{stem}");
+            assert!(answer["error"]["code"].is_string());
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{stem}");
+        assert_eq!(answer["status"], expected["status"], "{stem}");
+        seen += 1;
+    }
+    assert!(seen >= 10);
+}
+
+#[test]
+fn eval_reads_stdin_and_explains() {
+    let facts = r#"{"product":{"id":"apex_one","version":"2019"},"os":{"version":"10.0.19044.1000","product_type":"workstation"}}"#;
+    let out = preflight(&["eval", "--explain", "-"], Some(facts));
+    assert_eq!(out.status.code(), Some(0));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(answer["status"], "action_required");
+    let trace = answer["trace"].as_array().unwrap();
+    assert!(trace.iter().any(|s| s["rule"] == "win10_21h2" && s["fired"] == true));
+}
+
+#[test]
+fn eval_input_error_exits_2_with_a_json_error() {
+    let out = preflight(&["eval", "-"], Some("{not json"));
+    assert_eq!(out.status.code(), Some(2));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(answer["error"]["code"], "invalid_json");
+}
+
+#[test]
+fn eval_with_a_rules_file() {
+    let facts = r#"{"product":{"id":"agent"},"os":{"version":"10.0.19044.1","product_type":"workstation"}}"#;
+    let out = preflight(&["eval", "--rules", "tests/data/check/ok/minimal.preflight", "-"], Some(facts));
+    let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(answer["status"], "action_required");
+}
+
+#[test]
+fn fmt_check_passes_on_the_acs_rules() {
+    let out = preflight(&["fmt", "--check", "rules/acs-2023.preflight"], None);
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -1,0 +1,58 @@
+//! Golden tests over `tests/data/check/{ok,err}/*.preflight`: "ok" files must check with no
+//! diagnostic, "err" files with at least one, and the rendered diagnostics of every file are an
+//! insta snapshot. Each err file's name starts with the code it demonstrates, which must appear.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use preflight_compiler::diagnostic::render_plain;
+
+#[test]
+fn check_goldens() {
+    insta::glob!("../data/check", "*/*.preflight", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let checked = preflight_compiler::check_source(&source);
+        let kind = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        if kind == "ok" {
+            assert!(checked.diagnostics.is_empty(), "{name} should be clean:\n{}", render_plain(&name, &source, &checked.diagnostics));
+            assert!(checked.program.is_some());
+        } else {
+            let code = name.split('-').next().unwrap();
+            assert!(
+                checked.diagnostics.iter().any(|d| d.code == code),
+                "{name} should report {code}:\n{}",
+                render_plain(&name, &source, &checked.diagnostics)
+            );
+        }
+        insta::assert_snapshot!(render_plain(&name, &source, &checked.diagnostics));
+    });
+}
+
+/// Every golden and the ACS rules format idempotently, to the same AST.
+#[test]
+fn format_is_idempotent_on_goldens() {
+    insta::glob!("../data/check", "*/*.preflight", |path| {
+        let source = std::fs::read_to_string(path).unwrap();
+        let Ok(once) = preflight_compiler::format::format_source(&source) else { return };
+        let twice = preflight_compiler::format::format_source(&once).unwrap();
+        assert_eq!(once, twice, "{}", path.display());
+    });
+}
+
+#[test]
+fn acs_rules_are_formatted_and_clean() {
+    let source = preflight_compiler::ACS_RULES;
+    assert_eq!(preflight_compiler::format::format_source(source).unwrap(), source, "run `preflight fmt --write rules/acs-2023.preflight`");
+    let checked = preflight_compiler::check_source(source);
+    assert!(checked.diagnostics.is_empty(), "{}", render_plain("acs", source, &checked.diagnostics));
+}
+
+#[test]
+fn acs_in_file_tests_pass() {
+    let program = support::acs();
+    let outcomes = preflight_compiler::testing::run(program);
+    assert!(outcomes.len() >= 80, "only {} tests", outcomes.len());
+    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
