@@ -250,7 +250,7 @@ impl Ctx<'_> {
 }
 
 /// Compares two values. An unknown side makes every comparison false except `!=`.
-fn compare(l: &Value, op: crate::ast::CmpOp, r: &Value) -> bool {
+pub(crate) fn compare(l: &Value, op: crate::ast::CmpOp, r: &Value) -> bool {
     use crate::ast::CmpOp::*;
     let ordering = match (l, r) {
         (Value::Unknown, _) | (_, Value::Unknown) => None,

@@ -322,6 +322,7 @@ pub struct Rule {
     pub certificate: Option<CertId>,
     pub links: Vec<String>,
     pub line: usize,
+    /// The rule's name: where diagnostics about the rule point.
     pub span: Span,
 }
 

@@ -404,7 +404,7 @@ impl<'a> Checker<'a> {
             certificate,
             links,
             line: self.line(r.name.span),
-            span: r.span,
+            span: r.name.span,
         })
     }
 
