@@ -62,7 +62,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { file, output } => command::check::run(&file, &output),
         Command::Test { file, output } => command::test::run(&file, &output),
-        Command::Eval { rules, facts, explain, as_of } => command::eval::run(rules.as_deref(), &facts, explain, as_of.as_deref()),
+        Command::Eval { rules, facts, explain, as_of } => {
+            command::eval::run(rules.as_deref(), &facts, explain, as_of.as_deref())
+        }
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),
     };
     match result {

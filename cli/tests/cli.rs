@@ -85,7 +85,8 @@ fn eval_prints_the_verdict_for_each_shared_example() {
         let path = entry.unwrap().path();
         let name = path.to_string_lossy().to_string();
         let Some(stem) = name.strip_suffix(".facts.json") else { continue };
-        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{stem}.expect.json")).unwrap()).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{stem}.expect.json")).unwrap()).unwrap();
         let out = preflight(&["eval", &name], None);
         let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         if expected.get("error").is_some() {

@@ -172,12 +172,7 @@ pub enum FieldKind {
     /// `name { fields }`: a nested JSON object.
     Group(Vec<Field>),
     /// `name: type [?] [= default] [if condition]`.
-    Leaf {
-        ty: TypeExpr,
-        optional: bool,
-        default: Option<Default>,
-        condition: Option<Expr>,
-    },
+    Leaf { ty: TypeExpr, optional: bool, default: Option<Default>, condition: Option<Expr> },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -52,7 +52,13 @@ impl Diagnostic {
         Self::new(code, Severity::Warning, message, span, label)
     }
 
-    fn new(code: &'static str, severity: Severity, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    fn new(
+        code: &'static str,
+        severity: Severity,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity,
@@ -89,12 +95,14 @@ impl Diagnostic {
             Severity::Warning => cs::Severity::Warning,
         };
         let mut labels = vec![cs::Label::primary((), self.primary.span.range()).with_message(&self.primary.message)];
-        labels.extend(
-            self.secondary.iter().map(|l| cs::Label::secondary((), l.span.range()).with_message(&l.message)),
-        );
+        labels.extend(self.secondary.iter().map(|l| cs::Label::secondary((), l.span.range()).with_message(&l.message)));
         let mut notes: Vec<String> = self.help.iter().map(|h| format!("help: {h}")).collect();
         notes.extend(self.notes.iter().map(|n| format!("note: {n}")));
-        cs::Diagnostic::new(severity).with_code(self.code).with_message(&self.message).with_labels(labels).with_notes(notes)
+        cs::Diagnostic::new(severity)
+            .with_code(self.code)
+            .with_message(&self.message)
+            .with_labels(labels)
+            .with_notes(notes)
     }
 }
 
@@ -116,7 +124,12 @@ pub fn render_plain(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -
         // Writing into a String cannot fail except for an out-of-range span, which would be a
         // checker bug; fall back to the message so that nothing is lost.
         if term::emit_to_string(&mut out, &config, &file, &diagnostic.to_codespan()).is_err() {
-            out.push_str(&format!("{}[{}]: {}\n", severity_word(diagnostic.severity), diagnostic.code, diagnostic.message));
+            out.push_str(&format!(
+                "{}[{}]: {}\n",
+                severity_word(diagnostic.severity),
+                diagnostic.code,
+                diagnostic.message
+            ));
         }
     }
     out

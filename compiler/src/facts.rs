@@ -49,13 +49,21 @@ pub struct Facts {
 /// Parses and validates a facts document against the program's schema.
 pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
     if input.len() > MAX_INPUT_BYTES {
-        return Err(InputError::new("too_large", "", format!("the facts are {} bytes; at most {MAX_INPUT_BYTES} are accepted", input.len())));
+        return Err(InputError::new(
+            "too_large",
+            "",
+            format!("the facts are {} bytes; at most {MAX_INPUT_BYTES} are accepted", input.len()),
+        ));
     }
     // serde_json refuses nesting deeper than 128 levels, so this cannot overflow the stack.
     let json: Json = serde_json::from_str(input)
         .map_err(|e| InputError::new("invalid_json", "", format!("the facts are not valid JSON: {e}")))?;
     let Json::Object(_) = json else {
-        return Err(InputError::new("not_an_object", "", "the facts must be a JSON object, e.g. {\"product\": {...}, \"os\": {...}}"));
+        return Err(InputError::new(
+            "not_an_object",
+            "",
+            "the facts must be a JSON object, e.g. {\"product\": {...}, \"os\": {...}}",
+        ));
     };
     let mut facts = Facts { values: Vec::with_capacity(program.fields.len()) };
     for field in &program.fields {
@@ -63,13 +71,20 @@ pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
             Some(cond) => interp::holds_on_partial(program, &facts, cond),
             None => true,
         };
-        let value = if applies { read_field(program, &json, &field.path, &field.ty, &field.presence)? } else { Value::Unknown };
+        let value =
+            if applies { read_field(program, &json, &field.path, &field.ty, &field.presence)? } else { Value::Unknown };
         facts.values.push(value);
     }
     Ok(facts)
 }
 
-fn read_field(program: &Program, json: &Json, path: &[String], ty: &Type, presence: &Presence) -> Result<Value, InputError> {
+fn read_field(
+    program: &Program,
+    json: &Json,
+    path: &[String],
+    ty: &Type,
+    presence: &Presence,
+) -> Result<Value, InputError> {
     let dotted = path.join(".");
     let mut node = json;
     for (depth, segment) in path.iter().enumerate() {
@@ -81,7 +96,9 @@ fn read_field(program: &Program, json: &Json, path: &[String], ty: &Type, presen
             // null reads as "not given": collectors write it for what they could not find out.
             Some(Json::Null) | None => {
                 return match presence {
-                    Presence::Required => Err(InputError::new("missing_field", dotted.clone(), format!("`{dotted}` is required"))),
+                    Presence::Required => {
+                        Err(InputError::new("missing_field", dotted.clone(), format!("`{dotted}` is required")))
+                    }
                     Presence::Optional => Ok(Value::Unknown),
                     Presence::Default(v) => Ok(v.clone()),
                 };
@@ -93,7 +110,9 @@ fn read_field(program: &Program, json: &Json, path: &[String], ty: &Type, presen
 }
 
 fn convert(program: &Program, node: &Json, ty: &Type, field: &str) -> Result<Value, InputError> {
-    let wrong = |what: &str| InputError::new("wrong_type", field, format!("`{field}` must be {what}, found {}", json_kind(node)));
+    let wrong = |what: &str| {
+        InputError::new("wrong_type", field, format!("`{field}` must be {what}, found {}", json_kind(node)))
+    };
     let text = || node.as_str().ok_or_else(|| wrong("a string"));
     Ok(match ty {
         Type::Bool => Value::Bool(node.as_bool().ok_or_else(|| wrong("true or false"))?),
@@ -132,12 +151,20 @@ fn convert(program: &Program, node: &Json, ty: &Type, field: &str) -> Result<Val
 /// "File 1" and the like) are skipped: they cannot satisfy any requirement.
 fn kbs(node: &Json, field: &str) -> Result<Vec<Kb>, InputError> {
     let Json::Array(items) = node else {
-        return Err(InputError::new("wrong_type", field, format!("`{field}` must be an array of update ids such as [\"KB5006714\"], found {}", json_kind(node))));
+        return Err(InputError::new(
+            "wrong_type",
+            field,
+            format!("`{field}` must be an array of update ids such as [\"KB5006714\"], found {}", json_kind(node)),
+        ));
     };
     let mut kbs = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let Some(text) = item.as_str() else {
-            return Err(InputError::new("wrong_type", format!("{field}[{i}]"), format!("`{field}[{i}]` must be a string such as \"KB5006714\", found {}", json_kind(item))));
+            return Err(InputError::new(
+                "wrong_type",
+                format!("{field}[{i}]"),
+                format!("`{field}[{i}]` must be a string such as \"KB5006714\", found {}", json_kind(item)),
+            ));
         };
         kbs.extend(Kb::parse(text));
     }

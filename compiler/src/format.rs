@@ -46,7 +46,7 @@ fn comments(source: &str) -> Vec<Comment> {
     let mut iter = source.char_indices().peekable();
     while let Some((at, c)) = iter.next() {
         if in_string {
-            in_string = !(c == '"' && !escaped) && c != '\n';
+            in_string = (c != '"' || escaped) && c != '\n';
             escaped = c == '\\' && !escaped;
             continue;
         }
@@ -57,7 +57,8 @@ fn comments(source: &str) -> Vec<Comment> {
                 let text = source.get(at..end).unwrap_or("").trim_end().to_string();
                 let is_doc = text.starts_with("///") && !text.starts_with("////");
                 let rest = source.get(end..).unwrap_or("");
-                let blank_after = rest.strip_prefix('\n').is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('\n'));
+                let blank_after =
+                    rest.strip_prefix('\n').is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('\n'));
                 if !is_doc {
                     found.push(Comment { at: Span::new(at, at).start, text, blank_after });
                 }
@@ -187,7 +188,9 @@ impl Printer {
         for clause in &r.clauses {
             let (span, text) = match clause {
                 Clause::When(e) => (e.span, format!("when {}", broken_expr(e, 2 + 5, 2))),
-                Clause::Require(kbs, span) => (*span, format!("require {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or "))),
+                Clause::Require(kbs, span) => {
+                    (*span, format!("require {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or ")))
+                }
                 Clause::Severity { level, otherwise, span } => {
                     let mut text = format!("severity {}", level.name);
                     if let Some((cond, other)) = otherwise {
@@ -272,7 +275,9 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Not(inner) => format!("not {}", expr(inner)),
         ExprKind::Compare(l, op, r) => format!("{} {} {}", expr(l), op.symbol(), expr(r)),
         ExprKind::In(l, items) => format!("{} in {}", expr(l), list(items)),
-        ExprKind::Call(name, args) => format!("{}({})", name.name, args.iter().map(expr).collect::<Vec<_>>().join(", ")),
+        ExprKind::Call(name, args) => {
+            format!("{}({})", name.name, args.iter().map(expr).collect::<Vec<_>>().join(", "))
+        }
         ExprKind::List(items) => list(items),
         ExprKind::Paren(inner) => format!("({})", expr(inner)),
         ExprKind::Literal(lit) => literal(lit),

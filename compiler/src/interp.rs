@@ -74,7 +74,9 @@ impl Host {
             _ => None,
         };
         let os = build.and_then(|b| {
-            program.oses.iter().position(|os| os.role.is_none_or(|want| Some(want) == role) && os.builds.iter().any(|p| matches_build(b, p)))
+            program.oses.iter().position(|os| {
+                os.role.is_none_or(|want| Some(want) == role) && os.builds.iter().any(|p| matches_build(b, p))
+            })
         });
         let spec = product.and_then(|p| program.products.get(p));
         let version_listed = spec.and_then(|p| match (&p.versions, get(roles.product_version)) {
@@ -89,7 +91,8 @@ impl Host {
             Value::Enum(i) => enum_name(program, roles.platform, *i),
             _ => None,
         };
-        let platform_listed = spec.zip(platform_name).map(|(p, name)| p.platforms.is_empty() || p.platforms.contains(&name));
+        let platform_listed =
+            spec.zip(platform_name).map(|(p, name)| p.platforms.is_empty() || p.platforms.contains(&name));
         Host { product, os, revision: build.and_then(Version::revision), version_listed, platform_listed }
     }
 }
@@ -165,9 +168,11 @@ impl Ctx<'_> {
             HostValue::Revision => host.revision.map_or(Value::Unknown, |r| Value::Int(r.into())),
             HostValue::VersionListed => known_bool(host.version_listed),
             HostValue::PlatformListed => known_bool(host.platform_listed),
-            HostValue::EndOfSupport => {
-                host.os.and_then(|os| self.program.oses.get(os)).and_then(|os| os.end_of_support).map_or(Value::Unknown, Value::Date)
-            }
+            HostValue::EndOfSupport => host
+                .os
+                .and_then(|os| self.program.oses.get(os))
+                .and_then(|os| os.end_of_support)
+                .map_or(Value::Unknown, Value::Date),
         }
     }
 

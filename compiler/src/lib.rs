@@ -56,7 +56,9 @@ pub fn answer(program: &Program, facts_json: &str) -> String {
         Ok(verdict) => serde_json::to_value(verdict),
         Err(error) => serde_json::to_value(ErrorAnswer { error }),
     };
-    value.map(|v| v.to_string()).unwrap_or_else(|_| r#"{"error":{"code":"internal","field":"","message":"could not write the answer"}}"#.into())
+    value
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| r#"{"error":{"code":"internal","field":"","message":"could not write the answer"}}"#.into())
 }
 
 #[derive(serde::Serialize)]

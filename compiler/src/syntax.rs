@@ -39,12 +39,35 @@ fn internal(span: Span, what: &str) -> Diagnostic {
 fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::kw_advisory | Rule::kw_product | Rule::kw_os | Rule::kw_update | Rule::kw_certificate
-            | Rule::kw_facts | Rule::kw_host | Rule::kw_enum | Rule::kw_let | Rule::kw_rule | Rule::kw_when
-            | Rule::kw_require | Rule::kw_severity | Rule::kw_message | Rule::kw_cite | Rule::kw_link
-            | Rule::kw_if | Rule::kw_else | Rule::kw_and | Rule::kw_or | Rule::kw_not | Rule::kw_in
-            | Rule::kw_test | Rule::kw_given | Rule::kw_expect | Rule::kw_error | Rule::kw_at
-            | Rule::kw_install | Rule::kw_fires
+        Rule::kw_advisory
+            | Rule::kw_product
+            | Rule::kw_os
+            | Rule::kw_update
+            | Rule::kw_certificate
+            | Rule::kw_facts
+            | Rule::kw_host
+            | Rule::kw_enum
+            | Rule::kw_let
+            | Rule::kw_rule
+            | Rule::kw_when
+            | Rule::kw_require
+            | Rule::kw_severity
+            | Rule::kw_message
+            | Rule::kw_cite
+            | Rule::kw_link
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_in
+            | Rule::kw_test
+            | Rule::kw_given
+            | Rule::kw_expect
+            | Rule::kw_error
+            | Rule::kw_at
+            | Rule::kw_install
+            | Rule::kw_fires
     )
 }
 
@@ -397,8 +420,18 @@ pub fn describe(r: Rule) -> &'static str {
     match r {
         Rule::EOI => "end of file",
         Rule::WHITESPACE | Rule::COMMENT => "whitespace",
-        Rule::file | Rule::item | Rule::advisory | Rule::facts | Rule::host | Rule::product | Rule::os | Rule::update
-        | Rule::certificate | Rule::let_decl | Rule::rule_decl | Rule::test => {
+        Rule::file
+        | Rule::item
+        | Rule::advisory
+        | Rule::facts
+        | Rule::host
+        | Rule::product
+        | Rule::os
+        | Rule::update
+        | Rule::certificate
+        | Rule::let_decl
+        | Rule::rule_decl
+        | Rule::test => {
             "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `certificate`, `let`, `rule`, `test`)"
         }
         Rule::doc | Rule::doc_text => "a doc comment",
@@ -417,19 +450,33 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::field => "a fact (`name: type` or `name { ... }`)",
         Rule::field_group => "`{`",
         Rule::field_leaf => "`:` and a type, or `{`",
-        Rule::field_type | Rule::enum_type => "a type (`bool`, `int`, `string`, `date`, `version`, `build`, `kbs`, `product`, `enum(...)`)",
+        Rule::field_type | Rule::enum_type => {
+            "a type (`bool`, `int`, `string`, `date`, `version`, `build`, `kbs`, `product`, `enum(...)`)"
+        }
         Rule::optional_mark => "`?`",
         Rule::default_value => "`=` and a default value",
         Rule::condition => "`if` and a condition",
         Rule::binding | Rule::host_key => {
             "a host role (`product`, `product_version`, `platform`, `os_version`, `os_role`, `hotfixes`)"
         }
-        Rule::clause | Rule::when_clause | Rule::require_clause | Rule::severity_clause | Rule::message_clause
-        | Rule::certificate_clause | Rule::cite_clause | Rule::link_clause => {
+        Rule::clause
+        | Rule::when_clause
+        | Rule::require_clause
+        | Rule::severity_clause
+        | Rule::message_clause
+        | Rule::certificate_clause
+        | Rule::cite_clause
+        | Rule::link_clause => {
             "a rule clause (`when`, `require`, `severity`, `message`, `certificate`, `cite`, `link`)"
         }
-        Rule::expr | Rule::and_expr | Rule::unary | Rule::not_expr | Rule::comparison | Rule::operand
-        | Rule::paren | Rule::call => "a condition",
+        Rule::expr
+        | Rule::and_expr
+        | Rule::unary
+        | Rule::not_expr
+        | Rule::comparison
+        | Rule::operand
+        | Rule::paren
+        | Rule::call => "a condition",
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         Rule::list | Rule::list_item => "a list (`[a, b]`)",
         Rule::literal => "a value",
@@ -493,16 +540,31 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         Rule::advisory_key | Rule::advisory_prop => &["title", "source", "published", "updated", "cutover", "link"],
         Rule::product_key | Rule::product_prop => &["name", "versions", "platforms", "link"],
         Rule::os_key | Rule::os_prop => &["name", "build", "role", "end_of_support", "link"],
-        Rule::update_key | Rule::update_prop => &["title", "kind", "released", "applies", "revision", "supersedes", "link"],
+        Rule::update_key | Rule::update_prop => {
+            &["title", "kind", "released", "applies", "revision", "supersedes", "link"]
+        }
         Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "link"],
-        Rule::host_key | Rule::binding => &["product", "product_version", "platform", "os_version", "os_role", "hotfixes"],
-        Rule::kw_when | Rule::kw_require | Rule::kw_severity | Rule::kw_message | Rule::kw_cite | Rule::kw_link
+        Rule::host_key | Rule::binding => {
+            &["product", "product_version", "platform", "os_version", "os_role", "hotfixes"]
+        }
+        Rule::kw_when
+        | Rule::kw_require
+        | Rule::kw_severity
+        | Rule::kw_message
+        | Rule::kw_cite
+        | Rule::kw_link
         | Rule::clause => &["when", "require", "severity", "message", "certificate", "cite", "link"],
         Rule::kw_and | Rule::kw_or => &["and", "or"],
-        Rule::advisory | Rule::facts | Rule::host | Rule::product | Rule::os | Rule::update | Rule::certificate
-        | Rule::let_decl | Rule::rule_decl | Rule::test => {
-            &["advisory", "facts", "host", "product", "os", "update", "certificate", "let", "rule", "test"]
-        }
+        Rule::advisory
+        | Rule::facts
+        | Rule::host
+        | Rule::product
+        | Rule::os
+        | Rule::update
+        | Rule::certificate
+        | Rule::let_decl
+        | Rule::rule_decl
+        | Rule::test => &["advisory", "facts", "host", "product", "os", "update", "certificate", "let", "rule", "test"],
         Rule::kw_install | Rule::kw_fires | Rule::expectation => &["install", "certificate", "fires"],
         _ => &[],
     }
@@ -525,7 +587,8 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     };
     let mut tokens: Vec<String> = Vec::new();
     if let Some(a) = attempts.as_ref().filter(|a| a.max_position == pos) {
-        tokens = a.expected_tokens().iter().map(ToString::to_string).filter(|t| PUNCTUATION.contains(&t.as_str())).collect();
+        tokens =
+            a.expected_tokens().iter().map(ToString::to_string).filter(|t| PUNCTUATION.contains(&t.as_str())).collect();
         for stack in a.call_stacks() {
             if let Some(r) = stack.deepest.get_rule() {
                 positives.push(*r);
@@ -543,7 +606,8 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     if let Some(word) = suggest(&found, words.iter().copied()).filter(|w| *w != found) {
         diagnostic = diagnostic.with_help(format!("did you mean `{word}`?"));
     } else if positives.iter().any(|r| matches!(r, Rule::kw_and | Rule::kw_or | Rule::cmp_op)) {
-        diagnostic = diagnostic.with_help("join conditions with `and` / `or`, or start the next clause with its keyword");
+        diagnostic =
+            diagnostic.with_help("join conditions with `and` / `or`, or start the next clause with its keyword");
     } else if comma_possible && found.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !found.is_empty() {
         diagnostic = diagnostic.with_help("separate list items with `,`");
     }
@@ -560,8 +624,15 @@ fn token_at(source: &str, pos: usize) -> String {
     rest.chars().next().filter(|c| !c.is_whitespace()).map(String::from).unwrap_or_default()
 }
 
-const CLAUSE_KEYWORDS: [Rule; 7] =
-    [Rule::kw_when, Rule::kw_require, Rule::kw_severity, Rule::kw_message, Rule::kw_certificate, Rule::kw_cite, Rule::kw_link];
+const CLAUSE_KEYWORDS: [Rule; 7] = [
+    Rule::kw_when,
+    Rule::kw_require,
+    Rule::kw_severity,
+    Rule::kw_message,
+    Rule::kw_certificate,
+    Rule::kw_cite,
+    Rule::kw_link,
+];
 
 /// The expected alternatives in words: rule clause keywords collapse into one entry, and the
 /// catch-all "an item" is dropped when something more specific fits.
@@ -598,7 +669,7 @@ fn check_nesting(source: &str) -> Result<()> {
             '\n' => in_comment = false,
             _ if in_comment => {}
             _ if in_string => {
-                in_string = !(c == '"' && !escaped);
+                in_string = c != '"' || escaped;
                 escaped = c == '\\' && !escaped;
             }
             '"' => in_string = true,

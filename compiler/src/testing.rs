@@ -70,7 +70,8 @@ fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
     let status = answer.get("status").and_then(Json::as_str).unwrap_or("?");
     let mut lines = vec![format!("status {status}")];
     let findings = answer.get("findings").and_then(Json::as_array).cloned().unwrap_or_default();
-    let sets_status = |f: &Json| f.get("severity").and_then(Json::as_str).and_then(Level::from_name).is_some_and(Level::is_status);
+    let sets_status =
+        |f: &Json| f.get("severity").and_then(Json::as_str).and_then(Level::from_name).is_some_and(Level::is_status);
     let mut installs: Vec<Vec<String>> = findings
         .iter()
         .filter(|f| sets_status(f))

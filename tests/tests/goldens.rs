@@ -15,7 +15,11 @@ fn check_goldens() {
         let checked = preflight_compiler::check_source(&source);
         let kind = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
         if kind == "ok" {
-            assert!(checked.diagnostics.is_empty(), "{name} should be clean:\n{}", render_plain(&name, &source, &checked.diagnostics));
+            assert!(
+                checked.diagnostics.is_empty(),
+                "{name} should be clean:\n{}",
+                render_plain(&name, &source, &checked.diagnostics)
+            );
             assert!(checked.program.is_some());
         } else {
             let code = name.split('-').next().unwrap();
@@ -43,7 +47,11 @@ fn format_is_idempotent_on_goldens() {
 #[test]
 fn acs_rules_are_formatted_and_clean() {
     let source = preflight_compiler::ACS_RULES;
-    assert_eq!(preflight_compiler::format::format_source(source).unwrap(), source, "run `preflight fmt --write rules/acs-2023.preflight`");
+    assert_eq!(
+        preflight_compiler::format::format_source(source).unwrap(),
+        source,
+        "run `preflight fmt --write rules/acs-2023.preflight`"
+    );
     let checked = preflight_compiler::check_source(source);
     assert!(checked.diagnostics.is_empty(), "{}", render_plain("acs", source, &checked.diagnostics));
 }

@@ -96,21 +96,47 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(|n| serde_json::json!(n)),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
         ".{0,12}".prop_map(serde_json::Value::String),
-        prop_oneof![Just("10.0.19044.1585"), Just("6.1.7601"), Just("KB5006714"), Just("windows"), Just("server"), Just("apex_one"), Just("20.0"), Just("2023-01-10")]
-            .prop_map(|s| serde_json::Value::String(s.to_string())),
+        prop_oneof![
+            Just("10.0.19044.1585"),
+            Just("6.1.7601"),
+            Just("KB5006714"),
+            Just("windows"),
+            Just("server"),
+            Just("apex_one"),
+            Just("20.0"),
+            Just("2023-01-10")
+        ]
+        .prop_map(|s| serde_json::Value::String(s.to_string())),
     ];
     leaf.prop_recursive(5, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
-            proptest::collection::vec((prop_oneof![Just("product".to_string()), Just("os".to_string()), Just("id".to_string()), Just("version".to_string()), Just("hotfixes".to_string()), Just("esu".to_string()), Just("root_ca".to_string()), Just("as_of".to_string()), "[a-z_]{1,8}".prop_map(|s| s)], inner), 0..6)
-                .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("product".to_string()),
+                        Just("os".to_string()),
+                        Just("id".to_string()),
+                        Just("version".to_string()),
+                        Just("hotfixes".to_string()),
+                        Just("esu".to_string()),
+                        Just("root_ca".to_string()),
+                        Just("as_of".to_string()),
+                        "[a-z_]{1,8}".prop_map(|s| s)
+                    ],
+                    inner
+                ),
+                0..6
+            )
+            .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
         ]
     })
 }
 
 /// Answers are always JSON with either a status or an error code.
 fn assert_answer_is_well_formed(answer: &str) -> Result<(), TestCaseError> {
-    let value: serde_json::Value = serde_json::from_str(answer).map_err(|e| TestCaseError::fail(format!("not JSON: {e}: {answer}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(answer).map_err(|e| TestCaseError::fail(format!("not JSON: {e}: {answer}")))?;
     let ok = value.get("status").and_then(|s| s.as_str()).is_some() || value["error"]["code"].as_str().is_some();
     prop_assert!(ok, "{}", answer);
     Ok(())

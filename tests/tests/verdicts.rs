@@ -14,7 +14,8 @@ fn shared_examples_match_their_expectations() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let Some(stem) = name.strip_suffix(".facts.json") else { continue };
         let facts = std::fs::read_to_string(&path).unwrap();
-        let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{stem}.expect.json"))).unwrap()).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{stem}.expect.json"))).unwrap()).unwrap();
         let answer: serde_json::Value = serde_json::from_str(&preflight_compiler::answer(program, &facts)).unwrap();
         assert_eq!(support::summarise(&answer), expected, "{stem}");
         insta::with_settings!({ snapshot_suffix => stem.to_string() }, {

@@ -5,7 +5,9 @@ use std::path::Path;
 
 pub fn run(rules: Option<&Path>, facts_arg: &str, explain: bool, as_of: Option<&str>) -> Result<u8, String> {
     let program = match rules {
-        Some(path) => common::load(path, &DiagnosticOptions { format: common::Format::Text, color: common::Color::Auto })?,
+        Some(path) => {
+            common::load(path, &DiagnosticOptions { format: common::Format::Text, color: common::Color::Auto })?
+        }
         None => preflight_compiler::check_source(preflight_compiler::ACS_RULES).program,
     };
     let Some(program) = program else {

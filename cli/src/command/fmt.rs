@@ -6,7 +6,10 @@ pub fn run(file: &Path, check: bool, write: bool) -> Result<u8, String> {
     let formatted = match preflight_compiler::format::format_source(&source) {
         Ok(text) => text,
         Err(diagnostic) => {
-            eprint!("{}", preflight_compiler::diagnostic::render_plain(&file.display().to_string(), &source, &[diagnostic]));
+            eprint!(
+                "{}",
+                preflight_compiler::diagnostic::render_plain(&file.display().to_string(), &source, &[diagnostic])
+            );
             return Ok(1);
         }
     };

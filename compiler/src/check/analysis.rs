@@ -27,26 +27,32 @@ pub fn analyse(program: &Program) -> Vec<Diagnostic> {
     let mut a = Analysis::new(program);
     let effective: Vec<F> = (0..program.rules.len()).map(|i| a.effective(i)).collect();
     let mut out = Vec::new();
-    for (i, rule) in program.rules.iter().enumerate() {
-        if a.satisfiable(&effective[i]) == Some(false) {
+    for (rule, condition) in program.rules.iter().zip(&effective) {
+        if a.satisfiable(condition) == Some(false) {
             out.push(
                 Diagnostic::warning("P0200", format!("rule `{}` can never fire", rule.name), rule.span, "its condition never holds")
                     .with_help("no host satisfies every part of its `when` (with `status`, the rules above); look for two parts that exclude each other"),
             );
         }
     }
-    for (j, later) in program.rules.iter().enumerate() {
-        for (i, earlier) in program.rules.iter().enumerate().take(j) {
-            let both = F::and(vec![effective[i].clone(), effective[j].clone()]);
+    let rules: Vec<(&Rule, &F)> = program.rules.iter().zip(&effective).collect();
+    for (j, &(later, later_condition)) in rules.iter().enumerate() {
+        for &(earlier, earlier_condition) in rules.iter().take(j) {
+            let both = F::and(vec![earlier_condition.clone(), later_condition.clone()]);
             if contradictory(earlier, later) && a.satisfiable(&both) == Some(true) {
                 out.push(contradiction(earlier, later));
             } else if same_outcome(earlier, later) {
-                let later_alone = F::and(vec![effective[j].clone(), F::not(effective[i].clone())]);
-                if a.satisfiable(&effective[j]) == Some(true) && a.satisfiable(&later_alone) == Some(false) {
+                let later_alone = F::and(vec![later_condition.clone(), F::not(earlier_condition.clone())]);
+                if a.satisfiable(later_condition) == Some(true) && a.satisfiable(&later_alone) == Some(false) {
                     out.push(
-                        Diagnostic::warning("P0201", format!("rule `{}` is redundant: `{}` always fires with it", later.name, earlier.name), later.span, "adds nothing")
-                            .with_secondary(earlier.span, "fires whenever the rule below does, with the same outcome")
-                            .with_help("remove it, or narrow the rule above"),
+                        Diagnostic::warning(
+                            "P0201",
+                            format!("rule `{}` is redundant: `{}` always fires with it", later.name, earlier.name),
+                            later.span,
+                            "adds nothing",
+                        )
+                        .with_secondary(earlier.span, "fires whenever the rule below does, with the same outcome")
+                        .with_help("remove it, or narrow the rule above"),
                     );
                 }
             }
@@ -65,9 +71,9 @@ fn levels(rule: &Rule) -> Vec<Level> {
 /// apply; beside any different status it contradicts. Notices contradict nothing.
 fn contradictory(a: &Rule, b: &Rule) -> bool {
     let terminal = |l: &Level| matches!(l, Level::NotAffected | Level::Unknown | Level::Unsupported);
-    levels(a).iter().any(|x| {
-        levels(b).iter().any(|y| x.is_status() && y.is_status() && x != y && (terminal(x) || terminal(y)))
-    })
+    levels(a)
+        .iter()
+        .any(|x| levels(b).iter().any(|y| x.is_status() && y.is_status() && x != y && (terminal(x) || terminal(y))))
 }
 
 fn same_outcome(a: &Rule, b: &Rule) -> bool {
@@ -76,10 +82,17 @@ fn same_outcome(a: &Rule, b: &Rule) -> bool {
 
 fn contradiction(a: &Rule, b: &Rule) -> Diagnostic {
     let (la, lb) = (a.severity.name(), b.severity.name());
-    Diagnostic::warning("P0202", format!("rules `{}` ({la}) and `{}` ({lb}) can fire for the same host", a.name, b.name), b.span, format!("gives `{lb}`"))
-        .with_secondary(a.span, format!("gives `{la}`"))
-        .with_help("make their conditions exclude each other, e.g. add `not ...` of one to the other")
-        .with_note("by precedence the verdict takes the higher status, but the host would also be told the other rule's finding")
+    Diagnostic::warning(
+        "P0202",
+        format!("rules `{}` ({la}) and `{}` ({lb}) can fire for the same host", a.name, b.name),
+        b.span,
+        format!("gives `{lb}`"),
+    )
+    .with_secondary(a.span, format!("gives `{la}`"))
+    .with_help("make their conditions exclude each other, e.g. add `not ...` of one to the other")
+    .with_note(
+        "by precedence the verdict takes the higher status, but the host would also be told the other rule's finding",
+    )
 }
 
 /// A boolean formula over atoms.
@@ -217,7 +230,10 @@ impl<'p> Analysis<'p> {
             Expr::Or(parts) => F::Or(parts.iter().map(|p| self.formula(p, rule)).collect()),
             Expr::Compare(l, op, r) => match (l.as_ref(), r.as_ref()) {
                 (Expr::Status, Expr::Const(Value::Level(level))) => {
-                    let set: Vec<Level> = Level::ALL.into_iter().filter(|x| x.is_status() && compare(&Value::Level(*x), *op, &Value::Level(*level))).collect();
+                    let set: Vec<Level> = Level::ALL
+                        .into_iter()
+                        .filter(|x| x.is_status() && compare(&Value::Level(*x), *op, &Value::Level(*level)))
+                        .collect();
                     self.status_in(&set, rule)
                 }
                 (subject, Expr::Const(v)) => {
@@ -228,7 +244,8 @@ impl<'p> Analysis<'p> {
             },
             Expr::In(l, values) => match l.as_ref() {
                 Expr::Status => {
-                    let set: Vec<Level> = values.iter().filter_map(|v| if let Value::Level(l) = v { Some(*l) } else { None }).collect();
+                    let set: Vec<Level> =
+                        values.iter().filter_map(|v| if let Value::Level(l) = v { Some(*l) } else { None }).collect();
                     self.status_in(&set, rule)
                 }
                 subject => {
@@ -304,14 +321,20 @@ impl<'p> Analysis<'p> {
         self.search(f, &order, 0, &mut assignment, &mut budget)
     }
 
-    fn search(&self, f: &F, order: &[usize], next: usize, assignment: &mut Vec<Option<bool>>, budget: &mut usize) -> Option<bool> {
+    fn search(
+        &self,
+        f: &F,
+        order: &[usize],
+        next: usize,
+        assignment: &mut Vec<Option<bool>>,
+        budget: &mut usize,
+    ) -> Option<bool> {
         if *budget == 0 {
             return None;
         }
         *budget -= 1;
-        match f.eval(assignment) {
-            Some(result) => return Some(result),
-            None => {}
+        if let Some(result) = f.eval(assignment) {
+            return Some(result);
         }
         let Some(&atom) = order.get(next) else { return Some(false) };
         let mut out_of_budget = false;
@@ -351,7 +374,9 @@ impl<'p> Analysis<'p> {
             .filter_map(|(a, v)| v.map(|v| (a, v)))
             .filter(|(a, _)| a.subject == atom.subject && !matches!(a.test, Test::Free))
             .collect();
-        candidates(self.program, atom.ty.as_ref(), &constraints).iter().any(|value| constraints.iter().all(|(a, want)| holds(&a.test, value) == *want))
+        candidates(self.program, atom.ty.as_ref(), &constraints)
+            .iter()
+            .any(|value| constraints.iter().all(|(a, want)| holds(&a.test, value) == *want))
     }
 }
 

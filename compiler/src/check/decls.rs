@@ -87,7 +87,8 @@ impl<'a> Checker<'a> {
 
     fn lower_product(&mut self, d: &ast::Decl) -> ir::Product {
         let props = self.props(d);
-        let versions = self.required(d, &props, "versions", "versions 12.0, 20.0").and_then(|p| self.product_versions(p));
+        let versions =
+            self.required(d, &props, "versions", "versions 12.0, 20.0").and_then(|p| self.product_versions(p));
         let platforms = props.get("platforms").map(|p| self.names_of(p)).unwrap_or_default();
         ir::Product {
             id: d.id.name.clone(),
@@ -122,7 +123,8 @@ impl<'a> Checker<'a> {
 
     fn lower_os(&mut self, d: &ast::Decl) -> ir::Os {
         let props = self.props(d);
-        let builds = self.required(d, &props, "build", "build 10.0.19044").map(|p| self.build_patterns(p)).unwrap_or_default();
+        let builds =
+            self.required(d, &props, "build", "build 10.0.19044").map(|p| self.build_patterns(p)).unwrap_or_default();
         let role = props.get("role").and_then(|p| self.os_role(p));
         ir::Os {
             id: d.id.name.clone(),
@@ -172,7 +174,10 @@ impl<'a> Checker<'a> {
 
     fn lower_update(&mut self, d: &ast::Decl, kb: Kb) -> ir::Update {
         let props = self.props(d);
-        let applies = self.required(d, &props, "applies", "applies win81, server2012r2").map(|p| self.os_names(p)).unwrap_or_default();
+        let applies = self
+            .required(d, &props, "applies", "applies win81, server2012r2")
+            .map(|p| self.os_names(p))
+            .unwrap_or_default();
         let revision = props.get("revision").and_then(|p| self.int(p)).and_then(|n| u32::try_from(n).ok());
         let supersedes = props.get("supersedes").map(|p| self.kbs(p)).unwrap_or_default();
         ir::Update {
@@ -195,7 +200,13 @@ impl<'a> Checker<'a> {
                 Some(declared) => ids.push(declared.index),
                 None => {
                     let known: Vec<String> = self.names.oses.keys().cloned().collect();
-                    self.unknown("os", &name.name, name.span, known.iter().map(String::as_str), "declare it with `os NAME { ... }`");
+                    self.unknown(
+                        "os",
+                        &name.name,
+                        name.span,
+                        known.iter().map(String::as_str),
+                        "declare it with `os NAME { ... }`",
+                    );
                 }
             }
         }
@@ -234,8 +245,13 @@ impl<'a> Checker<'a> {
             }
             if found.contains(&me) {
                 self.error(
-                    Diagnostic::error("P0108", format!("update `{me}` supersedes itself through a cycle"), span, "part of a cycle")
-                        .with_help("an update can only replace older updates; check the `supersedes` lists"),
+                    Diagnostic::error(
+                        "P0108",
+                        format!("update `{me}` supersedes itself through a cycle"),
+                        span,
+                        "part of a cycle",
+                    )
+                    .with_help("an update can only replace older updates; check the `supersedes` lists"),
                 );
                 found.retain(|k| *k != me);
             }
@@ -265,12 +281,19 @@ impl<'a> Checker<'a> {
                 let roles_meet = a.role.is_none() || b.role.is_none() || a.role == b.role;
                 let builds_meet = a.builds.iter().any(|x| b.builds.iter().any(|y| patterns_overlap(x, y)));
                 if roles_meet && builds_meet {
-                    let (Some(sa), Some(sb)) = (self.names.oses.get(&a.id), self.names.oses.get(&b.id)) else { continue };
+                    let (Some(sa), Some(sb)) = (self.names.oses.get(&a.id), self.names.oses.get(&b.id)) else {
+                        continue;
+                    };
                     let (sa, sb) = (sa.span, sb.span);
                     self.error(
-                        Diagnostic::warning("P0111", format!("os `{}` and os `{}` can match the same host", a.id, b.id), sb, "overlaps")
-                            .with_secondary(sa, "this one is tried first and wins")
-                            .with_help("narrow the `build` or `role` of one of them so that each host has one OS"),
+                        Diagnostic::warning(
+                            "P0111",
+                            format!("os `{}` and os `{}` can match the same host", a.id, b.id),
+                            sb,
+                            "overlaps",
+                        )
+                        .with_secondary(sa, "this one is tried first and wins")
+                        .with_help("narrow the `build` or `role` of one of them so that each host has one OS"),
                     );
                 }
             }
@@ -290,9 +313,15 @@ impl<'a> Checker<'a> {
             let dotted = path.join(".");
             let taken = self.names.fields.contains_key(&dotted) || self.names.groups.contains_key(&dotted);
             if taken {
-                let first = self.names.fields.get(&dotted).map(|d| d.span).or_else(|| self.names.groups.get(&dotted).copied());
-                let mut d = Diagnostic::error("P0101", format!("fact `{dotted}` is declared twice"), field.name.span, "declared again here")
-                    .with_help("remove or rename one of them");
+                let first =
+                    self.names.fields.get(&dotted).map(|d| d.span).or_else(|| self.names.groups.get(&dotted).copied());
+                let mut d = Diagnostic::error(
+                    "P0101",
+                    format!("fact `{dotted}` is declared twice"),
+                    field.name.span,
+                    "declared again here",
+                )
+                .with_help("remove or rename one of them");
                 if let Some(first) = first {
                     d = d.with_secondary(first, "first declared here");
                 }
@@ -327,7 +356,12 @@ impl<'a> Checker<'a> {
                 let mut names: Vec<String> = Vec::new();
                 for v in variants {
                     if names.contains(&v.name) {
-                        self.error(Diagnostic::error("P0101", format!("enum variant `{}` is listed twice", v.name), v.span, "again here"));
+                        self.error(Diagnostic::error(
+                            "P0101",
+                            format!("enum variant `{}` is listed twice", v.name),
+                            v.span,
+                            "again here",
+                        ));
                     } else {
                         names.push(v.name.clone());
                     }
@@ -357,8 +391,13 @@ impl<'a> Checker<'a> {
         };
         if optional {
             self.error(
-                Diagnostic::error("P0104", format!("fact `{}` is marked optional and has a default", field.name.name), field.name.span, "both `?` and `=`")
-                    .with_help("a fact with a default is never unknown: drop the `?`"),
+                Diagnostic::error(
+                    "P0104",
+                    format!("fact `{}` is marked optional and has a default", field.name.name),
+                    field.name.span,
+                    "both `?` and `=`",
+                )
+                .with_help("a fact with a default is never unknown: drop the `?`"),
             );
         }
         match self.default_value(ty, default) {
@@ -373,7 +412,9 @@ impl<'a> Checker<'a> {
                 let mut kbs = Vec::new();
                 for item in items {
                     match &item.kind {
-                        ast::ExprKind::Literal(lit) if lit.kind == LitKind::Kb => kbs.extend(self.kb_literal(&lit.raw, lit.span)),
+                        ast::ExprKind::Literal(lit) if lit.kind == LitKind::Kb => {
+                            kbs.extend(self.kb_literal(&lit.raw, lit.span))
+                        }
                         _ => self.type_error(item.span, "an update id (`KB5006714`)", "something else", ""),
                     }
                 }
@@ -394,13 +435,20 @@ impl<'a> Checker<'a> {
             (Type::Int, LitKind::Int) => match lit.raw.parse() {
                 Ok(n) => Some(Value::Int(n)),
                 Err(_) => {
-                    self.error(Diagnostic::error("P0013", format!("number `{}` is too large", lit.raw), lit.span, "too large"));
+                    self.error(Diagnostic::error(
+                        "P0013",
+                        format!("number `{}` is too large", lit.raw),
+                        lit.span,
+                        "too large",
+                    ));
                     None
                 }
             },
             (Type::String, LitKind::String) => Some(Value::Str(self.decode(lit))),
             (Type::Date, LitKind::Date) => self.date_literal(lit).map(Value::Date),
-            (Type::Version | Type::Build, LitKind::Version | LitKind::Int) => self.version_literal(lit).map(Value::Version),
+            (Type::Version | Type::Build, LitKind::Version | LitKind::Int) => {
+                self.version_literal(lit).map(Value::Version)
+            }
             (Type::Enum(variants), LitKind::String) => {
                 let text = self.decode(lit);
                 match variants.iter().position(|v| *v == text) {
@@ -418,8 +466,12 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 let help = match (ty, lit.kind) {
-                    (Type::Version | Type::Build | Type::Date, LitKind::String) => "versions, builds and dates are written bare, without quotes: `10.0.19044`, `2023-01-10`",
-                    (Type::Enum(_) | Type::Product | Type::Os | Type::Status, _) => "name one of its values without quotes",
+                    (Type::Version | Type::Build | Type::Date, LitKind::String) => {
+                        "versions, builds and dates are written bare, without quotes: `10.0.19044`, `2023-01-10`"
+                    }
+                    (Type::Enum(_) | Type::Product | Type::Os | Type::Status, _) => {
+                        "name one of its values without quotes"
+                    }
                     _ => "",
                 };
                 self.type_error(lit.span, &format!("a {} value", ty.name()), &literal_kind_name(lit.kind), help);
@@ -458,7 +510,12 @@ impl<'a> Checker<'a> {
             };
             let Some((role_name, want)) = ROLES.iter().find(|(r, _)| *r == role.name) else { continue };
             if bound.contains_key(role_name) {
-                self.error(Diagnostic::error("P0105", format!("host role `{role_name}` is bound twice"), role.span, "bound again here"));
+                self.error(Diagnostic::error(
+                    "P0105",
+                    format!("host role `{role_name}` is bound twice"),
+                    role.span,
+                    "bound again here",
+                ));
                 continue;
             }
             let ty = self.fields.get(field).map(|f| f.ty.clone());
@@ -469,7 +526,12 @@ impl<'a> Checker<'a> {
             };
             if !fits {
                 let found = ty.map(|t| t.name()).unwrap_or_default();
-                self.type_error(path.span, &format!("a fact of type `{want}` for the `{role_name}` role"), &format!("`{dotted}` of type `{found}`"), "");
+                self.type_error(
+                    path.span,
+                    &format!("a fact of type `{want}` for the `{role_name}` role"),
+                    &format!("`{dotted}` of type `{found}`"),
+                    "",
+                );
                 continue;
             }
             bound.insert(role_name, field);
@@ -477,8 +539,13 @@ impl<'a> Checker<'a> {
         let missing: Vec<&str> = ROLES.iter().map(|(r, _)| *r).filter(|r| !bound.contains_key(r)).collect();
         if !missing.is_empty() {
             self.error(
-                Diagnostic::error("P0103", format!("the host block does not bind {}", backticked(&missing)), host.span, "incomplete")
-                    .with_help("bind every role to a fact, e.g. `os_version = os.version`"),
+                Diagnostic::error(
+                    "P0103",
+                    format!("the host block does not bind {}", backticked(&missing)),
+                    host.span,
+                    "incomplete",
+                )
+                .with_help("bind every role to a fact, e.g. `os_version = os.version`"),
             );
             return;
         }
@@ -506,13 +573,18 @@ impl<'a> Checker<'a> {
             if let Some(first) = map.get(key) {
                 let first_span = first.key.span;
                 self.error(
-                    Diagnostic::error("P0105", format!("`{key}` is given twice for {} `{}`", d.kind.keyword(), d.id.name), prop.key.span, "given again here")
-                        .with_secondary(first_span, "first given here")
-                        .with_help(if LIST_KEYS.contains(&key) {
-                            format!("keep one `{key}` and list its values separated by `,`")
-                        } else {
-                            format!("keep one `{key}`")
-                        }),
+                    Diagnostic::error(
+                        "P0105",
+                        format!("`{key}` is given twice for {} `{}`", d.kind.keyword(), d.id.name),
+                        prop.key.span,
+                        "given again here",
+                    )
+                    .with_secondary(first_span, "first given here")
+                    .with_help(if LIST_KEYS.contains(&key) {
+                        format!("keep one `{key}` and list its values separated by `,`")
+                    } else {
+                        format!("keep one `{key}`")
+                    }),
                 );
                 continue;
             }
@@ -521,12 +593,23 @@ impl<'a> Checker<'a> {
         map
     }
 
-    fn required<'p>(&mut self, d: &ast::Decl, props: &HashMap<&str, &'p ast::Prop>, key: &str, example: &str) -> Option<&'p ast::Prop> {
+    fn required<'p>(
+        &mut self,
+        d: &ast::Decl,
+        props: &HashMap<&str, &'p ast::Prop>,
+        key: &str,
+        example: &str,
+    ) -> Option<&'p ast::Prop> {
         let found = props.get(key).copied();
         if found.is_none() {
             self.error(
-                Diagnostic::error("P0103", format!("{} `{}` has no `{key}`", d.kind.keyword(), d.id.name), d.id.span, format!("`{key}` missing"))
-                    .with_help(format!("add `{example}`")),
+                Diagnostic::error(
+                    "P0103",
+                    format!("{} `{}` has no `{key}`", d.kind.keyword(), d.id.name),
+                    d.id.span,
+                    format!("`{key}` missing"),
+                )
+                .with_help(format!("add `{example}`")),
             );
         }
         found
@@ -623,13 +706,23 @@ impl<'a> Checker<'a> {
         .find(|(k, _)| expected.contains(k))
         .map_or("...", |(_, e)| *e);
         self.error(
-            Diagnostic::error("P0104", format!("`{}` takes {expected}", prop.key.name), span, format!("expected {expected}"))
-                .with_help(format!("for example `{} {example}`", prop.key.name)),
+            Diagnostic::error(
+                "P0104",
+                format!("`{}` takes {expected}", prop.key.name),
+                span,
+                format!("expected {expected}"),
+            )
+            .with_help(format!("for example `{} {example}`", prop.key.name)),
         );
     }
 
     pub(super) fn type_error(&mut self, span: Span, expected: &str, found: &str, help: &str) {
-        let mut d = Diagnostic::error("P0102", format!("expected {expected}, found {found}"), span, format!("expected {expected}"));
+        let mut d = Diagnostic::error(
+            "P0102",
+            format!("expected {expected}, found {found}"),
+            span,
+            format!("expected {expected}"),
+        );
         if !help.is_empty() {
             d = d.with_help(help.to_string());
         }
@@ -653,8 +746,16 @@ impl<'a> Checker<'a> {
         let version = Version::parse_literal(&lit.raw);
         if version.is_none() {
             self.error(
-                Diagnostic::error("P0011", format!("`{}` is not a valid version", lit.raw), lit.span, "invalid version")
-                    .with_help(format!("versions are up to {} dotted numbers of at most 10 digits, e.g. `10.0.19044`", crate::value::MAX_VERSION_PARTS)),
+                Diagnostic::error(
+                    "P0011",
+                    format!("`{}` is not a valid version", lit.raw),
+                    lit.span,
+                    "invalid version",
+                )
+                .with_help(format!(
+                    "versions are up to {} dotted numbers of at most 10 digits, e.g. `10.0.19044`",
+                    crate::value::MAX_VERSION_PARTS
+                )),
             );
         }
         version
@@ -686,8 +787,13 @@ impl<'a> Checker<'a> {
                 Some(other @ ('"' | '\\' | '{' | '}')) => out.push(other),
                 Some(other) => {
                     self.error(
-                        Diagnostic::error("P0013", format!("unknown escape `\\{other}` in a string"), lit.span, "in this string")
-                            .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\{` and `\\}`"),
+                        Diagnostic::error(
+                            "P0013",
+                            format!("unknown escape `\\{other}` in a string"),
+                            lit.span,
+                            "in this string",
+                        )
+                        .with_help("the escapes are `\\\"`, `\\\\`, `\\n`, `\\t`, `\\{` and `\\}`"),
                     );
                 }
                 None => {}

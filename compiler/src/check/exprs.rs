@@ -43,7 +43,12 @@ impl<'a> Checker<'a> {
             ExprKind::In(left, items) => self.membership(left, items, scope),
             ExprKind::Call(name, args) => self.call(name, args, e.span, scope),
             ExprKind::List(_) => {
-                self.type_error(e.span, "a condition or a value", "a list", "a list goes after `in`: `host.os in [win7, server2008r2]`");
+                self.type_error(
+                    e.span,
+                    "a condition or a value",
+                    "a list",
+                    "a list goes after `in`: `host.os in [win7, server2008r2]`",
+                );
                 None
             }
             ExprKind::Literal(lit) => self.literal_expr(lit, expected),
@@ -60,7 +65,12 @@ impl<'a> Checker<'a> {
             (LitKind::Date, _) => Type::Date,
             (LitKind::Version, _) => Type::Version,
             (LitKind::Kb, _) => {
-                self.type_error(lit.span, "a condition or a value", "an update id", "test an update with `patched(KB...)`");
+                self.type_error(
+                    lit.span,
+                    "a condition or a value",
+                    "an update id",
+                    "test an update with `patched(KB...)`",
+                );
                 return None;
             }
         };
@@ -89,18 +99,31 @@ impl<'a> Checker<'a> {
         if self.names.poisoned.contains(&dotted) {
             return None;
         }
-        if self.fields_lookup(&dotted).is_none() && self.names.all_fields.contains(&dotted) && !self.names.groups.contains_key(&dotted) {
+        if self.fields_lookup(&dotted).is_none()
+            && self.names.all_fields.contains(&dotted)
+            && !self.names.groups.contains_key(&dotted)
+        {
             self.error(
-                Diagnostic::error("P0107", format!("fact `{dotted}` is read before it is declared"), path.span, "declared later")
-                    .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
+                Diagnostic::error(
+                    "P0107",
+                    format!("fact `{dotted}` is read before it is declared"),
+                    path.span,
+                    "declared later",
+                )
+                .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
             );
             return None;
         }
         if let Some(index) = self.fields_lookup(&dotted) {
             if index >= scope.visible_fields {
                 self.error(
-                    Diagnostic::error("P0107", format!("fact `{dotted}` is read before it is declared"), path.span, "declared later")
-                        .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
+                    Diagnostic::error(
+                        "P0107",
+                        format!("fact `{dotted}` is read before it is declared"),
+                        path.span,
+                        "declared later",
+                    )
+                    .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
                 );
                 return None;
             }
@@ -123,13 +146,19 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(group) = self.names.groups.get(&dotted).copied() {
-            let members: Vec<String> = self.names.fields.keys().filter(|k| k.starts_with(&format!("{dotted}."))).cloned().collect();
+            let members: Vec<String> =
+                self.names.fields.keys().filter(|k| k.starts_with(&format!("{dotted}."))).cloned().collect();
             let mut members: Vec<&str> = members.iter().map(String::as_str).collect();
             members.sort_unstable();
             self.error(
-                Diagnostic::error("P0102", format!("`{dotted}` is a group of facts, not a value"), path.span, "a group")
-                    .with_secondary(group, "declared here")
-                    .with_help(format!("name one of its facts: {}", super::backticked(&members))),
+                Diagnostic::error(
+                    "P0102",
+                    format!("`{dotted}` is a group of facts, not a value"),
+                    path.span,
+                    "a group",
+                )
+                .with_secondary(group, "declared here")
+                .with_help(format!("name one of its facts: {}", super::backticked(&members))),
             );
             return None;
         }
@@ -139,7 +168,13 @@ impl<'a> Checker<'a> {
         if scope.status {
             known.push("status".into());
         }
-        self.unknown("name", &dotted, path.span, known.iter().map(String::as_str), "declare it as a fact, or as a condition with `let`");
+        self.unknown(
+            "name",
+            &dotted,
+            path.span,
+            known.iter().map(String::as_str),
+            "declare it as a fact, or as a condition with `let`",
+        );
         None
     }
 
@@ -193,7 +228,12 @@ impl<'a> Checker<'a> {
         let (l, lt) = self.expr(left, scope, None)?;
         let (r, rt) = self.expr(right, scope, Some(&lt))?;
         if !compatible(&lt, &rt) {
-            self.type_error(right.span, &format!("a `{}` value to compare with", lt.name()), &format!("`{}`", rt.name()), "");
+            self.type_error(
+                right.span,
+                &format!("a `{}` value to compare with", lt.name()),
+                &format!("`{}`", rt.name()),
+                "",
+            );
             return None;
         }
         let ordered = matches!(lt, Type::Int | Type::Date | Type::Version | Type::Build | Type::Status);
@@ -221,7 +261,12 @@ impl<'a> Checker<'a> {
             match self.expr(item, scope, Some(&lt)) {
                 Some((Expr::Const(v), t)) if compatible(&lt, &t) => values.push(v),
                 Some(_) => {
-                    self.type_error(item.span, &format!("a `{}` value", lt.name()), "an expression", "list items are values, not conditions");
+                    self.type_error(
+                        item.span,
+                        &format!("a `{}` value", lt.name()),
+                        "an expression",
+                        "list items are values, not conditions",
+                    );
                     ok = false;
                 }
                 None => ok = false,
@@ -257,15 +302,29 @@ impl<'a> Checker<'a> {
                 };
                 let (inner, _) = self.path(path, scope, None)?;
                 if !matches!(inner, Expr::Field(_) | Expr::Host(_)) {
-                    self.type_error(arg.span, "a fact or host value", "a condition", "`known` asks whether a fact was given");
+                    self.type_error(
+                        arg.span,
+                        "a fact or host value",
+                        "a condition",
+                        "`known` asks whether a fact was given",
+                    );
                     return None;
                 }
                 Some((Expr::Known(Box::new(inner)), Type::Bool))
             }
             ("patched" | "known", _) => {
                 self.error(
-                    Diagnostic::error("P0102", format!("`{}` takes one argument, found {}", name.name, args.len()), span, "wrong number of arguments")
-                        .with_help(if name.name == "patched" { "write `patched(KB5006714)`" } else { "write `known(root_ca.auto_update)`" }),
+                    Diagnostic::error(
+                        "P0102",
+                        format!("`{}` takes one argument, found {}", name.name, args.len()),
+                        span,
+                        "wrong number of arguments",
+                    )
+                    .with_help(if name.name == "patched" {
+                        "write `patched(KB5006714)`"
+                    } else {
+                        "write `known(root_ca.auto_update)`"
+                    }),
                 );
                 None
             }
@@ -283,7 +342,13 @@ impl<'a> Checker<'a> {
             return Some(d.index);
         }
         let known: Vec<String> = self.names.updates.keys().cloned().collect();
-        self.unknown("update", &kb.to_string(), lit.span, known.iter().map(String::as_str), "declare it with `update KB... { ... }`");
+        self.unknown(
+            "update",
+            &kb.to_string(),
+            lit.span,
+            known.iter().map(String::as_str),
+            "declare it with `update KB... { ... }`",
+        );
         None
     }
 
@@ -297,8 +362,13 @@ impl<'a> Checker<'a> {
         }
         if self.lets_in_progress.iter().any(|n| n == name) {
             self.error(
-                Diagnostic::error("P0108", format!("condition `{name}` refers to itself"), span, "used inside its own definition")
-                    .with_help("a `let` may only use conditions that do not use it in turn"),
+                Diagnostic::error(
+                    "P0108",
+                    format!("condition `{name}` refers to itself"),
+                    span,
+                    "used inside its own definition",
+                )
+                .with_help("a `let` may only use conditions that do not use it in turn"),
             );
             return None;
         }
@@ -310,7 +380,12 @@ impl<'a> Checker<'a> {
         self.lets_in_progress.pop();
         self.let_values.insert(name.to_string(), lowered.clone());
         if !scope.status && lowered.as_ref().is_some_and(reads_status) {
-            self.error(Diagnostic::error("P0102", format!("condition `{name}` reads `status`, which is only known in rules"), span, "used here"));
+            self.error(Diagnostic::error(
+                "P0102",
+                format!("condition `{name}` reads `status`, which is only known in rules"),
+                span,
+                "used here",
+            ));
             return None;
         }
         lowered
@@ -368,7 +443,13 @@ impl<'a> Checker<'a> {
                     Some(d) => certificate = Some(d.index),
                     None => {
                         let known: Vec<String> = self.names.certificates.keys().cloned().collect();
-                        self.unknown("certificate", &id.name, id.span, known.iter().map(String::as_str), "declare it with `certificate NAME { ... }`");
+                        self.unknown(
+                            "certificate",
+                            &id.name,
+                            id.span,
+                            known.iter().map(String::as_str),
+                            "declare it with `certificate NAME { ... }`",
+                        );
                         failed = true;
                     }
                 },
@@ -376,17 +457,28 @@ impl<'a> Checker<'a> {
                 ast::Clause::Link(lit) => links.push(self.decode(lit)),
             }
         }
-        for (key, example) in [("when", "when host.os == win11"), ("severity", "severity action_required"), ("message", "message \"...\"")] {
+        for (key, example) in [
+            ("when", "when host.os == win11"),
+            ("severity", "severity action_required"),
+            ("message", "message \"...\""),
+        ] {
             if !seen.iter().any(|(k, _)| *k == key) {
                 self.error(
-                    Diagnostic::error("P0103", format!("rule `{}` has no `{key}` clause", r.name.name), r.name.span, format!("`{key}` missing"))
-                        .with_help(format!("add `{example}`")),
+                    Diagnostic::error(
+                        "P0103",
+                        format!("rule `{}` has no `{key}` clause", r.name.name),
+                        r.name.span,
+                        format!("`{key}` missing"),
+                    )
+                    .with_help(format!("add `{example}`")),
                 );
                 failed = true;
             }
         }
         self.check_requirements_apply(r, &require);
-        let (Some(when), Some((Some(severity), alt)), Some(message), false) = (when, severity, message, failed) else { return None };
+        let (Some(when), Some((Some(severity), alt)), Some(message), false) = (when, severity, message, failed) else {
+            return None;
+        };
         let otherwise = match alt {
             Some((Some(cond), Some(level))) => Some((cond, level)),
             Some(_) => return None,
@@ -413,7 +505,11 @@ impl<'a> Checker<'a> {
             Some(level) => Some(level),
             None => {
                 let known: Vec<&str> = Level::ALL.iter().filter(|l| **l != Level::Ready).map(|l| l.name()).collect();
-                let hint = if id.name == "ready" { "`ready` is what a verdict is when no rule fires; a rule reports something" } else { "" };
+                let hint = if id.name == "ready" {
+                    "`ready` is what a verdict is when no rule fires; a rule reports something"
+                } else {
+                    ""
+                };
                 self.unknown("severity", &id.name, id.span, known, hint);
                 None
             }
@@ -483,7 +579,10 @@ impl<'a> Checker<'a> {
 
     /// P0106: a rule that asks for an update on an OS the update does not apply to.
     fn check_requirements_apply(&mut self, r: &ast::Rule, require: &[usize]) {
-        let Some(when) = r.clauses.iter().find_map(|c| if let ast::Clause::When(e) = c { Some(e) } else { None }) else { return };
+        let Some(when) = r.clauses.iter().find_map(|c| if let ast::Clause::When(e) = c { Some(e) } else { None })
+        else {
+            return;
+        };
         let targets = self.os_constraint(when);
         let mut wanted: Vec<(usize, Span)> = Vec::new();
         for clause in &r.clauses {
@@ -507,8 +606,13 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 let os_name = self.oses.get(*os).map(|o| o.id.clone()).unwrap_or_default();
-                let applies: Vec<&str> = u.applies.iter().filter_map(|a| self.oses.get(*a).map(|o| o.id.as_str())).collect();
-                let help = format!("`{}` applies to {}; add `{os_name}` to its `applies` if Microsoft lists it, or require another update", u.kb, super::backticked(&applies));
+                let applies: Vec<&str> =
+                    u.applies.iter().filter_map(|a| self.oses.get(*a).map(|o| o.id.as_str())).collect();
+                let help = format!(
+                    "`{}` applies to {}; add `{os_name}` to its `applies` if Microsoft lists it, or require another update",
+                    u.kb,
+                    super::backticked(&applies)
+                );
                 let message = format!("`{}` does not apply to `{os_name}`", u.kb);
                 self.error(
                     Diagnostic::error("P0106", message, kb_span, format!("required here for `{os_name}`"))
@@ -528,7 +632,9 @@ impl<'a> Checker<'a> {
         };
         let is_host_os = |x: &ast::Expr| matches!(&x.kind, ExprKind::Path(p) if p.segments == ["host", "os"]);
         let name_of = |x: &ast::Expr| match &x.kind {
-            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first().and_then(|n| self.names.oses.get(n)).map(|d| (d.index, x.span)),
+            ExprKind::Path(p) if p.segments.len() == 1 => {
+                p.segments.first().and_then(|n| self.names.oses.get(n)).map(|d| (d.index, x.span))
+            }
             _ => None,
         };
         for c in conjuncts {
@@ -544,7 +650,9 @@ impl<'a> Checker<'a> {
 
 fn collect_patched(e: &ast::Expr, f: &mut dyn FnMut(&ast::Literal)) {
     match &e.kind {
-        ExprKind::Or(parts) | ExprKind::And(parts) | ExprKind::List(parts) => parts.iter().for_each(|p| collect_patched(p, f)),
+        ExprKind::Or(parts) | ExprKind::And(parts) | ExprKind::List(parts) => {
+            parts.iter().for_each(|p| collect_patched(p, f))
+        }
         ExprKind::Not(inner) | ExprKind::Paren(inner) => collect_patched(inner, f),
         ExprKind::Call(name, args) if name.name == "patched" => {
             for arg in args {

@@ -110,8 +110,13 @@ fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
         if !used {
             let dotted = field.dotted();
             out.push(
-                Diagnostic::warning("P0204", format!("fact `{dotted}` is declared but never used"), spans.field(&dotted), "never read")
-                    .with_help("read it in a rule or a message, or remove it from `facts`"),
+                Diagnostic::warning(
+                    "P0204",
+                    format!("fact `{dotted}` is declared but never used"),
+                    spans.field(&dotted),
+                    "never read",
+                )
+                .with_help("read it in a rule or a message, or remove it from `facts`"),
             );
         }
     }
@@ -136,8 +141,16 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     for (os, covered) in program.oses.iter().zip(covered) {
         if !covered {
             out.push(
-                Diagnostic::warning("P0203", format!("os `{}` is declared but no rule covers it", os.id), spans.decl(ast::DeclKind::Os, &os.id), "covered by no rule")
-                    .with_help(format!("name `{}` in a rule's `when` (`host.os == {}`), even if only to say it needs nothing", os.id, os.id)),
+                Diagnostic::warning(
+                    "P0203",
+                    format!("os `{}` is declared but no rule covers it", os.id),
+                    spans.decl(ast::DeclKind::Os, &os.id),
+                    "covered by no rule",
+                )
+                .with_help(format!(
+                    "name `{}` in a rule's `when` (`host.os == {}`), even if only to say it needs nothing",
+                    os.id, os.id
+                )),
             );
         }
     }
@@ -148,9 +161,11 @@ fn status_read_too_early(program: &Program, out: &mut Vec<Diagnostic>) {
         if !super::exprs::reads_status(&rule.when) {
             continue;
         }
-        let later = program.rules.iter().skip(i + 1).find(|r| {
-            r.severity.is_status() || r.otherwise.as_ref().is_some_and(|(_, l)| l.is_status())
-        });
+        let later = program
+            .rules
+            .iter()
+            .skip(i + 1)
+            .find(|r| r.severity.is_status() || r.otherwise.as_ref().is_some_and(|(_, l)| l.is_status()));
         if let Some(later) = later {
             out.push(
                 Diagnostic::warning("P0205", format!("rule `{}` reads `status` before rule `{}` can change it", rule.name, later.name), rule.span, "reads `status`")
@@ -184,7 +199,8 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
     // A later update that supersedes a used one is used: it satisfies the requirement.
     let snapshot = used_updates.clone();
     for (i, update) in program.updates.iter().enumerate() {
-        let supersedes_used = program.updates.iter().zip(&snapshot).any(|(u, used)| *used && u.superseded_by.contains(&update.kb));
+        let supersedes_used =
+            program.updates.iter().zip(&snapshot).any(|(u, used)| *used && u.superseded_by.contains(&update.kb));
         if supersedes_used && let Some(u) = used_updates.get_mut(i) {
             *u = true;
         }
@@ -192,16 +208,26 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
     for (update, used) in program.updates.iter().zip(used_updates) {
         if !used {
             out.push(
-                Diagnostic::warning("P0206", format!("update `{}` is declared but no rule requires it", update.kb), spans.decl(ast::DeclKind::Update, &update.kb.to_string()), "never required")
-                    .with_help("require it in a rule (`require KB...`), list it in a `supersedes`, or remove it"),
+                Diagnostic::warning(
+                    "P0206",
+                    format!("update `{}` is declared but no rule requires it", update.kb),
+                    spans.decl(ast::DeclKind::Update, &update.kb.to_string()),
+                    "never required",
+                )
+                .with_help("require it in a rule (`require KB...`), list it in a `supersedes`, or remove it"),
             );
         }
     }
     for (cert, used) in program.certificates.iter().zip(used_certs) {
         if !used {
             out.push(
-                Diagnostic::warning("P0206", format!("certificate `{}` is declared but no rule asks for it", cert.id), spans.decl(ast::DeclKind::Certificate, &cert.id), "never used")
-                    .with_help("name it in a rule with `certificate ...`, or remove it"),
+                Diagnostic::warning(
+                    "P0206",
+                    format!("certificate `{}` is declared but no rule asks for it", cert.id),
+                    spans.decl(ast::DeclKind::Certificate, &cert.id),
+                    "never used",
+                )
+                .with_help("name it in a rule with `certificate ...`, or remove it"),
             );
         }
     }

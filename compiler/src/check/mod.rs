@@ -159,7 +159,11 @@ impl<'a> Checker<'a> {
         let advisory = match advisory {
             Some(a) => self.lower_advisory(a),
             None => {
-                self.error(missing_item(whole, "advisory", "advisory my_advisory { title \"...\" published 2023-01-01 }"));
+                self.error(missing_item(
+                    whole,
+                    "advisory",
+                    "advisory my_advisory { title \"...\" published 2023-01-01 }",
+                ));
                 ir::Advisory::default()
             }
         };
@@ -200,8 +204,13 @@ impl<'a> Checker<'a> {
     fn single<T>(&mut self, slot: &mut Option<&'a T>, item: &'a T, span: Span, what: &str) {
         if slot.is_some() {
             self.error(
-                Diagnostic::error("P0101", format!("a rules file has one {what}; this is a second"), span, "second one")
-                    .with_help(format!("merge the two into one {what}")),
+                Diagnostic::error(
+                    "P0101",
+                    format!("a rules file has one {what}; this is a second"),
+                    span,
+                    "second one",
+                )
+                .with_help(format!("merge the two into one {what}")),
             );
         } else {
             *slot = Some(item);
@@ -209,7 +218,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Registers `name` in a namespace, reporting a duplicate. Returns whether it was new.
-    fn register(&mut self, kind: &str, name: &str, span: Span, index: usize, table: fn(&mut Names) -> &mut HashMap<String, Declared>) -> bool {
+    fn register(
+        &mut self,
+        kind: &str,
+        name: &str,
+        span: Span,
+        index: usize,
+        table: fn(&mut Names) -> &mut HashMap<String, Declared>,
+    ) -> bool {
         if let Some(first) = table(&mut self.names).get(name).copied() {
             self.error(
                 Diagnostic::error("P0101", format!("{kind} `{name}` is declared twice"), span, "declared again here")
@@ -226,9 +242,14 @@ impl<'a> Checker<'a> {
         if let Some(first) = self.lets.get(&l.name.name) {
             let first_span = first.name.span;
             self.error(
-                Diagnostic::error("P0101", format!("condition `{}` is declared twice", l.name.name), l.name.span, "declared again here")
-                    .with_secondary(first_span, "first declared here")
-                    .with_help("rename one of them"),
+                Diagnostic::error(
+                    "P0101",
+                    format!("condition `{}` is declared twice", l.name.name),
+                    l.name.span,
+                    "declared again here",
+                )
+                .with_secondary(first_span, "first declared here")
+                .with_help("rename one of them"),
             );
             return;
         }
@@ -248,9 +269,14 @@ impl<'a> Checker<'a> {
                 if let Some(first) = seen.get(t.name.name.as_str()) {
                     let first = *first;
                     self.error(
-                        Diagnostic::error("P0101", format!("test `{}` is declared twice", t.name.name), t.name.span, "declared again here")
-                            .with_secondary(first, "first declared here")
-                            .with_help("give each test its own name, so a failure points at one test"),
+                        Diagnostic::error(
+                            "P0101",
+                            format!("test `{}` is declared twice", t.name.name),
+                            t.name.span,
+                            "declared again here",
+                        )
+                        .with_secondary(first, "first declared here")
+                        .with_help("give each test its own name, so a failure points at one test"),
                     );
                 } else {
                     seen.insert(&t.name.name, t.name.span);
@@ -265,17 +291,30 @@ impl<'a> Checker<'a> {
                 && self.used_lets.get(&l.name.name) == Some(&false)
             {
                 self.error(
-                    Diagnostic::warning("P0206", format!("condition `{}` is never used", l.name.name), l.name.span, "declared here")
-                        .with_help("use it in a rule's `when`, or remove it"),
+                    Diagnostic::warning(
+                        "P0206",
+                        format!("condition `{}` is never used", l.name.name),
+                        l.name.span,
+                        "declared here",
+                    )
+                    .with_help("use it in a rule's `when`, or remove it"),
                 );
             }
         }
     }
 
     /// "unknown X `name`", with the closest known name as a suggestion.
-    fn unknown<'n>(&mut self, kind: &str, name: &str, span: Span, known: impl IntoIterator<Item = &'n str>, hint: &str) {
+    fn unknown<'n>(
+        &mut self,
+        kind: &str,
+        name: &str,
+        span: Span,
+        known: impl IntoIterator<Item = &'n str>,
+        hint: &str,
+    ) {
         let known: Vec<&str> = known.into_iter().collect();
-        let d = Diagnostic::error("P0100", format!("unknown {kind} `{name}`"), span, format!("no {kind} is called this"));
+        let d =
+            Diagnostic::error("P0100", format!("unknown {kind} `{name}`"), span, format!("no {kind} is called this"));
         let d = match suggest(name, known.iter().copied()) {
             Some(best) => d.with_help(format!("did you mean `{best}`?")),
             None if !hint.is_empty() => d.with_help(hint.to_string()),
@@ -297,8 +336,13 @@ fn collect_paths(fields: &[ast::Field], prefix: &str, out: &mut std::collections
 }
 
 fn missing_item(span: Span, what: &str, example: &str) -> Diagnostic {
-    Diagnostic::error("P0103", format!("the rules file has no `{what}` block"), span, format!("`{what}` expected in this file"))
-        .with_help(format!("add one, for example `{example}`"))
+    Diagnostic::error(
+        "P0103",
+        format!("the rules file has no `{what}` block"),
+        span,
+        format!("`{what}` expected in this file"),
+    )
+    .with_help(format!("add one, for example `{example}`"))
 }
 
 pub(crate) fn backticked(items: &[&str]) -> String {

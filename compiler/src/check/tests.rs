@@ -27,7 +27,12 @@ impl<'a> Checker<'a> {
         Some(ir::TestCase { name: t.name.name.clone(), given, expect, line: self.line(t.name.span), span: t.span })
     }
 
-    fn expected_verdict(&mut self, status: &ast::Ident, items: &[ast::Expectation], rule_names: &[String]) -> Option<ir::Expected> {
+    fn expected_verdict(
+        &mut self,
+        status: &ast::Ident,
+        items: &[ast::Expectation],
+        rule_names: &[String],
+    ) -> Option<ir::Expected> {
         let Some(level) = Level::from_name(&status.name).filter(|l| l.is_status()) else {
             let known: Vec<&str> = Level::ALL.iter().filter(|l| l.is_status()).map(|l| l.name()).collect();
             self.unknown("status", &status.name, status.span, known, "");
@@ -80,9 +85,15 @@ impl<'a> Checker<'a> {
             if self.names.groups.contains_key(&dotted) {
                 self.check_given_keys(value, &path);
             } else if !self.names.fields.contains_key(&dotted) {
-                let mut known: Vec<String> = self.names.fields.keys().chain(self.names.groups.keys()).cloned().collect();
+                let mut known: Vec<String> =
+                    self.names.fields.keys().chain(self.names.groups.keys()).cloned().collect();
                 known.sort();
-                let d = Diagnostic::error("P0300", format!("the test gives `{dotted}`, which the facts schema does not declare"), key.span, "not a declared fact");
+                let d = Diagnostic::error(
+                    "P0300",
+                    format!("the test gives `{dotted}`, which the facts schema does not declare"),
+                    key.span,
+                    "not a declared fact",
+                );
                 let d = match crate::diagnostic::suggest(&dotted, known.iter().map(String::as_str)) {
                     Some(best) => d.with_help(format!("did you mean `{best}`?")),
                     None => d.with_help("declare it in `facts`, or remove it from the test"),

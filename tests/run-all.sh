@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every check and test of the project, in one command. Installs what it needs when missing.
+# `.ci/run` calls exactly this; so does the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32 target"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "formatting (rustfmt)"
+cargo fmt --all --check
+
+step "lints (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "architecture: the compiler never depends on wasmtime"
+if cargo tree -p preflight-compiler --edges normal,build --prefix none | grep -q '^wasmtime'; then
+  echo "preflight-compiler depends on wasmtime" >&2
+  exit 1
+fi
+
+step "the compiler builds for wasm32-unknown-unknown"
+cargo build -p preflight-compiler --target wasm32-unknown-unknown --no-default-features --quiet
+
+step "the ACS rules: check, format, in-file tests"
+cargo build -p preflight-cli --quiet
+./target/debug/preflight check rules/acs-2023.preflight
+./target/debug/preflight fmt --check rules/acs-2023.preflight
+./target/debug/preflight test rules/acs-2023.preflight
+
+step "unit, golden, property and CLI tests"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace 2>&1 | tee "$log"
+
+# One closing line for the whole run: the sum over every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "\n%d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

@@ -1,0 +1,86 @@
+//! The documentation is tested: every ```preflight block of docs/*.md is a rules file that checks
+//! without error and whose tests pass, and every diagnostic code the compiler can emit is
+//! documented in docs/diagnostics.md and has a golden example.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use preflight_compiler::diagnostic::render_plain;
+
+fn preflight_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```preflight") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn language_guide_examples_check_and_pass_their_tests() {
+    let guide = std::fs::read_to_string(support::root().join("docs/language.md")).unwrap();
+    let blocks = preflight_blocks(&guide);
+    assert!(!blocks.is_empty());
+    for (i, block) in blocks.iter().enumerate() {
+        let checked = preflight_compiler::check_source(block);
+        assert!(
+            checked.diagnostics.is_empty(),
+            "block {i}:\n{}",
+            render_plain("docs/language.md", block, &checked.diagnostics)
+        );
+        let program = checked.program.unwrap();
+        assert!(!program.tests.is_empty(), "block {i} has no test");
+        for outcome in preflight_compiler::testing::run(&program) {
+            assert!(outcome.failure.is_none(), "block {i}, test {}:\n{}", outcome.name, outcome.failure.unwrap());
+        }
+    }
+}
+
+#[test]
+fn every_diagnostic_code_is_documented_and_has_a_golden() {
+    let docs = std::fs::read_to_string(support::root().join("docs/diagnostics.md")).unwrap();
+    let goldens: Vec<String> = std::fs::read_dir(support::root().join("tests/data/check/err"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let code = regex_lite::Regex::new(r#""(P\d{4})""#).unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in walk(&support::root().join("compiler/src")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        codes.extend(code.captures_iter(&text).map(|c| c[1].to_string()));
+    }
+    assert!(codes.len() > 20, "{codes:?}");
+    for code in &codes {
+        assert!(docs.contains(&format!("### {code} ")), "{code} is not documented in docs/diagnostics.md");
+        if code != "P0000" {
+            assert!(
+                goldens.iter().any(|g| g.starts_with(code.as_str())),
+                "{code} has no golden in tests/data/check/err"
+            );
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
