@@ -45,6 +45,13 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Print a Markdown reference of a rules file (facts, products, updates, rules), or with
+    /// --schema the JSON Schema of the facts it reads.
+    Doc {
+        file: PathBuf,
+        #[arg(long)]
+        schema: bool,
+    },
     /// Print a rules file in canonical form (comments kept); --check only reports differences.
     Fmt {
         file: PathBuf,
@@ -66,6 +73,7 @@ fn main() -> ExitCode {
             command::eval::run(rules.as_deref(), &facts, explain, as_of.as_deref())
         }
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),
+        Command::Doc { file, schema } => command::doc::run(&file, schema),
     };
     match result {
         Ok(code) => ExitCode::from(code),

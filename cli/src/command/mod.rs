@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod check;
+pub mod doc;
 pub mod eval;
 pub mod fmt;
 pub mod test;

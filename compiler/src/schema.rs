@@ -1,0 +1,159 @@
+//! What a rules file documents about itself: the facts it reads as a JSON Schema (the `///` docs
+//! become descriptions) and a Markdown reference of its declarations and rules.
+
+use crate::ir::{Expr, Presence, Program, Segment, Type, Value};
+use serde_json::{Value as Json, json};
+
+/// The facts schema as JSON Schema (draft 2020-12). Conditional facts are optional here: the
+/// schema says what may be given, the rules file says when it is required.
+pub fn facts_schema(program: &Program) -> Json {
+    let mut root = object_schema();
+    for field in &program.fields {
+        let mut schema = leaf_schema(program, &field.ty);
+        if let Some(obj) = schema.as_object_mut() {
+            if !field.docs.is_empty() {
+                obj.insert("description".into(), Json::String(field.docs.join(" ")));
+            }
+            if let Presence::Default(v) = &field.presence {
+                obj.insert("default".into(), value_json(program, &field.ty, v));
+            }
+        }
+        let required = field.presence == Presence::Required && field.condition.is_none();
+        insert(&mut root, &field.path, schema, required);
+    }
+    if let Some(obj) = root.as_object_mut() {
+        obj.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
+        obj.insert("title".into(), json!(format!("Facts for {}", program.advisory.id)));
+    }
+    root
+}
+
+fn object_schema() -> Json {
+    json!({ "type": "object", "properties": {}, "required": [] })
+}
+
+fn insert(node: &mut Json, path: &[String], leaf: Json, required: bool) {
+    let Some((first, rest)) = path.split_first() else { return };
+    let Some(obj) = node.as_object_mut() else { return };
+    if required && let Some(Json::Array(req)) = obj.get_mut("required") {
+        if !req.contains(&json!(first)) {
+            req.push(json!(first));
+        }
+    }
+    let Some(Json::Object(props)) = obj.get_mut("properties") else { return };
+    if rest.is_empty() {
+        props.insert(first.clone(), leaf);
+    } else {
+        let child = props.entry(first.clone()).or_insert_with(object_schema);
+        insert(child, rest, leaf, required);
+    }
+}
+
+fn leaf_schema(program: &Program, ty: &Type) -> Json {
+    match ty {
+        Type::Bool => json!({ "type": "boolean" }),
+        Type::Int => json!({ "type": "integer" }),
+        Type::String => json!({ "type": "string" }),
+        Type::Date => json!({ "type": "string", "format": "date" }),
+        Type::Version => json!({ "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)*([-+][0-9A-Za-z.-]+)?$" }),
+        Type::Build => json!({ "type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+(\\.[0-9]+)?$" }),
+        Type::Kbs => json!({ "type": "array", "items": { "type": "string" } }),
+        Type::Product => {
+            json!({ "type": "string", "enum": program.products.iter().map(|p| p.id.clone()).collect::<Vec<_>>() })
+        }
+        Type::Enum(variants) => json!({ "type": "string", "enum": variants }),
+        Type::Os | Type::Update | Type::Status => json!({}),
+    }
+}
+
+fn value_json(program: &Program, ty: &Type, v: &Value) -> Json {
+    match v {
+        Value::Unknown => Json::Null,
+        Value::Bool(b) => json!(b),
+        Value::Int(n) => json!(n),
+        Value::Str(s) => json!(s),
+        Value::Date(d) => json!(d.to_string()),
+        Value::Version(v) => json!(v.to_string()),
+        Value::Kbs(kbs) => json!(kbs.iter().map(ToString::to_string).collect::<Vec<_>>()),
+        Value::Product(p) => json!(program.products.get(*p).map(|p| p.id.clone())),
+        Value::Os(o) => json!(program.oses.get(*o).map(|o| o.id.clone())),
+        Value::Enum(i) => match ty {
+            Type::Enum(variants) => json!(variants.get(*i)),
+            _ => json!(i),
+        },
+        Value::Level(l) => json!(l.name()),
+    }
+}
+
+/// A Markdown reference of a rules file: facts, products, OS versions, updates and rules.
+pub fn markdown(program: &Program) -> String {
+    let a = &program.advisory;
+    let mut out = format!("# {}\n\n`{}`", a.title, a.id);
+    if let Some(d) = a.published {
+        out.push_str(&format!(", published {d}"));
+    }
+    if let Some(d) = a.updated {
+        out.push_str(&format!(", updated {d}"));
+    }
+    out.push_str(&format!(
+        ". {}\n\n## Facts\n\n| fact | type | | description |\n| --- | --- | --- | --- |\n",
+        a.source
+    ));
+    for f in &program.fields {
+        let presence = match (&f.presence, &f.condition) {
+            (_, Some(_)) => "conditional".to_string(),
+            (Presence::Required, None) => "required".to_string(),
+            (Presence::Optional, None) => "optional".to_string(),
+            (Presence::Default(v), None) => format!("default `{}`", value_json(program, &f.ty, v)),
+        };
+        out.push_str(&format!("| `{}` | {} | {presence} | {} |\n", f.dotted(), f.ty.name(), f.docs.join(" ")));
+    }
+    out.push_str("\n## Products\n\n");
+    for p in &program.products {
+        let versions = match &p.versions {
+            None => "all versions".to_string(),
+            Some(v) => v
+                .iter()
+                .map(|l| l.spellings.iter().map(ToString::to_string).collect::<Vec<_>>().join(" = "))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        out.push_str(&format!("- `{}` {}: {versions}\n", p.id, p.name));
+    }
+    out.push_str("\n## Updates\n\n| update | kind | released | applies to |\n| --- | --- | --- | --- |\n");
+    for u in &program.updates {
+        let applies: Vec<&str> =
+            u.applies.iter().filter_map(|o| program.oses.get(*o).map(|o| o.name.as_str())).collect();
+        let released = u.released.map(|d| d.to_string()).unwrap_or_default();
+        out.push_str(&format!("| {} | {} | {released} | {} |\n", u.kb, u.kind, applies.join(", ")));
+    }
+    out.push_str("\n## Rules\n");
+    for r in &program.rules {
+        out.push_str(&format!("\n### `{}` — {} (line {})\n\n", r.name, r.severity.name(), r.line));
+        if !r.docs.is_empty() {
+            out.push_str(&format!("{}\n\n", r.docs.join(" ")));
+        }
+        if let Some(c) = &r.cite {
+            out.push_str(&format!("> {c}\n\n"));
+        }
+        let message: String = r
+            .message
+            .iter()
+            .map(|s| match s {
+                Segment::Text(t) => t.clone(),
+                Segment::Value(e) => format!("{{{}}}", expr_name(program, e)),
+            })
+            .collect();
+        out.push_str(&format!("Message: {message}\n"));
+    }
+    out
+}
+
+fn expr_name(program: &Program, e: &Expr) -> String {
+    match e {
+        Expr::Field(i) => program.fields.get(*i).map(|f| f.dotted()).unwrap_or_default(),
+        Expr::Host(h) => format!("host.{}", h.name()),
+        Expr::Status => "status".into(),
+        _ => "…".into(),
+    }
+}
