@@ -35,10 +35,11 @@ fn object_schema() -> Json {
 fn insert(node: &mut Json, path: &[String], leaf: Json, required: bool) {
     let Some((first, rest)) = path.split_first() else { return };
     let Some(obj) = node.as_object_mut() else { return };
-    if required && let Some(Json::Array(req)) = obj.get_mut("required") {
-        if !req.contains(&json!(first)) {
-            req.push(json!(first));
-        }
+    if required
+        && let Some(Json::Array(req)) = obj.get_mut("required")
+        && !req.contains(&json!(first))
+    {
+        req.push(json!(first));
     }
     let Some(Json::Object(props)) = obj.get_mut("properties") else { return };
     if rest.is_empty() {
