@@ -6,9 +6,9 @@
 
 use crate::interp;
 use crate::ir::{Presence, Program, Type, Value};
+use crate::json::{self, Json};
 use crate::value::{Date, Kb, Version};
 use serde::Serialize;
-use serde_json::Value as Json;
 
 /// The stable codes of input errors (see `docs/abi.md`).
 pub const INPUT_ERROR_CODES: &[&str] = &[
@@ -23,7 +23,7 @@ pub const INPUT_ERROR_CODES: &[&str] = &[
 ];
 
 /// The largest facts document accepted (a real host's facts are a few KiB).
-pub const MAX_INPUT_BYTES: usize = 1 << 20;
+pub const MAX_INPUT_BYTES: usize = json::MAX_BYTES;
 
 /// Why a facts document was refused: a stable `code`, the offending `field` (a dotted path, empty
 /// for the document itself) and a sentence saying how to fix it.
@@ -55,15 +55,11 @@ pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
             format!("the facts are {} bytes; at most {MAX_INPUT_BYTES} are accepted", input.len()),
         ));
     }
-    // serde_json refuses nesting deeper than 128 levels, so this cannot overflow the stack.
-    let json: Json = serde_json::from_str(input)
-        .map_err(|e| InputError::new("invalid_json", "", format!("the facts are not valid JSON: {e}")))?;
+    let json = json::parse(input).map_err(|e| {
+        InputError::new("invalid_json", "", format!("the facts are not valid JSON (byte {})", e.offset))
+    })?;
     let Json::Object(_) = json else {
-        return Err(InputError::new(
-            "not_an_object",
-            "",
-            "the facts must be a JSON object, e.g. {\"product\": {...}, \"os\": {...}}",
-        ));
+        return Err(InputError::new("not_an_object", "", "the facts must be a JSON object"));
     };
     let mut facts = Facts { values: Vec::with_capacity(program.fields.len()) };
     for field in &program.fields {
@@ -80,7 +76,7 @@ pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
 
 fn read_field(
     program: &Program,
-    json: &Json,
+    json: &Json<'_>,
     path: &[String],
     ty: &Type,
     presence: &Presence,
@@ -88,11 +84,11 @@ fn read_field(
     let dotted = path.join(".");
     let mut node = json;
     for (depth, segment) in path.iter().enumerate() {
-        let Json::Object(map) = node else {
+        if !matches!(node, Json::Object(_)) {
             let group = path.get(..depth).map(|p| p.join(".")).unwrap_or_default();
             return Err(InputError::new("wrong_type", group.clone(), format!("`{group}` must be an object")));
-        };
-        match map.get(segment) {
+        }
+        match node.get(segment) {
             // null reads as "not given": collectors write it for what they could not find out.
             Some(Json::Null) | None => {
                 return match presence {
@@ -109,37 +105,53 @@ fn read_field(
     convert(program, node, ty, &dotted)
 }
 
-fn convert(program: &Program, node: &Json, ty: &Type, field: &str) -> Result<Value, InputError> {
+fn convert(program: &Program, node: &Json<'_>, ty: &Type, field: &str) -> Result<Value, InputError> {
     let wrong = |what: &str| {
         InputError::new("wrong_type", field, format!("`{field}` must be {what}, found {}", json_kind(node)))
     };
-    let text = || node.as_str().ok_or_else(|| wrong("a string"));
+    let text = || match node {
+        Json::String(raw) => Ok(json::decode(raw)),
+        _ => Err(wrong("a string")),
+    };
     Ok(match ty {
-        Type::Bool => Value::Bool(node.as_bool().ok_or_else(|| wrong("true or false"))?),
+        Type::Bool => match node {
+            Json::Bool(b) => Value::Bool(*b),
+            _ => return Err(wrong("true or false")),
+        },
         Type::Int => Value::Int(node.as_i64().ok_or_else(|| wrong("a whole number"))?),
-        Type::String => Value::Str(text()?.to_string()),
-        Type::Date => Value::Date(Date::parse(text()?).ok_or_else(|| {
-            InputError::new("malformed_date", field, format!("`{field}` must be a date `YYYY-MM-DD`, found {node}"))
+        Type::String => Value::Str(text()?),
+        Type::Date => {
+            Value::Date(Date::parse(&text()?).ok_or_else(|| {
+                InputError::new("malformed_date", field, format!("`{field}` must be a date YYYY-MM-DD"))
+            })?)
+        }
+        Type::Version => Value::Version(Version::parse_product(&text()?).ok_or_else(|| {
+            InputError::new(
+                "malformed_version",
+                field,
+                format!("`{field}` must be a version such as 20.0 or 20.0.0-5394"),
+            )
         })?),
-        Type::Version => Value::Version(Version::parse_product(text()?).ok_or_else(|| {
-            InputError::new("malformed_version", field, format!("`{field}` must be a version such as \"20.0\" or \"20.0.0-5394\", found {node}"))
-        })?),
-        Type::Build => Value::Version(Version::parse_build(text()?).ok_or_else(|| {
-            InputError::new("malformed_version", field, format!("`{field}` must be a Windows build `major.minor.build[.revision]` such as \"10.0.19044.1586\", found {node}"))
+        Type::Build => Value::Version(Version::parse_build(&text()?).ok_or_else(|| {
+            InputError::new(
+                "malformed_version",
+                field,
+                format!("`{field}` must be a Windows build major.minor.build[.revision]"),
+            )
         })?),
         Type::Kbs => Value::Kbs(kbs(node, field)?),
         Type::Product => {
             let name = text()?;
             let index = program.products.iter().position(|p| p.id == name).ok_or_else(|| {
                 let known: Vec<&str> = program.products.iter().map(|p| p.id.as_str()).collect();
-                InputError::new("unknown_value", field, format!("`{field}` is {node}, which is not one of {}", known.join(", ")))
+                InputError::new("unknown_value", field, format!("`{field}` must be one of {}", known.join(", ")))
             })?;
             Value::Product(index)
         }
         Type::Enum(variants) => {
             let name = text()?;
-            let index = variants.iter().position(|v| v == name).ok_or_else(|| {
-                InputError::new("unknown_value", field, format!("`{field}` is {node}, which is not one of {}", variants.join(", ")))
+            let index = variants.iter().position(|v| *v == name).ok_or_else(|| {
+                InputError::new("unknown_value", field, format!("`{field}` must be one of {}", variants.join(", ")))
             })?;
             Value::Enum(index)
         }
@@ -149,31 +161,31 @@ fn convert(program: &Program, node: &Json, ty: &Type, field: &str) -> Result<Val
 
 /// Installed updates as `Get-HotFix` lists them. Entries that are not KB ids (old systems list
 /// "File 1" and the like) are skipped: they cannot satisfy any requirement.
-fn kbs(node: &Json, field: &str) -> Result<Vec<Kb>, InputError> {
+fn kbs(node: &Json<'_>, field: &str) -> Result<Vec<Kb>, InputError> {
     let Json::Array(items) = node else {
         return Err(InputError::new(
             "wrong_type",
             field,
-            format!("`{field}` must be an array of update ids such as [\"KB5006714\"], found {}", json_kind(node)),
+            format!("`{field}` must be an array of update ids, found {}", json_kind(node)),
         ));
     };
     let mut kbs = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let Some(text) = item.as_str() else {
+        let Json::String(raw) = item else {
             return Err(InputError::new(
                 "wrong_type",
                 format!("{field}[{i}]"),
-                format!("`{field}[{i}]` must be a string such as \"KB5006714\", found {}", json_kind(item)),
+                format!("`{field}[{i}]` must be a string, found {}", json_kind(item)),
             ));
         };
-        kbs.extend(Kb::parse(text));
+        kbs.extend(Kb::parse(&json::decode(raw)));
     }
     kbs.sort_unstable();
     kbs.dedup();
     Ok(kbs)
 }
 
-fn json_kind(node: &Json) -> &'static str {
+fn json_kind(node: &Json<'_>) -> &'static str {
     match node {
         Json::Null => "null",
         Json::Bool(_) => "a bool",

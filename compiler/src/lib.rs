@@ -12,6 +12,7 @@ pub mod facts;
 pub mod format;
 pub mod interp;
 pub mod ir;
+pub mod json;
 pub mod schema;
 pub mod syntax;
 pub mod testing;
