@@ -196,31 +196,7 @@ impl Ctx<'_> {
     }
 
     fn finding(&self, rule: &Rule, level: Level) -> Finding {
-        let certificate = rule.certificate.and_then(|c| self.program.certificates.get(c));
-        let updates: Vec<UpdateInfo> = rule
-            .require
-            .iter()
-            .filter_map(|u| self.program.updates.get(*u))
-            .map(|u| UpdateInfo {
-                kb: u.kb.to_string(),
-                title: u.title.clone(),
-                kind: u.kind.clone(),
-                released: u.released.map(|d| d.to_string()),
-                links: u.links.clone(),
-            })
-            .collect();
-        Finding {
-            rule: rule.name.clone(),
-            severity: level.name(),
-            message: self.render(&rule.message),
-            install_any_of: updates.iter().map(|u| u.kb.clone()).collect(),
-            updates,
-            certificate: certificate.map(|c| c.name.clone()),
-            thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
-            cite: rule.cite.clone(),
-            links: rule.links.clone(),
-            line: rule.line,
-        }
+        finding_for(self.program, rule, level.name(), self.render(&rule.message))
     }
 
     fn render(&self, segments: &[Segment]) -> String {
@@ -251,6 +227,36 @@ impl Ctx<'_> {
             (Value::Enum(i), _) => i.to_string(),
             (Value::Level(l), _) => l.name().into(),
         }
+    }
+}
+
+/// The finding a fired rule gives, with its severity and rendered message. The code generator
+/// serialises the same value, so the two engines agree on every other field.
+pub(crate) fn finding_for(program: &Program, rule: &Rule, severity: &'static str, message: String) -> Finding {
+    let certificate = rule.certificate.and_then(|c| program.certificates.get(c));
+    let updates: Vec<UpdateInfo> = rule
+        .require
+        .iter()
+        .filter_map(|u| program.updates.get(*u))
+        .map(|u| UpdateInfo {
+            kb: u.kb.to_string(),
+            title: u.title.clone(),
+            kind: u.kind.clone(),
+            released: u.released.map(|d| d.to_string()),
+            links: u.links.clone(),
+        })
+        .collect();
+    Finding {
+        rule: rule.name.clone(),
+        severity,
+        message,
+        install_any_of: updates.iter().map(|u| u.kb.clone()).collect(),
+        updates,
+        certificate: certificate.map(|c| c.name.clone()),
+        thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
+        cite: rule.cite.clone(),
+        links: rule.links.clone(),
+        line: rule.line,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod syntax;
 pub mod testing;
 pub mod value;
 pub mod verdict;
+pub mod wasm;
 
 pub use diagnostic::Diagnostic;
 pub use facts::InputError;

@@ -1,0 +1,1217 @@
+//! The code generator: IR → WebAssembly functions, specialised to one rules file.
+//!
+//! Memory layout of the generated part (from [`DATA_BASE`]): the *state* (one 16-byte slot per
+//! fact — known flag at +0, payload at +8 —, one per host value, one per rule — fired, level,
+//! status when it fired —, and the final status), then the constants (strings, version records,
+//! KB arrays). Payloads: bool 0/1, int, date as days, index for product / OS / enum values,
+//! level ordinal for a status, a version record pointer, `ptr << 32 | len` for strings and
+//! `ptr << 32 | count` for KB arrays.
+//!
+//! Every answer mirrors `facts.rs` and `interp.rs`; the differential test holds them together.
+
+use super::link::Symbols;
+use crate::ast::CmpOp;
+use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
+use crate::verdict::Finding;
+use std::collections::HashMap;
+use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
+
+/// Where the generated constants and state begin (below: the support runtime's constants).
+pub const DATA_BASE: u32 = 1024;
+
+/// A generated function, ready for the linker.
+pub struct GenFunction {
+    pub name: String,
+    pub export: Option<String>,
+    /// Index into [`Generated::types`].
+    pub type_offset: u32,
+    pub body: Function,
+}
+
+pub struct Generated {
+    pub types: Vec<((Vec<ValType>, Vec<ValType>), ())>,
+    pub functions: Vec<GenFunction>,
+    pub data: Vec<u8>,
+    pub data_base: u32,
+    pub heap_base: u32,
+    pub min_pages: u64,
+}
+
+/// The generated functions, in index order after the support functions.
+const FUNCTIONS: [(&str, Option<&str>, &[ValType], &[ValType]); 8] = [
+    ("evaluate", Some("evaluate"), &[ValType::I32, ValType::I32], &[ValType::I32]),
+    ("output", Some("output"), &[], &[ValType::I32]),
+    ("abi_version", Some("abi_version"), &[], &[ValType::I32]),
+    ("read_facts", None, &[], &[ValType::I32]),
+    ("derive_host", None, &[], &[]),
+    ("run_rules", None, &[], &[]),
+    ("write_verdict", None, &[], &[]),
+    ("write_kind", None, &[ValType::I32], &[]),
+];
+
+const HOST_VALUES: [HostValue; 6] = [
+    HostValue::Product,
+    HostValue::Os,
+    HostValue::Revision,
+    HostValue::VersionListed,
+    HostValue::PlatformListed,
+    HostValue::EndOfSupport,
+];
+
+fn mem(offset: u64, align: u32) -> MemArg {
+    MemArg { offset, align, memory_index: 0 }
+}
+
+fn ordinal(level: Level) -> i32 {
+    Level::ALL.iter().position(|l| *l == level).and_then(|p| i32::try_from(p).ok()).unwrap_or(0)
+}
+
+/// A string as it appears inside a JSON string literal, escaped as serde_json escapes it.
+fn escaped(text: &str) -> Vec<u8> {
+    let quoted = serde_json::to_string(text).unwrap_or_default();
+    quoted.as_bytes().get(1..quoted.len().saturating_sub(1)).unwrap_or_default().to_vec()
+}
+
+/// How a value is compared: versions with `vcmp`, strings byte-wise, the rest as integers.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Version,
+    Str,
+    Kbs,
+    Int,
+}
+
+fn kind_of(ty: &Type) -> Kind {
+    match ty {
+        Type::Version | Type::Build => Kind::Version,
+        Type::String => Kind::Str,
+        Type::Kbs => Kind::Kbs,
+        _ => Kind::Int,
+    }
+}
+
+/// Where `status` comes from: a local while rules run, a rule's slot while its message is written.
+#[derive(Clone, Copy)]
+enum StatusFrom {
+    Local(u32),
+    Slot(u32),
+    None,
+}
+
+/// A function body under construction.
+struct Body {
+    params: u32,
+    locals: Vec<ValType>,
+    code: Vec<I<'static>>,
+}
+
+impl Body {
+    fn new(params: usize) -> Self {
+        Body { params: u32::try_from(params).unwrap_or(0), locals: Vec::new(), code: Vec::new() }
+    }
+
+    fn local(&mut self, ty: ValType) -> u32 {
+        self.locals.push(ty);
+        self.params + u32::try_from(self.locals.len() - 1).unwrap_or(0)
+    }
+
+    fn i(&mut self, instruction: I<'static>) -> &mut Self {
+        self.code.push(instruction);
+        self
+    }
+
+    fn finish(self) -> Function {
+        let mut f = Function::new_with_locals_types(self.locals);
+        for instruction in &self.code {
+            f.instruction(instruction);
+        }
+        f.instruction(&I::End);
+        f
+    }
+}
+
+struct Gen<'p> {
+    program: &'p Program,
+    support: &'p Symbols,
+    data: Vec<u8>,
+    interned: HashMap<Vec<u8>, u32>,
+    facts: u32,
+    host: u32,
+    rules: u32,
+    status_slot: u32,
+    state_size: u32,
+}
+
+pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, String> {
+    let slots = |n: usize| u32::try_from(n * 16).unwrap_or(u32::MAX);
+    let facts = DATA_BASE;
+    let host = facts + slots(program.fields.len());
+    let rules = host + slots(HOST_VALUES.len());
+    let status_slot = rules + slots(program.rules.len());
+    let state_size = status_slot + 16 - DATA_BASE;
+    let mut g = Gen {
+        program,
+        support,
+        data: vec![0; state_size as usize],
+        interned: HashMap::new(),
+        facts,
+        host,
+        rules,
+        status_slot,
+        state_size,
+    };
+    let bodies = vec![
+        g.evaluate()?,
+        g.output()?,
+        g.abi_version(),
+        g.read_facts()?,
+        g.derive_host()?,
+        g.run_rules()?,
+        g.write_verdict()?,
+        g.write_kind()?,
+    ];
+    let mut types = Vec::new();
+    let mut functions = Vec::new();
+    for ((name, export, params, results), body) in FUNCTIONS.iter().zip(bodies) {
+        let signature = (params.to_vec(), results.to_vec());
+        let type_offset = match types.iter().position(|(t, _)| *t == signature) {
+            Some(p) => p,
+            None => {
+                types.push((signature, ()));
+                types.len() - 1
+            }
+        };
+        functions.push(GenFunction {
+            name: (*name).to_string(),
+            export: export.map(str::to_string),
+            type_offset: u32::try_from(type_offset).map_err(|e| e.to_string())?,
+            body: body.finish(),
+        });
+    }
+    let end = DATA_BASE + u32::try_from(g.data.len()).map_err(|e| e.to_string())?;
+    let heap_base = (end + 15) & !15;
+    // The state is zero when the module starts and cleared by every evaluation: it needs no bytes
+    // in the data segment.
+    let data = g.data.split_off(g.state_size as usize);
+    Ok(Generated {
+        types,
+        functions,
+        data,
+        data_base: DATA_BASE + g.state_size,
+        heap_base,
+        min_pages: u64::from(heap_base).div_ceil(65536).max(1),
+    })
+}
+
+impl Gen<'_> {
+    fn support_fn(&self, name: &str) -> Result<u32, String> {
+        self.support
+            .functions
+            .get(&format!("f.{name}"))
+            .copied()
+            .ok_or_else(|| format!("support runtime lacks `{name}`"))
+    }
+
+    fn support_global(&self, name: &str) -> Result<u32, String> {
+        self.support
+            .globals
+            .get(&format!("g.{name}"))
+            .copied()
+            .ok_or_else(|| format!("support runtime lacks global `{name}`"))
+    }
+
+    fn generated_fn(&self, name: &str) -> Result<u32, String> {
+        let position =
+            FUNCTIONS.iter().position(|(n, ..)| *n == name).ok_or_else(|| format!("no generated `{name}`"))?;
+        Ok(self.support.function_count + u32::try_from(position).map_err(|e| e.to_string())?)
+    }
+
+    fn call(&self, b: &mut Body, name: &str) -> Result<(), String> {
+        let index = self.support_fn(name)?;
+        b.i(I::Call(index));
+        Ok(())
+    }
+
+    /// Places bytes among the constants (once) and returns their address.
+    fn intern(&mut self, bytes: &[u8], align: usize) -> u32 {
+        if let Some(at) = self.interned.get(bytes) {
+            return *at;
+        }
+        while self.data.len() % align != 0 {
+            self.data.push(0);
+        }
+        let at = DATA_BASE + u32::try_from(self.data.len()).unwrap_or(0);
+        self.data.extend_from_slice(bytes);
+        self.interned.insert(bytes.to_vec(), at);
+        at
+    }
+
+    fn packed(&mut self, bytes: &[u8], align: usize, count: usize) -> i64 {
+        let at = self.intern(bytes, align);
+        (i64::from(at) << 32) | i64::try_from(count).unwrap_or(0)
+    }
+
+    fn version_record(&mut self, parts: &[u32]) -> i64 {
+        let mut bytes = u32::try_from(parts.len()).unwrap_or(0).to_le_bytes().to_vec();
+        for p in parts {
+            bytes.extend_from_slice(&p.to_le_bytes());
+        }
+        // Records are distinguished from strings by a 4-byte alignment and their count prefix.
+        i64::from(self.intern(&bytes, 4))
+    }
+
+    /// The payload of a constant, or `None` for unknown.
+    fn const_payload(&mut self, v: &Value) -> Option<i64> {
+        Some(match v {
+            Value::Unknown => return None,
+            Value::Bool(b) => i64::from(*b),
+            Value::Int(n) => *n,
+            Value::Str(s) => self.packed(s.as_bytes(), 1, s.len()),
+            Value::Date(d) => i64::from(d.0),
+            Value::Version(v) => self.version_record(&v.0),
+            Value::Kbs(kbs) => {
+                let bytes: Vec<u8> = kbs.iter().flat_map(|k| k.0.to_le_bytes()).collect();
+                self.packed(&bytes, 4, kbs.len())
+            }
+            Value::Product(i) | Value::Os(i) | Value::Enum(i) => i64::try_from(*i).unwrap_or(0),
+            Value::Level(l) => i64::from(ordinal(*l)),
+        })
+    }
+
+    /// Writes constant bytes to the output.
+    fn out_static(&mut self, b: &mut Body, bytes: &[u8]) -> Result<(), String> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let at = self.intern(bytes, 1);
+        b.i(I::I32Const(at as i32)).i(I::I32Const(i32::try_from(bytes.len()).map_err(|e| e.to_string())?));
+        self.call(b, "out_bytes")
+    }
+
+    fn slot(&self, e: &Expr) -> Option<u32> {
+        match e {
+            Expr::Field(i) => Some(self.facts + u32::try_from(*i).ok()? * 16),
+            Expr::Host(h) => {
+                let position = HOST_VALUES.iter().position(|x| x == h)?;
+                Some(self.host + u32::try_from(position).ok()? * 16)
+            }
+            _ => None,
+        }
+    }
+
+    fn kind(&self, e: &Expr) -> Kind {
+        match e {
+            Expr::Const(Value::Version(_)) => Kind::Version,
+            Expr::Const(Value::Str(_)) => Kind::Str,
+            Expr::Const(Value::Kbs(_)) => Kind::Kbs,
+            Expr::Field(i) => self.program.fields.get(*i).map_or(Kind::Int, |f| kind_of(&f.ty)),
+            _ => Kind::Int,
+        }
+    }
+
+    // ---------------------------------------------------------------- expressions
+
+    /// Loads a value into two fresh locals: known (i32) and payload (i64).
+    fn load(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(u32, u32), String> {
+        let known = b.local(ValType::I32);
+        let payload = b.local(ValType::I64);
+        match (e, self.slot(e)) {
+            (_, Some(slot)) => {
+                b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2))).i(I::LocalSet(known));
+                b.i(I::I32Const(slot as i32)).i(I::I64Load(mem(8, 3))).i(I::LocalSet(payload));
+            }
+            (Expr::Const(v), None) => {
+                let p = self.const_payload(v);
+                b.i(I::I32Const(i32::from(p.is_some()))).i(I::LocalSet(known));
+                b.i(I::I64Const(p.unwrap_or(0))).i(I::LocalSet(payload));
+            }
+            (Expr::Status, None) => {
+                b.i(I::I32Const(1)).i(I::LocalSet(known));
+                match status {
+                    StatusFrom::Local(l) => b.i(I::LocalGet(l)),
+                    StatusFrom::Slot(addr) => b.i(I::I32Const(addr as i32)).i(I::I32Load(mem(8, 2))),
+                    StatusFrom::None => return Err("`status` read outside a rule".into()),
+                };
+                b.i(I::I64ExtendI32U).i(I::LocalSet(payload));
+            }
+            (other, None) => {
+                // A condition used as a value (`known(x) == true`).
+                b.i(I::I32Const(1)).i(I::LocalSet(known));
+                self.cond(b, other, status)?;
+                b.i(I::I64ExtendI32U).i(I::LocalSet(payload));
+            }
+        }
+        Ok((known, payload))
+    }
+
+    /// Pushes an i32 comparison result for two known payloads of `kind`.
+    fn compare_known(&self, b: &mut Body, kind: Kind, l: u32, op: CmpOp, r: u32) -> Result<(), String> {
+        match kind {
+            Kind::Version => {
+                b.i(I::LocalGet(l)).i(I::I32WrapI64).i(I::LocalGet(r)).i(I::I32WrapI64);
+                self.call(b, "vcmp")?;
+                b.i(I::I32Const(0));
+                b.i(match op {
+                    CmpOp::Eq => I::I32Eq,
+                    CmpOp::Ne => I::I32Ne,
+                    CmpOp::Lt => I::I32LtS,
+                    CmpOp::Le => I::I32LeS,
+                    CmpOp::Gt => I::I32GtS,
+                    CmpOp::Ge => I::I32GeS,
+                });
+            }
+            Kind::Str => {
+                for x in [l, r] {
+                    b.i(I::LocalGet(x)).i(I::I64Const(32)).i(I::I64ShrU).i(I::I32WrapI64);
+                    b.i(I::LocalGet(x)).i(I::I32WrapI64);
+                }
+                self.call(b, "bytes_eq")?;
+                if op == CmpOp::Ne {
+                    b.i(I::I32Eqz);
+                }
+            }
+            Kind::Kbs | Kind::Int => {
+                b.i(I::LocalGet(l)).i(I::LocalGet(r));
+                b.i(match op {
+                    CmpOp::Eq => I::I64Eq,
+                    CmpOp::Ne => I::I64Ne,
+                    CmpOp::Lt => I::I64LtS,
+                    CmpOp::Le => I::I64LeS,
+                    CmpOp::Gt => I::I64GtS,
+                    CmpOp::Ge => I::I64GeS,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes 1 when the condition holds, 0 otherwise (interp's `holds`).
+    fn cond(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(), String> {
+        match e {
+            Expr::Const(Value::Bool(v)) => {
+                b.i(I::I32Const(i32::from(*v)));
+            }
+            Expr::Not(inner) => {
+                self.cond(b, inner, status)?;
+                b.i(I::I32Eqz);
+            }
+            Expr::And(parts) | Expr::Or(parts) => {
+                let is_and = matches!(e, Expr::And(_));
+                let Some((first, rest)) = parts.split_first() else {
+                    b.i(I::I32Const(i32::from(is_and)));
+                    return Ok(());
+                };
+                // a && b && c  =  a ? (b ? c : 0) : 0;   a || b || c  =  a ? 1 : (b ? 1 : c)
+                self.cond(b, first, status)?;
+                for part in rest {
+                    b.i(I::If(BlockType::Result(ValType::I32)));
+                    if is_and {
+                        self.cond(b, part, status)?;
+                    } else {
+                        b.i(I::I32Const(1)).i(I::Else);
+                        self.cond(b, part, status)?;
+                    }
+                }
+                for _ in rest {
+                    if is_and {
+                        b.i(I::Else).i(I::I32Const(0));
+                    }
+                    b.i(I::End);
+                }
+            }
+            Expr::Compare(l, op, r) => {
+                let kind = if self.kind(l) == Kind::Int { self.kind(r) } else { self.kind(l) };
+                let (kl, pl) = self.load(b, l, status)?;
+                let (kr, pr) = self.load(b, r, status)?;
+                b.i(I::LocalGet(kl)).i(I::LocalGet(kr)).i(I::I32And);
+                b.i(I::If(BlockType::Result(ValType::I32)));
+                self.compare_known(b, kind, pl, *op, pr)?;
+                b.i(I::Else).i(I::I32Const(i32::from(*op == CmpOp::Ne))).i(I::End);
+            }
+            Expr::In(l, values) => {
+                let kind = self.kind(l);
+                let (kl, pl) = self.load(b, l, status)?;
+                b.i(I::LocalGet(kl)).i(I::If(BlockType::Result(ValType::I32)));
+                b.i(I::I32Const(0));
+                for v in values {
+                    let c = b.local(ValType::I64);
+                    let payload = self.const_payload(v).unwrap_or(0);
+                    b.i(I::I64Const(payload)).i(I::LocalSet(c));
+                    self.compare_known(b, kind, pl, CmpOp::Eq, c)?;
+                    b.i(I::I32Or);
+                }
+                b.i(I::Else).i(I::I32Const(0)).i(I::End);
+            }
+            Expr::Patched(u) => self.patched(b, *u)?,
+            Expr::Known(inner) => {
+                let (k, _) = self.load(b, inner, status)?;
+                b.i(I::LocalGet(k));
+            }
+            Expr::Field(_) | Expr::Host(_) | Expr::Const(_) | Expr::Status => {
+                let (k, p) = self.load(b, e, status)?;
+                b.i(I::LocalGet(k)).i(I::LocalGet(p)).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
+            }
+        }
+        Ok(())
+    }
+
+    /// interp's `patched`: installed, superseded by an installed update, or contained in the
+    /// host's build.
+    fn patched(&mut self, b: &mut Body, update: usize) -> Result<(), String> {
+        let u = self.program.updates.get(update).ok_or("unknown update")?.clone();
+        let hot = self.slot(&Expr::Field(self.program.host.hotfixes)).ok_or("no hotfixes slot")?;
+        let (ptr, count) = (b.local(ValType::I32), b.local(ValType::I32));
+        b.i(I::I32Const(hot as i32))
+            .i(I::I64Load(mem(8, 3)))
+            .i(I::I64Const(32))
+            .i(I::I64ShrU)
+            .i(I::I32WrapI64)
+            .i(I::LocalSet(ptr));
+        b.i(I::I32Const(hot as i32)).i(I::I64Load(mem(8, 3))).i(I::I32WrapI64).i(I::LocalSet(count));
+        b.i(I::I32Const(0));
+        for kb in std::iter::once(u.kb).chain(u.superseded_by.iter().copied()) {
+            b.i(I::LocalGet(ptr)).i(I::LocalGet(count)).i(I::I32Const(kb.0 as i32));
+            self.call(b, "kbs_has")?;
+            b.i(I::I32Or);
+        }
+        if let Some(revision) = u.revision {
+            let os = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+            let rev = self.slot(&Expr::Host(HostValue::Revision)).ok_or("no revision slot")?;
+            // os known, os in applies, revision known, revision >= needed
+            b.i(I::I32Const(os as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(0));
+            for a in &u.applies {
+                b.i(I::I32Const(os as i32))
+                    .i(I::I64Load(mem(8, 3)))
+                    .i(I::I64Const(i64::try_from(*a).unwrap_or(-1)))
+                    .i(I::I64Eq)
+                    .i(I::I32Or);
+            }
+            b.i(I::I32And);
+            b.i(I::I32Const(rev as i32)).i(I::I32Load(mem(0, 2))).i(I::I32And);
+            b.i(I::I32Const(rev as i32))
+                .i(I::I64Load(mem(8, 3)))
+                .i(I::I64Const(i64::from(revision)))
+                .i(I::I64GeS)
+                .i(I::I32And);
+            b.i(I::I32Or);
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- entry points
+
+    fn evaluate(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(2);
+        let (ptr, len) = (0, 1);
+        let at = b.local(ValType::I32);
+        b.i(I::LocalGet(ptr)).i(I::GlobalSet(self.support_global("in")?));
+        b.i(I::LocalGet(len)).i(I::GlobalSet(self.support_global("in_len")?));
+        // The heap continues after the input, wherever the host put it.
+        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::GlobalSet(self.support_global("bump")?));
+        b.i(I::I32Const(DATA_BASE as i32)).i(I::I32Const(0)).i(I::I32Const(self.state_size as i32)).i(I::MemoryFill(0));
+        let finish = |g: &Self, b: &mut Body| -> Result<(), String> {
+            b.i(I::GlobalGet(g.support_global("out_end")?))
+                .i(I::GlobalGet(g.support_global("out")?))
+                .i(I::I32Sub)
+                .i(I::Return);
+            Ok(())
+        };
+        // too_large
+        b.i(I::LocalGet(len)).i(I::I32Const(crate::json::MAX_BYTES as i32)).i(I::I32GtU).i(I::If(BlockType::Empty));
+        self.call(&mut b, "out_start")?;
+        self.out_static(&mut b, &error_head("too_large", "", "the facts are "))?;
+        b.i(I::LocalGet(len)).i(I::I64ExtendI32U);
+        self.call(&mut b, "out_u64")?;
+        self.out_static(&mut b, &escaped_tail(&format!(" bytes; at most {} are accepted", crate::json::MAX_BYTES)))?;
+        finish(self, &mut b)?;
+        b.i(I::End);
+        // invalid_json: not UTF-8, then not JSON
+        for check in ["utf8_check", "parse"] {
+            self.call(&mut b, check)?;
+            b.i(I::LocalTee(at)).i(I::I32Const(0)).i(I::I32GeS).i(I::If(BlockType::Empty));
+            self.call(&mut b, "out_start")?;
+            self.out_static(&mut b, &error_head("invalid_json", "", "the facts are not valid JSON (byte "))?;
+            b.i(I::LocalGet(at)).i(I::I64ExtendI32U);
+            self.call(&mut b, "out_u64")?;
+            self.out_static(&mut b, &escaped_tail(")"))?;
+            finish(self, &mut b)?;
+            b.i(I::End);
+        }
+        b.i(I::I32Const(0));
+        self.call(&mut b, "kind")?;
+        b.i(I::I32Const(6)).i(I::I32Ne).i(I::If(BlockType::Empty));
+        self.call(&mut b, "out_start")?;
+        self.out_static(&mut b, &error_head("not_an_object", "", "the facts must be a JSON object"))?;
+        self.out_static(&mut b, b"\"}}")?;
+        finish(self, &mut b)?;
+        b.i(I::End);
+        b.i(I::Call(self.generated_fn("read_facts")?)).i(I::If(BlockType::Empty));
+        finish(self, &mut b)?;
+        b.i(I::End);
+        b.i(I::Call(self.generated_fn("derive_host")?));
+        b.i(I::Call(self.generated_fn("run_rules")?));
+        b.i(I::Call(self.generated_fn("write_verdict")?));
+        finish(self, &mut b)?;
+        Ok(b)
+    }
+
+    fn output(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(0);
+        b.i(I::GlobalGet(self.support_global("out")?));
+        Ok(b)
+    }
+
+    fn abi_version(&mut self) -> Body {
+        let mut b = Body::new(0);
+        b.i(I::I32Const(super::ABI_VERSION as i32));
+        b
+    }
+
+    fn write_kind(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(1);
+        let words = ["null", "a bool", "a bool", "a number", "a string", "an array", "an object"];
+        for (kind, word) in words.iter().enumerate() {
+            b.i(I::LocalGet(0)).i(I::I32Const(kind as i32)).i(I::I32Eq).i(I::If(BlockType::Empty));
+            self.out_static(&mut b, word.as_bytes())?;
+            b.i(I::End);
+        }
+        Ok(b)
+    }
+
+    // ---------------------------------------------------------------- facts (facts.rs)
+
+    fn read_facts(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(0);
+        let node = b.local(ValType::I32);
+        let d = b.local(ValType::I64);
+        let (sp, sl) = (b.local(ValType::I32), b.local(ValType::I32));
+        let tmp = b.local(ValType::I32);
+        for index in 0..self.program.fields.len() {
+            self.read_field(&mut b, index, node, d, sp, sl, tmp)?;
+        }
+        b.i(I::I32Const(0));
+        Ok(b)
+    }
+
+    /// Writes an input error (static text), and returns 1 from `read_facts`.
+    fn fail(&mut self, b: &mut Body, code: &str, field: &str, message: &str) -> Result<(), String> {
+        self.call(b, "out_start")?;
+        self.out_static(b, &error_head(code, field, message))?;
+        self.out_static(b, b"\"}}")?;
+        b.i(I::I32Const(1)).i(I::Return);
+        Ok(())
+    }
+
+    /// Writes `wrong_type` with the kind of the node in `node`.
+    fn fail_kind(&mut self, b: &mut Body, field: &str, what: &str, node: u32) -> Result<(), String> {
+        self.call(b, "out_start")?;
+        self.out_static(b, &error_head("wrong_type", field, &format!("`{field}` must be {what}, found ")))?;
+        b.i(I::LocalGet(node));
+        self.call(b, "kind")?;
+        b.i(I::Call(self.generated_fn("write_kind")?));
+        self.out_static(b, b"\"}}")?;
+        b.i(I::I32Const(1)).i(I::Return);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_field(
+        &mut self,
+        b: &mut Body,
+        index: usize,
+        node: u32,
+        d: u32,
+        sp: u32,
+        sl: u32,
+        tmp: u32,
+    ) -> Result<(), String> {
+        let field = self.program.fields.get(index).ok_or("field")?.clone();
+        let slot = self.slot(&Expr::Field(index)).ok_or("slot")?;
+        let dotted = field.dotted();
+        b.i(I::Block(BlockType::Empty)); // $done
+        if let Some(c) = &field.condition {
+            if reads_host(c) {
+                b.i(I::Call(self.generated_fn("derive_host")?));
+            }
+            self.cond(b, c, StatusFrom::None)?;
+            b.i(I::I32Eqz).i(I::BrIf(0));
+        }
+        b.i(I::Block(BlockType::Empty)); // $absent
+        b.i(I::I32Const(0)).i(I::LocalSet(node));
+        for (depth, segment) in field.path.iter().enumerate() {
+            if depth > 0 {
+                let group = field.path.get(..depth).map(|p| p.join(".")).unwrap_or_default();
+                b.i(I::LocalGet(node));
+                self.call(b, "kind")?;
+                b.i(I::I32Const(6)).i(I::I32Ne).i(I::If(BlockType::Empty));
+                self.fail(b, "wrong_type", &group, &format!("`{group}` must be an object"))?;
+                b.i(I::End);
+            }
+            let key = self.intern(segment.as_bytes(), 1);
+            b.i(I::LocalGet(node)).i(I::I32Const(key as i32)).i(I::I32Const(segment.len() as i32));
+            self.call(b, "get")?;
+            b.i(I::LocalTee(node)).i(I::I32Const(0)).i(I::I32LtS).i(I::BrIf(0));
+            b.i(I::LocalGet(node));
+            self.call(b, "kind")?;
+            b.i(I::I32Eqz).i(I::BrIf(0));
+        }
+        self.convert(b, &field.ty, &dotted, slot, node, d, sp, sl, tmp)?;
+        b.i(I::Br(1));
+        b.i(I::End); // $absent
+        match &field.presence {
+            Presence::Required => self.fail(b, "missing_field", &dotted, &format!("`{dotted}` is required"))?,
+            Presence::Optional => {}
+            Presence::Default(v) => {
+                let p = self.const_payload(v);
+                b.i(I::I32Const(slot as i32)).i(I::I32Const(i32::from(p.is_some()))).i(I::I32Store(mem(0, 2)));
+                b.i(I::I32Const(slot as i32)).i(I::I64Const(p.unwrap_or(0))).i(I::I64Store(mem(8, 3)));
+            }
+        }
+        b.i(I::End); // $done
+        Ok(())
+    }
+
+    /// Stores `known = 1` and the i64 on the stack top... (payload pushed by the caller).
+    fn store_known(&self, b: &mut Body, slot: u32, payload: u32) {
+        b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(slot as i32)).i(I::LocalGet(payload)).i(I::I64Store(mem(8, 3)));
+    }
+
+    /// Decodes the string node into `d` (packed) and `sp`/`sl`; wrong_type when not a string.
+    fn text(&mut self, b: &mut Body, dotted: &str, node: u32, d: u32, sp: u32, sl: u32) -> Result<(), String> {
+        b.i(I::LocalGet(node));
+        self.call(b, "kind")?;
+        b.i(I::I32Const(4)).i(I::I32Ne).i(I::If(BlockType::Empty));
+        self.fail_kind(b, dotted, "a string", node)?;
+        b.i(I::End);
+        b.i(I::LocalGet(node));
+        self.call(b, "decode")?;
+        b.i(I::LocalTee(d)).i(I::I64Const(32)).i(I::I64ShrU).i(I::I32WrapI64).i(I::LocalSet(sp));
+        b.i(I::LocalGet(d)).i(I::I32WrapI64).i(I::LocalSet(sl));
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn convert(
+        &mut self,
+        b: &mut Body,
+        ty: &Type,
+        dotted: &str,
+        slot: u32,
+        node: u32,
+        d: u32,
+        sp: u32,
+        sl: u32,
+        tmp: u32,
+    ) -> Result<(), String> {
+        match ty {
+            Type::Bool => {
+                b.i(I::LocalGet(node));
+                self.call(b, "kind")?;
+                b.i(I::LocalTee(tmp))
+                    .i(I::I32Const(1))
+                    .i(I::I32Sub)
+                    .i(I::I32Const(2))
+                    .i(I::I32GeU)
+                    .i(I::If(BlockType::Empty));
+                self.fail_kind(b, dotted, "true or false", node)?;
+                b.i(I::End);
+                b.i(I::LocalGet(tmp)).i(I::I32Const(2)).i(I::I32Eq).i(I::I64ExtendI32U).i(I::LocalSet(d));
+                self.store_known(b, slot, d);
+            }
+            Type::Int => {
+                b.i(I::LocalGet(node));
+                self.call(b, "kind")?;
+                b.i(I::I32Const(3)).i(I::I32Eq).i(I::If(BlockType::Empty));
+                b.i(I::LocalGet(node));
+                self.call(b, "int")?;
+                b.i(I::LocalSet(d));
+                b.i(I::Else).i(I::I32Const(1)).i(I::GlobalSet(self.support_global("err")?)).i(I::End);
+                b.i(I::GlobalGet(self.support_global("err")?)).i(I::If(BlockType::Empty));
+                self.fail_kind(b, dotted, "a whole number", node)?;
+                b.i(I::End);
+                self.store_known(b, slot, d);
+            }
+            Type::String => {
+                self.text(b, dotted, node, d, sp, sl)?;
+                self.store_known(b, slot, d);
+            }
+            Type::Date => {
+                self.text(b, dotted, node, d, sp, sl)?;
+                b.i(I::LocalGet(sp)).i(I::LocalGet(sl));
+                self.call(b, "date")?;
+                b.i(I::LocalTee(tmp)).i(I::I32Const(i32::MIN)).i(I::I32Eq).i(I::If(BlockType::Empty));
+                self.fail(b, "malformed_date", dotted, &format!("`{dotted}` must be a date YYYY-MM-DD"))?;
+                b.i(I::End);
+                b.i(I::LocalGet(tmp)).i(I::I64ExtendI32S).i(I::LocalSet(d));
+                self.store_known(b, slot, d);
+            }
+            Type::Version | Type::Build => {
+                let (mode, message) = if *ty == Type::Version {
+                    (0, format!("`{dotted}` must be a version such as 20.0 or 20.0.0-5394"))
+                } else {
+                    (1, format!("`{dotted}` must be a Windows build major.minor.build[.revision]"))
+                };
+                self.text(b, dotted, node, d, sp, sl)?;
+                b.i(I::LocalGet(sp)).i(I::LocalGet(sl)).i(I::I32Const(mode));
+                self.call(b, "version")?;
+                b.i(I::LocalTee(tmp)).i(I::I32Eqz).i(I::If(BlockType::Empty));
+                self.fail(b, "malformed_version", dotted, &message)?;
+                b.i(I::End);
+                b.i(I::LocalGet(tmp)).i(I::I64ExtendI32U).i(I::LocalSet(d));
+                self.store_known(b, slot, d);
+            }
+            Type::Kbs => self.convert_kbs(b, dotted, slot, node, d, sp, sl, tmp)?,
+            Type::Product | Type::Enum(_) => {
+                let names: Vec<String> = match ty {
+                    Type::Enum(variants) => variants.clone(),
+                    _ => self.program.products.iter().map(|p| p.id.clone()).collect(),
+                };
+                self.text(b, dotted, node, d, sp, sl)?;
+                b.i(I::Block(BlockType::Empty));
+                for (i, name) in names.iter().enumerate() {
+                    let at = self.intern(name.as_bytes(), 1);
+                    b.i(I::LocalGet(sp)).i(I::LocalGet(sl)).i(I::I32Const(at as i32)).i(I::I32Const(name.len() as i32));
+                    self.call(b, "bytes_eq")?;
+                    b.i(I::If(BlockType::Empty));
+                    b.i(I::I64Const(i as i64)).i(I::LocalSet(d));
+                    self.store_known(b, slot, d);
+                    b.i(I::Br(1)).i(I::End);
+                }
+                self.fail(b, "unknown_value", dotted, &format!("`{dotted}` must be one of {}", names.join(", ")))?;
+                b.i(I::End);
+            }
+            Type::Os | Type::Update | Type::Status => {
+                return Err(format!("fact `{dotted}` has a type facts cannot have"));
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn convert_kbs(
+        &mut self,
+        b: &mut Body,
+        dotted: &str,
+        slot: u32,
+        node: u32,
+        d: u32,
+        sp: u32,
+        sl: u32,
+        tmp: u32,
+    ) -> Result<(), String> {
+        let (child, end, array, count, index) = (
+            b.local(ValType::I32),
+            b.local(ValType::I32),
+            b.local(ValType::I32),
+            b.local(ValType::I32),
+            b.local(ValType::I32),
+        );
+        b.i(I::LocalGet(node));
+        self.call(b, "kind")?;
+        b.i(I::I32Const(5)).i(I::I32Ne).i(I::If(BlockType::Empty));
+        self.fail_kind(b, dotted, "an array of update ids", node)?;
+        b.i(I::End);
+        b.i(I::LocalGet(node));
+        self.call(b, "skip")?;
+        b.i(I::LocalSet(end));
+        b.i(I::LocalGet(end)).i(I::LocalGet(node)).i(I::I32Sub).i(I::I32Const(2)).i(I::I32Shl);
+        self.call(b, "alloc_bytes")?;
+        b.i(I::LocalSet(array));
+        b.i(I::LocalGet(node)).i(I::I32Const(1)).i(I::I32Add).i(I::LocalSet(child));
+        b.i(I::Block(BlockType::Empty)).i(I::Loop(BlockType::Empty));
+        b.i(I::LocalGet(child)).i(I::LocalGet(end)).i(I::I32GeU).i(I::BrIf(1));
+        // A non-string entry: wrong_type at `field[index]`.
+        b.i(I::LocalGet(child));
+        self.call(b, "kind")?;
+        b.i(I::I32Const(4)).i(I::I32Ne).i(I::If(BlockType::Empty));
+        self.call(b, "out_start")?;
+        self.out_static(b, &error_head_open("wrong_type", &format!("{dotted}[")))?;
+        b.i(I::LocalGet(index)).i(I::I64ExtendI32U);
+        self.call(b, "out_u64")?;
+        self.out_static(b, &[b"]\",\"message\":\"".as_slice(), &escaped(&format!("`{dotted}["))].concat())?;
+        b.i(I::LocalGet(index)).i(I::I64ExtendI32U);
+        self.call(b, "out_u64")?;
+        self.out_static(b, &escaped("]` must be a string, found "))?;
+        b.i(I::LocalGet(child));
+        self.call(b, "kind")?;
+        b.i(I::Call(self.generated_fn("write_kind")?));
+        self.out_static(b, b"\"}}")?;
+        b.i(I::I32Const(1)).i(I::Return);
+        b.i(I::End);
+        b.i(I::LocalGet(child));
+        self.call(b, "decode")?;
+        b.i(I::LocalTee(d)).i(I::I64Const(32)).i(I::I64ShrU).i(I::I32WrapI64).i(I::LocalSet(sp));
+        b.i(I::LocalGet(d)).i(I::I32WrapI64).i(I::LocalSet(sl));
+        b.i(I::LocalGet(sp)).i(I::LocalGet(sl));
+        self.call(b, "kb")?;
+        b.i(I::LocalTee(tmp)).i(I::I32Const(0)).i(I::I32GeS).i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(array))
+            .i(I::LocalGet(count))
+            .i(I::I32Const(2))
+            .i(I::I32Shl)
+            .i(I::I32Add)
+            .i(I::LocalGet(tmp))
+            .i(I::I32Store(mem(0, 2)));
+        b.i(I::LocalGet(count)).i(I::I32Const(1)).i(I::I32Add).i(I::LocalSet(count));
+        b.i(I::End);
+        b.i(I::LocalGet(child));
+        self.call(b, "skip")?;
+        b.i(I::LocalSet(child));
+        b.i(I::LocalGet(index)).i(I::I32Const(1)).i(I::I32Add).i(I::LocalSet(index));
+        b.i(I::Br(0)).i(I::End).i(I::End);
+        b.i(I::LocalGet(array)).i(I::I64ExtendI32U).i(I::I64Const(32)).i(I::I64Shl);
+        b.i(I::LocalGet(count)).i(I::I64ExtendI32U).i(I::I64Or).i(I::LocalSet(d));
+        self.store_known(b, slot, d);
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- host values (interp's Host::derive)
+
+    fn set_host(&self, b: &mut Body, h: HostValue, payload: i64) {
+        let slot = self.slot(&Expr::Host(h)).unwrap_or(0);
+        b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(slot as i32)).i(I::I64Const(payload)).i(I::I64Store(mem(8, 3)));
+    }
+
+    fn derive_host(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(0);
+        let roles = self.program.host.clone();
+        let field = |i: usize| Expr::Field(i);
+        b.i(I::I32Const(self.host as i32))
+            .i(I::I32Const(0))
+            .i(I::I32Const((HOST_VALUES.len() * 16) as i32))
+            .i(I::MemoryFill(0));
+        // product
+        let (pk, pp) = self.load(&mut b, &field(roles.product), StatusFrom::None)?;
+        let product_slot = self.slot(&Expr::Host(HostValue::Product)).ok_or("slot")?;
+        b.i(I::I32Const(product_slot as i32)).i(I::LocalGet(pk)).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(product_slot as i32)).i(I::LocalGet(pp)).i(I::I64Store(mem(8, 3)));
+        // os: the first declaration whose role and build match
+        let (bk, bp) = self.load(&mut b, &field(roles.os_version), StatusFrom::None)?;
+        let (rk, rp) = self.load(&mut b, &field(roles.os_role), StatusFrom::None)?;
+        b.i(I::LocalGet(bk)).i(I::If(BlockType::Empty)).i(I::Block(BlockType::Empty));
+        for (index, os) in self.program.oses.clone().iter().enumerate() {
+            match os.role {
+                Some(role) => {
+                    b.i(I::LocalGet(rk)).i(I::LocalGet(rp)).i(I::I64Const(role as i64)).i(I::I64Eq).i(I::I32And);
+                }
+                None => {
+                    b.i(I::I32Const(1));
+                }
+            }
+            b.i(I::I32Const(0));
+            for pattern in &os.builds {
+                let (v, test): (_, &[I<'static>]) = match pattern {
+                    BuildPattern::Prefix(v) => (v, &[I::I32Const(0), I::I32Eq]),
+                    BuildPattern::AtLeast(v) => (v, &[I::I32Const(-1), I::I32Ne]),
+                    BuildPattern::Above(v) => (v, &[I::I32Const(1), I::I32Eq]),
+                };
+                let record = self.version_record(&v.0);
+                b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Const(record as i32));
+                self.call(&mut b, "vcmp")?;
+                for t in test {
+                    b.i(t.clone());
+                }
+                b.i(I::I32Or);
+            }
+            b.i(I::I32And).i(I::If(BlockType::Empty));
+            self.set_host(&mut b, HostValue::Os, index as i64);
+            b.i(I::Br(1)).i(I::End);
+        }
+        b.i(I::End);
+        // revision: the fourth part of the build
+        b.i(I::LocalGet(bp))
+            .i(I::I32WrapI64)
+            .i(I::I32Load(mem(0, 2)))
+            .i(I::I32Const(4))
+            .i(I::I32GeU)
+            .i(I::If(BlockType::Empty));
+        let rev_slot = self.slot(&Expr::Host(HostValue::Revision)).ok_or("slot")?;
+        b.i(I::I32Const(rev_slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(rev_slot as i32))
+            .i(I::LocalGet(bp))
+            .i(I::I32WrapI64)
+            .i(I::I32Load(mem(16, 2)))
+            .i(I::I64ExtendI32U)
+            .i(I::I64Store(mem(8, 3)));
+        b.i(I::End);
+        b.i(I::End);
+        // version_listed and platform_listed, per product
+        let (vk, vp) = self.load(&mut b, &field(roles.product_version), StatusFrom::None)?;
+        let (fk, fp) = self.load(&mut b, &field(roles.platform), StatusFrom::None)?;
+        let platform_ty = self.program.fields.get(roles.platform).map(|f| f.ty.clone());
+        for (index, product) in self.program.products.clone().iter().enumerate() {
+            b.i(I::LocalGet(pk))
+                .i(I::LocalGet(pp))
+                .i(I::I64Const(index as i64))
+                .i(I::I64Eq)
+                .i(I::I32And)
+                .i(I::If(BlockType::Empty));
+            match &product.versions {
+                None => self.set_host(&mut b, HostValue::VersionListed, 1),
+                Some(listed) => {
+                    let slot = self.slot(&Expr::Host(HostValue::VersionListed)).ok_or("slot")?;
+                    b.i(I::LocalGet(vk)).i(I::If(BlockType::Empty));
+                    b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+                    b.i(I::I32Const(slot as i32)).i(I::I32Const(0));
+                    for spelling in listed.iter().flat_map(|l| l.spellings.iter()) {
+                        let record = self.version_record(&spelling.0);
+                        b.i(I::LocalGet(vp)).i(I::I32WrapI64).i(I::I32Const(record as i32));
+                        self.call(&mut b, "vcmp")?;
+                        b.i(I::I32Eqz).i(I::I32Or);
+                    }
+                    b.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+                    b.i(I::End);
+                }
+            }
+            let slot = self.slot(&Expr::Host(HostValue::PlatformListed)).ok_or("slot")?;
+            b.i(I::LocalGet(fk)).i(I::If(BlockType::Empty));
+            b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+            b.i(I::I32Const(slot as i32)).i(I::I32Const(i32::from(product.platforms.is_empty())));
+            for name in &product.platforms {
+                match &platform_ty {
+                    Some(Type::Enum(variants)) => match variants.iter().position(|v| v == name) {
+                        Some(v) => {
+                            b.i(I::LocalGet(fp)).i(I::I64Const(v as i64)).i(I::I64Eq);
+                        }
+                        None => {
+                            b.i(I::I32Const(0));
+                        }
+                    },
+                    _ => {
+                        let at = self.intern(name.as_bytes(), 1);
+                        b.i(I::LocalGet(fp))
+                            .i(I::I64Const(32))
+                            .i(I::I64ShrU)
+                            .i(I::I32WrapI64)
+                            .i(I::LocalGet(fp))
+                            .i(I::I32WrapI64);
+                        b.i(I::I32Const(at as i32)).i(I::I32Const(name.len() as i32));
+                        self.call(&mut b, "bytes_eq")?;
+                    }
+                }
+                b.i(I::I32Or);
+            }
+            b.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+            b.i(I::End);
+            b.i(I::End);
+        }
+        // end_of_support of the OS
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("slot")?;
+        for (index, os) in self.program.oses.clone().iter().enumerate() {
+            let Some(date) = os.end_of_support else { continue };
+            b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(os_slot as i32))
+                .i(I::I64Load(mem(8, 3)))
+                .i(I::I64Const(index as i64))
+                .i(I::I64Eq)
+                .i(I::I32And);
+            b.i(I::If(BlockType::Empty));
+            self.set_host(&mut b, HostValue::EndOfSupport, i64::from(date.0));
+            b.i(I::End);
+        }
+        Ok(b)
+    }
+
+    // ---------------------------------------------------------------- rules (interp's evaluate)
+
+    fn rule_slot(&self, r: usize) -> u32 {
+        self.rules + u32::try_from(r * 16).unwrap_or(0)
+    }
+
+    fn run_rules(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(0);
+        let status = b.local(ValType::I32);
+        let level = b.local(ValType::I32);
+        b.i(I::I32Const(ordinal(Level::Ready))).i(I::LocalSet(status));
+        for (r, rule) in self.program.rules.clone().iter().enumerate() {
+            self.cond(&mut b, &rule.when, StatusFrom::Local(status))?;
+            if !rule.require.is_empty() {
+                b.i(I::If(BlockType::Result(ValType::I32)));
+                b.i(I::I32Const(0));
+                for u in &rule.require {
+                    self.patched(&mut b, *u)?;
+                    b.i(I::I32Or);
+                }
+                b.i(I::I32Eqz).i(I::Else).i(I::I32Const(0)).i(I::End);
+            }
+            b.i(I::If(BlockType::Empty));
+            match &rule.otherwise {
+                Some((c, alt)) => {
+                    b.i(I::I32Const(ordinal(rule.severity))).i(I::I32Const(ordinal(*alt)));
+                    self.cond(&mut b, c, StatusFrom::Local(status))?;
+                    b.i(I::Select);
+                }
+                None => {
+                    b.i(I::I32Const(ordinal(rule.severity)));
+                }
+            }
+            b.i(I::LocalSet(level));
+            // status = max(status, level) for levels that are statuses
+            b.i(I::LocalGet(level)).i(I::I32Const(ordinal(Level::Ready))).i(I::I32GeS).i(I::If(BlockType::Empty));
+            b.i(I::LocalGet(level))
+                .i(I::LocalGet(status))
+                .i(I::LocalGet(level))
+                .i(I::LocalGet(status))
+                .i(I::I32GtS)
+                .i(I::Select)
+                .i(I::LocalSet(status));
+            b.i(I::End);
+            let slot = self.rule_slot(r);
+            b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+            b.i(I::I32Const(slot as i32)).i(I::LocalGet(level)).i(I::I32Store(mem(4, 2)));
+            b.i(I::I32Const(slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(8, 2)));
+            b.i(I::End);
+        }
+        b.i(I::I32Const(self.status_slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(0, 2)));
+        Ok(b)
+    }
+
+    // ---------------------------------------------------------------- the verdict (serde's output of Verdict)
+
+    fn write_level(&mut self, b: &mut Body, level: u32, statuses_only: bool) -> Result<(), String> {
+        for l in Level::ALL {
+            if statuses_only && !l.is_status() {
+                continue;
+            }
+            b.i(I::LocalGet(level)).i(I::I32Const(ordinal(l))).i(I::I32Eq).i(I::If(BlockType::Empty));
+            self.out_static(b, l.name().as_bytes())?;
+            b.i(I::End);
+        }
+        Ok(())
+    }
+
+    fn write_verdict(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(0);
+        let level = b.local(ValType::I32);
+        let first = b.local(ValType::I32);
+        self.call(&mut b, "out_start")?;
+        let head = format!(
+            "{{\"advisory\":{},\"status\":\"",
+            serde_json::to_string(&self.program.advisory.id).map_err(|e| e.to_string())?
+        );
+        self.out_static(&mut b, head.as_bytes())?;
+        b.i(I::I32Const(self.status_slot as i32)).i(I::I32Load(mem(0, 2))).i(I::LocalSet(level));
+        self.write_level(&mut b, level, true)?;
+        self.out_static(&mut b, b"\",\"findings\":[")?;
+        b.i(I::I32Const(1)).i(I::LocalSet(first));
+        for (r, rule) in self.program.rules.clone().iter().enumerate() {
+            let slot = self.rule_slot(r);
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2))).i(I::If(BlockType::Empty));
+            b.i(I::LocalGet(first)).i(I::I32Eqz).i(I::If(BlockType::Empty));
+            self.out_static(&mut b, b",")?;
+            b.i(I::End);
+            b.i(I::I32Const(0)).i(I::LocalSet(first));
+            self.write_finding(&mut b, rule, slot, level)?;
+            b.i(I::End);
+        }
+        self.out_static(&mut b, b"]}")?;
+        Ok(b)
+    }
+
+    fn write_finding(&mut self, b: &mut Body, rule: &Rule, slot: u32, level: u32) -> Result<(), String> {
+        // The finding's JSON with markers where the severity and message go.
+        let finding: Finding = crate::interp::finding_for(self.program, rule, "\u{1}", "\u{2}".into());
+        let json = serde_json::to_string(&finding).map_err(|e| e.to_string())?;
+        let (head, rest) = json.split_once("\\u0001").ok_or("severity marker")?;
+        let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
+        self.out_static(b, head.as_bytes())?;
+        b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
+        self.write_level(b, level, false)?;
+        self.out_static(b, middle.as_bytes())?;
+        for segment in &rule.message {
+            match segment {
+                Segment::Text(text) => self.out_static(b, &escaped(text))?,
+                Segment::Value(e) => self.write_value(b, e, slot)?,
+            }
+        }
+        self.out_static(b, tail.as_bytes())
+    }
+
+    /// interp's `display`, escaped for a JSON string.
+    fn write_value(&mut self, b: &mut Body, e: &Expr, slot: u32) -> Result<(), String> {
+        let (k, p) = self.load(b, e, StatusFrom::Slot(slot))?;
+        b.i(I::LocalGet(k)).i(I::I32Eqz).i(I::If(BlockType::Empty));
+        self.out_static(b, b"unknown")?;
+        b.i(I::Else);
+        let ty = match e {
+            Expr::Field(i) => self.program.fields.get(*i).map(|f| f.ty.clone()).ok_or("field")?,
+            Expr::Host(h) => h.ty(),
+            _ => Type::Status,
+        };
+        let names = |list: Vec<String>| list;
+        let table: Option<Vec<String>> = match &ty {
+            Type::Product => Some(names(self.program.products.iter().map(|x| x.name.clone()).collect())),
+            Type::Os => Some(names(self.program.oses.iter().map(|x| x.name.clone()).collect())),
+            Type::Enum(variants) => Some(variants.clone()),
+            Type::Status => Some(Level::ALL.iter().map(|l| l.name().to_string()).collect()),
+            Type::Bool => Some(vec!["false".into(), "true".into()]),
+            _ => None,
+        };
+        match (table, &ty) {
+            (Some(words), _) => {
+                for (i, word) in words.iter().enumerate() {
+                    b.i(I::LocalGet(p)).i(I::I64Const(i as i64)).i(I::I64Eq).i(I::If(BlockType::Empty));
+                    self.out_static(b, &escaped(word))?;
+                    b.i(I::End);
+                }
+            }
+            (None, Type::Int) => {
+                b.i(I::LocalGet(p));
+                self.call(b, "out_i64")?;
+            }
+            (None, Type::String) => {
+                b.i(I::LocalGet(p))
+                    .i(I::I64Const(32))
+                    .i(I::I64ShrU)
+                    .i(I::I32WrapI64)
+                    .i(I::LocalGet(p))
+                    .i(I::I32WrapI64);
+                self.call(b, "out_escaped")?;
+            }
+            (None, Type::Date) => {
+                b.i(I::LocalGet(p)).i(I::I32WrapI64);
+                self.call(b, "out_date")?;
+            }
+            (None, Type::Version | Type::Build) => {
+                b.i(I::LocalGet(p)).i(I::I32WrapI64);
+                self.call(b, "out_version")?;
+            }
+            (None, other) => return Err(format!("a message cannot show a `{}` value in a module yet", other.name())),
+        }
+        b.i(I::End);
+        Ok(())
+    }
+}
+
+fn reads_host(e: &Expr) -> bool {
+    let mut found = false;
+    crate::check::lint::walk(e, &mut |x| found |= matches!(x, Expr::Host(_) | Expr::Patched(_)));
+    found
+}
+
+/// `{"error":{"code":"C","field":"F","message":"` followed by the escaped start of the message.
+fn error_head(code: &str, field: &str, message: &str) -> Vec<u8> {
+    let mut out = error_head_open(code, field);
+    out.extend_from_slice(b"\",\"message\":\"");
+    out.extend(escaped(message));
+    out
+}
+
+/// `{"error":{"code":"C","field":"F` (the field string left open).
+fn error_head_open(code: &str, field: &str) -> Vec<u8> {
+    let mut out = b"{\"error\":{\"code\":\"".to_vec();
+    out.extend(escaped(code));
+    out.extend_from_slice(b"\",\"field\":\"");
+    out.extend(escaped(field));
+    out
+}
+
+/// The escaped end of a message and the closing of the error object.
+fn escaped_tail(text: &str) -> Vec<u8> {
+    let mut out = escaped(text);
+    out.extend_from_slice(b"\"}}");
+    out
+}

@@ -1,0 +1,224 @@
+//! Hosting Preflight modules with wasmtime.
+//!
+//! [`Runtime`] holds the engine; [`Runtime::load`] checks that a module is a Preflight module
+//! (no imports, the ABI's exports with their types, ABI version 1) and compiles it once;
+//! A loaded [`Module`] is compiled machine code: keep it (it is cheap to clone and share across
+//! threads) rather than loading the bytes again. [`Module::evaluator`] makes an [`Evaluator`], an instance reused across evaluations. Each
+//! evaluation runs with a fuel budget and the store's memory capped, so a module that loops,
+//! grows without bound or traps returns an [`Error`] — the host goes on.
+//!
+//! The memory protocol (docs/abi.md): `alloc(len) -> ptr`, write the facts there,
+//! `evaluate(ptr, len) -> out_len`, read `out_len` bytes at `output()`.
+
+use std::fmt;
+use wasmtime::{Config, Engine, Instance, Memory, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
+
+/// The ABI version this runtime speaks.
+pub const ABI_VERSION: i32 = 1;
+
+/// Bounds for one evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Fuel (roughly, WebAssembly instructions) one evaluation may use.
+    pub fuel: u64,
+    /// The most linear memory an instance may have, in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    /// Generous for any real host (an ACS evaluation uses well under a million units of fuel and
+    /// a few hundred KiB), small enough to stop a runaway module quickly.
+    fn default() -> Self {
+        Limits { fuel: 200_000_000, memory_bytes: 64 << 20 }
+    }
+}
+
+/// Why a module could not be loaded or did not answer.
+#[derive(Debug)]
+pub enum Error {
+    /// Not valid WebAssembly, or not a Preflight module (imports, exports, ABI version).
+    BadModule(String),
+    /// The evaluation used up its fuel.
+    OutOfFuel,
+    /// The module asked for more memory than the limit.
+    MemoryLimit,
+    /// The module trapped.
+    Trap(String),
+    /// The answer was not UTF-8 or pointed outside memory.
+    BadAnswer(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadModule(m) => write!(f, "not a usable Preflight module: {m}"),
+            Error::OutOfFuel => {
+                write!(f, "the module ran out of fuel (raise Limits::fuel if the input is legitimately large)")
+            }
+            Error::MemoryLimit => write!(f, "the module reached its memory limit"),
+            Error::Trap(m) => write!(f, "the module trapped: {m}"),
+            Error::BadAnswer(m) => write!(f, "the module's answer is unreadable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The wasmtime engine, configured for fuel. Share one per process.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+}
+
+impl Runtime {
+    pub fn new(limits: Limits) -> Result<Runtime, Error> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| Error::BadModule(e.to_string()))?;
+        Ok(Runtime { engine, limits })
+    }
+
+    /// Compiles and checks a module.
+    pub fn load(&self, bytes: &[u8]) -> Result<Module, Error> {
+        let module = wasmtime::Module::new(&self.engine, bytes).map_err(|e| Error::BadModule(format!("{e:#}")))?;
+        check_shape(&module)?;
+        Ok(Module { runtime: self.clone(), module })
+    }
+}
+
+fn check_shape(module: &wasmtime::Module) -> Result<(), Error> {
+    if let Some(import) = module.imports().next() {
+        return Err(Error::BadModule(format!(
+            "it imports `{}::{}`; Preflight modules import nothing",
+            import.module(),
+            import.name()
+        )));
+    }
+    for (name, want) in [
+        ("alloc", "func(i32) -> i32"),
+        ("evaluate", "func(i32, i32) -> i32"),
+        ("output", "func() -> i32"),
+        ("abi_version", "func() -> i32"),
+        ("memory", "memory"),
+    ] {
+        if module.get_export(name).is_none() {
+            return Err(Error::BadModule(format!("it has no `{name}` export ({want})")));
+        }
+    }
+    Ok(())
+}
+
+/// A checked, compiled module.
+#[derive(Clone)]
+pub struct Module {
+    runtime: Runtime,
+    module: wasmtime::Module,
+}
+
+impl Module {
+    /// A fresh instance to evaluate with; make one per thread.
+    pub fn evaluator(&self) -> Result<Evaluator, Error> {
+        Evaluator::new(self.clone())
+    }
+}
+
+struct Exports {
+    memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    evaluate: TypedFunc<(i32, i32), i32>,
+    output: TypedFunc<(), i32>,
+}
+
+/// An instance of a module, reused across evaluations (rebuilt after a trap).
+pub struct Evaluator {
+    module: Module,
+    store: Store<StoreLimits>,
+    exports: Exports,
+}
+
+impl Evaluator {
+    fn new(module: Module) -> Result<Evaluator, Error> {
+        let limits = StoreLimitsBuilder::new().memory_size(module.runtime.limits.memory_bytes).instances(1).build();
+        let mut store = Store::new(&module.runtime.engine, limits);
+        store.limiter(|l| l);
+        store.set_fuel(module.runtime.limits.fuel).map_err(|e| Error::BadModule(e.to_string()))?;
+        let instance =
+            Instance::new(&mut store, &module.module, &[]).map_err(|e| Error::BadModule(format!("{e:#}")))?;
+        let exports = exports(&mut store, &instance)?;
+        let abi: TypedFunc<(), i32> = typed(&mut store, &instance, "abi_version")?;
+        let version = abi.call(&mut store, ()).map_err(|e| Error::BadModule(e.to_string()))?;
+        if version != ABI_VERSION {
+            return Err(Error::BadModule(format!(
+                "it speaks ABI version {version}; this runtime speaks {ABI_VERSION}"
+            )));
+        }
+        Ok(Evaluator { module, store, exports })
+    }
+
+    /// Evaluates one facts document (JSON text) and returns the module's answer (JSON text: the
+    /// verdict, or `{"error": {...}}` for input errors).
+    pub fn evaluate(&mut self, facts: &str) -> Result<String, Error> {
+        let result = self.try_evaluate(facts.as_bytes());
+        if result.is_err() {
+            // A trapped instance may be inconsistent: start again from a fresh one.
+            if let Ok(fresh) = Evaluator::new(self.module.clone()) {
+                *self = fresh;
+            }
+        }
+        result
+    }
+
+    fn try_evaluate(&mut self, input: &[u8]) -> Result<String, Error> {
+        let limits = self.module.runtime.limits;
+        self.store.set_fuel(limits.fuel).map_err(|e| Error::Trap(e.to_string()))?;
+        let len = i32::try_from(input.len()).map_err(|_| Error::MemoryLimit)?;
+        let e = &self.exports;
+        let ptr = e.alloc.call(&mut self.store, len).map_err(|err| classify(&mut self.store, err))?;
+        let start = usize::try_from(ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?;
+        e.memory.write(&mut self.store, start, input).map_err(|err| Error::BadAnswer(err.to_string()))?;
+        let out_len = e.evaluate.call(&mut self.store, (ptr, len)).map_err(|err| classify(&mut self.store, err))?;
+        let out_ptr = e.output.call(&mut self.store, ()).map_err(|err| classify(&mut self.store, err))?;
+        let (out_ptr, out_len) = (
+            usize::try_from(out_ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?,
+            usize::try_from(out_len).map_err(|_| Error::BadAnswer("negative length".into()))?,
+        );
+        let data = e.memory.data(&self.store);
+        let bytes = data
+            .get(out_ptr..out_ptr.saturating_add(out_len))
+            .ok_or_else(|| Error::BadAnswer("outside memory".into()))?;
+        String::from_utf8(bytes.to_vec()).map_err(|err| Error::BadAnswer(err.to_string()))
+    }
+}
+
+fn typed<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(
+    store: &mut Store<StoreLimits>,
+    instance: &Instance,
+    name: &str,
+) -> Result<TypedFunc<P, R>, Error> {
+    instance.get_typed_func::<P, R>(&mut *store, name).map_err(|e| Error::BadModule(format!("export `{name}`: {e}")))
+}
+
+fn exports(store: &mut Store<StoreLimits>, instance: &Instance) -> Result<Exports, Error> {
+    Ok(Exports {
+        memory: instance
+            .get_memory(&mut *store, "memory")
+            .ok_or_else(|| Error::BadModule("`memory` is not a memory".into()))?,
+        alloc: typed(store, instance, "alloc")?,
+        evaluate: typed(store, instance, "evaluate")?,
+        output: typed(store, instance, "output")?,
+    })
+}
+
+fn classify(store: &mut Store<StoreLimits>, error: wasmtime::Error) -> Error {
+    if store.get_fuel().is_ok_and(|f| f == 0) {
+        return Error::OutOfFuel;
+    }
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => Error::OutOfFuel,
+        // The support runtime traps with `unreachable` when memory.grow is refused.
+        Some(wasmtime::Trap::UnreachableCodeReached) => Error::MemoryLimit,
+        Some(trap) => Error::Trap(trap.to_string()),
+        None => Error::Trap(format!("{error:#}")),
+    }
+}
