@@ -1,6 +1,10 @@
-//! One module per subcommand.
+//! One module per subcommand; `engine` is what `eval` and `batch` share.
+pub mod batch;
 pub mod check;
+pub mod compile;
 pub mod doc;
+pub mod engine;
 pub mod eval;
 pub mod fmt;
+pub mod inspect;
 pub mod test;

@@ -1,19 +1,47 @@
 use crate::common::{self, DiagnosticOptions};
+use preflight_compiler::testing::{self, TestOutcome};
 use std::path::Path;
 
+/// `preflight test FILE`: every in-file test on the interpreter and on the compiled module.
 pub fn run(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
+    let source = common::read(file)?;
     let Some(program) = common::load(file, options)? else {
         eprintln!("{}: the rules file has errors; no test was run", file.display());
         return Ok(1);
     };
-    let outcomes = preflight_compiler::testing::run(&program);
-    let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
-    for outcome in &failed {
-        println!("FAIL {} ({}:{})", outcome.name, file.display(), outcome.line);
-        if let Some(diff) = &outcome.failure {
+    let interpreted = testing::run(&program);
+    let compiled = match module_outcomes(&program, &source) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            eprintln!("error: the rules could not be run as a module: {e}");
+            return Ok(1);
+        }
+    };
+    let mut failed = 0;
+    for (i, outcome) in interpreted.iter().enumerate() {
+        let module = compiled.get(i);
+        let failures: Vec<(&str, &String)> =
+            [("interpreter", outcome.failure.as_ref()), ("module", module.and_then(|m| m.failure.as_ref()))]
+                .into_iter()
+                .filter_map(|(engine, f)| f.map(|f| (engine, f)))
+                .collect();
+        if failures.is_empty() {
+            continue;
+        }
+        failed += 1;
+        for (engine, diff) in failures {
+            println!("FAIL {} ({}:{}) on the {engine}", outcome.name, file.display(), outcome.line);
             print!("{diff}");
         }
     }
-    println!("{} passed, {} failed", outcomes.len() - failed.len(), failed.len());
-    Ok(u8::from(!failed.is_empty()))
+    println!("{} passed, {failed} failed", interpreted.len() - failed);
+    Ok(u8::from(failed > 0))
+}
+
+fn module_outcomes(program: &preflight_compiler::Program, source: &str) -> Result<Vec<TestOutcome>, String> {
+    let bytes = preflight_compiler::wasm::compile(program, source)?;
+    let runtime = preflight_runtime::Runtime::new(preflight_runtime::Limits::default()).map_err(|e| e.to_string())?;
+    let mut evaluator = runtime.load(&bytes).and_then(|m| m.evaluator()).map_err(|e| e.to_string())?;
+    let engine = std::cell::RefCell::new(&mut evaluator);
+    Ok(testing::run_with(program, &|facts| engine.borrow_mut().evaluate(facts).unwrap_or_else(|e| e.to_string())))
 }
