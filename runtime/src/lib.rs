@@ -174,11 +174,13 @@ impl Evaluator {
         self.store.set_fuel(limits.fuel).map_err(|e| Error::Trap(e.to_string()))?;
         let len = i32::try_from(input.len()).map_err(|_| Error::MemoryLimit)?;
         let e = &self.exports;
-        let ptr = e.alloc.call(&mut self.store, len).map_err(|err| classify(&mut self.store, err))?;
+        let memory = e.memory;
+        let fail = |store: &Store<StoreLimits>, err| classify(store, memory, limits.memory_bytes, err);
+        let ptr = e.alloc.call(&mut self.store, len).map_err(|err| fail(&self.store, err))?;
         let start = usize::try_from(ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?;
         e.memory.write(&mut self.store, start, input).map_err(|err| Error::BadAnswer(err.to_string()))?;
-        let out_len = e.evaluate.call(&mut self.store, (ptr, len)).map_err(|err| classify(&mut self.store, err))?;
-        let out_ptr = e.output.call(&mut self.store, ()).map_err(|err| classify(&mut self.store, err))?;
+        let out_len = e.evaluate.call(&mut self.store, (ptr, len)).map_err(|err| fail(&self.store, err))?;
+        let out_ptr = e.output.call(&mut self.store, ()).map_err(|err| fail(&self.store, err))?;
         let (out_ptr, out_len) = (
             usize::try_from(out_ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?,
             usize::try_from(out_len).map_err(|_| Error::BadAnswer("negative length".into()))?,
@@ -210,14 +212,15 @@ fn exports(store: &mut Store<StoreLimits>, instance: &Instance) -> Result<Export
     })
 }
 
-fn classify(store: &mut Store<StoreLimits>, error: wasmtime::Error) -> Error {
+fn classify(store: &Store<StoreLimits>, memory: Memory, limit: usize, error: wasmtime::Error) -> Error {
     if store.get_fuel().is_ok_and(|f| f == 0) {
         return Error::OutOfFuel;
     }
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::OutOfFuel) => Error::OutOfFuel,
-        // The support runtime traps with `unreachable` when memory.grow is refused.
-        Some(wasmtime::Trap::UnreachableCodeReached) => Error::MemoryLimit,
+        // A refused memory.grow returns -1 and the module traps soon after (Preflight's support
+        // runtime with `unreachable`): memory within a page of the limit says which it was.
+        Some(_) if memory.data_size(store).saturating_add(65536) > limit => Error::MemoryLimit,
         Some(trap) => Error::Trap(trap.to_string()),
         None => Error::Trap(format!("{error:#}")),
     }

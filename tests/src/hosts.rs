@@ -18,7 +18,7 @@ impl Rng {
         Rng(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,11 +27,11 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -303,6 +303,11 @@ pub fn document(rng: &mut Rng) -> String {
             .to_string(),
         _ => text,
     }
+}
+
+/// A document on one line (for JSON-lines files): line breaks inside it are spaced out.
+pub fn document_line(rng: &mut Rng) -> String {
+    document(rng).replace(['\n', '\r'], " ")
 }
 
 fn truncate(text: &str, at: usize) -> String {

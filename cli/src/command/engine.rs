@@ -15,7 +15,7 @@ pub enum Engine {
 /// One engine per thread: the interpreter is shared, a module gets an instance each.
 pub enum Worker {
     Interpreter(std::sync::Arc<Program>),
-    Module(Evaluator),
+    Module(Box<Evaluator>),
 }
 
 impl Engine {
@@ -38,7 +38,7 @@ impl Engine {
     pub fn worker(&self) -> Result<Worker, String> {
         Ok(match self {
             Engine::Interpreter(p) => Worker::Interpreter(p.clone()),
-            Engine::Module(m) => Worker::Module(m.evaluator().map_err(|e| e.to_string())?),
+            Engine::Module(m) => Worker::Module(Box::new(m.evaluator().map_err(|e| e.to_string())?)),
         })
     }
 }

@@ -28,8 +28,11 @@ pub struct GenFunction {
     pub body: Function,
 }
 
+/// A function type: parameters and results.
+pub type Signature = (Vec<ValType>, Vec<ValType>);
+
 pub struct Generated {
-    pub types: Vec<((Vec<ValType>, Vec<ValType>), ())>,
+    pub types: Vec<Signature>,
     pub functions: Vec<GenFunction>,
     pub data: Vec<u8>,
     pub data_base: u32,
@@ -37,8 +40,11 @@ pub struct Generated {
     pub min_pages: u64,
 }
 
+/// A generated function: name, export name, parameters, results.
+type Spec = (&'static str, Option<&'static str>, &'static [ValType], &'static [ValType]);
+
 /// The generated functions, in index order after the support functions.
-const FUNCTIONS: [(&str, Option<&str>, &[ValType], &[ValType]); 8] = [
+const FUNCTIONS: [Spec; 8] = [
     ("evaluate", Some("evaluate"), &[ValType::I32, ValType::I32], &[ValType::I32]),
     ("output", Some("output"), &[], &[ValType::I32]),
     ("abi_version", Some("abi_version"), &[], &[ValType::I32]),
@@ -174,10 +180,10 @@ pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, Strin
     let mut functions = Vec::new();
     for ((name, export, params, results), body) in FUNCTIONS.iter().zip(bodies) {
         let signature = (params.to_vec(), results.to_vec());
-        let type_offset = match types.iter().position(|(t, _)| *t == signature) {
+        let type_offset = match types.iter().position(|t| *t == signature) {
             Some(p) => p,
             None => {
-                types.push((signature, ()));
+                types.push(signature);
                 types.len() - 1
             }
         };
@@ -237,7 +243,7 @@ impl Gen<'_> {
         if let Some(at) = self.interned.get(bytes) {
             return *at;
         }
-        while self.data.len() % align != 0 {
+        while !self.data.len().is_multiple_of(align) {
             self.data.push(0);
         }
         let at = DATA_BASE + u32::try_from(self.data.len()).unwrap_or(0);

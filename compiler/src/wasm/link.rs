@@ -124,7 +124,7 @@ pub fn link(support: &[u8], generated: Generated, metadata: &serde_json::Value) 
             _ => {}
         }
     }
-    for (signature, _) in &generated.types {
+    for signature in &generated.types {
         types.ty().function(signature.0.iter().copied(), signature.1.iter().copied());
     }
     for (i, f) in generated.functions.iter().enumerate() {

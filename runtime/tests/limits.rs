@@ -1,0 +1,78 @@
+//! A module that loops, hoards memory, traps or is not a Preflight module never takes the host
+//! down: each gets a clear error, and an evaluator recovers after a trap.
+
+use preflight_runtime::{Error, Limits, Runtime};
+
+/// A module with the ABI's exports whose `evaluate` is `body`.
+fn abi_module(body: &str, abi: i32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+            (memory (export "memory") 1)
+            (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+            (func (export "output") (result i32) (i32.const 2048))
+            (func (export "abi_version") (result i32) (i32.const {abi}))
+            (func (export "evaluate") (param $ptr i32) (param $len i32) (result i32) {body}))"#
+    ))
+    .unwrap()
+}
+
+fn runtime() -> Runtime {
+    Runtime::new(Limits { fuel: 5_000_000, memory_bytes: 4 << 20 }).unwrap()
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel() {
+    let mut e = runtime().load(&abi_module("(loop $l (br $l)) (i32.const 0)", 1)).unwrap().evaluator().unwrap();
+    assert!(matches!(e.evaluate("{}"), Err(Error::OutOfFuel)));
+}
+
+#[test]
+fn a_memory_hoard_hits_the_limit() {
+    let hoard = "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
+    let mut e = runtime().load(&abi_module(hoard, 1)).unwrap().evaluator().unwrap();
+    assert!(matches!(e.evaluate("{}"), Err(Error::MemoryLimit)), "{:?}", e.evaluate("{}"));
+}
+
+#[test]
+fn a_trap_is_an_error_and_the_evaluator_recovers() {
+    // Traps on empty input, answers "" otherwise.
+    let mut e = runtime()
+        .load(&abi_module("(if (i32.eqz (local.get $len)) (then unreachable)) (i32.const 0)", 1))
+        .unwrap()
+        .evaluator()
+        .unwrap();
+    assert!(matches!(e.evaluate(""), Err(Error::Trap(_))));
+    assert_eq!(e.evaluate("{}").unwrap(), "");
+}
+
+#[test]
+fn foreign_modules_are_refused_with_reasons() {
+    let rt = runtime();
+    let message = |bytes: &[u8]| match rt.load(bytes).and_then(|m| m.evaluator()) {
+        Err(Error::BadModule(m)) => m,
+        other => panic!("expected BadModule, got {:?}", other.map(|_| ())),
+    };
+    assert!(message(b"not wasm").contains("magic"));
+    assert!(message(&wat::parse_str(r#"(module (import "env" "f" (func)))"#).unwrap()).contains("imports `env::f`"));
+    assert!(
+        message(&wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap()).contains("no `alloc` export")
+    );
+    assert!(message(&abi_module("(i32.const 0)", 2)).contains("ABI version 2"));
+}
+
+#[test]
+fn the_acs_module_answers_oversized_and_huge_inputs_without_trapping() {
+    let program = preflight_compiler::check_source(preflight_compiler::ACS_RULES).program.unwrap();
+    let bytes = preflight_compiler::wasm::compile(&program, preflight_compiler::ACS_RULES).unwrap();
+    let mut e = Runtime::new(Limits::default()).unwrap().load(&bytes).unwrap().evaluator().unwrap();
+    let oversized = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
+    assert_eq!(e.evaluate(&oversized).unwrap(), preflight_compiler::answer(&program, &oversized));
+    // Just under the size limit: ~80,000 hotfixes to decode and parse.
+    let many: Vec<String> = (0..80_000).map(|i| format!("\"KB{}\"", 5_000_000 + i)).collect();
+    let huge = format!(
+        r#"{{"product":{{"id":"apex_one_saas"}},"os":{{"version":"6.1.7601","product_type":"server"}},"hotfixes":[{}]}}"#,
+        many.join(",")
+    );
+    assert!(huge.len() < 1 << 20);
+    assert_eq!(e.evaluate(&huge).unwrap(), preflight_compiler::answer(&program, &huge));
+}
