@@ -11,6 +11,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+step "toolchain: Python's wasmtime and Node (the embedding examples run in the tests)"
+if ! python3 -c "import wasmtime" 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check wasmtime
+fi
+command -v node >/dev/null || { echo "node is required for the embedding test" >&2; exit 1; }
+
 step "formatting (rustfmt)"
 cargo fmt --all --check
 
@@ -26,7 +32,7 @@ fi
 step "the compiler builds for wasm32-unknown-unknown"
 cargo build -p preflight-compiler --target wasm32-unknown-unknown --no-default-features --quiet
 
-step "the ACS rules: check, format, in-file tests"
+step "the ACS rules: check, format, in-file tests (interpreter and module)"
 cargo build -p preflight-cli --quiet
 ./target/debug/preflight check rules/acs-2023.preflight
 ./target/debug/preflight fmt --check rules/acs-2023.preflight
