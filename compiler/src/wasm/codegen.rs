@@ -44,7 +44,7 @@ pub struct Generated {
 type Spec = (&'static str, Option<&'static str>, &'static [ValType], &'static [ValType]);
 
 /// The generated functions, in index order after the support functions.
-const FUNCTIONS: [Spec; 8] = [
+const FUNCTIONS: [Spec; 9] = [
     ("evaluate", Some("evaluate"), &[ValType::I32, ValType::I32], &[ValType::I32]),
     ("output", Some("output"), &[], &[ValType::I32]),
     ("abi_version", Some("abi_version"), &[], &[ValType::I32]),
@@ -53,6 +53,7 @@ const FUNCTIONS: [Spec; 8] = [
     ("run_rules", None, &[], &[]),
     ("write_verdict", None, &[], &[]),
     ("write_kind", None, &[ValType::I32], &[]),
+    ("write_name", None, &[ValType::I32, ValType::I32], &[]),
 ];
 
 const HOST_VALUES: [HostValue; 6] = [
@@ -175,6 +176,7 @@ pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, Strin
         g.run_rules()?,
         g.write_verdict()?,
         g.write_kind()?,
+        g.write_name()?,
     ];
     let mut types = Vec::new();
     let mut functions = Vec::new();
@@ -391,6 +393,31 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// Pushes whether the known payload in `local` equals a constant payload.
+    fn equals_constant(&self, b: &mut Body, kind: Kind, local: u32, constant: i64) -> Result<(), String> {
+        match kind {
+            Kind::Version => {
+                b.i(I::LocalGet(local)).i(I::I32WrapI64).i(I::I32Const(constant as i32));
+                self.call(b, "vcmp")?;
+                b.i(I::I32Eqz);
+            }
+            Kind::Str => {
+                b.i(I::LocalGet(local))
+                    .i(I::I64Const(32))
+                    .i(I::I64ShrU)
+                    .i(I::I32WrapI64)
+                    .i(I::LocalGet(local))
+                    .i(I::I32WrapI64);
+                b.i(I::I32Const((constant >> 32) as i32)).i(I::I32Const(constant as i32));
+                self.call(b, "bytes_eq")?;
+            }
+            Kind::Kbs | Kind::Int => {
+                b.i(I::LocalGet(local)).i(I::I64Const(constant)).i(I::I64Eq);
+            }
+        }
+        Ok(())
+    }
+
     /// Pushes 1 when the condition holds, 0 otherwise (interp's `holds`).
     fn cond(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(), String> {
         match e {
@@ -425,6 +452,18 @@ impl Gen<'_> {
                     b.i(I::End);
                 }
             }
+            Expr::Compare(l, op, r) if matches!(r.as_ref(), Expr::Const(v) if *v != Value::Unknown) => {
+                // The common shape `fact OP constant`: the constant stays an immediate.
+                let kind = if self.kind(l) == Kind::Int { self.kind(r) } else { self.kind(l) };
+                let Expr::Const(v) = r.as_ref() else { return Err("constant".into()) };
+                let constant = self.const_payload(v).unwrap_or(0);
+                let (kl, pl) = self.load(b, l, status)?;
+                let c = b.local(ValType::I64);
+                b.i(I::LocalGet(kl)).i(I::If(BlockType::Result(ValType::I32)));
+                b.i(I::I64Const(constant)).i(I::LocalSet(c));
+                self.compare_known(b, kind, pl, *op, c)?;
+                b.i(I::Else).i(I::I32Const(i32::from(*op == CmpOp::Ne))).i(I::End);
+            }
             Expr::Compare(l, op, r) => {
                 let kind = if self.kind(l) == Kind::Int { self.kind(r) } else { self.kind(l) };
                 let (kl, pl) = self.load(b, l, status)?;
@@ -440,10 +479,8 @@ impl Gen<'_> {
                 b.i(I::LocalGet(kl)).i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::I32Const(0));
                 for v in values {
-                    let c = b.local(ValType::I64);
                     let payload = self.const_payload(v).unwrap_or(0);
-                    b.i(I::I64Const(payload)).i(I::LocalSet(c));
-                    self.compare_known(b, kind, pl, CmpOp::Eq, c)?;
+                    self.equals_constant(b, kind, pl, payload)?;
                     b.i(I::I32Or);
                 }
                 b.i(I::Else).i(I::I32Const(0)).i(I::End);
@@ -452,6 +489,12 @@ impl Gen<'_> {
             Expr::Known(inner) => {
                 let (k, _) = self.load(b, inner, status)?;
                 b.i(I::LocalGet(k));
+            }
+            Expr::Field(_) | Expr::Host(_) if self.slot(e).is_some() => {
+                // A bool fact or host value: known and true, read straight from its slot.
+                let slot = self.slot(e).unwrap_or(0) as i32;
+                b.i(I::I32Const(slot)).i(I::I32Load(mem(0, 2)));
+                b.i(I::I32Const(slot)).i(I::I64Load(mem(8, 3))).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
             }
             Expr::Field(_) | Expr::Host(_) | Expr::Const(_) | Expr::Status => {
                 let (k, p) = self.load(b, e, status)?;
@@ -577,12 +620,30 @@ impl Gen<'_> {
     fn write_kind(&mut self) -> Result<Body, String> {
         let mut b = Body::new(1);
         let words = ["null", "a bool", "a bool", "a number", "a string", "an array", "an object"];
-        for (kind, word) in words.iter().enumerate() {
-            b.i(I::LocalGet(0)).i(I::I32Const(kind as i32)).i(I::I32Eq).i(I::If(BlockType::Empty));
-            self.out_static(&mut b, word.as_bytes())?;
-            b.i(I::End);
-        }
+        let table = self.name_table(&words.map(|w| w.as_bytes().to_vec()));
+        b.i(I::I32Const(table as i32)).i(I::LocalGet(0)).i(I::Call(self.generated_fn("write_name")?));
         Ok(b)
+    }
+
+    /// `write_name(table, index)`: writes entry `index` of a table of (ptr, len) pairs.
+    fn write_name(&mut self) -> Result<Body, String> {
+        let mut b = Body::new(2);
+        let entry = b.local(ValType::I32);
+        b.i(I::LocalGet(0)).i(I::LocalGet(1)).i(I::I32Const(3)).i(I::I32Shl).i(I::I32Add).i(I::LocalSet(entry));
+        b.i(I::LocalGet(entry)).i(I::I32Load(mem(0, 2))).i(I::LocalGet(entry)).i(I::I32Load(mem(4, 2)));
+        self.call(&mut b, "out_bytes")?;
+        Ok(b)
+    }
+
+    /// A table of (ptr, len) pairs for `write_name`, its strings among the constants.
+    fn name_table(&mut self, names: &[Vec<u8>]) -> u32 {
+        let mut table = Vec::new();
+        for name in names {
+            let at = self.intern(name, 1);
+            table.extend_from_slice(&at.to_le_bytes());
+            table.extend_from_slice(&u32::try_from(name.len()).unwrap_or(0).to_le_bytes());
+        }
+        self.intern(&table, 4)
     }
 
     // ---------------------------------------------------------------- facts (facts.rs)
@@ -1077,15 +1138,11 @@ impl Gen<'_> {
 
     // ---------------------------------------------------------------- the verdict (serde's output of Verdict)
 
-    fn write_level(&mut self, b: &mut Body, level: u32, statuses_only: bool) -> Result<(), String> {
-        for l in Level::ALL {
-            if statuses_only && !l.is_status() {
-                continue;
-            }
-            b.i(I::LocalGet(level)).i(I::I32Const(ordinal(l))).i(I::I32Eq).i(I::If(BlockType::Empty));
-            self.out_static(b, l.name().as_bytes())?;
-            b.i(I::End);
-        }
+    /// Writes the name of the level whose ordinal is in `level`.
+    fn write_level(&mut self, b: &mut Body, level: u32) -> Result<(), String> {
+        let names: Vec<Vec<u8>> = Level::ALL.iter().map(|l| l.name().as_bytes().to_vec()).collect();
+        let table = self.name_table(&names);
+        b.i(I::I32Const(table as i32)).i(I::LocalGet(level)).i(I::Call(self.generated_fn("write_name")?));
         Ok(())
     }
 
@@ -1100,7 +1157,7 @@ impl Gen<'_> {
         );
         self.out_static(&mut b, head.as_bytes())?;
         b.i(I::I32Const(self.status_slot as i32)).i(I::I32Load(mem(0, 2))).i(I::LocalSet(level));
-        self.write_level(&mut b, level, true)?;
+        self.write_level(&mut b, level)?;
         self.out_static(&mut b, b"\",\"findings\":[")?;
         b.i(I::I32Const(1)).i(I::LocalSet(first));
         for (r, rule) in self.program.rules.clone().iter().enumerate() {
@@ -1125,7 +1182,7 @@ impl Gen<'_> {
         let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
         self.out_static(b, head.as_bytes())?;
         b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
-        self.write_level(b, level, false)?;
+        self.write_level(b, level)?;
         self.out_static(b, middle.as_bytes())?;
         for segment in &rule.message {
             match segment {
@@ -1158,11 +1215,12 @@ impl Gen<'_> {
         };
         match (table, &ty) {
             (Some(words), _) => {
-                for (i, word) in words.iter().enumerate() {
-                    b.i(I::LocalGet(p)).i(I::I64Const(i as i64)).i(I::I64Eq).i(I::If(BlockType::Empty));
-                    self.out_static(b, &escaped(word))?;
-                    b.i(I::End);
-                }
+                let names: Vec<Vec<u8>> = words.iter().map(|w| escaped(w)).collect();
+                let table = self.name_table(&names);
+                b.i(I::I32Const(table as i32))
+                    .i(I::LocalGet(p))
+                    .i(I::I32WrapI64)
+                    .i(I::Call(self.generated_fn("write_name")?));
             }
             (None, Type::Int) => {
                 b.i(I::LocalGet(p));

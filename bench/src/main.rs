@@ -1,0 +1,103 @@
+//! `cargo run --release -p preflight-bench [HOSTS] [BATCH_HOSTS]`
+//!
+//! One fixed corpus of generated ACS hosts (seeded), JSON string in → JSON string out, measured
+//! in one run on three engines: the compiled module under wasmtime, the reference interpreter,
+//! and a hand-written native baseline (serde_json + match). Then a batch over all cores, module
+//! size and compile times. Each figure is the best of three passes; ratios are against the
+//! baseline measured in the same run.
+
+mod baseline;
+
+use preflight_tests::hosts::{Rng, host};
+use std::time::{Duration, Instant};
+
+fn best_of_three(corpus: &[String], mut f: impl FnMut(&str) -> usize) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            let mut bytes = 0;
+            for doc in corpus {
+                bytes += f(doc);
+            }
+            std::hint::black_box(bytes);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn per_second(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let n = args.first().copied().unwrap_or(200_000);
+    let batch_n = args.get(1).copied().unwrap_or(1_000_000);
+    let mut rng = Rng::new(0xBE_0C4);
+    let corpus: Vec<String> = (0..n).map(|_| host(&mut rng).to_string()).collect();
+    let bytes: usize = corpus.iter().map(String::len).sum();
+    println!("corpus: {n} hosts, {:.1} MB of JSON, mean {} bytes", bytes as f64 / 1e6, bytes / n.max(1));
+
+    let source = preflight_compiler::ACS_RULES;
+    let start = Instant::now();
+    let program = preflight_compiler::check_source(source).program.expect("the ACS rules check clean");
+    let check_time = start.elapsed();
+    let start = Instant::now();
+    let module_bytes = preflight_compiler::wasm::compile(&program, source).expect("compiles");
+    let compile_time = start.elapsed();
+    let runtime = preflight_runtime::Runtime::new(preflight_runtime::Limits::default()).expect("engine");
+    let start = Instant::now();
+    let module = runtime.load(&module_bytes).expect("loads");
+    let load_time = start.elapsed();
+    let mut evaluator = module.evaluator().expect("instance");
+
+    let base = best_of_three(&corpus, |d| baseline::answer(d).len());
+    let interp = best_of_three(&corpus, |d| preflight_compiler::answer(&program, d).len());
+    let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d).map(|a| a.len()).unwrap_or(0));
+    println!("\none thread, {n} hosts, best of 3");
+    println!("{:<36}{:>14}{:>12}{:>14}", "engine", "evals/s", "µs/eval", "vs baseline");
+    for (name, d) in
+        [("native baseline (serde + match)", base), ("module (wasmtime)", wasm), ("reference interpreter", interp)]
+    {
+        println!(
+            "{name:<36}{:>14.0}{:>12.2}{:>13.2}x",
+            per_second(n, d),
+            d.as_secs_f64() * 1e6 / n as f64,
+            per_second(n, d) / per_second(n, base)
+        );
+    }
+
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let big: Vec<String> = (0..batch_n).map(|i| corpus[i % n.max(1)].clone()).collect();
+    let parallel = |make: &(dyn Fn() -> Box<dyn FnMut(&str) -> usize + Send> + Sync)| {
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for chunk in big.chunks(big.len().div_ceil(threads)) {
+                let mut f = make();
+                s.spawn(move || chunk.iter().map(|d| f(d)).sum::<usize>());
+            }
+        });
+        start.elapsed()
+    };
+    let wasm_batch = parallel(&|| {
+        let mut e = module.evaluator().expect("instance");
+        Box::new(move |d: &str| e.evaluate(d).map(|a| a.len()).unwrap_or(0))
+    });
+    let base_batch = parallel(&|| Box::new(|d: &str| baseline::answer(d).len()));
+    println!("\nbatch, {batch_n} hosts, {threads} threads");
+    println!("{:<36}{:>14.0} evals/s", "module (wasmtime)", per_second(batch_n, wasm_batch));
+    println!("{:<36}{:>14.0} evals/s", "native baseline", per_second(batch_n, base_batch));
+
+    println!(
+        "\nmodule: {} bytes; check {:.1} ms, compile to wasm {:.1} ms, wasmtime load {:.1} ms",
+        module_bytes.len(),
+        ms(check_time),
+        ms(compile_time),
+        ms(load_time)
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
