@@ -284,6 +284,10 @@ pub fn document(rng: &mut Rng) -> String {
         6 => format!("  \n\t{text}\r\n "),
         7 => text.replacen("\"hotfixes\":[", "\"hotfixes\":[\"K\\u0042500\\u00361487\",\"\\ud83d\\ude00\",", 1),
         8 => text.replacen("\"esu\":", "\"esu\":1e400,\"x\":-0.0e-0,\"y\":[1.5,2E+3],\"esu\":", 1),
+        10 if text.contains("\"platform\":\"") => {
+            // Escapes that messages interpolate and the writer must escape again.
+            text.replacen("\"platform\":\"", "\"platform\":\"\\u0001\\\"q\\\\\\n\\u001f\\u00e9\\ud83d\\ude00", 1)
+        }
         9 => rng
             .pick(&[
                 "",

@@ -379,9 +379,10 @@
           (br $next))))
     (i32.const 1))
 
-  ;; The node of the last member of object node `obj` whose decoded key is the given bytes, or -1.
+;; The node of the last member of object node `obj` whose decoded key is the given bytes, or -1.
+  ;; A key without escapes is compared in place; only escaped keys are decoded.
   (func $get (param $obj i32) (param $key i32) (param $key_len i32) (result i32)
-    (local $i i32) (local $end i32) (local $found i32) (local $d i64) (local $mark i32)
+    (local $i i32) (local $end i32) (local $found i32) (local $d i64) (local $mark i32) (local $s i32) (local $e i32) (local $q i32) (local $plain i32)
     (local.set $found (i32.const -1))
     (local.set $end (call $skip (local.get $obj)))
     (local.set $i (i32.add (local.get $obj) (i32.const 1)))
@@ -389,11 +390,27 @@
     (loop $next
       (if (i32.lt_u (local.get $i) (local.get $end))
         (then
-          (local.set $d (call $decode (local.get $i)))
-          (if (call $bytes_eq (i32.wrap_i64 (i64.shr_u (local.get $d) (i64.const 32))) (i32.wrap_i64 (local.get $d))
-                              (local.get $key) (local.get $key_len))
-            (then (local.set $found (i32.add (local.get $i) (i32.const 1)))))
-          (global.set $bump (local.get $mark))
+          (local.set $s (call $start (local.get $i)))
+          (local.set $e (call $end (local.get $i)))
+          (local.set $plain (i32.const 1))
+          (local.set $q (local.get $s))
+          (block $scanned
+            (loop $scan
+              (br_if $scanned (i32.ge_u (local.get $q) (local.get $e)))
+              (if (i32.eq (i32.load8_u (local.get $q)) (i32.const 92))
+                (then (local.set $plain (i32.const 0)) (br $scanned)))
+              (local.set $q (i32.add (local.get $q) (i32.const 1)))
+              (br $scan)))
+          (if (local.get $plain)
+            (then
+              (if (call $bytes_eq (local.get $s) (i32.sub (local.get $e) (local.get $s)) (local.get $key) (local.get $key_len))
+                (then (local.set $found (i32.add (local.get $i) (i32.const 1))))))
+            (else
+              (local.set $d (call $decode (local.get $i)))
+              (if (call $bytes_eq (i32.wrap_i64 (i64.shr_u (local.get $d) (i64.const 32))) (i32.wrap_i64 (local.get $d))
+                                  (local.get $key) (local.get $key_len))
+                (then (local.set $found (i32.add (local.get $i) (i32.const 1)))))
+              (global.set $bump (local.get $mark))))
           (local.set $i (call $skip (i32.add (local.get $i) (i32.const 1))))
           (br $next))))
     (local.get $found))
@@ -608,26 +625,43 @@
 
   ;; Writes bytes as the inside of a JSON string, escaped as serde_json escapes.
   (func $out_escaped (param $p i32) (param $n i32)
-    (local $k i32) (local $c i32) (local $short i32)
+    (local $k i32) (local $c i32) (local $short i32) (local $o i32)
+    ;; At most 6 bytes per input byte (\u00XX): reserve once, then write in place.
+    (global.set $bump (global.get $out_end))
+    (call $reserve (i32.mul (local.get $n) (i32.const 6)))
+    (local.set $o (global.get $out_end))
     (loop $next
       (if (i32.lt_u (local.get $k) (local.get $n))
         (then
           (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $k))))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
           (if (i32.or (i32.eq (local.get $c) (i32.const 34)) (i32.eq (local.get $c) (i32.const 92)))
-            (then (call $out_byte (i32.const 92)) (call $out_byte (local.get $c)) (br $next)))
+            (then
+              (i32.store8 (local.get $o) (i32.const 92))
+              (i32.store8 offset=1 (local.get $o) (local.get $c))
+              (local.set $o (i32.add (local.get $o) (i32.const 2)))
+              (br $next)))
           (if (i32.ge_u (local.get $c) (i32.const 32))
-            (then (call $out_byte (local.get $c)) (br $next)))
+            (then
+              (i32.store8 (local.get $o) (local.get $c))
+              (local.set $o (i32.add (local.get $o) (i32.const 1)))
+              (br $next)))
           ;; A control character: \b \t \n \f \r, or \u00XX.
-          (call $out_byte (i32.const 92))
+          (i32.store8 (local.get $o) (i32.const 92))
           (local.set $short (i32.load8_u offset=32 (local.get $c)))
           (if (local.get $short)
-            (then (call $out_byte (local.get $short)))
+            (then
+              (i32.store8 offset=1 (local.get $o) (local.get $short))
+              (local.set $o (i32.add (local.get $o) (i32.const 2))))
             (else
-              (call $out_byte (i32.const 117)) (call $out_byte (i32.const 48)) (call $out_byte (i32.const 48))
-              (call $out_byte (i32.load8_u offset=16 (i32.shr_u (local.get $c) (i32.const 4))))
-              (call $out_byte (i32.load8_u offset=16 (i32.and (local.get $c) (i32.const 15))))))
-          (br $next)))))
+              ;; "u00" then the two hex digits (the store's fourth byte is overwritten).
+              (i32.store offset=1 (local.get $o) (i32.const 0x30303075))
+              (i32.store8 offset=4 (local.get $o) (i32.load8_u offset=16 (i32.shr_u (local.get $c) (i32.const 4))))
+              (i32.store8 offset=5 (local.get $o) (i32.load8_u offset=16 (i32.and (local.get $c) (i32.const 15))))
+              (local.set $o (i32.add (local.get $o) (i32.const 6)))))
+          (br $next))))
+    (global.set $out_end (local.get $o))
+    (global.set $bump (local.get $o)))
 
   (func $out_u64 (param $v i64)
     (if (i64.ge_u (local.get $v) (i64.const 10)) (then (call $out_u64 (i64.div_u (local.get $v) (i64.const 10)))))
