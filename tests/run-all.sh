@@ -29,8 +29,9 @@ if cargo tree -p preflight-compiler --edges normal,build --prefix none | grep -q
   exit 1
 fi
 
-step "the compiler builds for wasm32-unknown-unknown"
+step "the compiler and the paste reader build for wasm32-unknown-unknown (the browser pages use them)"
 cargo build -p preflight-compiler --target wasm32-unknown-unknown --no-default-features --quiet
+cargo build -p preflight-paste --target wasm32-unknown-unknown --quiet
 
 step "the ACS rules: check, format, in-file tests (interpreter and module)"
 cargo build -p preflight-cli --quiet
