@@ -11,3 +11,4 @@ cargo build -q -p preflight-web --target wasm32-unknown-unknown --release --no-d
 wasm-bindgen --target web --no-typescript --out-dir web-demo/pkg/paste --out-name paste "$out"
 cargo build -q -p preflight-web --target wasm32-unknown-unknown --release
 wasm-bindgen --target web --no-typescript --out-dir web-demo/pkg/playground --out-name playground "$out"
+cp rules/acs-2023.preflight web-demo/acs-2023.preflight
