@@ -39,6 +39,22 @@ cargo build -p preflight-cli --quiet
 ./target/debug/preflight fmt --check rules/acs-2023.preflight
 ./target/debug/preflight test rules/acs-2023.preflight
 
+step "browser: Debian's chromium, wasm-bindgen-cli ${WASM_BINDGEN:=0.2.130}, npm packages, the pages' build"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN"; then
+  cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN"
+fi
+(cd web-demo && npm ci --no-audit --no-fund --silent)
+bash web-demo/build.sh
+mkdir -p target/web
+cargo run -q -p preflight-bench -- corpus 50000 > target/web/corpus.jsonl
+./target/debug/preflight batch --raw --module web-demo/acs.wasm target/web/corpus.jsonl -o target/web/expected.jsonl --summary json
+
+step "browser tests (both pages in headless chromium; screenshots in tests/artifacts/)"
+(cd web-demo && node --test tests/)
+
 step "unit, golden, property and CLI tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -52,6 +52,8 @@ function factsFromForm() {
   if (product) facts.product = { id: product };
   const version = $("product-version").value.trim();
   if (product && version) facts.product.version = version;
+  const platform = $("platform").value;
+  if (platform !== "windows") facts.os.platform = platform;
   const build = $("build").value.trim();
   const revision = $("revision").value.trim();
   if (build) facts.os.version = revision ? `${build}.${revision}` : build;
@@ -71,6 +73,10 @@ function factsFromForm() {
 function fillForm(facts) {
   if (facts.product?.id) $("product").value = facts.product.id;
   if (facts.product?.version) $("product-version").value = facts.product.version;
+  if (facts.os?.platform) {
+    if (![...$("platform").options].some((o) => o.value === facts.os.platform)) $("platform").add(new Option(facts.os.platform, facts.os.platform));
+    $("platform").value = facts.os.platform;
+  }
   if (facts.os?.version) {
     const parts = facts.os.version.split(".");
     $("build").value = parts.slice(0, 3).join(".");

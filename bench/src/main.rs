@@ -9,6 +9,7 @@
 mod baseline;
 
 use preflight_tests::hosts::{Rng, host};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn best_of_three(corpus: &[String], mut f: impl FnMut(&str) -> usize) -> Duration {
@@ -31,6 +32,20 @@ fn per_second(n: usize, d: Duration) -> f64 {
 }
 
 fn main() {
+    // `corpus N`: print the differential corpus (N seeded documents, one per line) and stop.
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some("corpus") {
+        let n = raw.get(1).and_then(|n| n.parse().ok()).unwrap_or(50_000);
+        let mut rng = Rng::new(0x5EED_2023);
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for _ in 0..n {
+            // A closed pipe ends the listing; it is no error.
+            if writeln!(out, "{}", preflight_tests::hosts::document_line(&mut rng)).is_err() {
+                return;
+            }
+        }
+        return;
+    }
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let n = args.first().copied().unwrap_or(200_000);
     let batch_n = args.get(1).copied().unwrap_or(1_000_000);

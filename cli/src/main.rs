@@ -64,8 +64,11 @@ enum Command {
         /// The summary's form: a table, or one JSON object.
         #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
         summary: SummaryFormat,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "raw")]
         as_of: Option<String>,
+        /// Evaluate each line exactly as given: no `as_of` is filled in.
+        #[arg(long)]
+        raw: bool,
         /// Worker threads; all cores by default.
         #[arg(long)]
         threads: Option<usize>,
@@ -126,7 +129,7 @@ fn main() -> ExitCode {
             explain,
             as_of: as_of.as_deref(),
         }),
-        Command::Batch { rules, module, input, output, summary, as_of, threads } => {
+        Command::Batch { rules, module, input, output, summary, as_of, raw, threads } => {
             command::batch::run(&command::batch::BatchArgs {
                 rules: rules.as_deref(),
                 module: module.as_deref(),
@@ -134,6 +137,7 @@ fn main() -> ExitCode {
                 output: output.as_deref(),
                 summary_json: matches!(summary, SummaryFormat::Json),
                 as_of: as_of.as_deref(),
+                raw,
                 threads,
             })
         }

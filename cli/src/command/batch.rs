@@ -19,6 +19,7 @@ pub struct BatchArgs<'a> {
     pub output: Option<&'a Path>,
     pub summary_json: bool,
     pub as_of: Option<&'a str>,
+    pub raw: bool,
     pub threads: Option<usize>,
 }
 
@@ -123,7 +124,7 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
     std::thread::scope(|scope| -> Result<(), String> {
         for _ in 0..threads {
             let mut worker = engine.worker()?;
-            let (send, next, lines, as_of) = (send.clone(), &next, &lines, &as_of);
+            let (send, next, lines, as_of, raw) = (send.clone(), &next, &lines, &as_of, args.raw);
             scope.spawn(move || {
                 loop {
                     let start = next.fetch_add(CHUNK, Ordering::Relaxed);
@@ -131,7 +132,10 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
                     else {
                         break;
                     };
-                    let answers = chunk.iter().map(|line| worker.answer(&with_as_of(line, as_of))).collect();
+                    let answers = chunk
+                        .iter()
+                        .map(|line| if raw { worker.answer(line) } else { worker.answer(&with_as_of(line, as_of)) })
+                        .collect();
                     if send.send((start, answers)).is_err() {
                         break;
                     }

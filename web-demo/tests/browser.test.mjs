@@ -1,0 +1,146 @@
+// Browser tests of both pages in Debian's Chromium (playwright-core, no downloaded browser).
+// Needs: web-demo/build.sh run, target/debug/preflight built, and two files the test command
+// writes: target/web/corpus.jsonl (the differential corpus) and target/web/expected.jsonl (the
+// native module's answers to it, `preflight batch --raw --module`).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFileSync, readdirSync, mkdirSync, existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { join, extname, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const demo = join(here, "..");
+const root = join(demo, "..");
+const examples = join(root, "..", "shared", "advisory", "examples");
+const artifacts = join(root, "tests", "artifacts");
+const cli = join(root, "target", "debug", "preflight");
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
+  ".ps1": "text/plain", ".preflight": "text/plain", ".json": "application/json" };
+
+let server, base, browser;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = createServer((req, res) => {
+    const path = join(demo, decodeURIComponent(new URL(req.url, "http://x").pathname));
+    if (!path.startsWith(demo) || !existsSync(path) || path.endsWith("/")) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(readFileSync(path));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+           "--disable-component-update", "--no-first-run", "--disable-sync"] });
+});
+
+after(async () => { await browser?.close(); server?.close(); });
+
+async function open(path) {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${base}/${path}`);
+  return { page, errors };
+}
+
+/** The native module's answer (wasmtime, through the CLI) to facts given as JSON text. */
+function native(factsText) {
+  try {
+    return JSON.parse(execFileSync(cli, ["eval", "--module", join(demo, "acs.wasm"), "-"], { input: factsText }).toString());
+  } catch (e) {
+    return JSON.parse(e.stdout.toString()); // exit 2: an input error, still an answer
+  }
+}
+
+test("the self-check page gives each shared example the native module's verdict", async () => {
+  const { page, errors } = await open("index.html");
+  await page.evaluate(() => window.preflight.ready);
+  const files = readdirSync(examples).filter((f) => f.endsWith(".facts.json")).sort();
+  assert.ok(files.length >= 11);
+  for (const file of files) {
+    const raw = readFileSync(join(examples, file), "utf8");
+    const expect = JSON.parse(readFileSync(join(examples, file.replace(".facts.", ".expect.")), "utf8"));
+    // The raw facts, through the page's module, equal the native module's answer.
+    const inPage = JSON.parse(await page.evaluate((t) => window.preflight.evaluate(t), raw));
+    assert.deepEqual(inPage, native(raw), file);
+    if (expect.error) { assert.ok(inPage.error, file); continue; }
+    // The same host through the page as a customer uses it: paste the facts, press Check.
+    await page.fill("#paste", raw);
+    await page.click("#check");
+    const badge = await page.getAttribute("#badge", "data-status");
+    const used = await page.textContent("#facts-json");
+    assert.equal(badge, native(used).status, `${file}: page and native module disagree on the form's facts`);
+    assert.equal(badge, expect.status, file);
+    await page.fill("#paste", "");
+    await page.reload();
+    await page.evaluate(() => window.preflight.ready);
+  }
+  assert.deepEqual(errors, []);
+});
+
+test("pasted command output fills the form", async () => {
+  const { page, errors } = await open("index.html");
+  await page.evaluate(() => window.preflight.ready);
+  const samples = {
+    ver: ["Microsoft Windows [Version 10.0.19044.1466]", { build: "10.0.19044", revision: "1466" }],
+    systeminfo: ["OS Name:                   Microsoft Windows Server 2019 Standard\nOS Version:                10.0.17763 N/A Build 17763\nOS Configuration:          Member Server\nHotfix(s):                 2 Hotfix(s) Installed.\n                           [01]: KB5005625\n                           [02]: KB4589208", { build: "10.0.17763", hotfixes: "KB5005625 KB4589208", role: "server" }],
+    "Get-HotFix": ["Source        Description      HotFixID      InstalledBy          InstalledOn\n------        -----------      --------      -----------          -----------\nPC1           Update           KB5008212     NT AUTHORITY\\SYSTEM  12/15/2021", { hotfixes: "KB5008212" }],
+    "wmic qfe": ["Caption                                     CSName  Description  HotFixID\nhttp://support.microsoft.com/?kbid=5006743  OLD-W7  Update       KB5006743", { hotfixes: "KB5006743" }],
+  };
+  for (const [name, [text, want]] of Object.entries(samples)) {
+    await page.fill("#hotfixes", "");
+    await page.fill("#paste", text);
+    await page.waitForFunction(() => document.getElementById("paste-status").textContent.length > 0);
+    if (want.build) assert.equal(await page.inputValue("#build"), want.build, name);
+    if (want.revision) assert.equal(await page.inputValue("#revision"), want.revision, name);
+    if (want.hotfixes) assert.equal(await page.inputValue("#hotfixes"), want.hotfixes, name);
+    if (want.role) assert.equal(await page.isChecked(`input[name=role][value=${want.role}]`), true, name);
+    assert.match(await page.textContent("#paste-status"), /Read:/, name);
+  }
+  // The form alone: Windows 8.1 without its rollup needs it.
+  await page.reload();
+  await page.evaluate(() => window.preflight.ready);
+  await page.selectOption("#product", "apex_one");
+  await page.fill("#product-version", "2019");
+  await page.selectOption("#windows", "6.3.9600|workstation");
+  await page.click("#check");
+  assert.equal(await page.getAttribute("#badge", "data-status"), "action_required");
+  assert.match(await page.textContent("#actions"), /KB5006714.*or.*KB5006729/s);
+  assert.equal(await page.getAttribute("#actions a", "href"), "https://support.microsoft.com/help/5006714");
+  await page.screenshot({ path: join(artifacts, "selfcheck.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test("the page and the native module agree on the whole differential corpus", async () => {
+  const corpus = readFileSync(join(root, "target", "web", "corpus.jsonl"), "utf8").split("\n").filter((l, i, a) => i < a.length - 1 || l);
+  const expected = readFileSync(join(root, "target", "web", "expected.jsonl"), "utf8").split("\n").filter(Boolean);
+  assert.equal(corpus.length, expected.length);
+  assert.ok(corpus.length >= 50000, `${corpus.length} hosts`);
+  const { page } = await open("index.html");
+  await page.evaluate(() => window.preflight.ready);
+  const answers = await page.evaluate(async (lines) => {
+    const evaluate = await window.preflight.ready;
+    return lines.map((l) => evaluate(l));
+  }, corpus);
+  const differ = answers.map((a, i) => (a === expected[i] ? -1 : i)).filter((i) => i >= 0);
+  assert.deepEqual(differ.slice(0, 5).map((i) => ({ host: corpus[i], page: answers[i], native: expected[i] })), []);
+});
+
+test("the playground shows diagnostics for a broken file and passing tests for the real one", async () => {
+  const { page, errors } = await open("playground.html");
+  await page.evaluate(() => window.playground.ready);
+  await page.click("#run-tests");
+  assert.match(await page.textContent("#test-summary"), /^\d+ passed, 0 failed$/);
+  assert.match(await page.textContent("#diag-count"), /clean/);
+  const source = await page.inputValue("#source");
+  const answer = await page.evaluate((t) => window.playground.setSource(t), source.replace("require KB5011487", "require KB5011478"));
+  assert.equal(answer.diagnostics[0].code, "P0100");
+  assert.match(await page.textContent("#diagnostics"), /unknown update `KB5011478`/);
+  assert.match(await page.textContent("#rendered"), /did you mean `KB5011487`\?/);
+  assert.equal(await page.textContent("#mirror mark.error"), "KB5011478");
+  await page.screenshot({ path: join(artifacts, "playground.png") });
+  assert.deepEqual(errors, []);
+});
