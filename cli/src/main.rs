@@ -85,6 +85,18 @@ enum Command {
         #[command(flatten)]
         diagnostics: common::DiagnosticOptions,
     },
+    /// Build the browser pages and serve them on 127.0.0.1 (the self-check page and the playground).
+    Serve {
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The folder to serve.
+        #[arg(long, default_value = "web-demo")]
+        dir: PathBuf,
+        /// Serve what is there without building first.
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
     Inspect { module: PathBuf },
     /// Print a Markdown reference of a rules file (facts, products, updates, rules), or with
@@ -145,6 +157,7 @@ fn main() -> ExitCode {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
+        Command::Serve { port, dir, no_build } => command::serve::run(&dir, port, !no_build),
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),
         Command::Doc { file, schema } => command::doc::run(&file, schema),
     };

@@ -4,10 +4,9 @@
 // native module's answers to it, `preflight batch --raw --module`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync, readdirSync, mkdirSync, existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
-import { join, extname, dirname } from "node:path";
+import { readFileSync, readdirSync, mkdirSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -17,26 +16,28 @@ const root = join(demo, "..");
 const examples = join(root, "..", "shared", "advisory", "examples");
 const artifacts = join(root, "tests", "artifacts");
 const cli = join(root, "target", "debug", "preflight");
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
-  ".ps1": "text/plain", ".preflight": "text/plain", ".json": "application/json" };
 
 let server, base, browser;
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  server = createServer((req, res) => {
-    const path = join(demo, decodeURIComponent(new URL(req.url, "http://x").pathname));
-    if (!path.startsWith(demo) || !existsSync(path) || path.endsWith("/")) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" }).end(readFileSync(path));
+  // The documented server: `preflight serve` (already built by the test command: --no-build).
+  server = spawn(cli, ["serve", "--no-build", "--port", "0", "--dir", demo], { stdio: ["ignore", "ignore", "pipe"] });
+  base = await new Promise((ok, fail) => {
+    let seen = "";
+    server.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(/http:\/\/127\.0\.0\.1:\d+/);
+      if (match) ok(match[0]);
+    });
+    server.on("exit", (code) => fail(new Error(`preflight serve exited with ${code}: ${seen}`)));
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  base = `http://127.0.0.1:${server.address().port}`;
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
            "--disable-component-update", "--no-first-run", "--disable-sync"] });
 });
 
-after(async () => { await browser?.close(); server?.close(); });
+after(async () => { await browser?.close(); server?.kill(); });
 
 async function open(path) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });

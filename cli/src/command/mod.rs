@@ -7,4 +7,5 @@ pub mod engine;
 pub mod eval;
 pub mod fmt;
 pub mod inspect;
+pub mod serve;
 pub mod test;
