@@ -227,7 +227,6 @@ impl<'a> Checker<'a> {
     /// Fills `superseded_by` with every declared update that replaces each update, transitively,
     /// and reports supersedence cycles.
     pub(super) fn link_supersedence(&mut self) {
-        let by_kb: HashMap<Kb, usize> = self.updates.iter().enumerate().map(|(i, u)| (u.kb, i)).collect();
         let direct: Vec<Vec<Kb>> = self.updates.iter().map(|u| u.supersedes.clone()).collect();
         for (i, span) in self.update_spans.clone().into_iter().enumerate() {
             let Some(me) = self.updates.get(i).map(|u| u.kb) else { continue };
@@ -260,7 +259,6 @@ impl<'a> Checker<'a> {
                 update.superseded_by = found;
             }
         }
-        let _ = by_kb;
     }
 
     fn lower_certificate(&mut self, d: &ast::Decl) -> ir::Certificate {

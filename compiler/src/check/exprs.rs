@@ -103,28 +103,12 @@ impl<'a> Checker<'a> {
             && self.names.all_fields.contains(&dotted)
             && !self.names.groups.contains_key(&dotted)
         {
-            self.error(
-                Diagnostic::error(
-                    "P0107",
-                    format!("fact `{dotted}` is read before it is declared"),
-                    path.span,
-                    "declared later",
-                )
-                .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
-            );
+            self.read_before_declared(&dotted, path.span);
             return None;
         }
         if let Some(index) = self.fields_lookup(&dotted) {
             if index >= scope.visible_fields {
-                self.error(
-                    Diagnostic::error(
-                        "P0107",
-                        format!("fact `{dotted}` is read before it is declared"),
-                        path.span,
-                        "declared later",
-                    )
-                    .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
-                );
+                self.read_before_declared(&dotted, path.span);
                 return None;
             }
             let ty = self.fields.get(index).map(|f| f.ty.clone())?;
@@ -132,7 +116,7 @@ impl<'a> Checker<'a> {
         }
         if let [name] = path.segments.as_slice() {
             if let Some(expected) = expected
-                && let Some(value) = self.name_as(name, path.span, expected)
+                && let Some(value) = self.name_as(name, expected)
             {
                 return Some((Expr::Const(value), expected.clone()));
             }
@@ -178,6 +162,19 @@ impl<'a> Checker<'a> {
         None
     }
 
+    /// P0107: a fact's condition reads a fact declared after it.
+    fn read_before_declared(&mut self, dotted: &str, span: Span) {
+        self.error(
+            Diagnostic::error(
+                "P0107",
+                format!("fact `{dotted}` is read before it is declared"),
+                span,
+                "declared later",
+            )
+            .with_help("a fact's condition may only read facts declared above it: move this fact below it"),
+        );
+    }
+
     fn fields_lookup(&self, dotted: &str) -> Option<usize> {
         self.names.fields.get(dotted).map(|d| d.index)
     }
@@ -196,8 +193,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A bare name read as a value of `ty`: an OS, product, enum variant or status.
-    fn name_as(&mut self, name: &str, span: Span, ty: &Type) -> Option<Value> {
-        let _ = span;
+    fn name_as(&mut self, name: &str, ty: &Type) -> Option<Value> {
         match ty {
             Type::Os => self.names.oses.get(name).map(|d| Value::Os(d.index)),
             Type::Product => self.names.products.get(name).map(|d| Value::Product(d.index)),

@@ -4,7 +4,7 @@
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Expr, Program, Segment, Type, Value};
+use crate::ir::{Expr, Program, Segment, Value};
 
 pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -231,5 +231,4 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
             );
         }
     }
-    let _ = Type::Bool;
 }

@@ -739,7 +739,7 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Stores `known = 1` and the i64 on the stack top... (payload pushed by the caller).
+    /// Marks a fact's slot known, with the payload held in the local `payload`.
     fn store_known(&self, b: &mut Body, slot: u32, payload: u32) {
         b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
         b.i(I::I32Const(slot as i32)).i(I::LocalGet(payload)).i(I::I64Store(mem(8, 3)));
@@ -1204,10 +1204,9 @@ impl Gen<'_> {
             Expr::Host(h) => h.ty(),
             _ => Type::Status,
         };
-        let names = |list: Vec<String>| list;
         let table: Option<Vec<String>> = match &ty {
-            Type::Product => Some(names(self.program.products.iter().map(|x| x.name.clone()).collect())),
-            Type::Os => Some(names(self.program.oses.iter().map(|x| x.name.clone()).collect())),
+            Type::Product => Some(self.program.products.iter().map(|x| x.name.clone()).collect()),
+            Type::Os => Some(self.program.oses.iter().map(|x| x.name.clone()).collect()),
             Type::Enum(variants) => Some(variants.clone()),
             Type::Status => Some(Level::ALL.iter().map(|l| l.name().to_string()).collect()),
             Type::Bool => Some(vec!["false".into(), "true".into()]),
