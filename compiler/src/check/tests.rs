@@ -107,31 +107,13 @@ impl<'a> Checker<'a> {
         use serde_json::Value as J;
         match &json.kind {
             JsonKind::Object(members) => {
-                J::Object(members.iter().map(|(k, v)| (unescape(&k.name), self.json(v))).collect())
+                J::Object(members.iter().map(|(k, v)| (crate::json::decode(&k.name), self.json(v))).collect())
             }
             JsonKind::Array(items) => J::Array(items.iter().map(|i| self.json(i)).collect()),
-            JsonKind::String(raw) => J::String(unescape(raw)),
+            JsonKind::String(raw) => J::String(crate::json::decode(raw)),
             JsonKind::Number(raw) => serde_json::from_str(raw).unwrap_or(J::Null),
             JsonKind::Bool(b) => J::Bool(*b),
             JsonKind::Null => J::Null,
         }
     }
-}
-
-fn unescape(raw: &str) -> String {
-    let mut out = String::new();
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => {}
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -741,7 +741,7 @@ impl Gen<'_> {
 
     /// Marks a fact's slot known, with the payload held in the local `payload`.
     fn store_known(&self, b: &mut Body, slot: u32, payload: u32) {
-        b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        mark_known(b, slot);
         b.i(I::I32Const(slot as i32)).i(I::LocalGet(payload)).i(I::I64Store(mem(8, 3)));
     }
 
@@ -938,7 +938,7 @@ impl Gen<'_> {
 
     fn set_host(&self, b: &mut Body, h: HostValue, payload: i64) {
         let slot = self.slot(&Expr::Host(h)).unwrap_or(0);
-        b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        mark_known(b, slot);
         b.i(I::I32Const(slot as i32)).i(I::I64Const(payload)).i(I::I64Store(mem(8, 3)));
     }
 
@@ -996,7 +996,7 @@ impl Gen<'_> {
             .i(I::I32GeU)
             .i(I::If(BlockType::Empty));
         let rev_slot = self.slot(&Expr::Host(HostValue::Revision)).ok_or("slot")?;
-        b.i(I::I32Const(rev_slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+        mark_known(&mut b, rev_slot);
         b.i(I::I32Const(rev_slot as i32))
             .i(I::LocalGet(bp))
             .i(I::I32WrapI64)
@@ -1021,7 +1021,7 @@ impl Gen<'_> {
                 Some(listed) => {
                     let slot = self.slot(&Expr::Host(HostValue::VersionListed)).ok_or("slot")?;
                     b.i(I::LocalGet(vk)).i(I::If(BlockType::Empty));
-                    b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+                    mark_known(&mut b, slot);
                     b.i(I::I32Const(slot as i32)).i(I::I32Const(0));
                     for spelling in listed.iter().flat_map(|l| l.spellings.iter()) {
                         let record = self.version_record(&spelling.0);
@@ -1035,7 +1035,7 @@ impl Gen<'_> {
             }
             let slot = self.slot(&Expr::Host(HostValue::PlatformListed)).ok_or("slot")?;
             b.i(I::LocalGet(fk)).i(I::If(BlockType::Empty));
-            b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+            mark_known(&mut b, slot);
             b.i(I::I32Const(slot as i32)).i(I::I32Const(i32::from(product.platforms.is_empty())));
             for name in &product.platforms {
                 match &platform_ty {
@@ -1127,7 +1127,7 @@ impl Gen<'_> {
                 .i(I::LocalSet(status));
             b.i(I::End);
             let slot = self.rule_slot(r);
-            b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+            mark_known(&mut b, slot);
             b.i(I::I32Const(slot as i32)).i(I::LocalGet(level)).i(I::I32Store(mem(4, 2)));
             b.i(I::I32Const(slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(8, 2)));
             b.i(I::End);
@@ -1247,6 +1247,11 @@ impl Gen<'_> {
         b.i(I::End);
         Ok(())
     }
+}
+
+/// Sets a slot's known flag.
+fn mark_known(b: &mut Body, slot: u32) {
+    b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
 }
 
 fn reads_host(e: &Expr) -> bool {
