@@ -79,7 +79,7 @@ fn test_reports_failures_with_a_diff() {
 
 #[test]
 fn eval_prints_the_verdict_for_each_shared_example() {
-    let dir = root().join("../shared/advisory/examples");
+    let dir = root().join("tests/data/examples");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

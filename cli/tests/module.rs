@@ -28,7 +28,7 @@ fn acs_module(dir: &Path) -> PathBuf {
 }
 
 fn shared_examples() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("../shared/advisory/examples"))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".facts.json"))

@@ -11,7 +11,7 @@ fn shared_examples_agree_with_the_interpreter() {
     let runtime = Runtime::new(Limits::default()).expect("engine");
     let module = runtime.load(&bytes).expect("loads");
     let mut evaluator = module.evaluator().expect("instance");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/advisory/examples");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/examples");
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).expect("examples") {
         let path = entry.expect("entry").path();

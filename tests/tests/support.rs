@@ -8,9 +8,9 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// `shared/advisory/examples`, beside the checkout (where CI puts it).
+/// The advisory's shared examples, kept in the repository (`tests/data/examples`).
 pub fn shared_examples() -> PathBuf {
-    let dir = root().join("../shared/advisory/examples");
+    let dir = root().join("tests/data/examples");
     assert!(dir.is_dir(), "the shared examples are missing: expected them at {}", dir.display());
     dir
 }
@@ -24,7 +24,7 @@ pub fn acs() -> &'static preflight_compiler::Program {
     &PROGRAM
 }
 
-/// Summarises an answer the way `shared/advisory/examples/README.md` does.
+/// Summarises an answer the way `tests/data/examples/README.md` does.
 pub fn summarise(answer: &serde_json::Value) -> serde_json::Value {
     if answer.get("error").is_some() {
         return serde_json::json!({ "error": true });

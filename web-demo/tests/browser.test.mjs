@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 const here = dirname(fileURLToPath(import.meta.url));
 const demo = join(here, "..");
 const root = join(demo, "..");
-const examples = join(root, "..", "shared", "advisory", "examples");
+const examples = join(root, "tests", "data", "examples");
 const artifacts = join(root, "tests", "artifacts");
 const cli = join(root, "target", "debug", "preflight");
 
