@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use preflight_compiler::{Diagnostic, Program, diagnostic};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 #[derive(Clone, Copy, ValueEnum, Default)]
@@ -33,17 +33,62 @@ pub struct DiagnosticOptions {
     pub color: Color,
 }
 
+/// Writes to standard output. Every command prints through here: `println!` panics when the
+/// reader has gone (`preflight eval ... | head -1`) or the disk is full (`> /dev/full`).
+/// A closed pipe ends the process quietly with success, as Unix tools do (nothing is left to
+/// clean up at any call site); any other write error is an error (exit 3).
+pub fn out(text: &str) -> Result<(), String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    }
+}
+
+/// Replaces `path` with `contents` all at once: written to a temporary file beside it, then
+/// renamed over it, so a reader never sees half a file and a failure leaves the old one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot write `{}`: {e}", path.display());
+    let mut file = temp_beside(path).map_err(|e| cannot(&e))?;
+    file.write_all(contents).and_then(|()| file.as_file().sync_all()).map_err(|e| cannot(&e))?;
+    file.persist(path).map_err(|e| cannot(&e.error))?;
+    Ok(())
+}
+
+/// A temporary file in the folder of `path` (a rename within one file system is atomic).
+pub fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map(|n| format!(".{}.", n.to_string_lossy())).unwrap_or_default();
+    tempfile::Builder::new().prefix(&name).suffix(".tmp").tempfile_in(dir)
+}
+
+/// Refuses bytes that are not WebAssembly in one line, before any engine's internals get to
+/// describe them.
+pub fn check_wasm(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(format!("`{}` is not a WebAssembly module", path.display()));
+    }
+    preflight_compiler::wasm::validate(bytes).map_err(|e| {
+        let first = e.lines().next().unwrap_or("").to_string();
+        format!("`{}` is not a valid WebAssembly module: {first}", path.display())
+    })
+}
+
 pub fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))
 }
 
 /// Prints diagnostics to stderr (text) or stdout (JSON lines).
-pub fn report(name: &str, source: &str, diagnostics: &[Diagnostic], options: &DiagnosticOptions) {
+pub fn report(name: &str, source: &str, diagnostics: &[Diagnostic], options: &DiagnosticOptions) -> Result<(), String> {
     match options.format {
         Format::Json => {
-            for d in diagnostics {
-                println!("{}", diagnostic::to_json(name, source, d));
-            }
+            let lines: String =
+                diagnostics.iter().map(|d| format!("{}\n", diagnostic::to_json(name, source, d))).collect();
+            out(&lines)?;
         }
         Format::Text => {
             let color = match options.color {
@@ -54,12 +99,13 @@ pub fn report(name: &str, source: &str, diagnostics: &[Diagnostic], options: &Di
             if color {
                 let mut stream = StandardStream::stderr(ColorChoice::Always);
                 if diagnostic::render_color(&mut stream, name, source, diagnostics).is_ok() {
-                    return;
+                    return Ok(());
                 }
             }
             eprint!("{}", diagnostic::render_plain(name, source, diagnostics));
         }
     }
+    Ok(())
 }
 
 /// Reads and checks a rules file, printing its diagnostics; the program if it has no error.
@@ -67,7 +113,7 @@ pub fn load(path: &Path, options: &DiagnosticOptions) -> Result<Option<Program>,
     let source = read(path)?;
     let name = path.display().to_string();
     let checked = preflight_compiler::check_source(&source);
-    report(&name, &source, &checked.diagnostics, options);
+    report(&name, &source, &checked.diagnostics, options)?;
     Ok(checked.program)
 }
 

@@ -133,3 +133,74 @@ fn fmt_check_passes_on_the_acs_rules() {
     let out = preflight(&["fmt", "--check", "rules/acs-2023.preflight"], None);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Runs `preflight ARGS` with its standard output already closed by the reader (`| head -0`).
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+const PRINTING: &[&[&str]] = &[
+    &["eval", "tests/data/examples/win7-apex-one.facts.json"],
+    &["doc", "rules/acs-2023.preflight"],
+    &["doc", "--schema", "rules/acs-2023.preflight"],
+    &["fmt", "rules/acs-2023.preflight"],
+    &["test", "rules/acs-2023.preflight"],
+    &["check", "--format", "json", "tests/data/check/err/P0100-unknown-os.preflight"],
+    &["compile", "--emit", "wat", "rules/acs-2023.preflight"],
+];
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempdir();
+    let module = dir.join("acs.wasm");
+    assert!(preflight(&["compile", "rules/acs-2023.preflight", "-o", module.to_str().unwrap()], None).status.success());
+    let inspect: &[&str] = &["inspect", module.to_str().unwrap()];
+    for args in PRINTING.iter().copied().chain([inspect]) {
+        let out = with_closed_stdout(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {:?} {stderr}", out.status);
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    for args in PRINTING {
+        let out = Command::new(env!("CARGO_BIN_EXE_preflight"))
+            .args(*args)
+            .current_dir(root())
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to standard output"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn inspect_names_a_file_that_is_not_a_module_in_one_line() {
+    let out = preflight(&["inspect", "README.md"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr.trim(), "error: `README.md` is not a WebAssembly module");
+}
+
+fn tempdir() -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("preflight-cli-{}-{:?}", std::process::id(), std::thread::current().id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

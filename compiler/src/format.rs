@@ -39,37 +39,24 @@ struct Comment {
     blank_after: bool,
 }
 
-/// Finds `//` comments (not `///` docs) outside strings.
+/// The `//` comments, exactly where the parser sees them (the grammar's own token stream).
 fn comments(source: &str) -> Vec<Comment> {
-    let mut found = Vec::new();
-    let (mut in_string, mut escaped) = (false, false);
-    let mut iter = source.char_indices().peekable();
-    while let Some((at, c)) = iter.next() {
-        if in_string {
-            in_string = (c != '"' || escaped) && c != '\n';
-            escaped = c == '\\' && !escaped;
-            continue;
-        }
-        match c {
-            '"' => in_string = true,
-            '/' if source.get(at..at + 2) == Some("//") => {
-                let end = source.get(at..).and_then(|r| r.find('\n')).map_or(source.len(), |n| at + n);
-                let text = source.get(at..end).unwrap_or("").trim_end().to_string();
-                let is_doc = text.starts_with("///") && !text.starts_with("////");
-                let rest = source.get(end..).unwrap_or("");
-                let blank_after =
-                    rest.strip_prefix('\n').is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('\n'));
-                if !is_doc {
-                    found.push(Comment { at: Span::new(at, at).start, text, blank_after });
-                }
-                while iter.peek().is_some_and(|(i, _)| *i < end) {
-                    iter.next();
-                }
-            }
-            _ => {}
-        }
-    }
-    found
+    crate::syntax::lex(source)
+        .into_iter()
+        .filter(|t| t.kind == crate::syntax::TokenKind::Comment)
+        .map(|t| {
+            let text = source.get(t.span.start as usize..t.span.end as usize).unwrap_or("").trim_end().to_string();
+            let rest = source.get(t.span.end as usize..).unwrap_or("");
+            let blank_after =
+                strip_line_end(rest).is_some_and(|r| strip_line_end(r.trim_start_matches([' ', '\t'])).is_some());
+            Comment { at: t.span.start, text, blank_after }
+        })
+        .collect()
+}
+
+/// The text after a line end (LF, CRLF or a bare CR, as the grammar's `NEWLINE`).
+fn strip_line_end(text: &str) -> Option<&str> {
+    text.strip_prefix("\r\n").or_else(|| text.strip_prefix('\n')).or_else(|| text.strip_prefix('\r'))
 }
 
 struct Printer {

@@ -435,6 +435,10 @@ pub fn describe(r: Rule) -> &'static str {
             "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `certificate`, `let`, `rule`, `test`)"
         }
         Rule::doc | Rule::doc_text => "a doc comment",
+        Rule::tokens => "a token",
+        Rule::line_comment => "a comment",
+        Rule::open_bracket => "an opening bracket",
+        Rule::close_bracket => "a closing bracket",
         Rule::advisory_prop | Rule::advisory_key => {
             "an advisory property (`title`, `source`, `published`, `updated`, `cutover`, `link`)"
         }
@@ -658,39 +662,69 @@ fn expected_words(positives: &[Rule], tokens: &[String]) -> Vec<String> {
 
 const PUNCTUATION: &[&str] = &[",", "{", "}", "(", ")", "[", "]", "=", ":", "?"];
 
-/// Deeper nesting than any real rules file has; refusing it keeps the recursive stages bounded.
-pub const MAX_NESTING: usize = 64;
+/// Deeper nesting than any real rules file has (the ACS file needs 4); refusing it keeps the
+/// recursive stages bounded. Each level costs the parser tens of KiB of stack in a debug build:
+/// 32 levels fit a 2 MiB thread (a test thread; the browser's wasm stack is 1 MiB, optimised).
+pub const MAX_NESTING: usize = 32;
 
-/// Rejects bracket nesting deeper than [`MAX_NESTING`] before the recursive parser sees it.
+/// Rejects bracket nesting deeper than [`MAX_NESTING`] before the recursive parser sees it. The
+/// brackets come from [`lex`], so a bracket hidden in a comment or a string for the parser is
+/// hidden here too, and no other.
 fn check_nesting(source: &str) -> Result<()> {
-    let (mut depth, mut in_string, mut escaped, mut in_comment) = (0usize, false, false, false);
-    for (at, c) in source.char_indices() {
-        match c {
-            '\n' => in_comment = false,
-            _ if in_comment => {}
-            _ if in_string => {
-                in_string = c != '"' || escaped;
-                escaped = c == '\\' && !escaped;
-            }
-            '"' => in_string = true,
-            '/' if source.get(at + 1..at + 2) == Some("/") => in_comment = true,
-            '(' | '[' | '{' => {
+    let mut depth = 0usize;
+    for token in lex(source) {
+        match token.kind {
+            TokenKind::Open => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(Diagnostic::error(
                         "P0002",
                         format!("brackets are nested more than {MAX_NESTING} deep"),
-                        Span::new(at, at + 1),
+                        token.span,
                         "too deep",
                     )
                     .with_help("split the condition into named `let` conditions"));
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+            TokenKind::Close => depth = depth.saturating_sub(1),
+            TokenKind::Comment => {}
         }
     }
     Ok(())
+}
+
+/// A token of the flat stream that the stages outside the parser need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    Open,
+    Close,
+    /// A `//` comment (not a `///` doc line), without its line end.
+    Comment,
+}
+
+/// The brackets and comments of a source, lexed by the grammar's own `tokens` rule (one pass, no
+/// recursion), so that they are exactly where the parser finds them.
+pub(crate) fn lex(source: &str) -> Vec<Token> {
+    let Ok(mut pairs) = PreflightParser::parse(Rule::tokens, source) else { return Vec::new() };
+    let Some(tokens) = pairs.next() else { return Vec::new() };
+    tokens
+        .into_inner()
+        .filter_map(|pair| {
+            let kind = match pair.as_rule() {
+                Rule::open_bracket => TokenKind::Open,
+                Rule::close_bracket => TokenKind::Close,
+                Rule::line_comment => TokenKind::Comment,
+                _ => return None,
+            };
+            Some(Token { kind, span: span(&pair) })
+        })
+        .collect()
 }
 
 fn join_or(items: &[String]) -> String {

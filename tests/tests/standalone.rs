@@ -40,6 +40,8 @@ fn nothing_reads_beside_the_checkout() {
 #[test]
 fn the_shared_examples_are_in_the_repository() {
     let dir = support::shared_examples();
-    let facts = std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().to_string_lossy().ends_with(".facts.json"));
+    let facts = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().to_string_lossy().ends_with(".facts.json"));
     assert!(facts.count() >= 11);
 }

@@ -11,10 +11,10 @@ pub fn run(file: &Path, out: Option<&Path>, emit_wat: bool, options: &Diagnostic
     let contents = if emit_wat { preflight_compiler::wasm::to_wat(&bytes)?.into_bytes() } else { bytes.clone() };
     match out {
         Some(path) => {
-            std::fs::write(path, &contents).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            common::write_atomic(path, &contents)?;
             eprintln!("wrote {} ({} bytes{})", path.display(), contents.len(), if emit_wat { " of text" } else { "" });
         }
-        None if emit_wat => print!("{}", String::from_utf8_lossy(&contents)),
+        None if emit_wat => common::out(&String::from_utf8_lossy(&contents))?,
         None => return Err("give the output file with -o OUT.wasm (or --emit wat to print text)".into()),
     }
     Ok(0)

@@ -8,9 +8,9 @@ pub fn run(file: &Path, schema: bool) -> Result<u8, String> {
     if schema {
         let text = serde_json::to_string_pretty(&preflight_compiler::schema::facts_schema(&program))
             .map_err(|e| e.to_string())?;
-        println!("{text}");
+        common::out(&format!("{text}\n"))?;
     } else {
-        print!("{}", preflight_compiler::schema::markdown(&program));
+        common::out(&preflight_compiler::schema::markdown(&program))?;
     }
     Ok(0)
 }

@@ -24,6 +24,7 @@ impl Engine {
     pub fn open(rules: Option<&Path>, module: Option<&Path>) -> Result<Option<Engine>, String> {
         if let Some(path) = module {
             let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            common::check_wasm(path, &bytes)?;
             let runtime = Runtime::new(Limits::default()).map_err(|e| e.to_string())?;
             let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             return Ok(Some(Engine::Module(module)));

@@ -39,7 +39,7 @@ pub fn run(args: &EvalArgs<'_>) -> Result<u8, String> {
             serde_json::from_str(&text).map_err(|e| format!("the engine answered something that is not JSON: {e}"))?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?);
+    common::out(&format!("{}\n", serde_json::to_string_pretty(&answer).map_err(|e| e.to_string())?))?;
     Ok(if answer.get("error").is_some() { 2 } else { 0 })
 }
 

@@ -21,9 +21,9 @@ pub fn run(file: &Path, check: bool, write: bool) -> Result<u8, String> {
         return Ok(0);
     }
     if write {
-        std::fs::write(file, formatted).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
+        common::write_atomic(file, formatted.as_bytes())?;
     } else {
-        print!("{formatted}");
+        common::out(&formatted)?;
     }
     Ok(0)
 }

@@ -18,6 +18,7 @@ pub fn run(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
         }
     };
     let mut failed = 0;
+    let mut report = String::new();
     for (i, outcome) in interpreted.iter().enumerate() {
         let module = compiled.get(i);
         let failures: Vec<(&str, &String)> =
@@ -30,11 +31,16 @@ pub fn run(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
         }
         failed += 1;
         for (engine, diff) in failures {
-            println!("FAIL {} ({}:{}) on the {engine}", outcome.name, file.display(), outcome.line);
-            print!("{diff}");
+            report.push_str(&format!(
+                "FAIL {} ({}:{}) on the {engine}\n{diff}",
+                outcome.name,
+                file.display(),
+                outcome.line
+            ));
         }
     }
-    println!("{} passed, {failed} failed", interpreted.len() - failed);
+    report.push_str(&format!("{} passed, {failed} failed\n", interpreted.len() - failed));
+    common::out(&report)?;
     Ok(u8::from(failed > 0))
 }
 
