@@ -69,7 +69,7 @@ fn main() {
 
     let base = best_of_three(&corpus, |d| baseline::answer(d).len());
     let interp = best_of_three(&corpus, |d| preflight_compiler::answer(&program, d).len());
-    let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d).map(|a| a.len()).unwrap_or(0));
+    let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0));
     println!("\none thread, {n} hosts, best of 3");
     println!("{:<36}{:>14}{:>12}{:>14}", "engine", "evals/s", "µs/eval", "vs baseline");
     for (name, d) in
@@ -97,7 +97,7 @@ fn main() {
     };
     let wasm_batch = parallel(&|| {
         let mut e = module.evaluator().expect("instance");
-        Box::new(move |d: &str| e.evaluate(d).map(|a| a.len()).unwrap_or(0))
+        Box::new(move |d: &str| e.evaluate(d, None).map(|a| a.len()).unwrap_or(0))
     });
     let base_batch = parallel(&|| Box::new(|d: &str| baseline::answer(d).len()));
     println!("\nbatch, {batch_n} hosts, {threads} threads");

@@ -125,9 +125,16 @@ pub fn counts(diagnostics: &[Diagnostic]) -> String {
     format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
 }
 
-/// Today's date (UTC) as `YYYY-MM-DD`.
-pub fn today() -> String {
+/// Today (UTC), in days since 1970-01-01: the evaluation date `eval` and `batch` pass to the
+/// engines when `--as-of` does not name one.
+pub fn today() -> i32 {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = i32::try_from(secs / 86_400).unwrap_or(0);
-    preflight_compiler::value::Date(days).to_string()
+    i32::try_from(secs / 86_400).unwrap_or(0)
+}
+
+/// `--as-of`: a real `YYYY-MM-DD` day, as days since 1970-01-01.
+pub fn parse_date(text: &str) -> Result<i32, String> {
+    preflight_compiler::value::Date::parse(text)
+        .map(|d| d.0)
+        .ok_or_else(|| format!("`{text}` is not a date YYYY-MM-DD (a real day, such as 2023-03-01)"))
 }

@@ -1,7 +1,9 @@
 //! `preflight`: check, test, evaluate and format Preflight rules files.
 //!
 //! Exit codes: 0 success; 1 the rules file has errors or a test failed; 2 the facts are an input
-//! error (`eval`); 3 the command could not run (a file could not be read, bad arguments).
+//! error (`eval`) or the arguments are wrong (clap's usage errors); 3 the command could not run (a
+//! file could not be read or written, a module that is not usable, a port in use); 130 `batch`
+//! was interrupted.
 
 mod command;
 mod common;
@@ -21,63 +23,71 @@ struct Cli {
 enum Command {
     /// Check a rules file and print its diagnostics (exit 1 on errors; warnings are allowed).
     Check {
+        /// The rules file (`.preflight`).
         file: PathBuf,
         #[command(flatten)]
         output: common::DiagnosticOptions,
     },
-    /// Run the tests written in a rules file (exit 1 on any failure).
+    /// Run the tests written in a rules file on the interpreter and on the compiled module
+    /// (exit 1 on any failure).
     Test {
+        /// The rules file whose `test` blocks to run.
         file: PathBuf,
         #[command(flatten)]
         output: common::DiagnosticOptions,
     },
-    /// Evaluate one host's facts (a JSON file, or - for stdin) and print the answer JSON
-    /// (exit 2 when the facts are an input error).
+    /// Evaluate one host's facts and print the answer JSON (exit 2 when the facts are an input
+    /// error).
     Eval {
         /// The rules file; the built-in ACS advisory when neither this nor --module is given.
-        #[arg(long, conflicts_with = "module")]
+        #[arg(long, value_name = "FILE", conflicts_with = "module")]
         rules: Option<PathBuf>,
         /// A compiled module (`preflight compile`) to evaluate with instead of the interpreter.
-        #[arg(long)]
+        #[arg(long, value_name = "M.wasm")]
         module: Option<PathBuf>,
-        /// Facts JSON file, or - for standard input.
+        /// The facts: a JSON file, or - for standard input.
         facts: String,
         /// Add a trace of which rules fired and why (interpreter only).
         #[arg(long)]
         explain: bool,
-        /// Evaluate as of this date (YYYY-MM-DD) when the facts give no `as_of`; default today.
-        #[arg(long)]
-        as_of: Option<String>,
+        /// The evaluation date (YYYY-MM-DD) when the facts give none; default today (UTC).
+        #[arg(long, value_name = "DATE", value_parser = common::parse_date)]
+        as_of: Option<i32>,
     },
-    /// Evaluate a file of facts, one JSON object per line, on every core; one answer per line in
-    /// input order; a summary on stderr.
+    /// Evaluate a file of facts, one JSON object per line, on every core: one answer per line in
+    /// input order, a summary on stderr.
     Batch {
-        #[arg(long, conflicts_with = "module")]
+        /// The rules file; the built-in ACS advisory when neither this nor --module is given.
+        #[arg(long, value_name = "FILE", conflicts_with = "module")]
         rules: Option<PathBuf>,
-        #[arg(long)]
+        /// A compiled module (`preflight compile`) to evaluate with instead of the interpreter.
+        #[arg(long, value_name = "M.wasm")]
         module: Option<PathBuf>,
-        /// JSON lines of facts, or - for standard input.
+        /// The facts: JSON Lines (one object per line), or - for standard input.
         input: String,
-        /// Write the answers here instead of standard output.
-        #[arg(short, long)]
+        /// Write the answers to this file (replaced only when every line has its answer) instead
+        /// of standard output.
+        #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
-        /// The summary's form: a table, or one JSON object.
+        /// The summary's form on stderr: a table, or one JSON object.
         #[arg(long, value_enum, default_value_t = SummaryFormat::Table)]
         summary: SummaryFormat,
-        #[arg(long, conflicts_with = "raw")]
-        as_of: Option<String>,
-        /// Evaluate each line exactly as given: no `as_of` is filled in.
+        /// The evaluation date (YYYY-MM-DD) for hosts whose facts give none; default today (UTC).
+        #[arg(long, value_name = "DATE", value_parser = common::parse_date, conflicts_with = "raw")]
+        as_of: Option<i32>,
+        /// Pass no evaluation date: each line is judged exactly as given (the rules' own default).
         #[arg(long)]
         raw: bool,
         /// Worker threads; all cores by default.
-        #[arg(long)]
+        #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
     /// Compile a rules file to a self-contained WebAssembly module.
     Compile {
+        /// The rules file to compile.
         file: PathBuf,
-        /// The .wasm file to write.
-        #[arg(short, long)]
+        /// The .wasm file to write (replaced atomically).
+        #[arg(short, long, value_name = "OUT.wasm")]
         output: Option<PathBuf>,
         /// `wat` prints (or writes) the module as WebAssembly text for review.
         #[arg(long, value_enum)]
@@ -90,29 +100,35 @@ enum Command {
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 8000)]
         port: u16,
-        /// The folder to serve.
-        #[arg(long, default_value = "web-demo")]
+        /// The folder of the pages.
+        #[arg(long, value_name = "DIR", default_value = "web-demo")]
         dir: PathBuf,
         /// Serve what is there without building first.
         #[arg(long)]
         no_build: bool,
     },
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
-    Inspect { module: PathBuf },
+    Inspect {
+        /// The compiled module (.wasm).
+        module: PathBuf,
+    },
     /// Print a Markdown reference of a rules file (facts, products, updates, rules), or with
     /// --schema the JSON Schema of the facts it reads.
     Doc {
+        /// The rules file to document.
         file: PathBuf,
+        /// Print the facts' JSON Schema instead of the Markdown reference.
         #[arg(long)]
         schema: bool,
     },
     /// Print a rules file in canonical form (comments kept); --check only reports differences.
     Fmt {
+        /// The rules file to format.
         file: PathBuf,
         /// Exit 1 if the file is not formatted, without changing it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "write")]
         check: bool,
-        /// Write the result back to the file instead of printing it.
+        /// Write the result back to the file (atomically) instead of printing it.
         #[arg(long, short)]
         write: bool,
     },
@@ -139,7 +155,7 @@ fn main() -> ExitCode {
             module: module.as_deref(),
             facts: &facts,
             explain,
-            as_of: as_of.as_deref(),
+            as_of,
         }),
         Command::Batch { rules, module, input, output, summary, as_of, raw, threads } => {
             command::batch::run(&command::batch::BatchArgs {
@@ -148,7 +164,7 @@ fn main() -> ExitCode {
                 input: &input,
                 output: output.as_deref(),
                 summary_json: matches!(summary, SummaryFormat::Json),
-                as_of: as_of.as_deref(),
+                as_of,
                 raw,
                 threads,
             })

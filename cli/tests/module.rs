@@ -27,6 +27,9 @@ fn acs_module(dir: &Path) -> PathBuf {
     out
 }
 
+/// 2026-11-24 in days since 1970-01-01, the evaluation date these tests pass.
+const NOV_24_2026: i32 = 20_781;
+
 fn shared_examples() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/examples"))
         .unwrap()
@@ -40,7 +43,10 @@ fn shared_examples() -> Vec<PathBuf> {
 
 fn interpreter_answers(files: &[PathBuf]) -> Vec<String> {
     let program = preflight_compiler::check_source(preflight_compiler::ACS_RULES).program.unwrap();
-    files.iter().map(|f| preflight_compiler::answer(&program, &std::fs::read_to_string(f).unwrap())).collect()
+    files
+        .iter()
+        .map(|f| preflight_compiler::answer_with(&program, &std::fs::read(f).unwrap(), Some(NOV_24_2026)))
+        .collect()
 }
 
 #[test]
@@ -121,13 +127,7 @@ fn batch_keeps_order_and_agrees_across_engines() {
     // In input order: line i answers host i.
     let program = preflight_compiler::check_source(preflight_compiler::ACS_RULES).program.unwrap();
     for (host, answer) in lines.lines().zip(a_out.lines()).step_by(97) {
-        let dated = if host.trim_start().starts_with('{') && !host.contains("\"as_of\"") {
-            let rest = &host.trim_start()[1..];
-            format!("{{\"as_of\":\"2026-11-24\"{}{rest}", if rest.trim_start().starts_with('}') { "" } else { "," })
-        } else {
-            host.to_string()
-        };
-        assert_eq!(preflight_compiler::answer(&program, &dated), answer);
+        assert_eq!(preflight_compiler::answer_with(&program, host.as_bytes(), Some(NOV_24_2026)), answer);
     }
     let summary: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&b.stderr).trim()).unwrap();
     assert_eq!(summary["hosts"], 3000);
@@ -139,7 +139,7 @@ fn inspect_shows_the_metadata() {
     let module = acs_module(&dir);
     let out = preflight(&["inspect", module.to_str().unwrap()]);
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(meta["abi"], 1);
+    assert_eq!(meta["abi"], 2);
     assert_eq!(meta["advisory"]["id"], "acs_2023");
     assert_eq!(meta["rules_sha256"].as_str().unwrap().len(), 64);
     assert!(meta["facts_schema"]["properties"]["os"].is_object());
@@ -176,7 +176,7 @@ fn python_and_node_hosts_give_the_interpreters_answers() {
     let module = acs_module(&dir);
     let files = shared_examples();
     let expected = interpreter_answers(&files);
-    let mut args = vec![module.to_str().unwrap().to_string()];
+    let mut args = vec!["--as-of".to_string(), "2026-11-24".to_string(), module.to_str().unwrap().to_string()];
     args.extend(files.iter().map(|f| f.to_str().unwrap().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let python = run_host("python3", &[&["examples/embed/evaluate.py"], args.as_slice()].concat());

@@ -20,6 +20,7 @@ pub const INPUT_ERROR_CODES: &[&str] = &[
     "unknown_value",
     "malformed_version",
     "malformed_date",
+    "invalid_evaluation_date",
 ];
 
 /// The largest facts document accepted (a real host's facts are a few KiB).
@@ -46,32 +47,58 @@ pub struct Facts {
     pub values: Vec<Value>,
 }
 
-/// Parses and validates a facts document against the program's schema.
-pub fn read(program: &Program, input: &str) -> Result<Facts, InputError> {
+/// Parses and validates a facts document (bytes, as a host received them) against the program's
+/// schema. `evaluation_date` is the date the host supplies (in days since 1970-01-01, as the
+/// module's `evaluate` takes it) for the fact bound to the `evaluation_date` role when the
+/// document leaves it out. The checks come in the module's order: the date argument, the size,
+/// UTF-8, JSON, then each fact in declaration order.
+pub fn read(program: &Program, input: &[u8], evaluation_date: Option<i32>) -> Result<Facts, InputError> {
+    let evaluation_date = match evaluation_date {
+        None => None,
+        Some(days) => Some(Date::from_days(days).ok_or_else(|| {
+            InputError::new(
+                "invalid_evaluation_date",
+                "",
+                format!(
+                    "the host passed day {days} as the evaluation date; it must be a day from {} to {}",
+                    Date::FIRST,
+                    Date::LAST
+                ),
+            )
+        })?),
+    };
     if input.len() > MAX_INPUT_BYTES {
         return Err(InputError::new(
             "too_large",
             "",
-            format!("the facts are {} bytes; at most {MAX_INPUT_BYTES} are accepted", input.len()),
+            format!("the facts are over {MAX_INPUT_BYTES} bytes, the most accepted"),
         ));
     }
-    let json = json::parse(input).map_err(|e| {
-        InputError::new("invalid_json", "", format!("the facts are not valid JSON (byte {})", e.offset))
-    })?;
+    let input = std::str::from_utf8(input).map_err(|e| invalid_json(e.valid_up_to()))?;
+    let json = json::parse(input).map_err(|e| invalid_json(e.offset))?;
     let Json::Object(_) = json else {
         return Err(InputError::new("not_an_object", "", "the facts must be a JSON object"));
     };
     let mut facts = Facts { values: Vec::with_capacity(program.fields.len()) };
-    for field in &program.fields {
+    for (index, field) in program.fields.iter().enumerate() {
         let applies = match &field.condition {
             Some(cond) => interp::holds_on_partial(program, &facts, cond),
             None => true,
         };
-        let value =
-            if applies { read_field(program, &json, &field.path, &field.ty, &field.presence)? } else { Value::Unknown };
+        // The host's date stands in for the evaluation-date fact when the document omits it.
+        let supplied = evaluation_date.filter(|_| program.host.evaluation_date == Some(index)).map(Value::Date);
+        let value = if applies {
+            read_field(program, &json, &field.path, &field.ty, &field.presence, supplied)?
+        } else {
+            Value::Unknown
+        };
         facts.values.push(value);
     }
     Ok(facts)
+}
+
+fn invalid_json(offset: usize) -> InputError {
+    InputError::new("invalid_json", "", format!("the facts are not valid JSON (byte {offset})"))
 }
 
 fn read_field(
@@ -80,6 +107,7 @@ fn read_field(
     path: &[String],
     ty: &Type,
     presence: &Presence,
+    supplied: Option<Value>,
 ) -> Result<Value, InputError> {
     let dotted = path.join(".");
     let mut node = json;
@@ -91,6 +119,9 @@ fn read_field(
         match node.get(segment) {
             // null reads as "not given": collectors write it for what they could not find out.
             Some(Json::Null) | None => {
+                if let Some(value) = supplied {
+                    return Ok(value);
+                }
                 return match presence {
                     Presence::Required => {
                         Err(InputError::new("missing_field", dotted.clone(), format!("`{dotted}` is required")))

@@ -247,6 +247,8 @@ pub struct HostRoles {
     pub os_version: FieldId,
     pub os_role: FieldId,
     pub hotfixes: FieldId,
+    /// The date fact a host's clock fills in when the facts leave it out (optional role).
+    pub evaluation_date: Option<FieldId>,
 }
 
 /// Values derived from the facts by built-in rules (see `docs/language.md`).

@@ -47,15 +47,23 @@ pub fn check_source(source: &str) -> Checked {
     }
 }
 
-/// Evaluates a facts document (JSON text) to a verdict or an input error.
-pub fn evaluate(program: &Program, facts_json: &str) -> Result<Verdict, InputError> {
-    let facts = facts::read(program, facts_json)?;
+/// Evaluates a facts document (the bytes a host received) to a verdict or an input error.
+/// `evaluation_date` (days since 1970-01-01) is the host's date for the fact bound to the
+/// `evaluation_date` role when the document leaves it out; `None` leaves the fact's own default.
+pub fn evaluate(program: &Program, facts: &[u8], evaluation_date: Option<i32>) -> Result<Verdict, InputError> {
+    let facts = facts::read(program, facts, evaluation_date)?;
     Ok(interp::evaluate(program, &facts))
 }
 
-/// The answer as the module gives it: the verdict JSON, or `{"error": {...}}`.
+/// The answer as the module gives it for a JSON text and no evaluation date.
 pub fn answer(program: &Program, facts_json: &str) -> String {
-    let value = match evaluate(program, facts_json) {
+    answer_with(program, facts_json.as_bytes(), None)
+}
+
+/// The answer as the module's `evaluate(ptr, len, date)` gives it: the verdict JSON, or
+/// `{"error": {...}}`. `None` is the ABI's "no date" (`i32::MIN`).
+pub fn answer_with(program: &Program, facts: &[u8], evaluation_date: Option<i32>) -> String {
+    let value = match evaluate(program, facts, evaluation_date) {
         Ok(verdict) => serde_json::to_value(verdict),
         Err(error) => serde_json::to_value(ErrorAnswer { error }),
     };

@@ -549,7 +549,7 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         }
         Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "link"],
         Rule::host_key | Rule::binding => {
-            &["product", "product_version", "platform", "os_version", "os_role", "hotfixes"]
+            &["product", "product_version", "platform", "os_version", "os_role", "hotfixes", "evaluation_date"]
         }
         Rule::kw_when
         | Rule::kw_require

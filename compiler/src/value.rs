@@ -11,6 +11,16 @@ use std::fmt;
 pub struct Date(pub i32);
 
 impl Date {
+    /// `0000-01-01`, the first day a `YYYY-MM-DD` date can name.
+    pub const FIRST: Date = Date(-719_528);
+    /// `9999-12-31`, the last.
+    pub const LAST: Date = Date(2_932_896);
+
+    /// A day count (since 1970-01-01) that names a `YYYY-MM-DD` date.
+    pub fn from_days(days: i32) -> Option<Date> {
+        (Date::FIRST.0..=Date::LAST.0).contains(&days).then_some(Date(days))
+    }
+
     /// Parses `YYYY-MM-DD`, rejecting impossible days such as `2023-02-30`.
     pub fn parse(text: &str) -> Option<Date> {
         let bytes = text.as_bytes();
@@ -190,6 +200,15 @@ impl fmt::Display for Kb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_date_range_is_what_yyyy_mm_dd_can_name() {
+        assert_eq!(Date::FIRST.to_string(), "0000-01-01");
+        assert_eq!(Date::LAST.to_string(), "9999-12-31");
+        assert_eq!(Date::parse("0000-01-01"), Some(Date::FIRST));
+        assert_eq!(Date::from_days(Date::LAST.0 + 1), None);
+        assert_eq!(Date::from_days(Date::FIRST.0 - 1), None);
+    }
 
     #[test]
     fn dates_round_trip_and_reject_impossible_days() {

@@ -7,14 +7,19 @@
 //! evaluation runs with a fuel budget and the store's memory capped, so a module that loops,
 //! grows without bound or traps returns an [`Error`] — the host goes on.
 //!
-//! The memory protocol (docs/abi.md): `alloc(len) -> ptr`, write the facts there,
-//! `evaluate(ptr, len) -> out_len`, read `out_len` bytes at `output()`.
+//! The memory protocol (docs/abi.md): `alloc(len) -> ptr`, write the facts there unless `ptr` is 0
+//! (the document is too large), `evaluate(ptr, len, date) -> out_len`, read `out_len` bytes at
+//! `output()`. Every answer is checked to be one line of JSON, a verdict or an error object,
+//! before a host sees it.
 
 use std::fmt;
 use wasmtime::{Config, Engine, Instance, Memory, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
 /// The ABI version this runtime speaks.
-pub const ABI_VERSION: i32 = 1;
+pub const ABI_VERSION: i32 = 2;
+
+/// `evaluate`'s date argument when the host passes no evaluation date.
+pub const NO_DATE: i32 = i32::MIN;
 
 /// Bounds for one evaluation.
 #[derive(Clone, Copy, Debug)]
@@ -97,7 +102,7 @@ fn check_shape(module: &wasmtime::Module) -> Result<(), Error> {
     }
     for (name, want) in [
         ("alloc", "func(i32) -> i32"),
-        ("evaluate", "func(i32, i32) -> i32"),
+        ("evaluate", "func(i32, i32, i32) -> i32"),
         ("output", "func() -> i32"),
         ("abi_version", "func() -> i32"),
         ("memory", "memory"),
@@ -126,7 +131,7 @@ impl Module {
 struct Exports {
     memory: Memory,
     alloc: TypedFunc<i32, i32>,
-    evaluate: TypedFunc<(i32, i32), i32>,
+    evaluate: TypedFunc<(i32, i32, i32), i32>,
     output: TypedFunc<(), i32>,
 }
 
@@ -145,21 +150,35 @@ impl Evaluator {
         store.set_fuel(module.runtime.limits.fuel).map_err(|e| Error::BadModule(e.to_string()))?;
         let instance =
             Instance::new(&mut store, &module.module, &[]).map_err(|e| Error::BadModule(format!("{e:#}")))?;
-        let exports = exports(&mut store, &instance)?;
+        // The version first: a module of another ABI version has other export types, and the
+        // version is the reason to give.
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| Error::BadModule("`memory` is not a memory".into()))?;
         let abi: TypedFunc<(), i32> = typed(&mut store, &instance, "abi_version")?;
-        let version = abi.call(&mut store, ()).map_err(|e| Error::BadModule(e.to_string()))?;
+        let version = abi.call(&mut store, ()).map_err(|e| {
+            let why = match classify(&store, memory, module.runtime.limits.memory_bytes, e) {
+                Error::OutOfFuel => "ran out of fuel".to_string(),
+                Error::MemoryLimit => "reached the memory limit".to_string(),
+                other => other.to_string(),
+            };
+            Error::BadModule(format!("its `abi_version` export {why}"))
+        })?;
         if version != ABI_VERSION {
             return Err(Error::BadModule(format!(
-                "it speaks ABI version {version}; this runtime speaks {ABI_VERSION}"
+                "it speaks ABI version {version}; this runtime speaks {ABI_VERSION} (compile the rules again with this preflight)"
             )));
         }
+        let exports = exports(&mut store, &instance)?;
         Ok(Evaluator { module, store, exports })
     }
 
-    /// Evaluates one facts document (JSON text) and returns the module's answer (JSON text: the
-    /// verdict, or `{"error": {...}}` for input errors).
-    pub fn evaluate(&mut self, facts: &str) -> Result<String, Error> {
-        let result = self.try_evaluate(facts.as_bytes());
+    /// Evaluates one facts document (JSON, as bytes: invalid UTF-8 is the module's to report) and
+    /// returns the module's answer (one line of JSON: the verdict, or `{"error": {...}}` for input
+    /// errors). `evaluation_date` (days since 1970-01-01) fills the rules' evaluation-date fact
+    /// when the facts leave it out.
+    pub fn evaluate(&mut self, facts: impl AsRef<[u8]>, evaluation_date: Option<i32>) -> Result<String, Error> {
+        let result = self.try_evaluate(facts.as_ref(), evaluation_date.unwrap_or(NO_DATE));
         if result.is_err() {
             // A trapped instance may be inconsistent: start again from a fresh one.
             if let Ok(fresh) = Evaluator::new(self.module.clone()) {
@@ -169,17 +188,22 @@ impl Evaluator {
         result
     }
 
-    fn try_evaluate(&mut self, input: &[u8]) -> Result<String, Error> {
+    fn try_evaluate(&mut self, input: &[u8], date: i32) -> Result<String, Error> {
         let limits = self.module.runtime.limits;
         self.store.set_fuel(limits.fuel).map_err(|e| Error::Trap(e.to_string()))?;
-        let len = i32::try_from(input.len()).map_err(|_| Error::MemoryLimit)?;
+        // Lengths are unsigned 32-bit in the ABI; anything longer is over any module's limit.
+        let len = u32::try_from(input.len()).unwrap_or(u32::MAX).cast_signed();
         let e = &self.exports;
         let memory = e.memory;
         let fail = |store: &Store<StoreLimits>, err| classify(store, memory, limits.memory_bytes, err);
         let ptr = e.alloc.call(&mut self.store, len).map_err(|err| fail(&self.store, err))?;
-        let start = usize::try_from(ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?;
-        e.memory.write(&mut self.store, start, input).map_err(|err| Error::BadAnswer(err.to_string()))?;
-        let out_len = e.evaluate.call(&mut self.store, (ptr, len)).map_err(|err| fail(&self.store, err))?;
+        if ptr != 0 {
+            let start = u32::try_from(ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?;
+            e.memory
+                .write(&mut self.store, start as usize, input)
+                .map_err(|err| Error::BadAnswer(format!("`alloc` gave no room for the facts: {err}")))?;
+        }
+        let out_len = e.evaluate.call(&mut self.store, (ptr, len, date)).map_err(|err| fail(&self.store, err))?;
         let out_ptr = e.output.call(&mut self.store, ()).map_err(|err| fail(&self.store, err))?;
         let (out_ptr, out_len) = (
             usize::try_from(out_ptr).map_err(|_| Error::BadAnswer("negative pointer".into()))?,
@@ -189,8 +213,29 @@ impl Evaluator {
         let bytes = data
             .get(out_ptr..out_ptr.saturating_add(out_len))
             .ok_or_else(|| Error::BadAnswer("outside memory".into()))?;
-        String::from_utf8(bytes.to_vec()).map_err(|err| Error::BadAnswer(err.to_string()))
+        check_answer(bytes)
     }
+}
+
+/// An answer a host can pass on: UTF-8, one line, one JSON object that is a verdict (`status`)
+/// or an error (`error`). A module that answers anything else is broken, and saying so beats
+/// writing a line that splits in two or that no reader can parse.
+fn check_answer(bytes: &[u8]) -> Result<String, Error> {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        status: Option<String>,
+        error: Option<serde::de::IgnoredAny>,
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::BadAnswer(format!("it is not UTF-8: {e}")))?;
+    if text.contains(['\n', '\r']) {
+        return Err(Error::BadAnswer("it spans several lines".into()));
+    }
+    let shape: Shape =
+        serde_json::from_str(text).map_err(|e| Error::BadAnswer(format!("it is not a JSON object: {e}")))?;
+    if shape.status.is_none() && shape.error.is_none() {
+        return Err(Error::BadAnswer("it has neither `status` nor `error`".into()));
+    }
+    Ok(text.to_string())
 }
 
 fn typed<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(

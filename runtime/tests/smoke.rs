@@ -20,7 +20,7 @@ fn shared_examples_agree_with_the_interpreter() {
         }
         let facts = std::fs::read_to_string(&path).expect("read");
         let expected = preflight_compiler::answer(&program, &facts);
-        let actual = evaluator.evaluate(&facts).expect("answers");
+        let actual = evaluator.evaluate(&facts, None).expect("answers");
         assert_eq!(actual, expected, "{}", path.display());
         seen += 1;
     }

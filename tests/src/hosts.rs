@@ -284,6 +284,14 @@ pub fn document(rng: &mut Rng) -> String {
         6 => format!("  \n\t{text}\r\n "),
         7 => text.replacen("\"hotfixes\":[", "\"hotfixes\":[\"K\\u0042500\\u00361487\",\"\\ud83d\\ude00\",", 1),
         8 => text.replacen("\"esu\":", "\"esu\":1e400,\"x\":-0.0e-0,\"y\":[1.5,2E+3],\"esu\":", 1),
+        11 | 12 => {
+            // KB ids with whitespace around them, raw or escaped: White_Space is trimmed, the
+            // look-alikes (zero-width space, U+180E, BOM) are not.
+            let (before, after) = (rng.pick(&SPACES), rng.pick(&SPACES));
+            let kb = rng.pick(&["KB5006714", "5011487", "kb4474419", "KB5022289"]);
+            let entry = format!("\"{before}{kb}{after}\",");
+            text.replacen("\"hotfixes\":[", &format!("\"hotfixes\":[{entry}"), 1)
+        }
         10 if text.contains("\"platform\":\"") => {
             // Escapes that messages interpolate and the writer must escape again.
             text.replacen("\"platform\":\"", "\"platform\":\"\\u0001\\\"q\\\\\\n\\u001f\\u00e9\\ud83d\\ude00", 1)
@@ -306,6 +314,67 @@ pub fn document(rng: &mut Rng) -> String {
             ])
             .to_string(),
         _ => text,
+    }
+}
+
+/// Characters around a KB id: every Unicode White_Space character raw and escaped, and
+/// characters that only look like space.
+const SPACES: [&str; 34] = [
+    "",
+    " ",
+    "\\t",
+    "\\n",
+    "\\r",
+    "\\f",
+    "\\u000b",
+    "\u{85}",
+    "\\u0085",
+    "\u{a0}",
+    "\\u00a0",
+    "\u{1680}",
+    "\u{2000}",
+    "\\u2001",
+    "\u{2002}",
+    "\u{2003}",
+    "\u{2004}",
+    "\u{2005}",
+    "\u{2006}",
+    "\u{2007}",
+    "\u{2008}",
+    "\u{2009}",
+    "\\u200A",
+    "\u{2028}",
+    "\\u2029",
+    "\u{202f}",
+    "\u{205f}",
+    "\u{3000}",
+    "\u{3000}\u{a0} ",
+    "\u{200b}",
+    "\u{180e}",
+    "\\ufeff",
+    "\u{2060}",
+    "\\u001c",
+];
+
+/// A document as bytes, as a host may receive it: sometimes not UTF-8 at all.
+pub fn document_bytes(rng: &mut Rng) -> Vec<u8> {
+    let mut bytes = document(rng).into_bytes();
+    if rng.chance(4) && !bytes.is_empty() {
+        let at = rng.below(bytes.len());
+        const BAD: [&[u8]; 6] = [b"\xff", b"\xc3", b"\xe2\x80", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"];
+        let bad = *rng.pick(&BAD);
+        bytes.splice(at..at, bad.iter().copied());
+    }
+    bytes
+}
+
+/// The evaluation date a host passes (days since 1970-01-01): mostly a real day, sometimes none,
+/// sometimes out of range.
+pub fn evaluation_date(rng: &mut Rng) -> Option<i32> {
+    match rng.below(20) {
+        0..=5 => None,
+        6 => Some(*rng.pick(&[i32::MIN + 1, -719_529, 2_932_897, i32::MAX, -719_528, 2_932_896])),
+        _ => Some(19_000 + i32::try_from(rng.below(1_000)).unwrap_or(0)),
     }
 }
 

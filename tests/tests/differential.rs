@@ -5,7 +5,7 @@
 
 mod support;
 
-use preflight_tests::hosts::{Rng, document};
+use preflight_tests::hosts::{Rng, document_bytes, evaluation_date};
 use std::collections::BTreeMap;
 
 const HOSTS: usize = 50_000;
@@ -20,11 +20,13 @@ fn interpreter_and_module_agree_on_generated_hosts() {
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreements = Vec::new();
     for i in 0..HOSTS {
-        let doc = document(&mut rng);
-        let expected = preflight_compiler::answer(program, &doc);
-        let actual = evaluator.evaluate(&doc).unwrap_or_else(|e| format!("runtime error: {e}"));
+        let (doc, date) = (document_bytes(&mut rng), evaluation_date(&mut rng));
+        let expected = preflight_compiler::answer_with(program, &doc, date);
+        let actual = evaluator.evaluate(&doc, date).unwrap_or_else(|e| format!("runtime error: {e}"));
         if actual != expected && disagreements.len() < 5 {
-            disagreements.push(format!("host {i}: {doc}\n  interpreter: {expected}\n  module:      {actual}"));
+            let doc = String::from_utf8_lossy(&doc);
+            disagreements
+                .push(format!("host {i} ({date:?}): {doc}\n  interpreter: {expected}\n  module:      {actual}"));
         }
         let value: serde_json::Value = serde_json::from_str(&expected).unwrap();
         let outcome = match value["error"]["code"].as_str() {

@@ -1,16 +1,32 @@
 //! `preflight batch`: one answer per input line, in input order, on every core.
+//!
+//! Three stages joined by bounded channels, so memory stays flat whatever the input's size: a
+//! reader cuts the input into chunks of lines, workers answer them, and the writer puts the
+//! answers back in input order. The output file is written beside its destination and renamed
+//! over it only when every line has its answer; an interrupt keeps what was done as
+//! `OUT.partial`, a module that keeps failing stops the run.
 
-use super::engine::{Engine, with_as_of};
+use super::engine::{Engine, Worker};
 use crate::common;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Lines handed to a worker at a time: large enough to keep locking rare, small enough to
 /// spread the work evenly.
-const CHUNK: usize = 512;
+const CHUNK_LINES: usize = 512;
+/// A chunk also ends after this many bytes, so that long lines cannot make chunks large.
+const CHUNK_BYTES: usize = 4 << 20;
+/// Chunks read but not yet written, per worker: bounds memory, keeps every worker busy.
+const IN_FLIGHT_PER_WORKER: usize = 4;
+/// This many engine failures in a row means the module is broken, not the hosts.
+pub const BROKEN_AFTER: usize = 25;
+/// Exit code after SIGINT or SIGTERM, as shells report a command ended by Ctrl-C.
+const INTERRUPTED: u8 = 130;
 
 pub struct BatchArgs<'a> {
     pub rules: Option<&'a Path>,
@@ -18,7 +34,8 @@ pub struct BatchArgs<'a> {
     pub input: &'a str,
     pub output: Option<&'a Path>,
     pub summary_json: bool,
-    pub as_of: Option<&'a str>,
+    /// Days since 1970-01-01; today when absent.
+    pub as_of: Option<i32>,
     pub raw: bool,
     pub threads: Option<usize>,
 }
@@ -67,6 +84,11 @@ impl Summary {
         }
         out
     }
+
+    /// Every line was refused as JSON: the input is probably not JSON Lines.
+    fn nothing_parsed(&self) -> bool {
+        self.hosts > 0 && self.outcomes.get("error:invalid_json") == Some(&self.hosts)
+    }
 }
 
 /// `ready`, `action_required`, ... or `error:CODE`, read off the answer's first fields.
@@ -98,90 +120,410 @@ fn install_groups(answer: &str) -> Vec<String> {
     groups
 }
 
+// ---------------------------------------------------------------- lines
+
+/// Lines of bytes. A line ends at LF, CRLF or a lone CR; the input's last line needs no line
+/// end, and a line end at the very end of the input does not start another line. Every line
+/// is a host, blank ones included, so that answer N is always the answer to line N. A line
+/// longer than the largest facts document is kept only up to one byte past that size: its
+/// answer is `too_large` either way, and memory stays bounded.
+pub struct Lines<R> {
+    reader: R,
+    max: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub fn new(reader: R, max: usize) -> Self {
+        Lines { reader, max }
+    }
+
+    /// The next line and the number of input bytes it took (with its line end).
+    pub fn next_line(&mut self) -> std::io::Result<Option<(Vec<u8>, usize)>> {
+        let (mut line, mut taken, mut any) = (Vec::new(), 0, false);
+        loop {
+            let buf = self.reader.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(any.then_some((line, taken)));
+            }
+            any = true;
+            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let text = buf.get(..end.unwrap_or(buf.len())).unwrap_or_default();
+            let room = (self.max + 1).saturating_sub(line.len()).min(text.len());
+            line.extend_from_slice(text.get(..room).unwrap_or_default());
+            let Some(end) = end else {
+                let n = buf.len();
+                self.reader.consume(n);
+                taken += n;
+                continue;
+            };
+            let cr = buf.get(end) == Some(&b'\r');
+            self.reader.consume(end + 1);
+            taken += end + 1;
+            if cr && self.reader.fill_buf()?.first() == Some(&b'\n') {
+                self.reader.consume(1);
+                taken += 1;
+            }
+            return Ok(Some((line, taken)));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the run
+
+/// Lines to answer, with where they end in the input (for the progress bar).
+struct Chunk {
+    seq: usize,
+    lines: Vec<Vec<u8>>,
+    end_offset: u64,
+}
+
+/// Answers to a chunk's lines (a prefix of them when the run was halted midway).
+struct Answered {
+    seq: usize,
+    answers: Vec<Result<String, String>>,
+    end_offset: u64,
+}
+
+/// How the run ended.
+enum End {
+    Complete,
+    Interrupted,
+    /// The engine failed on this many hosts in a row; the last failure.
+    Broken(String),
+    ReadError(String),
+}
+
 pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
     let Some(engine) = Engine::open(args.rules, args.module)? else {
         eprintln!("the rules file has errors; run `preflight check` on it");
         return Ok(1);
     };
-    let lines = read_lines(args.input)?;
-    let today = common::today();
-    let as_of = args.as_of.unwrap_or(&today).to_string();
+    let (input, size) = open_input(args.input)?;
+    let mut sink = Sink::open(args.output, args.input)?;
+    let halt = interrupt_flag()?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let progress = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(lines.len() as u64)
+    let date = if args.raw { None } else { Some(args.as_of.unwrap_or_else(common::today)) };
+    let progress = if std::io::stderr().is_terminal() && size > 0 {
+        indicatif::ProgressBar::new(size)
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut out: Box<dyn Write> = match args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+
+    let read_error = Arc::new(Mutex::new(None));
+    let (tokens, chunks) = start_reader(input, threads, halt.clone(), read_error.clone());
+    let answered = start_workers(&engine, chunks, threads, date, &halt)?;
     let mut summary = Summary::default();
-    let next = AtomicUsize::new(0);
-    let (send, receive) = mpsc::channel::<(usize, Vec<String>)>();
-    std::thread::scope(|scope| -> Result<(), String> {
-        for _ in 0..threads {
-            let mut worker = engine.worker()?;
-            let (send, next, lines, as_of, raw) = (send.clone(), &next, &lines, &as_of, args.raw);
-            scope.spawn(move || {
-                loop {
-                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    let Some(chunk) = lines.get(start..(start + CHUNK).min(lines.len())).filter(|c| !c.is_empty())
-                    else {
-                        break;
-                    };
-                    let answers = chunk
-                        .iter()
-                        .map(|line| if raw { worker.answer(line) } else { worker.answer(&with_as_of(line, as_of)) })
-                        .collect();
-                    if send.send((start, answers)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(send);
-        // Write chunks in input order as they arrive.
-        let mut pending: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        let mut written = 0;
-        for (start, answers) in receive {
-            pending.insert(start, answers);
-            while let Some(answers) = pending.remove(&written) {
-                for answer in &answers {
-                    writeln!(out, "{answer}").map_err(|e| e.to_string())?;
-                    summary.add(answer);
-                }
-                written += answers.len();
-                progress.set_position(written as u64);
-            }
-        }
-        Ok(())
-    })?;
-    out.flush().map_err(|e| e.to_string())?;
+    let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &halt, &progress)?;
     progress.finish_and_clear();
+    if let Some(error) = read_error.lock().ok().and_then(|mut e| e.take()) {
+        end = End::ReadError(error);
+    }
+
     if args.summary_json {
         eprintln!("{}", summary.json());
     } else {
         eprint!("{}", summary.table());
     }
-    Ok(0)
+    if summary.nothing_parsed() {
+        eprintln!(
+            "note: no line was a JSON document; batch expects one JSON object per line (JSON Lines), \
+             not one document spread over several lines"
+        );
+    }
+    match end {
+        End::Complete => {
+            sink.commit()?;
+            Ok(0)
+        }
+        End::Interrupted => {
+            let kept = sink.keep_partial()?;
+            eprintln!("interrupted: answered the first {} lines{kept}", summary.hosts);
+            Ok(INTERRUPTED)
+        }
+        End::Broken(last) => {
+            let kept = sink.discard();
+            Err(format!(
+                "the module failed on {BROKEN_AFTER} hosts in a row, so it is broken rather than the hosts; \
+                 stopped after {} lines{kept}. The last failure: {last}",
+                summary.hosts
+            ))
+        }
+        End::ReadError(error) => {
+            let kept = sink.discard();
+            Err(format!("{error} (after {} lines){kept}", summary.hosts))
+        }
+    }
 }
 
-fn read_lines(input: &str) -> Result<Vec<String>, String> {
-    let reader: Box<dyn BufRead> = if input == "-" {
-        Box::new(std::io::BufReader::new(std::io::stdin()))
-    } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?,
-        ))
-    };
-    let mut lines: Vec<String> =
-        reader.lines().collect::<Result<_, _>>().map_err(|e| format!("cannot read `{input}`: {e}"))?;
-    // A final newline ends the last line; it does not start an empty host.
-    if lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
+fn open_input(input: &str) -> Result<(Box<dyn BufRead + Send>, u64), String> {
+    if input == "-" {
+        return Ok((Box::new(std::io::BufReader::new(std::io::stdin())), 0));
     }
-    Ok(lines)
+    let file = std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok((Box::new(std::io::BufReader::with_capacity(1 << 16, file)), size))
+}
+
+/// SIGINT and SIGTERM set the flag the stages watch; a second one ends the process at once.
+fn interrupt_flag() -> Result<Arc<AtomicBool>, String> {
+    let halt = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, i32::from(INTERRUPTED), halt.clone())
+            .and_then(|_| signal_hook::flag::register(signal, halt.clone()))
+            .map_err(|e| format!("cannot watch for interrupts: {e}"))?;
+    }
+    Ok(halt)
+}
+
+/// The reader: cuts the input into chunks, one token per chunk in flight. It runs detached, so
+/// that an interrupt never waits on a read from a terminal; it ends at the end of the input, on
+/// a halt, or when the writer is gone.
+fn start_reader(
+    input: Box<dyn BufRead + Send>,
+    workers: usize,
+    halt: Arc<AtomicBool>,
+    read_error: Arc<Mutex<Option<String>>>,
+) -> (SyncSender<()>, Receiver<Chunk>) {
+    let in_flight = workers * IN_FLIGHT_PER_WORKER;
+    let (token_send, token_receive) = mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = token_send.send(());
+    }
+    let (chunk_send, chunk_receive) = mpsc::sync_channel::<Chunk>(in_flight);
+    std::thread::spawn(move || {
+        let mut lines = Lines::new(input, preflight_compiler::facts::MAX_INPUT_BYTES);
+        let (mut seq, mut offset) = (0, 0u64);
+        loop {
+            let mut chunk = Chunk { seq, lines: Vec::new(), end_offset: offset };
+            let mut bytes = 0;
+            while chunk.lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+                match lines.next_line() {
+                    Ok(Some((line, taken))) => {
+                        bytes += line.len();
+                        offset += taken as u64;
+                        chunk.lines.push(line);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        if let Ok(mut slot) = read_error.lock() {
+                            *slot = Some(format!("cannot read the input: {e}"));
+                        }
+                        halt.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                }
+            }
+            chunk.end_offset = offset;
+            let last = chunk.lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES;
+            if chunk.lines.is_empty() || halt.load(Ordering::SeqCst) || token_receive.recv().is_err() {
+                break;
+            }
+            if chunk_send.send(chunk).is_err() || last {
+                break;
+            }
+            seq += 1;
+        }
+    });
+    (token_send, chunk_receive)
+}
+
+/// The workers: each answers whole chunks with its own engine instance, and stops between
+/// lines once the run is halted.
+fn start_workers(
+    engine: &Engine,
+    chunks: Receiver<Chunk>,
+    threads: usize,
+    date: Option<i32>,
+    halt: &Arc<AtomicBool>,
+) -> Result<Receiver<Answered>, String> {
+    let chunks = Arc::new(Mutex::new(chunks));
+    let (send, receive) = mpsc::channel::<Answered>();
+    for _ in 0..threads {
+        let mut worker: Worker = engine.worker()?;
+        let (chunks, send, halt) = (chunks.clone(), send.clone(), halt.clone());
+        std::thread::spawn(move || {
+            while let Some(chunk) = next_chunk(&chunks, &halt) {
+                let mut answers = Vec::with_capacity(chunk.lines.len());
+                for line in &chunk.lines {
+                    if halt.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    answers.push(worker.answer(line, date));
+                }
+                if send.send(Answered { seq: chunk.seq, answers, end_offset: chunk.end_offset }).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(receive)
+}
+
+/// The next chunk, or `None` at the end of the input or once halted (checked while waiting, as
+/// the reader may be blocked on a terminal).
+fn next_chunk(chunks: &Mutex<Receiver<Chunk>>, halt: &AtomicBool) -> Option<Chunk> {
+    loop {
+        if halt.load(Ordering::SeqCst) {
+            return None;
+        }
+        let receiver = chunks.lock().ok()?;
+        match receiver.recv_timeout(Duration::from_millis(50)) {
+            Ok(chunk) => return Some(chunk),
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// The writer: answers in input order as chunks arrive; one token back per chunk written.
+fn write_in_order(
+    answered: Receiver<Answered>,
+    tokens: &SyncSender<()>,
+    sink: &mut Sink,
+    summary: &mut Summary,
+    halt: &AtomicBool,
+    progress: &indicatif::ProgressBar,
+) -> Result<End, String> {
+    let mut pending: BTreeMap<usize, Answered> = BTreeMap::new();
+    let (mut next, mut failures_in_a_row) = (0, 0);
+    for chunk in answered {
+        pending.insert(chunk.seq, chunk);
+        while let Some(chunk) = pending.remove(&next) {
+            for answer in &chunk.answers {
+                let text = match answer {
+                    Ok(text) => {
+                        failures_in_a_row = 0;
+                        text
+                    }
+                    Err(error) => {
+                        failures_in_a_row += 1;
+                        if failures_in_a_row >= BROKEN_AFTER {
+                            halt.store(true, Ordering::SeqCst);
+                            return Ok(End::Broken(error.clone()));
+                        }
+                        error
+                    }
+                };
+                sink.write_line(text)?;
+                summary.add(text);
+            }
+            // A chunk cut short by a halt ends the output: what follows it would leave a gap.
+            if halt.load(Ordering::SeqCst) {
+                return Ok(End::Interrupted);
+            }
+            progress.set_position(chunk.end_offset);
+            next += 1;
+            let _ = tokens.try_send(());
+        }
+    }
+    Ok(if halt.load(Ordering::SeqCst) { End::Interrupted } else { End::Complete })
+}
+
+// ---------------------------------------------------------------- the output
+
+/// Where answers go: standard output, or a temporary file beside OUT that replaces OUT only
+/// when the run is complete.
+struct Sink {
+    out: Box<dyn Write>,
+    file: Option<(tempfile::TempPath, PathBuf)>,
+}
+
+impl Sink {
+    fn open(output: Option<&Path>, input: &str) -> Result<Sink, String> {
+        let Some(path) = output else {
+            return Ok(Sink { out: Box::new(std::io::BufWriter::new(std::io::stdout())), file: None });
+        };
+        if input != "-" && same_file::is_same_file(input, path).unwrap_or(false) {
+            return Err(format!(
+                "`{}` is the input file; write the answers to another file (they would replace the facts)",
+                path.display()
+            ));
+        }
+        // Through a link, the file it names is the one replaced.
+        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let temp = common::temp_beside(&target).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let (file, temp_path) = temp.into_parts();
+        Ok(Sink { out: Box::new(std::io::BufWriter::new(file)), file: Some((temp_path, target)) })
+    }
+
+    fn write_line(&mut self, text: &str) -> Result<(), String> {
+        let written = self.out.write_all(text.as_bytes()).and_then(|()| self.out.write_all(b"\n"));
+        written.map_err(|e| self.write_error(&e))
+    }
+
+    fn write_error(&self, e: &std::io::Error) -> String {
+        if e.kind() == std::io::ErrorKind::BrokenPipe && self.file.is_none() {
+            // The reader of standard output is gone: nothing more to do, as Unix tools do.
+            std::process::exit(0);
+        }
+        match &self.file {
+            Some((_, target)) => format!("cannot write `{}`: {e}", target.display()),
+            None => format!("cannot write to standard output: {e}"),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        self.out.flush().map_err(|e| self.write_error(&e))
+    }
+
+    /// Every line answered: OUT is replaced at once.
+    fn commit(mut self) -> Result<(), String> {
+        self.flush()?;
+        if let Some((temp, target)) = self.file.take() {
+            temp.persist(&target).map_err(|e| format!("cannot write `{}`: {}", target.display(), e.error))?;
+        }
+        Ok(())
+    }
+
+    /// An interrupted run: OUT stays as it was; the answers so far go to `OUT.partial`.
+    fn keep_partial(mut self) -> Result<String, String> {
+        self.flush()?;
+        let Some((temp, target)) = self.file.take() else { return Ok(String::new()) };
+        let mut partial = target.clone().into_os_string();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        temp.persist(&partial).map_err(|e| format!("cannot write `{}`: {}", partial.display(), e.error))?;
+        Ok(format!("; `{}` is unchanged, the answers so far are in `{}`", target.display(), partial.display()))
+    }
+
+    /// A failed run: the temporary file goes, OUT stays as it was.
+    fn discard(mut self) -> String {
+        match self.file.take() {
+            Some((temp, target)) => {
+                drop(temp);
+                format!("; `{}` is unchanged", target.display())
+            }
+            None => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lines;
+
+    fn lines(input: &[u8]) -> Vec<String> {
+        let mut reader = Lines::new(std::io::BufReader::with_capacity(3, input), 8);
+        let mut out = Vec::new();
+        while let Some((line, _)) = reader.next_line().unwrap() {
+            out.push(String::from_utf8_lossy(&line).to_string());
+        }
+        out
+    }
+
+    #[test]
+    fn every_line_end_ends_a_line_and_every_line_counts() {
+        assert_eq!(lines(b"a\nb\r\nc\rd"), ["a", "b", "c", "d"]);
+        assert_eq!(lines(b"a\n"), ["a"]);
+        assert_eq!(lines(b"a\n\n"), ["a", ""]);
+        assert_eq!(lines(b"a\n  "), ["a", "  "]);
+        assert_eq!(lines(b"\n \n"), ["", " "]);
+        assert_eq!(lines(b"a\r\r\n"), ["a", ""]);
+        assert_eq!(lines(b""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_long_line_is_kept_to_one_byte_past_the_limit() {
+        assert_eq!(lines(b"0123456789abcdef\nx"), ["012345678", "x"]);
+    }
 }

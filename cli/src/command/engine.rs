@@ -45,27 +45,16 @@ impl Engine {
 }
 
 impl Worker {
-    /// The answer JSON for one facts document; a module failure becomes an error object too,
-    /// so that one bad host never stops a batch.
-    pub fn answer(&mut self, facts: &str) -> String {
+    /// The answer JSON for one facts document, evaluated as of `date` (days since 1970-01-01)
+    /// when the facts give no date of their own. The host's date travels beside the bytes, never
+    /// inside them. A module failure becomes an `engine` error object, so that one bad host never
+    /// stops a batch; `Err` carries the same object for callers that count failures.
+    pub fn answer(&mut self, facts: &[u8], date: Option<i32>) -> Result<String, String> {
         match self {
-            Worker::Interpreter(p) => preflight_compiler::answer(p, facts),
-            Worker::Module(m) => m.evaluate(facts).unwrap_or_else(|e| {
+            Worker::Interpreter(p) => Ok(preflight_compiler::answer_with(p, facts, date)),
+            Worker::Module(m) => m.evaluate(facts, date).map_err(|e| {
                 serde_json::json!({ "error": { "code": "engine", "field": "", "message": e.to_string() } }).to_string()
             }),
         }
     }
-}
-
-/// The module reads no clock: hosts fill in `as_of` when the facts leave it out. The key is
-/// added at the front of the object, so a key given later (however spelt) still wins; anything
-/// that is not an object is left alone so that its input error names the real fault.
-pub fn with_as_of(facts: &str, date: &str) -> String {
-    let trimmed = facts.trim_start();
-    let Some(rest) = trimmed.strip_prefix('{') else { return facts.to_string() };
-    if facts.contains("\"as_of\"") {
-        return facts.to_string();
-    }
-    let separator = if rest.trim_start().starts_with('}') { "" } else { "," };
-    format!("{{\"as_of\":\"{date}\"{separator}{rest}")
 }

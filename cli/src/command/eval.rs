@@ -1,4 +1,4 @@
-use super::engine::{Engine, with_as_of};
+use super::engine::Engine;
 use crate::common;
 use preflight_compiler::{facts, interp};
 use std::io::Read;
@@ -9,7 +9,8 @@ pub struct EvalArgs<'a> {
     pub module: Option<&'a Path>,
     pub facts: &'a str,
     pub explain: bool,
-    pub as_of: Option<&'a str>,
+    /// Days since 1970-01-01; today when absent.
+    pub as_of: Option<i32>,
 }
 
 /// `preflight eval [--rules FILE | --module M.wasm] FACTS [--explain] [--as-of DATE]`
@@ -18,9 +19,10 @@ pub fn run(args: &EvalArgs<'_>) -> Result<u8, String> {
         eprintln!("the rules file has errors; run `preflight check` on it");
         return Ok(1);
     };
-    let input = with_as_of(&read_facts(args.facts)?, args.as_of.unwrap_or(&common::today()));
+    let input = read_facts(args.facts)?;
+    let date = Some(args.as_of.unwrap_or_else(common::today));
     let answer: serde_json::Value = match (&engine, args.explain) {
-        (Engine::Interpreter(program), true) => match facts::read(program, &input) {
+        (Engine::Interpreter(program), true) => match facts::read(program, &input, date) {
             Ok(facts) => {
                 let (verdict, trace) = interp::evaluate_traced(program, &facts);
                 let mut value = serde_json::to_value(&verdict).map_err(|e| e.to_string())?;
@@ -35,7 +37,7 @@ pub fn run(args: &EvalArgs<'_>) -> Result<u8, String> {
             return Err("--explain traces the interpreter; use it with --rules (or no engine option)".into());
         }
         (_, false) => {
-            let text = engine.worker()?.answer(&input);
+            let text = engine.worker()?.answer(&input, date).unwrap_or_else(|error| error);
             serde_json::from_str(&text).map_err(|e| format!("the engine answered something that is not JSON: {e}"))?
         }
     };
@@ -43,12 +45,17 @@ pub fn run(args: &EvalArgs<'_>) -> Result<u8, String> {
     Ok(if answer.get("error").is_some() { 2 } else { 0 })
 }
 
-fn read_facts(arg: &str) -> Result<String, String> {
-    if arg == "-" {
-        let mut input = String::new();
-        std::io::stdin().read_to_string(&mut input).map_err(|e| format!("cannot read standard input: {e}"))?;
-        Ok(input)
+/// The facts' bytes, read no further than one byte past the largest document any engine accepts:
+/// a 200 MB file costs 1 MiB of memory and still gets its `too_large` answer.
+fn read_facts(arg: &str) -> Result<Vec<u8>, String> {
+    let limit = facts::MAX_INPUT_BYTES as u64 + 1;
+    let mut input = Vec::new();
+    let result = if arg == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut input)
     } else {
-        common::read(Path::new(arg))
-    }
+        let file = std::fs::File::open(arg).map_err(|e| format!("cannot read `{arg}`: {e}"))?;
+        file.take(limit).read_to_end(&mut input)
+    };
+    result.map_err(|e| format!("cannot read `{arg}`: {e}"))?;
+    Ok(input)
 }

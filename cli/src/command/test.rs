@@ -49,5 +49,5 @@ fn module_outcomes(program: &preflight_compiler::Program, source: &str) -> Resul
     let runtime = preflight_runtime::Runtime::new(preflight_runtime::Limits::default()).map_err(|e| e.to_string())?;
     let mut evaluator = runtime.load(&bytes).and_then(|m| m.evaluator()).map_err(|e| e.to_string())?;
     let engine = std::cell::RefCell::new(&mut evaluator);
-    Ok(testing::run_with(program, &|facts| engine.borrow_mut().evaluate(facts).unwrap_or_else(|e| e.to_string())))
+    Ok(testing::run_with(program, &|facts| engine.borrow_mut().evaluate(facts, None).unwrap_or_else(|e| e.to_string())))
 }

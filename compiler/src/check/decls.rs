@@ -490,14 +490,17 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ host roles
 
     pub(super) fn lower_host(&mut self, host: &ast::Host) {
-        const ROLES: [(&str, &str); 6] = [
+        const ROLES: [(&str, &str); 7] = [
             ("product", "product"),
             ("product_version", "version"),
             ("platform", "string"),
             ("os_version", "build"),
             ("os_role", "enum(...)"),
             ("hotfixes", "kbs"),
+            ("evaluation_date", "date"),
         ];
+        // A host without a clock (a rules file judging fixed dates) needs no evaluation date.
+        const OPTIONAL: [&str; 1] = ["evaluation_date"];
         let mut bound: HashMap<&str, usize> = HashMap::new();
         for (role, path) in &host.bindings {
             let dotted = path.to_string();
@@ -534,7 +537,8 @@ impl<'a> Checker<'a> {
             }
             bound.insert(role_name, field);
         }
-        let missing: Vec<&str> = ROLES.iter().map(|(r, _)| *r).filter(|r| !bound.contains_key(r)).collect();
+        let missing: Vec<&str> =
+            ROLES.iter().map(|(r, _)| *r).filter(|r| !bound.contains_key(r) && !OPTIONAL.contains(r)).collect();
         if !missing.is_empty() {
             self.error(
                 Diagnostic::error(
@@ -555,6 +559,7 @@ impl<'a> Checker<'a> {
             os_version: get("os_version"),
             os_role: get("os_role"),
             hotfixes: get("hotfixes"),
+            evaluation_date: bound.get("evaluation_date").copied(),
         });
     }
 

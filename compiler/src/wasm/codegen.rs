@@ -12,6 +12,7 @@
 use super::link::Symbols;
 use crate::ast::CmpOp;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
+use crate::value::Date;
 use crate::verdict::Finding;
 use std::collections::HashMap;
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
@@ -45,7 +46,7 @@ type Spec = (&'static str, Option<&'static str>, &'static [ValType], &'static [V
 
 /// The generated functions, in index order after the support functions.
 const FUNCTIONS: [Spec; 9] = [
-    ("evaluate", Some("evaluate"), &[ValType::I32, ValType::I32], &[ValType::I32]),
+    ("evaluate", Some("evaluate"), &[ValType::I32, ValType::I32, ValType::I32], &[ValType::I32]),
     ("output", Some("output"), &[], &[ValType::I32]),
     ("abi_version", Some("abi_version"), &[], &[ValType::I32]),
     ("read_facts", None, &[], &[ValType::I32]),
@@ -551,14 +552,9 @@ impl Gen<'_> {
     // ---------------------------------------------------------------- entry points
 
     fn evaluate(&mut self) -> Result<Body, String> {
-        let mut b = Body::new(2);
-        let (ptr, len) = (0, 1);
+        let mut b = Body::new(3);
+        let (ptr, len, date) = (0, 1, 2);
         let at = b.local(ValType::I32);
-        b.i(I::LocalGet(ptr)).i(I::GlobalSet(self.support_global("in")?));
-        b.i(I::LocalGet(len)).i(I::GlobalSet(self.support_global("in_len")?));
-        // The heap continues after the input, wherever the host put it.
-        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::GlobalSet(self.support_global("bump")?));
-        b.i(I::I32Const(DATA_BASE as i32)).i(I::I32Const(0)).i(I::I32Const(self.state_size as i32)).i(I::MemoryFill(0));
         let finish = |g: &Self, b: &mut Body| -> Result<(), String> {
             b.i(I::GlobalGet(g.support_global("out_end")?))
                 .i(I::GlobalGet(g.support_global("out")?))
@@ -566,15 +562,36 @@ impl Gen<'_> {
                 .i(I::Return);
             Ok(())
         };
-        // too_large
-        b.i(I::LocalGet(len)).i(I::I32Const(crate::json::MAX_BYTES as i32)).i(I::I32GtU).i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(date)).i(I::GlobalSet(self.support_global("date")?));
+        // The answers that never read the input come first, their output from the heap's base:
+        // the input may not be in memory at all (`alloc` reserves nothing past the size limit).
+        b.i(I::GlobalGet(self.support_global("heap_base")?)).i(I::GlobalSet(self.support_global("bump")?));
+        // invalid_evaluation_date: a date argument outside what YYYY-MM-DD names (i32::MIN is none)
+        b.i(I::LocalGet(date)).i(I::I32Const(i32::MIN)).i(I::I32Ne);
+        b.i(I::LocalGet(date)).i(I::I32Const(Date::FIRST.0)).i(I::I32LtS);
+        b.i(I::LocalGet(date)).i(I::I32Const(Date::LAST.0)).i(I::I32GtS).i(I::I32Or).i(I::I32And);
+        b.i(I::If(BlockType::Empty));
         self.call(&mut b, "out_start")?;
-        self.out_static(&mut b, &error_head("too_large", "", "the facts are "))?;
-        b.i(I::LocalGet(len)).i(I::I64ExtendI32U);
-        self.call(&mut b, "out_u64")?;
-        self.out_static(&mut b, &escaped_tail(&format!(" bytes; at most {} are accepted", crate::json::MAX_BYTES)))?;
+        self.out_static(&mut b, &error_head("invalid_evaluation_date", "", "the host passed day "))?;
+        b.i(I::LocalGet(date)).i(I::I64ExtendI32S);
+        self.call(&mut b, "out_i64")?;
+        let range = format!(" as the evaluation date; it must be a day from {} to {}", Date::FIRST, Date::LAST);
+        self.out_static(&mut b, &escaped_tail(&range))?;
         finish(self, &mut b)?;
         b.i(I::End);
+        // too_large, before anything reads the input (`alloc` reserved nothing for it)
+        b.i(I::LocalGet(len)).i(I::I32Const(crate::json::MAX_BYTES as i32)).i(I::I32GtU).i(I::If(BlockType::Empty));
+        self.call(&mut b, "out_start")?;
+        let too_large = format!("the facts are over {} bytes, the most accepted", crate::json::MAX_BYTES);
+        self.out_static(&mut b, &error_head("too_large", "", &too_large))?;
+        self.out_static(&mut b, b"\"}}")?;
+        finish(self, &mut b)?;
+        b.i(I::End);
+        b.i(I::LocalGet(ptr)).i(I::GlobalSet(self.support_global("in")?));
+        b.i(I::LocalGet(len)).i(I::GlobalSet(self.support_global("in_len")?));
+        // The heap continues after the input, wherever the host put it.
+        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::GlobalSet(self.support_global("bump")?));
+        b.i(I::I32Const(DATA_BASE as i32)).i(I::I32Const(0)).i(I::I32Const(self.state_size as i32)).i(I::MemoryFill(0));
         // invalid_json: not UTF-8, then not JSON
         for check in ["utf8_check", "parse"] {
             self.call(&mut b, check)?;
@@ -726,6 +743,15 @@ impl Gen<'_> {
         self.convert(b, &field.ty, &dotted, slot, node, d, sp, sl, tmp)?;
         b.i(I::Br(1));
         b.i(I::End); // $absent
+        if self.program.host.evaluation_date == Some(index) {
+            // The host's date, when it passed one, stands in for the absent fact.
+            let date = self.support_global("date")?;
+            b.i(I::GlobalGet(date)).i(I::I32Const(i32::MIN)).i(I::I32Ne).i(I::If(BlockType::Empty));
+            mark_known(b, slot);
+            b.i(I::I32Const(slot as i32)).i(I::GlobalGet(date)).i(I::I64ExtendI32S).i(I::I64Store(mem(8, 3)));
+            b.i(I::Br(1));
+            b.i(I::End);
+        }
         match &field.presence {
             Presence::Required => self.fail(b, "missing_field", &dotted, &format!("`{dotted}` is required"))?,
             Presence::Optional => {}

@@ -16,6 +16,8 @@
   ;; The input document.
   (global $in (mut i32) (i32.const 0))
   (global $in_len (mut i32) (i32.const 0))
+  ;; The evaluation date the host passed to `evaluate` (days since 1970-01-01; i32::MIN: none).
+  (global $date (mut i32) (i32.const 0))
   ;; The JSON tape: 16-byte nodes (kind, start, end, skip); see $parse.
   (global $tape (mut i32) (i32.const 0))
   (global $tape_n (mut i32) (i32.const 0))
@@ -52,8 +54,11 @@
     (global.set $bump (i32.add (local.get $p) (local.get $n)))
     (local.get $p))
 
-  ;; Exported as `alloc`: resets the heap and returns where the host writes `len` input bytes.
+  ;; Exported as `alloc`: resets the heap and returns where the host writes `len` input bytes, or 0
+  ;; when `len` (unsigned) is over json::MAX_BYTES: nothing is reserved, the host writes nothing
+  ;; and `evaluate` answers too_large, however large the document.
   (func $alloc_input (param $len i32) (result i32)
+    (if (i32.gt_u (local.get $len) (i32.const 1048576)) (then (return (i32.const 0))))
     (global.set $bump (global.get $heap_base))
     (global.set $in (call $alloc_bytes (local.get $len)))
     (global.set $in_len (local.get $len))
@@ -535,20 +540,82 @@
                  (local.get $doy)))
       (i32.const 719468)))
 
-  (func $is_ascii_ws (param $c i32) (result i32)
-    (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
-            (i32.or (i32.or (i32.eq (local.get $c) (i32.const 10)) (i32.eq (local.get $c) (i32.const 12))) (i32.eq (local.get $c) (i32.const 13)))))
+  ;; char::is_whitespace (Unicode White_Space) on valid UTF-8: the byte length of the White_Space
+  ;; character at $q when it is exactly $n bytes long (1, 2 or 3), else 0. The set: U+0009-000D,
+  ;; U+0020, U+0085, U+00A0, U+1680, U+2000-200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+  (func $white_space (param $q i32) (param $n i32) (result i32)
+    (local $c i32) (local $c1 i32) (local $c2 i32)
+    (local.set $c (i32.load8_u (local.get $q)))
+    (if (i32.eq (local.get $n) (i32.const 1))
+      (then (return (select (i32.const 1) (i32.const 0)
+        (i32.or (i32.eq (local.get $c) (i32.const 32))
+                (i32.lt_u (i32.sub (local.get $c) (i32.const 9)) (i32.const 5)))))))
+    (local.set $c1 (i32.load8_u offset=1 (local.get $q)))
+    (if (i32.eq (local.get $n) (i32.const 2))
+      (then (return (select (i32.const 2) (i32.const 0)
+        (i32.and (i32.eq (local.get $c) (i32.const 0xC2))
+                 (i32.or (i32.eq (local.get $c1) (i32.const 0x85)) (i32.eq (local.get $c1) (i32.const 0xA0))))))))
+    (local.set $c2 (i32.load8_u offset=2 (local.get $q)))
+    (if (i32.eq (local.get $c) (i32.const 0xE1))
+      (then (return (select (i32.const 3) (i32.const 0)
+        (i32.and (i32.eq (local.get $c1) (i32.const 0x9A)) (i32.eq (local.get $c2) (i32.const 0x80)))))))
+    (if (i32.eq (local.get $c) (i32.const 0xE3))
+      (then (return (select (i32.const 3) (i32.const 0)
+        (i32.and (i32.eq (local.get $c1) (i32.const 0x80)) (i32.eq (local.get $c2) (i32.const 0x80)))))))
+    (if (i32.ne (local.get $c) (i32.const 0xE2)) (then (return (i32.const 0))))
+    (if (i32.eq (local.get $c1) (i32.const 0x81))
+      (then (return (select (i32.const 3) (i32.const 0) (i32.eq (local.get $c2) (i32.const 0x9F))))))
+    (if (i32.ne (local.get $c1) (i32.const 0x80)) (then (return (i32.const 0))))
+    (select (i32.const 3) (i32.const 0)
+      (i32.or (i32.le_u (local.get $c2) (i32.const 0x8A))
+        (i32.or (i32.or (i32.eq (local.get $c2) (i32.const 0xA8)) (i32.eq (local.get $c2) (i32.const 0xA9)))
+                (i32.eq (local.get $c2) (i32.const 0xAF))))))
 
-  ;; Kb::parse: the KB number, or -1.
+  ;; str::trim: the White_Space characters at the start of [$p, $e), as a byte count.
+  (func $trim_start_len (param $p i32) (param $e i32) (result i32)
+    (local $at i32) (local $n i32) (local $k i32)
+    (local.set $at (local.get $p))
+    (block $done
+      (loop $next
+        (local.set $k (i32.const 0))
+        (local.set $n (i32.const 1))
+        (loop $size
+          (if (i32.le_u (i32.add (local.get $at) (local.get $n)) (local.get $e))
+            (then
+              (local.set $k (call $white_space (local.get $at) (local.get $n)))
+              (if (i32.and (i32.eqz (local.get $k)) (i32.lt_u (local.get $n) (i32.const 3)))
+                (then (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $size))))))
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $at (i32.add (local.get $at) (local.get $k)))
+        (br $next)))
+    (i32.sub (local.get $at) (local.get $p)))
+
+  ;; str::trim: the White_Space characters at the end of [$p, $e), as a byte count. Valid UTF-8
+  ;; lets a character be recognised from its last bytes: a continuation byte never starts one.
+  (func $trim_end_len (param $p i32) (param $e i32) (result i32)
+    (local $at i32) (local $n i32) (local $k i32)
+    (local.set $at (local.get $e))
+    (block $done
+      (loop $next
+        (local.set $k (i32.const 0))
+        (local.set $n (i32.const 1))
+        (loop $size
+          (if (i32.ge_u (i32.sub (local.get $at) (local.get $p)) (local.get $n))
+            (then
+              (local.set $k (call $white_space (i32.sub (local.get $at) (local.get $n)) (local.get $n)))
+              (if (i32.and (i32.eqz (local.get $k)) (i32.lt_u (local.get $n) (i32.const 3)))
+                (then (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $size))))))
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $at (i32.sub (local.get $at) (local.get $k)))
+        (br $next)))
+    (i32.sub (local.get $e) (local.get $at)))
+
+  ;; Kb::parse: the KB number, or -1. Trims as str::trim does (Unicode White_Space).
   (func $kb (param $p i32) (param $len i32) (result i32)
     (local $e i32) (local $n i32) (local $k i32)
     (local.set $e (i32.add (local.get $p) (local.get $len)))
-    (loop $trim_start
-      (if (i32.and (i32.lt_u (local.get $p) (local.get $e)) (call $is_ascii_ws (i32.load8_u (local.get $p))))
-        (then (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $trim_start))))
-    (loop $trim_end
-      (if (i32.and (i32.lt_u (local.get $p) (local.get $e)) (call $is_ascii_ws (i32.load8_u (i32.sub (local.get $e) (i32.const 1)))))
-        (then (local.set $e (i32.sub (local.get $e) (i32.const 1))) (br $trim_end))))
+    (local.set $p (i32.add (local.get $p) (call $trim_start_len (local.get $p) (local.get $e))))
+    (local.set $e (i32.sub (local.get $e) (call $trim_end_len (local.get $p) (local.get $e))))
     (if (i32.ge_u (i32.sub (local.get $e) (local.get $p)) (i32.const 2))
       (then
         (if (i32.and (i32.eq (i32.or (i32.load8_u (local.get $p)) (i32.const 32)) (i32.const 107))
@@ -744,6 +811,7 @@
   (export "g.bump" (global $bump))
   (export "g.in" (global $in))
   (export "g.in_len" (global $in_len))
+  (export "g.date" (global $date))
   (export "g.err" (global $err))
   (export "g.out" (global $out))
   (export "g.out_end" (global $out_end))
