@@ -60,7 +60,8 @@ $("run-tests").addEventListener("click", () => {
 });
 
 $("evaluate").addEventListener("click", () => {
-  const answer = evaluate(source.value, $("facts").value);
+  // Judged as of today when the facts give no date, as `preflight eval` does.
+  const answer = evaluate(source.value, $("facts").value, Math.floor(Date.now() / 86_400_000));
   try { $("answer").textContent = JSON.stringify(JSON.parse(answer), null, 2); } catch { $("answer").textContent = answer; }
 });
 

@@ -6,25 +6,31 @@ import init, { read_pasted } from "./pkg/paste/paste.js";
 const started = performance.now();
 const $ = (id) => document.getElementById(id);
 
-/** Loads a Preflight module and returns `evaluate(factsText) -> answerText` (docs/abi.md). */
+/** The ABI's "no evaluation date": the facts are judged exactly as given. */
+const NO_DATE = -2147483648;
+/** A `YYYY-MM-DD` day as the ABI takes it: days since 1970-01-01. */
+const days = (isoDate) => Math.floor(Date.parse(isoDate) / 86_400_000);
+
+/** Loads a Preflight module and returns `evaluate(factsText, date) -> answerText` (docs/abi.md). */
 async function loadModule(url) {
   const { instance } = await WebAssembly.instantiateStreaming(fetch(url));
   const { memory, alloc, evaluate, output, abi_version } = instance.exports;
-  if (abi_version() !== 1) throw new Error("unsupported module ABI");
+  if (abi_version() !== 2) throw new Error("unsupported module ABI");
   const encoder = new TextEncoder(), decoder = new TextDecoder();
-  return (text) => {
+  return (text, date = NO_DATE) => {
     const bytes = encoder.encode(text);
-    const ptr = alloc(bytes.length);
-    new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
-    const length = evaluate(ptr, bytes.length);
+    const ptr = alloc(bytes.length); // 0: too large to take; evaluate says so
+    if (ptr !== 0) new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
+    const length = evaluate(ptr, bytes.length, date);
     return decoder.decode(new Uint8Array(memory.buffer, output(), length));
   };
 }
 
 const ready = Promise.all([loadModule("acs.wasm"), init()]).then(([evaluate]) => evaluate);
 
-// A hook for the browser tests: evaluate raw facts text with the page's module.
-window.preflight = { ready, evaluate: async (text) => (await ready)(text) };
+// A hook for the browser tests: evaluate raw facts text with the page's module, as of today
+// when the facts give no date (as `preflight eval` does).
+window.preflight = { ready, evaluate: async (text) => (await ready)(text, days(today())) };
 
 const STATUS = {
   ready: ["✔", "Ready", "ACS-signed updates will run on this machine."],
@@ -45,9 +51,9 @@ function kbLink(kb) {
   return a;
 }
 
-/** Facts from the form (what the user sees is what is evaluated). */
+/** Facts from the form (what the user sees is what is evaluated), judged as of the form's date. */
 function factsFromForm() {
-  const facts = { os: {}, as_of: today() };
+  const facts = { os: {}, as_of: $("as-of").value || today() };
   const product = $("product").value;
   if (product) facts.product = { id: product };
   const version = $("product-version").value.trim();
@@ -90,6 +96,8 @@ function fillForm(facts) {
   if (facts.azure) $("azure").checked = true;
   if (facts.root_ca?.auto_update !== undefined) $("auto-update").value = String(facts.root_ca.auto_update);
   if (facts.root_ca?.identity_verification_2020 !== undefined) $("ca-present").value = String(facts.root_ca.identity_verification_2020);
+  // A date in pasted facts is the date to judge by; the customer can still change it.
+  if (typeof facts.as_of === "string" && /^\d{4}-\d{2}-\d{2}$/.test(facts.as_of)) $("as-of").value = facts.as_of;
 }
 
 function listItems(list, items) {
@@ -127,6 +135,7 @@ function actionItem(finding) {
 
 function show(answer, facts) {
   $("result").hidden = false;
+  $("as-of-used").textContent = `Judged as of ${facts.as_of}${facts.as_of === today() ? " (today)" : ""}.`;
   $("facts-json").textContent = JSON.stringify(facts, null, 2);
   const badge = $("badge");
   if (answer.error) {
@@ -151,7 +160,7 @@ function show(answer, facts) {
 }
 
 function summaryText() {
-  const lines = [`ACS self-check: ${$("badge").textContent}`, $("summary").textContent];
+  const lines = [`ACS self-check: ${$("badge").textContent}`, $("summary").textContent, $("as-of-used").textContent];
   for (const li of $("actions").children) lines.push(`- ${li.textContent}`);
   for (const li of $("notices").children) lines.push(`* ${li.textContent}`);
   return lines.join("\n");
@@ -161,7 +170,7 @@ async function check(event) {
   event?.preventDefault();
   const evaluate = await ready;
   const facts = factsFromForm();
-  const answer = JSON.parse(evaluate(JSON.stringify(facts)));
+  const answer = JSON.parse(evaluate(JSON.stringify(facts), days(today())));
   show(answer, facts);
   return answer;
 }
@@ -190,6 +199,7 @@ $("paste").addEventListener("input", async () => {
     status.append(missing);
   }
 });
+$("as-of").value = today();
 $("copy").addEventListener("click", () => navigator.clipboard?.writeText(summaryText()));
 $("print").addEventListener("click", () => window.print());
 

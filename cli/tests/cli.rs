@@ -204,3 +204,74 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `preflight serve --no-build --port 0`: the child and its address.
+fn serve() -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(["serve", "--no-build", "--port", "0", "--dir", "web-demo"])
+        .current_dir(root())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let address = first.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, address)
+}
+
+/// Sends raw bytes and returns the status line (empty when the server closed the connection).
+fn http(address: &str, request: &[u8]) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let _ = stream.write_all(request);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).lines().next().unwrap_or("").to_string()
+}
+
+fn get(address: &str, path: &str, host: &str) -> String {
+    http(address, format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+}
+
+#[test]
+fn serve_offers_only_the_pages_to_loopback_names() {
+    let (mut child, address) = serve();
+    assert_eq!(get(&address, "/index.html", &address), "HTTP/1.1 200 OK");
+    assert_eq!(get(&address, "/", "localhost"), "HTTP/1.1 200 OK");
+    for path in [
+        "/Cargo.toml",
+        "/src/api.rs",
+        "/build.sh",
+        "/tests/browser.test.mjs",
+        "/package.json",
+        "/../Cargo.toml",
+        "/%2e%2e/README.md",
+        "/.gitignore",
+    ] {
+        assert_eq!(get(&address, path, &address), "HTTP/1.1 404 Not Found", "{path}");
+    }
+    // DNS rebinding: another name that resolves to 127.0.0.1.
+    assert_eq!(get(&address, "/index.html", "attacker.example"), "HTTP/1.1 421 Misdirected Request");
+    assert_eq!(http(&address, b"POST /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n").split(' ').nth(1), Some("405"));
+    // A huge request line is cut off at the head limit, not buffered.
+    let mut huge = b"GET /".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 4 << 20));
+    let status = http(&address, &huge);
+    assert!(status.is_empty() || status.contains(" 431 ") || status.contains(" 400 "), "{status}");
+    child.kill().unwrap();
+}
+
+#[test]
+fn idle_connections_cannot_lock_the_server_out() {
+    let (mut child, address) = serve();
+    // More idle connections than the server serves at once: they time out, others get in.
+    let idle: Vec<_> = (0..70).map(|_| std::net::TcpStream::connect(&address).unwrap()).collect();
+    let started = std::time::Instant::now();
+    assert_eq!(get(&address, "/index.html", &address), "HTTP/1.1 200 OK");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    drop(idle);
+    child.kill().unwrap();
+}

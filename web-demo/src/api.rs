@@ -62,11 +62,12 @@ mod playground {
         json!({ "ok": true, "passed": outcomes.len() - failed, "failed": failed, "results": results }).to_string()
     }
 
-    /// Evaluates facts with a rules file: the answer JSON, or `{"error": {"code": "rules", ...}}`
+    /// Evaluates facts with a rules file as of `date` (days since 1970-01-01; the page passes
+    /// today) when the facts give none: the answer JSON, or `{"error": {"code": "rules", ...}}`
     /// when the rules have errors.
-    pub fn evaluate(source: &str, facts: &str) -> String {
+    pub fn evaluate(source: &str, facts: &str, date: Option<i32>) -> String {
         match preflight_compiler::check_source(source).program {
-            Some(program) => preflight_compiler::answer(&program, facts),
+            Some(program) => preflight_compiler::answer_with(&program, facts.as_bytes(), date),
             None => {
                 json!({ "error": { "code": "rules", "field": "", "message": "the rules file has errors" } }).to_string()
             }
@@ -106,8 +107,8 @@ mod playground {
             assert_eq!(tests["failed"], 0);
             assert!(tests["passed"].as_u64().unwrap_or(0) >= 80);
             let facts = r#"{"product":{"id":"apex_one","version":"2019"},"os":{"version":"10.0.19045","product_type":"workstation"}}"#;
-            assert_eq!(parse(&evaluate(preflight_compiler::ACS_RULES, facts))["status"], "ready");
-            assert_eq!(parse(&evaluate("rule", facts))["error"]["code"], "rules");
+            assert_eq!(parse(&evaluate(preflight_compiler::ACS_RULES, facts, None))["status"], "ready");
+            assert_eq!(parse(&evaluate("rule", facts, None))["error"]["code"], "rules");
         }
 
         #[test]

@@ -25,11 +25,12 @@ pub fn run_tests(source: &str) -> String {
     api::run_tests(source)
 }
 
-/// The answer for facts under a rules file.
+/// The answer for facts under a rules file, as of `date` (days since 1970-01-01) when the facts
+/// give none.
 #[cfg(feature = "playground")]
 #[wasm_bindgen]
-pub fn evaluate(source: &str, facts: &str) -> String {
-    api::evaluate(source, facts)
+pub fn evaluate(source: &str, facts: &str, date: Option<i32>) -> String {
+    api::evaluate(source, facts, date)
 }
 
 /// The compiled module's bytes.

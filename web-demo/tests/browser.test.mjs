@@ -115,6 +115,22 @@ test("pasted command output fills the form", async () => {
   assert.deepEqual(errors, []);
 });
 
+test("a date in pasted facts is the date the page judges by, and the customer can change it", async () => {
+  const { page, errors } = await open("index.html");
+  await page.evaluate(() => window.preflight.ready);
+  const win7 = { product: { id: "apex_one", version: "2019" }, os: { version: "6.1.7601", product_type: "workstation" } };
+  await page.fill("#paste", JSON.stringify({ ...win7, as_of: "2022-12-01" }));
+  await page.click("#check");
+  assert.equal(await page.inputValue("#as-of"), "2022-12-01");
+  assert.match(await page.textContent("#as-of-used"), /Judged as of 2022-12-01/);
+  assert.equal(await page.getAttribute("#badge", "data-status"), native(JSON.stringify({ ...win7, as_of: "2022-12-01" })).status);
+  assert.equal(await page.getAttribute("#badge", "data-status"), "limited");
+  await page.fill("#as-of", "2023-03-01");
+  await page.click("#check");
+  assert.equal(await page.getAttribute("#badge", "data-status"), "unsupported");
+  assert.deepEqual(errors, []);
+});
+
 test("the page and the native module agree on the whole differential corpus", async () => {
   const corpus = readFileSync(join(root, "target", "web", "corpus.jsonl"), "utf8").split("\n").filter((l, i, a) => i < a.length - 1 || l);
   const expected = readFileSync(join(root, "target", "web", "expected.jsonl"), "utf8").split("\n").filter(Boolean);
