@@ -1,10 +1,38 @@
 #!/usr/bin/env bash
 # Every check and test of the project, in one command. Installs what it needs when missing.
-# `.ci/run` calls exactly this; so does the README.
-set -euo pipefail
+# `.ci/run` calls exactly this; so does the README. It ends with one line counting every suite
+# (Rust tests, the rules files' in-file tests, the browser tests, the fuzz smoke runs), printed
+# even when a step fails, with the step that failed.
+set -eEuo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+current="start"
+passed=0
+failed=0
+log=$(mktemp)
+
+step() {
+  current="$*"
+  printf '\n==> %s\n' "$*"
+}
+
+# Adds a suite's counts to the totals.
+count() {
+  passed=$((passed + $1))
+  failed=$((failed + $2))
+}
+
+finish() {
+  local code=$?
+  rm -f "$log"
+  if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  if [ "$code" -eq 0 ]; then
+    printf '\n%d passed, %d failed (Rust tests, in-file tests, browser tests, fuzz smoke runs)\n' "$passed" "$failed"
+  else
+    printf '\n%d passed, %d failed; stopped at: %s\n' "$passed" "$failed" "$current"
+  fi
+}
+trap finish EXIT
 
 step "toolchain: wasm32 target"
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -33,11 +61,16 @@ step "the compiler and the paste reader build for wasm32-unknown-unknown (the br
 cargo build -p preflight-compiler --target wasm32-unknown-unknown --no-default-features --quiet
 cargo build -p preflight-paste --target wasm32-unknown-unknown --quiet
 
-step "the ACS rules: check, format, in-file tests (interpreter and module)"
+step "the rules files: check, format, in-file tests (interpreter and module)"
 cargo build -p preflight-cli --quiet
-./target/debug/preflight check rules/acs-2023.preflight
-./target/debug/preflight fmt --check rules/acs-2023.preflight
-./target/debug/preflight test rules/acs-2023.preflight
+for rules in rules/*.preflight; do
+  ./target/debug/preflight check "$rules"
+  ./target/debug/preflight fmt --check "$rules"
+  status=0
+  ./target/debug/preflight test "$rules" | tee "$log" || status=$?
+  count "$(awk '/ passed, / { p = $1 } END { print p + 0 }' "$log")" "$(awk '/ passed, / { f = $3 } END { print f + 0 }' "$log")"
+  [ "$status" -eq 0 ]
+done
 
 step "browser: Debian's chromium, wasm-bindgen-cli ${WASM_BINDGEN:=0.2.130}, npm packages, the pages' build"
 if [ ! -x /usr/bin/chromium ]; then
@@ -53,12 +86,22 @@ cargo run -q -p preflight-bench -- corpus 50000 > target/web/corpus.jsonl
 ./target/debug/preflight batch --raw --module web-demo/acs.wasm target/web/corpus.jsonl -o target/web/expected.jsonl --summary json
 
 step "browser tests (both pages in headless chromium; screenshots in tests/artifacts/)"
-(cd web-demo && node --test tests/)
+status=0
+(cd web-demo && node --test tests/) 2>&1 | tee "$log" || status=$?
+count "$(awk '/^# pass / { print $3 }' "$log")" "$(awk '/^# fail / { print $3 }' "$log")"
+[ "$status" -eq 0 ]
 
 step "unit, golden, property and CLI tests"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace 2>&1 | tee "$log"
+status=0
+cargo test --workspace 2>&1 | tee "$log" || status=$?
+count "$(awk '/^test result:/ { p += $4 } END { print p + 0 }' "$log")" "$(awk '/^test result:/ { f += $6 } END { print f + 0 }' "$log")"
+[ "$status" -eq 0 ]
 
-# One closing line for the whole run: the sum over every test binary.
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\n%d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
+step "fuzz smoke runs (20 s per target; fuzz/README.md runs them for hours)"
+for target in rules facts paste; do
+  fuzz/run "$target" 20 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +DONE|stat::|==[0-9]+== ERROR|SUMMARY)' || true
+  if grep -qE '==[0-9]+== ERROR|^SUMMARY|panicked' "$log"; then count 0 1; exit 1; fi
+  count 1 0
+done
+
+[ "$failed" -eq 0 ]

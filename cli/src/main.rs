@@ -185,3 +185,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_and_argument_has_a_line_of_help() {
+        let cli = Cli::command();
+        let mut bare = Vec::new();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    bare.push(format!("{} {}", command.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(bare.is_empty(), "arguments without help: {bare:?}");
+        cli.debug_assert();
+    }
+}

@@ -47,6 +47,34 @@ fn language_guide_examples_check_and_pass_their_tests() {
     }
 }
 
+/// The fenced block that follows `marker` in the README, its indentation removed.
+fn readme_block_after(readme: &str, marker: &str) -> String {
+    let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README has no {marker:?}"))..];
+    let start = rest.find("```text\n").unwrap() + "```text\n".len();
+    let body = &rest[start..start + rest[start..].find("```").unwrap()];
+    body.lines().map(|l| l.strip_prefix("   ").unwrap_or(l).trim_end()).collect::<Vec<_>>().join("\n")
+}
+
+/// The README's five minutes for a policy author work exactly as written.
+#[test]
+fn readme_walkthrough_is_true() {
+    let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
+    // Step 3: the mistake gives exactly the diagnostic shown.
+    let broken = preflight_compiler::ACS_RULES.replacen("require KB5011487", "require KB5011478", 1);
+    let checked = preflight_compiler::check_source(&broken);
+    let rendered = render_plain(preflight_compiler::ACS_RULES_NAME, &broken, &checked.diagnostics);
+    let shown = readme_block_after(&readme, "3. **Make a mistake.**");
+    assert!(rendered.contains(shown.trim()), "README step 3 shows:\n{shown}\nthe checker says:\n{rendered}");
+    // Step 4: the test is new (no duplicate name), checks clean and passes with the others.
+    let test = readme_block_after(&readme, "4. **Write a test**");
+    let with_test = format!("{}\n{test}\n", preflight_compiler::ACS_RULES);
+    let checked = preflight_compiler::check_source(&with_test);
+    assert!(checked.diagnostics.is_empty(), "{}", render_plain("README", &with_test, &checked.diagnostics));
+    let outcomes = preflight_compiler::testing::run(&checked.program.unwrap());
+    assert!(outcomes.iter().all(|o| o.failure.is_none()));
+    assert!(readme.contains(&format!("`{} passed, 0 failed`", outcomes.len())), "README step 4's count");
+}
+
 #[test]
 fn every_diagnostic_code_is_documented_and_has_a_golden() {
     let docs = std::fs::read_to_string(support::root().join("docs/diagnostics.md")).unwrap();
