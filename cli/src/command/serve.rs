@@ -2,8 +2,8 @@
 //! 127.0.0.1, with hyper.
 //!
 //! **Architecture Invariant:** only the pages' own files are served (HTML, scripts, styles,
-//! modules and the collector script at the top of the folder, and the built packages under
-//! `pkg/`), only to loopback Host names (a DNS-rebound name is refused), with bounded time, size
+//! modules, rules files and the collector script at the top of the folder, and the built
+//! packages under `pkg/`), only to loopback Host names (a DNS-rebound name is refused), with bounded time, size
 //! and concurrency: a request head is read within [`HEAD_TIMEOUT`] and is at most
 //! [`MAX_HEAD_BYTES`], a connection lasts at most [`CONNECTION_TIMEOUT`], and at most
 //! [`MAX_CONNECTIONS`] are open at once (the next waits to be accepted).
@@ -23,9 +23,9 @@ pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 /// hyper's smallest buffer: a request line and headers larger than this are refused.
 pub const MAX_HEAD_BYTES: usize = 8192;
 pub const MAX_CONNECTIONS: usize = 64;
-/// What the pages are made of; anything else in the folder (sources, tests, build scripts,
-/// packages' metadata) is not served.
-const PAGE_FILES: &[&str] = &["html", "js", "css", "wasm", "ps1"];
+/// What the pages are made of (the playground loads a rules file); anything else in the folder
+/// (sources, tests, build scripts, packages' metadata) is not served.
+const PAGE_FILES: &[&str] = &["html", "js", "css", "wasm", "ps1", "preflight"];
 
 pub fn run(dir: &Path, port: u16, build: bool) -> Result<u8, String> {
     if build {
@@ -155,6 +155,7 @@ fn content_type(file: &Path) -> &'static str {
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "wasm" => "application/wasm",
+        // The collector script and rules files are shown as text, never run.
         _ => "text/plain; charset=utf-8",
     }
 }
