@@ -239,3 +239,58 @@ fn pretty_printed_json_gets_a_hint() {
     let out = preflight(&["batch", "-"], b"{\n  \"os\": {}\n}\n");
     assert!(stderr(&out).contains("batch expects one JSON object per line"), "{}", stderr(&out));
 }
+
+/// Runs `preflight ARGS` and samples its peak resident memory (VmHWM) until it exits.
+fn peak_rss_kib(args: &[&str]) -> (Output, u64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let (done_send, done) = std::sync::mpsc::channel();
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while done.try_recv().is_err() {
+            if let Ok(text) = std::fs::read_to_string(&status) {
+                let hwm = text.lines().find_map(|l| l.strip_prefix("VmHWM:"));
+                peak = peak.max(hwm.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        peak
+    });
+    let out = child.wait_with_output().unwrap();
+    done_send.send(()).unwrap();
+    (out, sampler.join().unwrap())
+}
+
+#[test]
+fn memory_stays_flat_whatever_the_input_size() {
+    if !Path::new("/proc/self/status").exists() {
+        return;
+    }
+    let dir = temp_dir("memory");
+    // 256 MiB of facts: 32,768 lines of 8 KiB each.
+    let input = dir.join("big.jsonl");
+    let line = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(8192 - 11));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    for _ in 0..32_768 {
+        file.write_all(line.as_bytes()).unwrap();
+    }
+    file.flush().unwrap();
+    drop(file);
+    let (out, batch_peak) =
+        peak_rss_kib(&["batch", input.to_str().unwrap(), "-o", dir.join("out.jsonl").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(batch_peak < 128 * 1024, "batch peaked at {batch_peak} KiB on a 256 MiB input");
+    // One 256 MiB document: eval reads one byte past 1 MiB, no more.
+    let one = dir.join("one.json");
+    std::fs::write(&one, vec![b' '; 256 << 20]).unwrap();
+    let (out, eval_peak) = peak_rss_kib(&["eval", one.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(eval_peak < 64 * 1024, "eval peaked at {eval_peak} KiB on a 256 MiB document");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -275,3 +275,10 @@ fn idle_connections_cannot_lock_the_server_out() {
     drop(idle);
     child.kill().unwrap();
 }
+
+#[test]
+fn fmt_check_and_write_cannot_be_combined() {
+    let out = preflight(&["fmt", "--check", "--write", "rules/acs-2023.preflight"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}
