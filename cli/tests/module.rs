@@ -2,12 +2,11 @@
 //! interpreter, byte for byte.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
+use common::root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
 
 fn preflight(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_preflight")).args(args).current_dir(root()).output().unwrap()
