@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use preflight_compiler::{Diagnostic, Program, diagnostic};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, ValueEnum, Default)]
 pub enum Format {
@@ -50,10 +50,17 @@ pub fn out(text: &str) -> Result<(), String> {
 /// renamed over it, so a reader never sees half a file and a failure leaves the old one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
     let cannot = |e: &dyn std::fmt::Display| format!("cannot write `{}`: {e}", path.display());
-    let mut file = temp_beside(path).map_err(|e| cannot(&e))?;
+    let target = output_target(path);
+    let mut file = temp_beside(&target).map_err(|e| cannot(&e))?;
     file.write_all(contents).and_then(|()| file.as_file().sync_all()).map_err(|e| cannot(&e))?;
-    file.persist(path).map_err(|e| cannot(&e.error))?;
+    file.persist(&target).map_err(|e| cannot(&e.error))?;
     Ok(())
+}
+
+/// The file an output path names: through a symbolic link, the file it points to is the one to
+/// replace (a rename over the link would replace the link itself).
+pub fn output_target(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// A temporary file in the folder of `path` (a rename within one file system is atomic).

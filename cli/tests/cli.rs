@@ -270,3 +270,19 @@ fn fmt_check_and_write_cannot_be_combined() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
+
+#[test]
+fn fmt_write_replaces_the_file_a_link_names_atomically() {
+    let dir = tempdir();
+    let (file, link) = (dir.join("rules.preflight"), dir.join("link.preflight"));
+    let source = std::fs::read_to_string(root().join("rules/acs-2023.preflight")).unwrap();
+    std::fs::write(&file, source.replacen("advisory acs_2023 {", "advisory   acs_2023   {", 1)).unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let out = preflight(&["fmt", "--write", link.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), source);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().ends_with(".tmp")), "{left:?}");
+}

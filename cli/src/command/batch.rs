@@ -439,8 +439,7 @@ impl Sink {
                 path.display()
             ));
         }
-        // Through a link, the file it names is the one replaced.
-        let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let target = common::output_target(path);
         let temp = common::temp_beside(&target).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
         let (file, temp_path) = temp.into_parts();
         Ok(Sink { out: Box::new(std::io::BufWriter::new(file)), file: Some((temp_path, target)) })
