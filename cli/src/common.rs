@@ -39,11 +39,16 @@ pub struct DiagnosticOptions {
 /// clean up at any call site); any other write error is an error (exit 3).
 pub fn out(text: &str) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(format!("cannot write to standard output: {e}")),
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| stdout_failed(&e))
+}
+
+/// A failed write to standard output: a closed pipe ends the process quietly with success;
+/// anything else is the error to report.
+pub fn stdout_failed(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
     }
+    format!("cannot write to standard output: {e}")
 }
 
 /// Replaces `path` with `contents` all at once: written to a temporary file beside it, then

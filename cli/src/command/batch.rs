@@ -295,30 +295,29 @@ fn start_reader(
         let (mut seq, mut offset) = (0, 0u64);
         loop {
             let mut chunk = Chunk { seq, lines: Vec::new(), end_offset: offset };
-            let mut bytes = 0;
-            while chunk.lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
+            let (mut bytes, mut ended) = (0, false);
+            while !ended && chunk.lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES {
                 match lines.next_line() {
                     Ok(Some((line, taken))) => {
                         bytes += line.len();
                         offset += taken as u64;
                         chunk.lines.push(line);
                     }
-                    Ok(None) => break,
+                    Ok(None) => ended = true,
                     Err(e) => {
                         if let Ok(mut slot) = read_error.lock() {
                             *slot = Some(format!("cannot read the input: {e}"));
                         }
                         halt.store(true, Ordering::SeqCst);
-                        break;
+                        ended = true;
                     }
                 }
             }
             chunk.end_offset = offset;
-            let last = chunk.lines.len() < CHUNK_LINES && bytes < CHUNK_BYTES;
             if chunk.lines.is_empty() || halt.load(Ordering::SeqCst) || token_receive.recv().is_err() {
                 break;
             }
-            if chunk_send.send(chunk).is_err() || last {
+            if chunk_send.send(chunk).is_err() || ended {
                 break;
             }
             seq += 1;
@@ -451,13 +450,9 @@ impl Sink {
     }
 
     fn write_error(&self, e: &std::io::Error) -> String {
-        if e.kind() == std::io::ErrorKind::BrokenPipe && self.file.is_none() {
-            // The reader of standard output is gone: nothing more to do, as Unix tools do.
-            std::process::exit(0);
-        }
         match &self.file {
             Some((_, target)) => format!("cannot write `{}`: {e}", target.display()),
-            None => format!("cannot write to standard output: {e}"),
+            None => common::stdout_failed(e),
         }
     }
 

@@ -747,8 +747,8 @@ impl Gen<'_> {
             // The host's date, when it passed one, stands in for the absent fact.
             let date = self.support_global("date")?;
             b.i(I::GlobalGet(date)).i(I::I32Const(i32::MIN)).i(I::I32Ne).i(I::If(BlockType::Empty));
-            mark_known(b, slot);
-            b.i(I::I32Const(slot as i32)).i(I::GlobalGet(date)).i(I::I64ExtendI32S).i(I::I64Store(mem(8, 3)));
+            b.i(I::GlobalGet(date)).i(I::I64ExtendI32S).i(I::LocalSet(d));
+            self.store_known(b, slot, d);
             b.i(I::Br(1));
             b.i(I::End);
         }
