@@ -59,6 +59,7 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
     Decl(Decl),
+    Series(Series),
     Facts(Facts),
     Host(Host),
     Let(Let),
@@ -74,6 +75,8 @@ pub enum DeclKind {
     Os,
     Update,
     Certificate,
+    Component,
+    Setting,
 }
 
 impl DeclKind {
@@ -84,6 +87,8 @@ impl DeclKind {
             DeclKind::Os => "os",
             DeclKind::Update => "update",
             DeclKind::Certificate => "certificate",
+            DeclKind::Component => "component",
+            DeclKind::Setting => "setting",
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct Decl {
 pub struct Prop {
     pub key: Ident,
     pub values: Vec<PropValue>,
+    /// `for win7, server2008r2`: the value holds for these OS versions only.
+    pub for_oses: Vec<Ident>,
     pub span: Span,
 }
 
@@ -110,6 +117,8 @@ pub struct Prop {
 pub enum PropValue {
     Literal(Literal),
     Name(Ident),
+    /// A dotted name (`root_ca.installed`): a fact.
+    Path(Path),
     /// `2019 = 14.0`: two spellings of one product version.
     Alias(Literal, Literal, Span),
     /// `>= 10.0.22000`: every build from this one on.
@@ -127,6 +136,7 @@ impl PropValue {
         match self {
             PropValue::Literal(lit) => lit.span,
             PropValue::Name(id) => id.span,
+            PropValue::Path(p) => p.span,
             PropValue::Alias(_, _, span) | PropValue::Range(_, _, span) => *span,
         }
     }
@@ -225,7 +235,7 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Clause {
     When(Expr),
-    Require(Vec<Literal>, Span),
+    Require(Vec<NeedGroup>, Span),
     Severity { level: Ident, otherwise: Option<(Expr, Ident)>, span: Span },
     Message(Literal),
     Certificate(Ident),
@@ -245,7 +255,8 @@ pub enum ExprKind {
     And(Vec<Expr>),
     Not(Box<Expr>),
     Compare(Box<Expr>, CmpOp, Box<Expr>),
-    In(Box<Expr>, Vec<Expr>),
+    /// `x in [a, b]` or `x in name` (a `let` naming a list): the right side is a `List` or a `Path`.
+    In(Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
     List(Vec<Expr>),
     Paren(Box<Expr>),
@@ -313,6 +324,61 @@ pub enum Expect {
 pub enum Expectation {
     Install(Vec<Literal>, Span),
     Certificate(Ident),
+    Component(Ident),
+    Setting(Ident),
     /// `fires RULE`, or `not fires RULE` when `negated`.
     Fires(Ident, bool),
+}
+
+/// A chain of updates, oldest first: each entry supersedes the one before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub docs: Vec<String>,
+    pub id: Ident,
+    /// Properties every entry has.
+    pub props: Vec<Prop>,
+    pub entries: Vec<SeriesEntry>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesEntry {
+    pub docs: Vec<String>,
+    pub kb: Literal,
+    pub released: Literal,
+    pub title: Option<Literal>,
+    /// The entry's own properties (`link`, `revision`, ...).
+    pub props: Vec<Prop>,
+    pub span: Span,
+}
+
+/// One group of a `require` clause: any one of its needs satisfies it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeedGroup {
+    pub needs: Vec<Need>,
+    /// Written in parentheses (required when a clause has several groups and this one has `or`).
+    pub parenthesized: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Need {
+    Update(Literal),
+    Certificate(Ident),
+    /// `component wsus >= 3.0.2`
+    Component(Ident, Literal),
+    /// `setting netfx35` or `setting tls == "enabled"`
+    Setting(Ident, Option<Literal>),
+}
+
+impl Need {
+    pub fn span(&self) -> Span {
+        match self {
+            Need::Update(lit) => lit.span,
+            Need::Certificate(id) | Need::Setting(id, None) => id.span,
+            Need::Component(id, lit) | Need::Setting(id, Some(lit)) => {
+                Span::new(id.span.start as usize, lit.span.end as usize)
+            }
+        }
+    }
 }

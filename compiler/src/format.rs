@@ -106,11 +106,29 @@ impl Printer {
             Item::Decl(d) => {
                 self.docs(0, d.span, &d.docs);
                 self.line(0, d.span, &format!("{} {} {{", d.kind.keyword(), d.id.name));
-                for prop in &d.props {
-                    let values: Vec<String> = prop.values.iter().map(prop_value).collect();
-                    self.line(1, prop.span, &format!("{} {}", prop.key.name, values.join(", ")));
-                }
+                self.props(1, &d.props);
                 self.close(0, d.span);
+            }
+            Item::Series(series) => {
+                self.docs(0, series.span, &series.docs);
+                self.line(0, series.span, &format!("series {} {{", series.id.name));
+                self.props(1, &series.props);
+                for entry in &series.entries {
+                    self.docs(1, entry.span, &entry.docs);
+                    let mut head = format!("{} {}", entry.kb.raw, entry.released.raw);
+                    if let Some(title) = &entry.title {
+                        head.push(' ');
+                        head.push_str(&literal(title));
+                    }
+                    if entry.props.is_empty() {
+                        self.line(1, entry.span, &head);
+                    } else {
+                        self.line(1, entry.span, &format!("{head} {{"));
+                        self.props(2, &entry.props);
+                        self.close(1, entry.span);
+                    }
+                }
+                self.close(0, series.span);
             }
             Item::Facts(f) => {
                 self.docs(0, f.span, &f.docs);
@@ -134,6 +152,18 @@ impl Printer {
             }
             Item::Rule(r) => self.rule(r),
             Item::Test(t) => self.test(t),
+        }
+    }
+
+    fn props(&mut self, indent: usize, props: &[Prop]) {
+        for prop in props {
+            let values: Vec<String> = prop.values.iter().map(prop_value).collect();
+            let mut text = format!("{} {}", prop.key.name, values.join(", "));
+            if !prop.for_oses.is_empty() {
+                let oses: Vec<&str> = prop.for_oses.iter().map(|o| o.name.as_str()).collect();
+                text.push_str(&format!(" for {}", oses.join(", ")));
+            }
+            self.line(indent, prop.span, &text);
         }
     }
 
@@ -175,9 +205,7 @@ impl Printer {
         for clause in &r.clauses {
             let (span, text) = match clause {
                 Clause::When(e) => (e.span, format!("when {}", broken_expr(e, 2 + 5, 2))),
-                Clause::Require(kbs, span) => {
-                    (*span, format!("require {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or ")))
-                }
+                Clause::Require(groups, span) => (*span, format!("require {}", requirement(groups))),
                 Clause::Severity { level, otherwise, span } => {
                     let mut text = format!("severity {}", level.name);
                     if let Some((cond, other)) = otherwise {
@@ -223,6 +251,7 @@ fn prop_value(v: &PropValue) -> String {
     match v {
         PropValue::Literal(lit) => literal(lit),
         PropValue::Name(id) => id.name.clone(),
+        PropValue::Path(path) => path.to_string(),
         PropValue::Alias(a, b, _) => format!("{} = {}", literal(a), literal(b)),
         PropValue::Range(op, lit, _) => {
             let op = match op {
@@ -231,6 +260,26 @@ fn prop_value(v: &PropValue) -> String {
             };
             format!("{op} {}", literal(lit))
         }
+    }
+}
+
+/// `KB1 and (KB2 or KB3)`: a group with `or` is parenthesized when there are several groups.
+fn requirement(groups: &[NeedGroup]) -> String {
+    let several = groups.len() > 1;
+    let group = |g: &NeedGroup| {
+        let text = g.needs.iter().map(need).collect::<Vec<_>>().join(" or ");
+        if (several && g.needs.len() > 1) || g.parenthesized { format!("({text})") } else { text }
+    };
+    groups.iter().map(group).collect::<Vec<_>>().join(" and ")
+}
+
+fn need(n: &Need) -> String {
+    match n {
+        Need::Update(lit) => literal(lit),
+        Need::Certificate(id) => format!("certificate {}", id.name),
+        Need::Component(id, version) => format!("component {} >= {}", id.name, literal(version)),
+        Need::Setting(id, None) => format!("setting {}", id.name),
+        Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, literal(value)),
     }
 }
 
@@ -261,7 +310,7 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::And(parts) => parts.iter().map(expr).collect::<Vec<_>>().join(" and "),
         ExprKind::Not(inner) => format!("not {}", expr(inner)),
         ExprKind::Compare(l, op, r) => format!("{} {} {}", expr(l), op.symbol(), expr(r)),
-        ExprKind::In(l, items) => format!("{} in {}", expr(l), list(items)),
+        ExprKind::In(l, set) => format!("{} in {}", expr(l), expr(set)),
         ExprKind::Call(name, args) => {
             format!("{}({})", name.name, args.iter().map(expr).collect::<Vec<_>>().join(", "))
         }
@@ -292,6 +341,8 @@ fn expectation(x: &Expectation) -> String {
     match x {
         Expectation::Install(kbs, _) => format!("install {}", kbs.iter().map(literal).collect::<Vec<_>>().join(" or ")),
         Expectation::Certificate(id) => format!("certificate {}", id.name),
+        Expectation::Component(id) => format!("component {}", id.name),
+        Expectation::Setting(id) => format!("setting {}", id.name),
         Expectation::Fires(id, false) => format!("fires {}", id.name),
         Expectation::Fires(id, true) => format!("not fires {}", id.name),
     }

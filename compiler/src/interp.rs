@@ -2,15 +2,16 @@
 //! WebAssembly module must agree with it byte for byte.
 //!
 //! Rules are evaluated in file order. A rule fires when its `when` holds and, if it `require`s
-//! updates, none of them is patched. The verdict's status is the highest-precedence severity among
+//! something, some requirement is not met; it then gives a finding per requirement not met
+//! (one finding when it requires nothing). Findings are listed in the program's `finding_order`. The verdict's status is the highest-precedence severity among
 //! fired rules (`not_affected` > `unknown` > `unsupported` > `limited` > `action_required`), or
 //! `ready` when none fired; `info` and `warning` notices never change it. `status` inside a rule
 //! reads the status given by the rules before it.
 
 use crate::facts::Facts;
-use crate::ir::{BuildPattern, Expr, HostValue, Level, Program, Rule, Segment, Type, Value};
+use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Program, Rule, Segment, Type, Value};
 use crate::value::{Kb, Version};
-use crate::verdict::{Finding, TraceStep, UpdateInfo, Verdict};
+use crate::verdict::{ComponentInfo, Finding, SettingInfo, TraceStep, UpdateInfo, Verdict};
 use std::cmp::Ordering;
 
 /// Evaluates every rule on a host's facts.
@@ -22,16 +23,24 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Verdict {
 pub fn evaluate_traced(program: &Program, facts: &Facts) -> (Verdict, Vec<TraceStep>) {
     let host = Host::derive(program, facts);
     let mut ctx = Ctx { program, facts, host, status: Level::Ready };
-    let mut findings = Vec::new();
     let mut trace = Vec::new();
+    // Per rule: the level it fired at and the requirements it found unmet.
+    let mut fired: Vec<Option<(Level, Vec<usize>)>> = Vec::new();
     for rule in &program.rules {
-        let (fired, why) = ctx.decide(rule);
-        trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: fired.is_some(), why });
-        if let Some(level) = fired {
-            if level.is_status() {
-                ctx.status = ctx.status.max(level);
-            }
-            findings.push(ctx.finding(rule, level));
+        let (decision, why) = ctx.decide(rule);
+        trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: decision.is_some(), why });
+        if let Some((level, _)) = &decision
+            && level.is_status()
+        {
+            ctx.status = ctx.status.max(*level);
+        }
+        fired.push(decision);
+    }
+    let mut findings = Vec::new();
+    for &(r, requirement) in &program.finding_order {
+        let (Some(rule), Some(Some((level, unmet)))) = (program.rules.get(r), fired.get(r)) else { continue };
+        if requirement.is_none_or(|k| unmet.contains(&k)) {
+            findings.push(ctx.finding(rule, requirement, *level));
         }
     }
     let verdict = Verdict { advisory: program.advisory.id.clone(), status: ctx.status.name(), findings };
@@ -59,7 +68,7 @@ struct Host {
 
 impl Host {
     fn derive(program: &Program, facts: &Facts) -> Host {
-        let get = |i: usize| facts.values.get(i).unwrap_or(&Value::Unknown);
+        let get = |i: Option<usize>| i.and_then(|i| facts.values.get(i)).unwrap_or(&Value::Unknown);
         let roles = &program.host;
         let product = match get(roles.product) {
             Value::Product(p) => Some(*p),
@@ -88,7 +97,7 @@ impl Host {
         });
         let platform_name = match get(roles.platform) {
             Value::Str(s) => Some(s.clone()),
-            Value::Enum(i) => enum_name(program, roles.platform, *i),
+            Value::Enum(i) => roles.platform.and_then(|f| enum_name(program, f, *i)),
             _ => None,
         };
         let platform_listed =
@@ -120,20 +129,42 @@ struct Ctx<'p> {
 }
 
 impl Ctx<'_> {
-    /// Whether `rule` fires, at which level, and why.
-    fn decide(&self, rule: &Rule) -> (Option<Level>, String) {
+    /// Whether `rule` fires, at which level and with which requirements unmet, and why.
+    fn decide(&self, rule: &Rule) -> (Option<(Level, Vec<usize>)>, String) {
         if !self.holds(&rule.when) {
             return (None, "condition does not hold".into());
         }
-        if let Some(&satisfied) = rule.require.iter().find(|u| self.patched(**u)) {
-            let kb = self.program.updates.get(satisfied).map(|u| u.kb.to_string()).unwrap_or_default();
-            return (None, format!("condition holds; requirement met by {kb}"));
+        let unmet: Vec<usize> =
+            (0..rule.require.len()).filter(|k| rule.require.get(*k).is_some_and(|q| !self.holds(&q.met))).collect();
+        if !rule.require.is_empty() && unmet.is_empty() {
+            let met: Vec<String> = rule.require.iter().map(|q| self.met_by(&q.need)).collect();
+            let what = if met.len() == 1 { "requirement" } else { "requirements" };
+            return (None, format!("condition holds; {what} met by {}", met.join(", ")));
         }
         let level = match &rule.otherwise {
             Some((cond, alt)) if !self.holds(cond) => *alt,
             _ => rule.severity,
         };
-        (Some(level), format!("condition holds; fires as {}", level.name()))
+        (Some((level, unmet)), format!("condition holds; fires as {}", level.name()))
+    }
+
+    /// What meets a requirement on this host, for the trace.
+    fn met_by(&self, need: &Need) -> String {
+        let p = self.program;
+        match need {
+            Need::Updates(ids) => ids
+                .iter()
+                .find(|u| self.patched(**u))
+                .and_then(|u| p.updates.get(*u))
+                .map(|u| u.kb.to_string())
+                .unwrap_or_default(),
+            Need::Certificate(c) => p.certificates.get(*c).map(|c| c.id.clone()).unwrap_or_default(),
+            Need::Component { component, at_least } => {
+                let id = p.components.get(*component).map(|c| c.id.as_str()).unwrap_or_default();
+                format!("{id} >= {at_least}")
+            }
+            Need::Setting { setting, .. } => p.settings.get(*setting).map(|c| c.id.clone()).unwrap_or_default(),
+        }
     }
 
     fn holds(&self, e: &Expr) -> bool {
@@ -181,7 +212,7 @@ impl Ctx<'_> {
     /// the update brings.
     fn patched(&self, update: usize) -> bool {
         let Some(u) = self.program.updates.get(update) else { return false };
-        let installed = match self.facts.values.get(self.program.host.hotfixes) {
+        let installed = match self.program.host.hotfixes.and_then(|h| self.facts.values.get(h)) {
             Some(Value::Kbs(kbs)) => kbs.as_slice(),
             _ => &[],
         };
@@ -189,14 +220,14 @@ impl Ctx<'_> {
         if has(&u.kb) || u.superseded_by.iter().any(has) {
             return true;
         }
-        match (u.revision, self.host.revision, self.host.os) {
-            (Some(needed), Some(rev), Some(os)) => u.applies.contains(&os) && rev >= needed,
+        match (self.host.revision, self.host.os) {
+            (Some(rev), Some(os)) => u.applies.contains(&os) && u.revision_on(os).is_some_and(|needed| rev >= needed),
             _ => false,
         }
     }
 
-    fn finding(&self, rule: &Rule, level: Level) -> Finding {
-        finding_for(self.program, rule, level.name(), self.render(&rule.message))
+    fn finding(&self, rule: &Rule, requirement: Option<usize>, level: Level) -> Finding {
+        finding_for(self.program, rule, requirement, self.host.os, level.name(), self.render(&rule.message))
     }
 
     fn render(&self, segments: &[Segment]) -> String {
@@ -230,33 +261,89 @@ impl Ctx<'_> {
     }
 }
 
-/// The finding a fired rule gives, with its severity and rendered message. The code generator
-/// serialises the same value, so the two engines agree on every other field.
-pub(crate) fn finding_for(program: &Program, rule: &Rule, severity: &'static str, message: String) -> Finding {
-    let certificate = rule.certificate.and_then(|c| program.certificates.get(c));
-    let updates: Vec<UpdateInfo> = rule
-        .require
-        .iter()
-        .filter_map(|u| program.updates.get(*u))
-        .map(|u| UpdateInfo {
-            kb: u.kb.to_string(),
-            title: u.title.clone(),
-            kind: u.kind.clone(),
-            released: u.released.map(|d| d.to_string()),
-            links: u.links.clone(),
-        })
-        .collect();
+/// The finding a fired rule gives for one of its requirements (or for itself), on a host whose
+/// OS is `os`, with its severity and rendered message. The code generator serialises the same
+/// value, so the two engines agree on every other field.
+///
+/// Of alternative updates, the finding lists those for the host's OS (all of them when none
+/// is, or the OS is unknown), with the release date for that OS.
+pub(crate) fn finding_for(
+    program: &Program,
+    rule: &Rule,
+    requirement: Option<usize>,
+    os: Option<usize>,
+    severity: &'static str,
+    message: String,
+) -> Finding {
+    let need = requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need);
+    let mut certificate = rule.certificate.and_then(|c| program.certificates.get(c));
+    let (mut updates, mut component, mut setting) = (Vec::new(), None, None);
+    match need {
+        Some(Need::Updates(ids)) => {
+            let all: Vec<&crate::ir::Update> = ids.iter().filter_map(|u| program.updates.get(*u)).collect();
+            let for_os: Vec<&crate::ir::Update> =
+                all.iter().copied().filter(|u| os.is_some_and(|os| u.applies_to(os))).collect();
+            let shown = if for_os.is_empty() { all } else { for_os };
+            updates = shown
+                .into_iter()
+                .map(|u| UpdateInfo {
+                    kb: u.kb.to_string(),
+                    title: u.title.clone(),
+                    kind: u.kind.clone(),
+                    released: u.released_on(os).map(|d| d.to_string()),
+                    links: u.links.clone(),
+                })
+                .collect();
+        }
+        Some(Need::Certificate(c)) => certificate = program.certificates.get(*c),
+        Some(Need::Component { component: c, at_least }) => {
+            component = program.components.get(*c).map(|c| ComponentInfo {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                at_least: at_least.to_string(),
+                links: c.links.clone(),
+            });
+        }
+        Some(Need::Setting { setting: s, value }) => {
+            setting = program.settings.get(*s).map(|x| SettingInfo {
+                id: x.id.clone(),
+                name: x.name.clone(),
+                value: value_text(program, x.fact, value),
+                links: x.links.clone(),
+            });
+        }
+        None => {}
+    }
     Finding {
         rule: rule.name.clone(),
         severity,
         message,
         install_any_of: updates.iter().map(|u| u.kb.clone()).collect(),
         updates,
+        component,
+        setting,
         certificate: certificate.map(|c| c.name.clone()),
         thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
         cite: rule.cite.clone(),
         links: rule.links.clone(),
         line: rule.line,
+    }
+}
+
+/// A setting's required value as the finding states it.
+fn value_text(program: &Program, field: usize, value: &Value) -> String {
+    match value {
+        Value::Enum(i) => enum_name(program, field, *i).unwrap_or_default(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Date(d) => d.to_string(),
+        Value::Version(v) => v.to_string(),
+        Value::Product(i) => program.products.get(*i).map(|p| p.id.clone()).unwrap_or_default(),
+        Value::Os(i) => program.oses.get(*i).map(|o| o.id.clone()).unwrap_or_default(),
+        Value::Kbs(kbs) => kbs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        Value::Level(l) => l.name().into(),
+        Value::Unknown => "unknown".into(),
     }
 }
 

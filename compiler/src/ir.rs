@@ -14,6 +14,8 @@ pub type ProductId = usize;
 pub type OsId = usize;
 pub type UpdateId = usize;
 pub type CertId = usize;
+pub type ComponentId = usize;
+pub type SettingId = usize;
 pub type RuleId = usize;
 
 #[derive(Clone, Debug)]
@@ -25,8 +27,14 @@ pub struct Program {
     pub oses: Vec<Os>,
     pub updates: Vec<Update>,
     pub certificates: Vec<Certificate>,
+    pub components: Vec<Component>,
+    pub settings: Vec<Setting>,
     pub host: HostRoles,
     pub rules: Vec<Rule>,
+    /// The order findings are listed in: a rule's finding (`None`) or the finding of one of its
+    /// requirements. Rule order, except that an update's finding comes after the findings of the
+    /// updates it must be installed `after`.
+    pub finding_order: Vec<(RuleId, Option<usize>)>,
     pub tests: Vec<TestCase>,
 }
 
@@ -219,10 +227,17 @@ pub struct Update {
     pub kb: Kb,
     pub title: String,
     pub kind: String,
+    /// The release date where no `released ... for` names the host's OS.
     pub released: Option<Date>,
+    /// Release dates for some OS versions (`released 2019-09-10 for server2008_sp2`).
+    pub released_for: Vec<(OsId, Date)>,
     pub applies: Vec<OsId>,
     /// The build revision this update brings: a host at this revision or later has it.
     pub revision: Option<u32>,
+    /// Revisions for some OS versions (`revision 4704 for server2016`).
+    pub revision_for: Vec<(OsId, u32)>,
+    /// Updates that must be installed before this one.
+    pub after: Vec<UpdateId>,
     /// KBs this update replaces (they may be undeclared).
     pub supersedes: Vec<Kb>,
     /// Every declared update that replaces this one, directly or through others.
@@ -230,23 +245,63 @@ pub struct Update {
     pub links: Vec<String>,
 }
 
+impl Update {
+    /// The release date on `os` (the default one when no `for` names it).
+    pub fn released_on(&self, os: Option<OsId>) -> Option<Date> {
+        os.and_then(|os| self.released_for.iter().find(|(o, _)| *o == os).map(|(_, d)| *d)).or(self.released)
+    }
+
+    /// The revision that brings the update on `os`.
+    pub fn revision_on(&self, os: OsId) -> Option<u32> {
+        self.revision_for.iter().find(|(o, _)| *o == os).map(|(_, r)| *r).or(self.revision)
+    }
+
+    /// Whether the update is for `os` (an update without `applies` is for every OS).
+    pub fn applies_to(&self, os: OsId) -> bool {
+        self.applies.is_empty() || self.applies.contains(&os)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Certificate {
     pub id: String,
     pub name: String,
     pub thumbprint: String,
+    /// The bool fact that says the certificate is in the host's store (`require certificate`).
+    pub fact: Option<FieldId>,
     pub links: Vec<String>,
 }
 
-/// Which facts play the roles built-in notions (`host.os`, `patched`) read.
+/// A piece of software whose version the host reports (`require component wsus >= 3.0.2`).
 #[derive(Clone, Debug)]
+pub struct Component {
+    pub id: String,
+    pub name: String,
+    /// The version fact.
+    pub fact: FieldId,
+    pub links: Vec<String>,
+}
+
+/// A setting or feature of the host (`require setting netfx35`).
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub id: String,
+    pub name: String,
+    /// The fact that holds the setting's value.
+    pub fact: FieldId,
+    pub links: Vec<String>,
+}
+
+/// Which facts play the roles built-in notions (`host.os`, `patched`) read. Every role is
+/// optional; the checker refuses a host value whose role is not bound.
+#[derive(Clone, Debug, Default)]
 pub struct HostRoles {
-    pub product: FieldId,
-    pub product_version: FieldId,
-    pub platform: FieldId,
-    pub os_version: FieldId,
-    pub os_role: FieldId,
-    pub hotfixes: FieldId,
+    pub product: Option<FieldId>,
+    pub product_version: Option<FieldId>,
+    pub platform: Option<FieldId>,
+    pub os_version: Option<FieldId>,
+    pub os_role: Option<FieldId>,
+    pub hotfixes: Option<FieldId>,
     /// The date fact a host's clock fills in when the facts leave it out (optional role).
     pub evaluation_date: Option<FieldId>,
 }
@@ -315,8 +370,9 @@ pub struct Rule {
     pub docs: Vec<String>,
     pub cite: Option<String>,
     pub when: Expr,
-    /// Any one of these satisfies the rule; when none is patched the rule fires and asks for them.
-    pub require: Vec<UpdateId>,
+    /// Every one of these is needed: the rule fires when its `when` holds and one is not met,
+    /// with a finding for each one not met. A rule without requirements fires on its `when`.
+    pub require: Vec<Requirement>,
     pub severity: Level,
     /// `severity A if COND else B`.
     pub otherwise: Option<(Expr, Level)>,
@@ -326,6 +382,29 @@ pub struct Rule {
     pub line: usize,
     /// The rule's name: where diagnostics about the rule point.
     pub span: Span,
+}
+
+/// One group of a `require` clause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Requirement {
+    pub need: Need,
+    /// Holds when the host meets the requirement.
+    pub met: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Need {
+    /// Any one of these updates.
+    Updates(Vec<UpdateId>),
+    Certificate(CertId),
+    Component {
+        component: ComponentId,
+        at_least: Version,
+    },
+    Setting {
+        setting: SettingId,
+        value: Value,
+    },
 }
 
 /// A piece of a message: text, or a value interpolated from `{path}`.
@@ -346,6 +425,17 @@ pub struct TestCase {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expected {
-    Error { code: String, at: Option<String> },
-    Verdict { status: Level, installs: Vec<Vec<Kb>>, certificates: Vec<String>, fires: Vec<String>, quiet: Vec<String> },
+    Error {
+        code: String,
+        at: Option<String>,
+    },
+    Verdict {
+        status: Level,
+        installs: Vec<Vec<Kb>>,
+        certificates: Vec<String>,
+        components: Vec<String>,
+        settings: Vec<String>,
+        fires: Vec<String>,
+        quiet: Vec<String>,
+    },
 }

@@ -43,6 +43,10 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_product
             | Rule::kw_os
             | Rule::kw_update
+            | Rule::kw_series
+            | Rule::kw_component
+            | Rule::kw_setting
+            | Rule::kw_for
             | Rule::kw_certificate
             | Rule::kw_facts
             | Rule::kw_host
@@ -117,6 +121,8 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         Rule::os => Some(DeclKind::Os),
         Rule::update => Some(DeclKind::Update),
         Rule::certificate => Some(DeclKind::Certificate),
+        Rule::component => Some(DeclKind::Component),
+        Rule::setting => Some(DeclKind::Setting),
         _ => None,
     };
     if let Some(kind) = decl_kind {
@@ -125,6 +131,17 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         return Ok(Item::Decl(Decl { kind, docs, id, props, span: item_span }));
     }
     match rule {
+        Rule::series => {
+            let id = ident(cur.next("series id")?);
+            let (mut props, mut entries) = (Vec::new(), Vec::new());
+            for part in cur.rest() {
+                match part.as_rule() {
+                    Rule::series_entry => entries.push(series_entry(part)?),
+                    _ => props.push(prop(part)?),
+                }
+            }
+            Ok(Item::Series(Series { docs, id, props, entries, span: item_span }))
+        }
         Rule::facts => {
             let fields = cur.rest().map(field).collect::<Result<_>>()?;
             Ok(Item::Facts(Facts { docs, fields, span: item_span }))
@@ -153,13 +170,64 @@ fn prop(pair: Pair<'_, Rule>) -> Result<Prop> {
     let mut cur = Cursor::new(significant(pair).collect(), prop_span);
     let key = ident(cur.next("property key")?);
     let values = significant(cur.next("property values")?).map(prop_value).collect::<Result<_>>()?;
-    Ok(Prop { key, values, span: prop_span })
+    let for_oses = cur.pairs.next().map(|f| significant(f).map(ident).collect()).unwrap_or_default();
+    Ok(Prop { key, values, for_oses, span: prop_span })
+}
+
+fn series_entry(pair: Pair<'_, Rule>) -> Result<SeriesEntry> {
+    let entry_span = span(&pair);
+    let (docs, rest) = docs_and_rest(pair);
+    let mut cur = Cursor::new(rest, entry_span);
+    let kb = literal(cur.next("series KB")?)?;
+    let released = literal(cur.next("series date")?)?;
+    let (mut title, mut props) = (None, Vec::new());
+    for part in cur.rest() {
+        match part.as_rule() {
+            Rule::string => title = Some(literal(part)?),
+            _ => props.push(prop(part)?),
+        }
+    }
+    Ok(SeriesEntry { docs, kb, released, title, props, span: entry_span })
+}
+
+fn need_group(pair: Pair<'_, Rule>) -> Result<NeedGroup> {
+    let group_span = span(&pair);
+    let mut inner: Vec<Pair<'_, Rule>> = significant(pair).collect();
+    let parenthesized = matches!(inner.as_slice(), [one] if one.as_rule() == Rule::need_paren);
+    if parenthesized && let Some(paren) = inner.pop() {
+        inner = significant(paren).collect();
+    }
+    let needs: Vec<Need> = inner.into_iter().map(need).collect::<Result<_>>()?;
+    // The pair's own span can run on over the whitespace after it: use the needs' (and the
+    // parentheses').
+    let span = match (parenthesized, needs.first(), needs.last()) {
+        (false, Some(first), Some(last)) => Span::new(first.span().start as usize, last.span().end as usize),
+        _ => group_span,
+    };
+    Ok(NeedGroup { needs, parenthesized, span })
+}
+
+fn need(pair: Pair<'_, Rule>) -> Result<Need> {
+    let need_span = span(&pair);
+    let rule = pair.as_rule();
+    if rule == Rule::kb {
+        return Ok(Need::Update(literal(pair)?));
+    }
+    let mut cur = Cursor::new(significant(pair).collect(), need_span);
+    let id = ident(cur.next("need name")?);
+    Ok(match rule {
+        Rule::need_certificate => Need::Certificate(id),
+        Rule::need_component => Need::Component(id, literal(cur.next("minimum version")?)?),
+        Rule::need_setting => Need::Setting(id, cur.pairs.next().map(literal).transpose()?),
+        _ => return Err(internal(need_span, "need")),
+    })
 }
 
 fn prop_value(pair: Pair<'_, Rule>) -> Result<PropValue> {
     let value_span = span(&pair);
     match pair.as_rule() {
-        Rule::ident => Ok(PropValue::Name(ident(pair))),
+        Rule::path if !pair.as_str().contains('.') => Ok(PropValue::Name(ident(pair))),
+        Rule::path => Ok(PropValue::Path(path(pair))),
         Rule::alias => {
             let mut cur = Cursor::new(significant(pair).collect(), value_span);
             let a = literal(cur.next("alias")?)?;
@@ -259,7 +327,7 @@ fn clause(pair: Pair<'_, Rule>) -> Result<Clause> {
     let mut cur = Cursor::new(significant(pair).collect(), clause_span);
     Ok(match rule {
         Rule::when_clause => Clause::When(expr(cur.next("condition")?)?),
-        Rule::require_clause => Clause::Require(cur.rest().map(literal).collect::<Result<_>>()?, clause_span),
+        Rule::require_clause => Clause::Require(cur.rest().map(need_group).collect::<Result<_>>()?, clause_span),
         Rule::severity_clause => {
             let level = ident(cur.next("severity")?);
             let otherwise = match cur.pairs.next() {
@@ -315,7 +383,7 @@ fn comparison(pair: Pair<'_, Rule>) -> Result<Expr> {
     let Some(op) = pairs.next() else { return Ok(left) };
     let right = pairs.next().ok_or_else(|| internal(cmp_span, "comparison right side"))?;
     let kind = if op.as_rule() == Rule::kw_in {
-        ExprKind::In(Box::new(left), list_items(right)?)
+        ExprKind::In(Box::new(left), Box::new(expr(right)?))
     } else {
         let op = match op.as_str() {
             "==" => CmpOp::Eq,
@@ -374,6 +442,8 @@ fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
     Ok(match rule {
         Rule::expect_install => Expectation::Install(cur.rest().map(literal).collect::<Result<_>>()?, exp_span),
         Rule::expect_certificate => Expectation::Certificate(ident(cur.next("certificate")?)),
+        Rule::expect_component => Expectation::Component(ident(cur.next("component")?)),
+        Rule::expect_setting => Expectation::Setting(ident(cur.next("setting")?)),
         Rule::expect_fires => {
             let negated = pair_text.starts_with("not");
             Expectation::Fires(ident(cur.next("rule")?), negated)
@@ -415,6 +485,8 @@ fn json(pair: Pair<'_, Rule>) -> Result<Json> {
 
 // ---------------------------------------------------------------- syntax errors
 
+const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `let`, `rule`, `test`)";
+
 /// What a grammar rule is called in an error message. Exhaustive on purpose.
 pub fn describe(r: Rule) -> &'static str {
     match r {
@@ -428,12 +500,13 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::product
         | Rule::os
         | Rule::update
+        | Rule::series
         | Rule::certificate
+        | Rule::component
+        | Rule::setting
         | Rule::let_decl
         | Rule::rule_decl
-        | Rule::test => {
-            "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `certificate`, `let`, `rule`, `test`)"
-        }
+        | Rule::test => ITEM_WORDS,
         Rule::doc | Rule::doc_text => "a doc comment",
         Rule::tokens => "a token",
         Rule::line_comment => "a comment",
@@ -445,9 +518,21 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::product_prop | Rule::product_key => "a product property (`name`, `versions`, `platforms`, `link`)",
         Rule::os_prop | Rule::os_key => "an os property (`name`, `build`, `role`, `end_of_support`, `link`)",
         Rule::update_prop | Rule::update_key => {
-            "an update property (`title`, `kind`, `released`, `applies`, `revision`, `supersedes`, `link`)"
+            "an update property (`title`, `kind`, `released`, `applies`, `revision`, `supersedes`, `after`, `link`)"
         }
-        Rule::certificate_prop | Rule::certificate_key => "a certificate property (`name`, `thumbprint`, `link`)",
+        Rule::os_filter => "`for` and OS versions",
+        Rule::series_entry => "a series entry (`KB5007236 2021-11-09`)",
+        Rule::certificate_prop | Rule::certificate_key => {
+            "a certificate property (`name`, `thumbprint`, `fact`, `link`)"
+        }
+        Rule::component_prop | Rule::component_key => "a component property (`name`, `fact`, `link`)",
+        Rule::setting_prop | Rule::setting_key => "a setting property (`name`, `fact`, `link`)",
+        Rule::need_group | Rule::need_paren | Rule::need => {
+            "a requirement (`KB5006714`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`)"
+        }
+        Rule::need_certificate => "`certificate` and a certificate",
+        Rule::need_component => "`component`, a component, `>=` and a version",
+        Rule::need_setting => "`setting` and a setting",
         Rule::values | Rule::value => "a value",
         Rule::alias => "an alias (`2019 = 14.0`)",
         Rule::range | Rule::range_op => "a build range (`>= 10.0.22000`)",
@@ -490,9 +575,12 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::expect => "`expect`",
         Rule::expect_error => "`error`",
         Rule::expect_status => "a status",
-        Rule::expectation | Rule::expect_install | Rule::expect_certificate | Rule::expect_fires => {
-            "an expectation (`install`, `certificate`, `fires`)"
-        }
+        Rule::expectation
+        | Rule::expect_install
+        | Rule::expect_certificate
+        | Rule::expect_component
+        | Rule::expect_setting
+        | Rule::expect_fires => "an expectation (`install`, `certificate`, `fires`)",
         Rule::json_object => "a JSON object",
         Rule::json_member => "a key and a value",
         Rule::json_array => "a JSON array",
@@ -510,6 +598,10 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_product => "`product`",
         Rule::kw_os => "`os`",
         Rule::kw_update => "`update`",
+        Rule::kw_series => "`series`",
+        Rule::kw_component => "`component`",
+        Rule::kw_setting => "`setting`",
+        Rule::kw_for => "`for`",
         Rule::kw_certificate => "`certificate`",
         Rule::kw_facts => "`facts`",
         Rule::kw_host => "`host`",
@@ -545,9 +637,12 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         Rule::product_key | Rule::product_prop => &["name", "versions", "platforms", "link"],
         Rule::os_key | Rule::os_prop => &["name", "build", "role", "end_of_support", "link"],
         Rule::update_key | Rule::update_prop => {
-            &["title", "kind", "released", "applies", "revision", "supersedes", "link"]
+            &["title", "kind", "released", "applies", "revision", "supersedes", "after", "link"]
         }
-        Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "link"],
+        Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "fact", "link"],
+        Rule::component_key | Rule::component_prop | Rule::setting_key | Rule::setting_prop => {
+            &["name", "fact", "link"]
+        }
         Rule::host_key | Rule::binding => {
             &["product", "product_version", "platform", "os_version", "os_role", "hotfixes", "evaluation_date"]
         }
@@ -565,11 +660,30 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         | Rule::product
         | Rule::os
         | Rule::update
+        | Rule::series
         | Rule::certificate
+        | Rule::component
+        | Rule::setting
         | Rule::let_decl
         | Rule::rule_decl
-        | Rule::test => &["advisory", "facts", "host", "product", "os", "update", "certificate", "let", "rule", "test"],
-        Rule::kw_install | Rule::kw_fires | Rule::expectation => &["install", "certificate", "fires"],
+        | Rule::test => &[
+            "advisory",
+            "facts",
+            "host",
+            "product",
+            "os",
+            "update",
+            "series",
+            "certificate",
+            "component",
+            "setting",
+            "let",
+            "rule",
+            "test",
+        ],
+        Rule::kw_install | Rule::kw_fires | Rule::expectation => {
+            &["install", "certificate", "component", "setting", "fires"]
+        }
         _ => &[],
     }
 }

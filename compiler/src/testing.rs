@@ -40,7 +40,7 @@ pub fn run_with(program: &Program, engine: &dyn Fn(&str) -> String) -> Vec<TestO
 fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
     match expect {
         Expected::Error { code, at } => vec![error_line(code, at.as_deref())],
-        Expected::Verdict { status, installs, certificates, fires, quiet } => {
+        Expected::Verdict { status, installs, certificates, components, settings, fires, quiet } => {
             let mut lines = vec![format!("status {}", status.name())];
             lines.extend(installs.iter().map(|g| install_line(g.iter().map(ToString::to_string))));
             let mut names: Vec<String> = certificates
@@ -50,6 +50,8 @@ fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
                 .collect();
             names.sort();
             lines.extend(names);
+            lines.extend(components.iter().map(|c| format!("component {c}")));
+            lines.extend(settings.iter().map(|c| format!("setting {c}")));
             lines.extend(fires.iter().map(|r| format!("fires {r}")));
             lines.extend(quiet.iter().map(|r| format!("not fires {r}")));
             lines
@@ -93,6 +95,16 @@ fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
         .collect();
     certificates.sort();
     lines.extend(certificates);
+    for kind in ["component", "setting"] {
+        let mut ids: Vec<String> = findings
+            .iter()
+            .filter(|f| sets_status(f))
+            .filter_map(|f| f.get(kind).and_then(|c| c.get("id")).and_then(Json::as_str))
+            .map(|id| format!("{kind} {id}"))
+            .collect();
+        ids.sort();
+        lines.extend(ids);
+    }
     if let Expected::Verdict { fires, quiet, .. } = expect {
         let fired: Vec<&str> = findings.iter().filter_map(|f| f.get("rule").and_then(Json::as_str)).collect();
         lines.extend(fires.iter().filter(|r| fired.contains(&r.as_str())).map(|r| format!("fires {r}")));

@@ -20,6 +20,12 @@ pub struct Finding {
     pub install_any_of: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<UpdateInfo>,
+    /// A component to install or upgrade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentInfo>,
+    /// A setting or feature to change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<SettingInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,4 +59,24 @@ pub struct TraceStep {
     pub line: usize,
     pub fired: bool,
     pub why: String,
+}
+
+/// A component a finding asks for, at least at a version.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentInfo {
+    pub id: String,
+    pub name: String,
+    pub at_least: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// A setting a finding asks for, with the value it must have.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SettingInfo {
+    pub id: String,
+    pub name: String,
+    pub value: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }

@@ -22,6 +22,7 @@ fn acs_items() -> Vec<String> {
         .map(|item| {
             let span = match item {
                 preflight_compiler::ast::Item::Decl(d) => d.span,
+                preflight_compiler::ast::Item::Series(s) => s.span,
                 preflight_compiler::ast::Item::Facts(f) => f.span,
                 preflight_compiler::ast::Item::Host(h) => h.span,
                 preflight_compiler::ast::Item::Let(l) => l.span,

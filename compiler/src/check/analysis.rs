@@ -194,11 +194,13 @@ impl<'p> Analysis<'p> {
             return f.clone();
         }
         let Some(r) = self.program.rules.get(rule) else { return F::Const(false) };
-        let mut parts = vec![self.formula(&r.when, rule)];
-        for u in &r.require {
-            parts.push(F::not(self.atom(format!("patched#{u}"), None, Test::Free)));
-        }
-        let f = F::and(parts);
+        let when = self.formula(&r.when, rule);
+        let f = if r.require.is_empty() {
+            when
+        } else {
+            let unmet: Vec<F> = r.require.iter().map(|q| F::not(self.formula(&q.met, rule))).collect();
+            F::and(vec![when, F::Or(unmet)])
+        };
         self.effective.insert(rule, f.clone());
         f
     }
@@ -400,6 +402,11 @@ fn candidates(program: &Program, ty: Option<&Type>, constraints: &[(&Atom, bool)
         Some(Type::Enum(variants)) => out.extend((0..variants.len()).map(Value::Enum)),
         Some(Type::Status) => out.extend(Level::ALL.into_iter().map(Value::Level)),
         Some(Type::String) => out.push(Value::Str(String::from("\u{0}other"))),
+        // Some known value, for `known(f)` when no comparison names a constant.
+        Some(Type::Int) => out.push(Value::Int(0)),
+        Some(Type::Date) => out.push(Value::Date(Date(0))),
+        Some(Type::Version | Type::Build) => out.push(Value::Version(Version(vec![0]))),
+        Some(Type::Kbs) => out.push(Value::Kbs(Vec::new())),
         _ => {}
     }
     for (atom, _) in constraints {

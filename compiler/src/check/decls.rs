@@ -1,7 +1,7 @@
 //! Declarations: the advisory header, products, OS versions, updates, certificates, the facts
 //! schema and the host roles.
 
-use super::{Checker, Declared, Scope, backticked};
+use super::{Checker, Declared, Scope};
 use crate::ast::{self, DeclKind, LitKind, PropValue, Span};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, BuildPattern, Presence, Type, Value};
@@ -16,6 +16,9 @@ const LIST_KEYS: [&str; 5] = ["applies", "versions", "build", "supersedes", "pla
 
 /// Properties that may be given more than once (each adds a value).
 const REPEATABLE: [&str; 1] = ["link"];
+
+/// Update properties that may be given per OS version with `for`.
+const PER_OS: [&str; 2] = ["released", "revision"];
 
 impl<'a> Checker<'a> {
     /// Registers a declaration's id so that rules anywhere in the file can name it.
@@ -39,8 +42,68 @@ impl<'a> Checker<'a> {
                 let index = self.names.certificates.len();
                 self.register("certificate", &name, d.id.span, index, |n| &mut n.certificates);
             }
+            DeclKind::Component => {
+                let index = self.names.components.len();
+                self.register("component", &name, d.id.span, index, |n| &mut n.components);
+            }
+            DeclKind::Setting => {
+                let index = self.names.settings.len();
+                self.register("setting", &name, d.id.span, index, |n| &mut n.settings);
+            }
             DeclKind::Advisory => {}
         }
+    }
+
+    /// A series as the update declarations it stands for: each entry gets the series'
+    /// properties, its date and title, and supersedes the entry before it.
+    pub(super) fn expand_series(&mut self, series: &ast::Series) -> Vec<ast::Decl> {
+        for prop in &series.props {
+            if matches!(prop.key.name.as_str(), "released" | "title" | "supersedes" | "revision") {
+                self.error(
+                    Diagnostic::error(
+                        "P0104",
+                        format!("`{}` belongs to one entry of a series, not to the whole series", prop.key.name),
+                        prop.key.span,
+                        "for every entry",
+                    )
+                    .with_help("give it in the entry's block: `KB5007236 2021-11-09 { ... }`"),
+                );
+            }
+        }
+        let mut out: Vec<ast::Decl> = Vec::new();
+        let mut previous: Option<&ast::Literal> = None;
+        for entry in &series.entries {
+            let mut props = entry.props.clone();
+            let synthetic = |key: &str, values: Vec<PropValue>, span: Span| ast::Prop {
+                key: ast::Ident { name: key.to_string(), span },
+                values,
+                for_oses: Vec::new(),
+                span,
+            };
+            props.push(synthetic("released", vec![PropValue::Literal(entry.released.clone())], entry.released.span));
+            if let Some(title) = &entry.title {
+                props.push(synthetic("title", vec![PropValue::Literal(title.clone())], title.span));
+            }
+            if let Some(prev) = previous {
+                let value = PropValue::Literal(prev.clone());
+                match props.iter_mut().find(|p| p.key.name == "supersedes") {
+                    Some(own) => own.values.push(value),
+                    None => props.push(synthetic("supersedes", vec![value], entry.kb.span)),
+                }
+            }
+            let inherited: Vec<ast::Prop> =
+                series.props.iter().filter(|p| !props.iter().any(|q| q.key.name == p.key.name)).cloned().collect();
+            props.extend(inherited);
+            out.push(ast::Decl {
+                kind: DeclKind::Update,
+                docs: entry.docs.clone(),
+                id: ast::Ident { name: entry.kb.raw.clone(), span: entry.kb.span },
+                props,
+                span: entry.span,
+            });
+            previous = Some(&entry.kb);
+        }
+        out
     }
 
     /// Lowers a declaration registered by [`Checker::declare`]. Duplicates were reported there and
@@ -67,6 +130,28 @@ impl<'a> Checker<'a> {
             DeclKind::Certificate if is_first(self.names.certificates.get(&d.id.name)) => {
                 let cert = self.lower_certificate(d);
                 self.certificates.push(cert);
+            }
+            DeclKind::Component if is_first(self.names.components.get(&d.id.name)) => {
+                let props = self.props(d);
+                let fact = self.fact_of(d, &props, &[Type::Version, Type::Build], "a version").unwrap_or_default();
+                let component = ir::Component {
+                    id: d.id.name.clone(),
+                    name: self.required_string(d, &props, "name"),
+                    fact,
+                    links: self.links(d),
+                };
+                self.components.push(component);
+            }
+            DeclKind::Setting if is_first(self.names.settings.get(&d.id.name)) => {
+                let props = self.props(d);
+                let fact = self.fact_of(d, &props, &[], "").unwrap_or_default();
+                let setting = ir::Setting {
+                    id: d.id.name.clone(),
+                    name: self.required_string(d, &props, "name"),
+                    fact,
+                    links: self.links(d),
+                };
+                self.settings.push(setting);
             }
             _ => {}
         }
@@ -160,7 +245,10 @@ impl<'a> Checker<'a> {
     /// `role server`: a variant of the enum the host's `os_role` fact has.
     fn os_role(&mut self, prop: &ast::Prop) -> Option<usize> {
         let name = self.one_name(prop)?;
-        let role_field = self.host.as_ref()?.os_role;
+        let Some(role_field) = self.host.as_ref().and_then(|h| h.os_role) else {
+            self.needs_role("os_role", "an os `role`", name.span);
+            return None;
+        };
         let Some(Type::Enum(variants)) = self.fields.get(role_field).map(|f| f.ty.clone()) else { return None };
         match variants.iter().position(|v| *v == name.name) {
             Some(i) => Some(i),
@@ -178,19 +266,212 @@ impl<'a> Checker<'a> {
             .required(d, &props, "applies", "applies win81, server2012r2")
             .map(|p| self.os_names(p))
             .unwrap_or_default();
-        let revision = props.get("revision").and_then(|p| self.int(p)).and_then(|n| u32::try_from(n).ok());
+        let revision = props.get("revision").and_then(|p| self.revision(p));
         let supersedes = props.get("supersedes").map(|p| self.kbs(p)).unwrap_or_default();
+        let mut released_for = Vec::new();
+        let mut revision_for = Vec::new();
+        for prop in d.props.iter().filter(|p| !p.for_oses.is_empty()) {
+            let oses = self.per_os_targets(prop, &applies);
+            match prop.key.name.as_str() {
+                "released" => {
+                    if let Some(date) = self.date(prop) {
+                        released_for.extend(oses.into_iter().map(|os| (os, date)));
+                    }
+                }
+                _ => {
+                    if let Some(rev) = self.revision(prop) {
+                        revision_for.extend(oses.into_iter().map(|os| (os, rev)));
+                    }
+                }
+            }
+        }
+        let has_default_release = props.contains_key("released");
+        let released = if released_for.is_empty() || has_default_release {
+            self.required(d, &props, "released", "released 2021-10-12").and_then(|p| self.date(p))
+        } else {
+            None
+        };
         ir::Update {
             kb,
             title: props.get("title").map(|p| self.string(p)).unwrap_or_default(),
             kind: props.get("kind").and_then(|p| self.one_name(p)).map(|i| i.name).unwrap_or_default(),
-            released: self.required(d, &props, "released", "released 2021-10-12").and_then(|p| self.date(p)),
+            released,
+            released_for,
             applies,
             revision,
+            revision_for,
+            after: Vec::new(),
             supersedes,
             superseded_by: Vec::new(),
             links: self.links(d),
         }
+    }
+
+    fn revision(&mut self, prop: &ast::Prop) -> Option<u32> {
+        self.int(prop).and_then(|n| u32::try_from(n).ok())
+    }
+
+    /// The OS versions a `... for a, b` property names; each must be one the update applies to,
+    /// and each may be named once per property.
+    fn per_os_targets(&mut self, prop: &ast::Prop, applies: &[usize]) -> Vec<usize> {
+        let mut out = Vec::new();
+        for name in &prop.for_oses {
+            let Some(os) = self.names.oses.get(&name.name).map(|d| d.index) else {
+                let known: Vec<String> = self.names.oses.keys().cloned().collect();
+                self.unknown("os", &name.name, name.span, known.iter().map(String::as_str), "");
+                continue;
+            };
+            if !applies.is_empty() && !applies.contains(&os) {
+                self.error(
+                    Diagnostic::error(
+                        "P0106",
+                        format!("`{}` is given for `{}`, which the update does not apply to", prop.key.name, name.name),
+                        name.span,
+                        "not in `applies`",
+                    )
+                    .with_help(format!("add `{}` to `applies`, or remove it here", name.name)),
+                );
+                continue;
+            }
+            out.push(os);
+        }
+        out
+    }
+
+    /// `after KB...`: the updates that must be installed first (resolved once all are declared).
+    pub(super) fn link_after(&mut self, decls: &[&ast::Decl]) {
+        for d in decls {
+            let Some(kb) = Kb::parse(&d.id.name) else { continue };
+            let Some(me) = self.names.updates.get(&kb.to_string()).filter(|x| x.span == d.id.span).map(|x| x.index)
+            else {
+                continue;
+            };
+            let mut after = Vec::new();
+            for prop in d.props.iter().filter(|p| p.key.name == "after") {
+                for value in &prop.values {
+                    match value {
+                        PropValue::Literal(lit) if lit.kind == LitKind::Kb => {
+                            if let Some(id) = self.update_named(lit) {
+                                after.push(id);
+                            }
+                        }
+                        other => self.wrong_value(prop, other.span(), "an update id (`KB5006714`)"),
+                    }
+                }
+            }
+            if let Some(update) = self.updates.get_mut(me) {
+                update.after = after;
+            }
+        }
+        // A cycle would leave no order to install in.
+        for (i, span) in self.update_spans.clone().into_iter().enumerate() {
+            let mut seen = vec![i];
+            let mut frontier: Vec<usize> = self.updates.get(i).map(|u| u.after.clone()).unwrap_or_default();
+            while let Some(next) = frontier.pop() {
+                if next == i {
+                    let kb = self.updates.get(i).map(|u| u.kb.to_string()).unwrap_or_default();
+                    self.error(
+                        Diagnostic::error(
+                            "P0108",
+                            format!("update `{kb}` must be installed after itself"),
+                            span,
+                            "part of a cycle",
+                        )
+                        .with_help("`after` names updates installed before this one; check the `after` lists"),
+                    );
+                    break;
+                }
+                if !seen.contains(&next) {
+                    seen.push(next);
+                    frontier.extend(self.updates.get(next).map(|u| u.after.clone()).unwrap_or_default());
+                }
+            }
+        }
+    }
+
+    /// An update can only supersede one released earlier for an OS both apply to.
+    pub(super) fn check_supersedence(&mut self) {
+        for (i, span) in self.update_spans.clone().into_iter().enumerate() {
+            let Some(newer) = self.updates.get(i).cloned() else { continue };
+            if self.cyclic_updates.contains(&newer.kb) {
+                continue; // P0108 says what is wrong
+            }
+            for kb in &newer.supersedes {
+                let Some(older) = self.updates.iter().find(|u| u.kb == *kb).cloned() else { continue };
+                let common: Vec<usize> = if newer.applies.is_empty() {
+                    older.applies.clone()
+                } else {
+                    newer.applies.iter().copied().filter(|os| older.applies_to(*os)).collect()
+                };
+                let os_name = |os: usize| self.oses.get(os).map(|o| o.id.clone()).unwrap_or_default();
+                let problem = if common.is_empty() && !(newer.applies.is_empty() && older.applies.is_empty()) {
+                    Some((
+                        format!("update `{}` supersedes `{kb}`, but they apply to no OS version in common", newer.kb),
+                        "an update replaces an earlier one for the same Windows version; check `applies` of both"
+                            .to_string(),
+                    ))
+                } else {
+                    let dates: Vec<Option<usize>> =
+                        if common.is_empty() { vec![None] } else { common.iter().map(|o| Some(*o)).collect() };
+                    let later = dates.iter().find_map(|os| {
+                        let (n, o) = (newer.released_on(*os)?, older.released_on(*os)?);
+                        (o >= n).then_some((*os, n, o))
+                    });
+                    later.map(|(os, n, o)| {
+                        let on = os.map(|os| format!(" for `{}`", os_name(os))).unwrap_or_default();
+                        (
+                            format!("update `{}` ({n}) supersedes `{kb}`, released {o}{on}, not before it", newer.kb),
+                            "an update only replaces older ones: check the dates and the `supersedes` list".to_string(),
+                        )
+                    })
+                };
+                if let Some((message, help)) = problem {
+                    let mut d = Diagnostic::error("P0109", message, span, "supersedes here").with_help(help);
+                    if let Some(at) = self.names.updates.get(&kb.to_string()) {
+                        d = d.with_secondary(at.span, "declared here");
+                    }
+                    self.error(d);
+                }
+            }
+        }
+    }
+
+    /// The fact a component, setting or certificate reads (`fact os.feature`), of one of `types`
+    /// (any type when `types` is empty).
+    fn fact_of(
+        &mut self,
+        d: &ast::Decl,
+        props: &HashMap<&str, &ast::Prop>,
+        types: &[Type],
+        what: &str,
+    ) -> Option<usize> {
+        let prop = self.required(d, props, "fact", "fact host_facts.name")?;
+        let path = match self.single_value(prop, "fact")? {
+            PropValue::Path(p) => p.clone(),
+            PropValue::Name(id) => ast::Path { segments: vec![id.name.clone()], span: id.span },
+            other => {
+                let span = other.span();
+                self.wrong_value(prop, span, "a fact (`features.netfx35`)");
+                return None;
+            }
+        };
+        let dotted = path.to_string();
+        let Some(index) = self.names.fields.get(&dotted).map(|x| x.index) else {
+            let known: Vec<String> = self.names.fields.keys().cloned().collect();
+            self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+            return None;
+        };
+        let ty = self.fields.get(index).map(|f| f.ty.clone())?;
+        if !types.is_empty() && !types.contains(&ty) {
+            self.type_error(
+                path.span,
+                &format!("a fact holding {what}"),
+                &format!("`{dotted}` of type `{}`", ty.name()),
+                "",
+            );
+            return None;
+        }
+        Some(index)
     }
 
     fn os_names(&mut self, prop: &ast::Prop) -> Vec<usize> {
@@ -253,6 +534,7 @@ impl<'a> Checker<'a> {
                     .with_help("an update can only replace older updates; check the `supersedes` lists"),
                 );
                 found.retain(|k| *k != me);
+                self.cyclic_updates.push(me);
             }
             found.sort();
             if let Some(update) = self.updates.get_mut(i) {
@@ -263,10 +545,12 @@ impl<'a> Checker<'a> {
 
     fn lower_certificate(&mut self, d: &ast::Decl) -> ir::Certificate {
         let props = self.props(d);
+        let fact = if props.contains_key("fact") { self.fact_of(d, &props, &[Type::Bool], "a bool") } else { None };
         ir::Certificate {
             id: d.id.name.clone(),
             name: self.required_string(d, &props, "name"),
             thumbprint: props.get("thumbprint").map(|p| self.string(p)).unwrap_or_default(),
+            fact,
             links: self.links(d),
         }
     }
@@ -499,8 +783,8 @@ impl<'a> Checker<'a> {
             ("hotfixes", "kbs"),
             ("evaluation_date", "date"),
         ];
-        // A host without a clock (a rules file judging fixed dates) needs no evaluation date.
-        const OPTIONAL: [&str; 1] = ["evaluation_date"];
+        // Every role is optional: what is derived depends on what is bound, and the checker
+        // refuses a host value or construct whose role is missing (see `Checker::needs_role`).
         let mut bound: HashMap<&str, usize> = HashMap::new();
         for (role, path) in &host.bindings {
             let dotted = path.to_string();
@@ -537,21 +821,7 @@ impl<'a> Checker<'a> {
             }
             bound.insert(role_name, field);
         }
-        let missing: Vec<&str> =
-            ROLES.iter().map(|(r, _)| *r).filter(|r| !bound.contains_key(r) && !OPTIONAL.contains(r)).collect();
-        if !missing.is_empty() {
-            self.error(
-                Diagnostic::error(
-                    "P0103",
-                    format!("the host block does not bind {}", backticked(&missing)),
-                    host.span,
-                    "incomplete",
-                )
-                .with_help("bind every role to a fact, e.g. `os_version = os.version`"),
-            );
-            return;
-        }
-        let get = |r: &str| bound.get(r).copied().unwrap_or_default();
+        let get = |r: &str| bound.get(r).copied();
         self.host = Some(ir::HostRoles {
             product: get("product"),
             product_version: get("product_version"),
@@ -559,7 +829,7 @@ impl<'a> Checker<'a> {
             os_version: get("os_version"),
             os_role: get("os_role"),
             hotfixes: get("hotfixes"),
-            evaluation_date: bound.get("evaluation_date").copied(),
+            evaluation_date: get("evaluation_date"),
         });
     }
 
@@ -570,7 +840,21 @@ impl<'a> Checker<'a> {
         let mut map: HashMap<&str, &ast::Prop> = HashMap::new();
         for prop in &d.props {
             let key = prop.key.name.as_str();
-            if REPEATABLE.contains(&key) {
+            if REPEATABLE.contains(&key) || (key == "after" && d.kind == DeclKind::Update) {
+                continue;
+            }
+            if let Some(first) = prop.for_oses.first() {
+                if !(d.kind == DeclKind::Update && PER_OS.contains(&key)) {
+                    self.error(
+                        Diagnostic::error(
+                            "P0104",
+                            format!("`{key}` cannot be given per OS version"),
+                            first.span,
+                            "`for` here",
+                        )
+                        .with_help("only an update's `released` and `revision` take `for OS, ...`"),
+                    );
+                }
                 continue;
             }
             if let Some(first) = map.get(key) {

@@ -40,7 +40,7 @@ impl<'a> Checker<'a> {
             ExprKind::Not(inner) => Some((Expr::Not(Box::new(self.condition(inner, scope)?)), Type::Bool)),
             ExprKind::Paren(inner) => self.expr(inner, scope, expected),
             ExprKind::Compare(left, op, right) => self.compare(left, *op, right, scope),
-            ExprKind::In(left, items) => self.membership(left, items, scope),
+            ExprKind::In(left, set) => self.membership(left, set, scope),
             ExprKind::Call(name, args) => self.call(name, args, e.span, scope),
             ExprKind::List(_) => {
                 self.type_error(
@@ -121,12 +121,18 @@ impl<'a> Checker<'a> {
                 return Some((Expr::Const(value), expected.clone()));
             }
             if self.lets.contains_key(name) {
-                let lowered = self.let_value(name, path.span, scope, true)?;
-                return Some((lowered, Type::Bool));
+                return self.let_value(name, path.span, scope, true, expected);
             }
             if let Some(expected) = expected.filter(|t| is_named_type(t)) {
                 self.unknown_name_of(expected, name, path.span);
                 return None;
+            }
+            // Without a type to go by, an OS or a product name stands for itself.
+            if let Some(d) = self.names.oses.get(name) {
+                return Some((Expr::Const(Value::Os(d.index)), Type::Os));
+            }
+            if let Some(d) = self.names.products.get(name) {
+                return Some((Expr::Const(Value::Product(d.index)), Type::Product));
             }
         }
         if let Some(group) = self.names.groups.get(&dotted).copied() {
@@ -157,7 +163,7 @@ impl<'a> Checker<'a> {
             &dotted,
             path.span,
             known.iter().map(String::as_str),
-            "declare it as a fact, or as a condition with `let`",
+            "declare it as a fact, or name a value or condition with `let`",
         );
         None
     }
@@ -182,13 +188,55 @@ impl<'a> Checker<'a> {
     fn host_value(&mut self, rest: &[String], path: &ast::Path) -> Option<(Expr, Type)> {
         let name = rest.join(".");
         match HostValue::ALL.iter().find(|(n, _)| *n == name) {
-            Some((_, value)) if self.host.is_some() => Some((Expr::Host(*value), value.ty())),
+            Some((_, value)) if self.host.is_some() => {
+                let what = format!("`host.{name}`");
+                for role in self.roles_of(*value) {
+                    if !self.role_bound(role) {
+                        self.needs_role(role, &what, path.span);
+                        return None;
+                    }
+                }
+                Some((Expr::Host(*value), value.ty()))
+            }
             Some(_) => None,
             None => {
                 let known: Vec<&str> = HostValue::ALL.iter().map(|(n, _)| *n).collect();
                 self.unknown("host value", &format!("host.{name}"), path.span, known, "");
                 None
             }
+        }
+    }
+
+    /// The host roles a host value is derived from.
+    fn roles_of(&self, value: HostValue) -> Vec<&'static str> {
+        match value {
+            HostValue::Product => vec!["product"],
+            HostValue::VersionListed if self.products.iter().any(|p| p.versions.is_some()) => {
+                vec!["product", "product_version"]
+            }
+            HostValue::VersionListed => vec!["product"],
+            HostValue::PlatformListed => vec!["product", "platform"],
+            HostValue::Os | HostValue::Revision | HostValue::EndOfSupport => vec!["os_version"],
+        }
+    }
+
+    pub(super) fn role_bound(&self, role: &str) -> bool {
+        let Some(h) = &self.host else { return false };
+        match role {
+            "product" => h.product.is_some(),
+            "product_version" => h.product_version.is_some(),
+            "platform" => h.platform.is_some(),
+            "os_version" => h.os_version.is_some(),
+            "os_role" => h.os_role.is_some(),
+            "hotfixes" => h.hotfixes.is_some(),
+            _ => h.evaluation_date.is_some(),
+        }
+    }
+
+    /// Whether updates can be told installed: from the installed list or the build's revision.
+    fn check_update_roles(&mut self, what: &str, span: Span) {
+        if !self.role_bound("hotfixes") && !self.role_bound("os_version") {
+            self.needs_role("hotfixes", what, span);
         }
     }
 
@@ -249,8 +297,25 @@ impl<'a> Checker<'a> {
         Some((Expr::Compare(Box::new(l), op, Box::new(r)), Type::Bool))
     }
 
-    fn membership(&mut self, left: &ast::Expr, items: &[ast::Expr], scope: Scope) -> Option<(Expr, Type)> {
+    fn membership(&mut self, left: &ast::Expr, set: &ast::Expr, scope: Scope) -> Option<(Expr, Type)> {
         let (l, lt) = self.expr(left, scope, None)?;
+        let items: &[ast::Expr] = match &set.kind {
+            ExprKind::List(items) => items,
+            ExprKind::Path(p) => match self.list_let(p) {
+                Some(items) => items,
+                None => {
+                    let name = p.to_string();
+                    let help = if self.lets.contains_key(&name) {
+                        format!("`{name}` is not a list; name a list with `let {name} = [a, b]`")
+                    } else {
+                        format!("name a list with `let {name} = [a, b]`, or write the list here")
+                    };
+                    self.type_error(set.span, "a list", &format!("`{name}`"), &help);
+                    return None;
+                }
+            },
+            _ => return None,
+        };
         let mut values = Vec::new();
         let mut ok = true;
         for item in items {
@@ -270,7 +335,7 @@ impl<'a> Checker<'a> {
         }
         if items.is_empty() {
             self.error(
-                Diagnostic::warning("P0102", "`in []` is never true", left.span, "compared with an empty list")
+                Diagnostic::warning("P0102", "`in []` is never true", set.span, "compared with an empty list")
                     .with_help("list the values, or remove the condition"),
             );
         }
@@ -289,6 +354,7 @@ impl<'a> Checker<'a> {
                     return None;
                 }
                 let id = self.update_named(lit)?;
+                self.check_update_roles("`patched(...)`", span);
                 Some((Expr::Patched(id), Type::Bool))
             }
             ("known", [arg]) => {
@@ -348,34 +414,72 @@ impl<'a> Checker<'a> {
         None
     }
 
-    /// Lowers a `let` (once; later uses reuse the result) and marks it used when `used`.
-    pub(super) fn let_value(&mut self, name: &str, span: Span, scope: Scope, used: bool) -> Option<Expr> {
+    /// The items of a `let` that names a list (`let win7 = [win7_sp1, server2008r2]`); marks it used.
+    fn list_let(&mut self, p: &ast::Path) -> Option<&'a [ast::Expr]> {
+        let [name] = p.segments.as_slice() else { return None };
+        let decl: &'a ast::Let = self.lets.get(name).copied()?;
+        let ExprKind::List(items) = &decl.expr.kind else { return None };
+        if let Some(flag) = self.used_lets.get_mut(name) {
+            *flag = true;
+        }
+        Some(items)
+    }
+
+    /// Lowers a `let` — a condition or a named value — and marks it used when `used`. A value is
+    /// read against the type its use expects (`let target = win11` is an OS next to `host.os`),
+    /// so the result is kept per expected type.
+    pub(super) fn let_value(
+        &mut self,
+        name: &str,
+        span: Span,
+        scope: Scope,
+        used: bool,
+        expected: Option<&Type>,
+    ) -> Option<(Expr, Type)> {
         if used && let Some(flag) = self.used_lets.get_mut(name) {
             *flag = true;
         }
-        if let Some(done) = self.let_values.get(name) {
+        let key = (name.to_string(), expected.map(Type::name));
+        if let Some(done) = self.let_values.get(&key) {
             return done.clone();
         }
         if self.lets_in_progress.iter().any(|n| n == name) {
             self.error(
                 Diagnostic::error(
                     "P0108",
-                    format!("condition `{name}` refers to itself"),
+                    format!("`{name}` refers to itself"),
                     span,
                     "used inside its own definition",
                 )
-                .with_help("a `let` may only use conditions that do not use it in turn"),
+                .with_help("a `let` may only use names that do not use it in turn"),
             );
             return None;
         }
-        let decl = *self.lets.get(name)?;
+        let decl: &'a ast::Let = self.lets.get(name).copied()?;
+        if let ExprKind::List(items) = &decl.expr.kind {
+            if used {
+                self.type_error(
+                    span,
+                    "a condition or a value",
+                    &format!("the list `{name}`"),
+                    &format!("a list goes after `in`: `host.os in {name}`"),
+                );
+            } else {
+                // Checked on its own: its items must at least be values.
+                let full = Scope { visible_fields: self.fields.len(), status: true };
+                for item in items {
+                    self.expr(item, full, None);
+                }
+            }
+            return None;
+        }
         self.lets_in_progress.push(name.to_string());
-        // A let is checked once with everything visible; where it is used decides nothing.
+        // A let is checked with everything visible; where it is used decides nothing.
         let full = Scope { visible_fields: self.fields.len(), status: true };
-        let lowered = self.condition(&decl.expr, full);
+        let lowered = self.expr(&decl.expr, full, expected);
         self.lets_in_progress.pop();
-        self.let_values.insert(name.to_string(), lowered.clone());
-        if !scope.status && lowered.as_ref().is_some_and(reads_status) {
+        self.let_values.insert(key, lowered.clone());
+        if !scope.status && lowered.as_ref().is_some_and(|(e, _)| reads_status(e)) {
             self.error(Diagnostic::error(
                 "P0102",
                 format!("condition `{name}` reads `status`, which is only known in rules"),
@@ -393,6 +497,7 @@ impl<'a> Checker<'a> {
         let scope = Scope { visible_fields: self.fields.len(), status: true };
         let mut when = None;
         let mut require = Vec::new();
+        let mut wanted: Vec<(usize, Span)> = Vec::new();
         let mut severity = None;
         let mut message = None;
         let mut certificate = None;
@@ -406,13 +511,18 @@ impl<'a> Checker<'a> {
                 if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
                     let first = *first;
                     self.error(
-                        Diagnostic::error("P0105", format!("rule `{}` has two `{key}` clauses", r.name.name), span, "second one")
-                            .with_secondary(first, "first one")
-                            .with_help(match key {
-                                "when" => "join the conditions with `and` or `or`",
-                                "require" => "list alternatives in one clause: `require KB1 or KB2`; a second requirement is a second rule",
-                                _ => "keep one",
-                            }),
+                        Diagnostic::error(
+                            "P0105",
+                            format!("rule `{}` has two `{key}` clauses", r.name.name),
+                            span,
+                            "second one",
+                        )
+                        .with_secondary(first, "first one")
+                        .with_help(match key {
+                            "when" => "join the conditions with `and` or `or`",
+                            "require" => "join the requirements in one clause: `require KB1 and (KB2 or KB3)`",
+                            _ => "keep one",
+                        }),
                     );
                     failed = true;
                     continue;
@@ -421,10 +531,25 @@ impl<'a> Checker<'a> {
             }
             match clause {
                 ast::Clause::When(e) => when = self.condition(e, scope),
-                ast::Clause::Require(kbs, _) => {
-                    for lit in kbs {
-                        match self.update_named(lit) {
-                            Some(id) => require.push(id),
+                ast::Clause::Require(groups, _) => {
+                    for group in groups {
+                        if groups.len() > 1 && group.needs.len() > 1 && !group.parenthesized {
+                            self.error(
+                                Diagnostic::error(
+                                    "P0110",
+                                    "`and` and `or` are mixed in a requirement without parentheses",
+                                    group.span,
+                                    "this group",
+                                )
+                                .with_help(
+                                    "put each group of alternatives in parentheses: `require KB1 and (KB2 or KB3)`",
+                                ),
+                            );
+                            failed = true;
+                            continue;
+                        }
+                        match self.requirement(group, &mut wanted) {
+                            Some(req) => require.push(req),
                             None => failed = true,
                         }
                     }
@@ -471,7 +596,7 @@ impl<'a> Checker<'a> {
                 failed = true;
             }
         }
-        self.check_requirements_apply(r, &require);
+        self.check_requirements_apply(r, wanted);
         let (Some(when), Some((Some(severity), alt)), Some(message), false) = (when, severity, message, failed) else {
             return None;
         };
@@ -494,6 +619,127 @@ impl<'a> Checker<'a> {
             line: self.line(r.name.span),
             span: r.name.span,
         })
+    }
+
+    /// One group of a `require` clause and the condition that says the host meets it.
+    fn requirement(&mut self, group: &ast::NeedGroup, wanted: &mut Vec<(usize, Span)>) -> Option<ir::Requirement> {
+        let updates: Vec<&ast::Literal> =
+            group.needs.iter().filter_map(|n| if let ast::Need::Update(lit) = n { Some(lit) } else { None }).collect();
+        if updates.len() == group.needs.len() {
+            let mut ids = Vec::new();
+            for lit in updates {
+                let id = self.update_named(lit)?;
+                wanted.push((id, lit.span));
+                ids.push(id);
+            }
+            self.check_update_roles("`require` of an update", group.span);
+            let met = Expr::Or(ids.iter().map(|u| Expr::Patched(*u)).collect());
+            return Some(ir::Requirement { need: ir::Need::Updates(ids), met });
+        }
+        let [need] = group.needs.as_slice() else {
+            self.error(
+                Diagnostic::error(
+                    "P0110",
+                    "only updates can be alternatives in a requirement",
+                    group.span,
+                    "alternatives",
+                )
+                .with_help("a certificate, component or setting is a requirement of its own: join it with `and`"),
+            );
+            return None;
+        };
+        let lookup = |names: &std::collections::HashMap<String, super::Declared>, id: &ast::Ident| {
+            names.get(&id.name).map(|d| d.index)
+        };
+        match need {
+            ast::Need::Update(_) => None,
+            ast::Need::Certificate(id) => {
+                let Some(index) = lookup(&self.names.certificates, id) else {
+                    let known: Vec<String> = self.names.certificates.keys().cloned().collect();
+                    self.unknown(
+                        "certificate",
+                        &id.name,
+                        id.span,
+                        known.iter().map(String::as_str),
+                        "declare it with `certificate NAME { ... }`",
+                    );
+                    return None;
+                };
+                let Some(fact) = self.certificates.get(index).and_then(|c| c.fact) else {
+                    self.error(
+                        Diagnostic::error(
+                            "P0103",
+                            format!("certificate `{}` has no `fact` to tell whether a host has it", id.name),
+                            id.span,
+                            "required here",
+                        )
+                        .with_help("add `fact NAME` (a bool fact: the certificate is in the store) to the certificate, or use the `certificate` clause to only name it"),
+                    );
+                    return None;
+                };
+                let met =
+                    Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(Value::Bool(true))));
+                Some(ir::Requirement { need: ir::Need::Certificate(index), met })
+            }
+            ast::Need::Component(id, version) => {
+                let Some(index) = lookup(&self.names.components, id) else {
+                    let known: Vec<String> = self.names.components.keys().cloned().collect();
+                    self.unknown(
+                        "component",
+                        &id.name,
+                        id.span,
+                        known.iter().map(String::as_str),
+                        "declare it with `component NAME { name \"...\" fact FACT }`",
+                    );
+                    return None;
+                };
+                let at_least = self.version_literal(version)?;
+                let fact = self.components.get(index).map(|c| c.fact)?;
+                let met = Expr::Compare(
+                    Box::new(Expr::Field(fact)),
+                    CmpOp::Ge,
+                    Box::new(Expr::Const(Value::Version(at_least.clone()))),
+                );
+                Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met })
+            }
+            ast::Need::Setting(id, value) => {
+                let Some(index) = lookup(&self.names.settings, id) else {
+                    let known: Vec<String> = self.names.settings.keys().cloned().collect();
+                    self.unknown(
+                        "setting",
+                        &id.name,
+                        id.span,
+                        known.iter().map(String::as_str),
+                        "declare it with `setting NAME { name \"...\" fact FACT }`",
+                    );
+                    return None;
+                };
+                let fact = self.settings.get(index).map(|x| x.fact)?;
+                let ty = self.fields.get(fact).map(|f| f.ty.clone())?;
+                let value = match (value, &ty) {
+                    (Some(lit), _) => self.literal_as(lit, &ty)?,
+                    (None, Type::Bool) => Value::Bool(true),
+                    (None, other) => {
+                        self.error(
+                            Diagnostic::error(
+                                "P0103",
+                                format!(
+                                    "setting `{}` holds a `{}` value: say which one is needed",
+                                    id.name,
+                                    other.name()
+                                ),
+                                id.span,
+                                "which value?",
+                            )
+                            .with_help(format!("write `setting {} == VALUE`", id.name)),
+                        );
+                        return None;
+                    }
+                };
+                let met = Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(value.clone())));
+                Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met })
+            }
+        }
     }
 
     fn level(&mut self, id: &ast::Ident) -> Option<Level> {
@@ -550,7 +796,20 @@ impl<'a> Checker<'a> {
                     }
                     let segs: Vec<String> = name.trim().split('.').map(str::to_string).collect();
                     let path = ast::Path { segments: segs, span };
+                    if let Some(items) = self.list_let(&path) {
+                        let mut shown = Vec::new();
+                        for item in items {
+                            match self.expr(item, scope, None) {
+                                Some((Expr::Const(v), ty)) => shown.push(self.const_text(&v, &ty)),
+                                _ => ok = false,
+                            }
+                        }
+                        text.push_str(&shown.join(", "));
+                        continue;
+                    }
                     match self.path(&path, scope, None) {
+                        // A named value is known when the file is checked: it is text.
+                        Some((Expr::Const(v), ty)) => text.push_str(&self.const_text(&v, &ty)),
                         Some((expr @ (Expr::Field(_) | Expr::Host(_) | Expr::Status), _)) => {
                             if !text.is_empty() {
                                 segments.push(ir::Segment::Text(std::mem::take(&mut text)));
@@ -573,21 +832,31 @@ impl<'a> Checker<'a> {
         ok.then_some(segments)
     }
 
+    /// A constant as a message shows it (as the interpreter's `display` would).
+    fn const_text(&self, v: &Value, ty: &Type) -> String {
+        match (v, ty) {
+            (Value::Unknown, _) => "unknown".into(),
+            (Value::Bool(b), _) => b.to_string(),
+            (Value::Int(n), _) => n.to_string(),
+            (Value::Str(s), _) => s.clone(),
+            (Value::Date(d), _) => d.to_string(),
+            (Value::Version(v), _) => v.to_string(),
+            (Value::Kbs(kbs), _) => kbs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            (Value::Product(i), _) => self.products.get(*i).map(|x| x.name.clone()).unwrap_or_default(),
+            (Value::Os(i), _) => self.oses.get(*i).map(|x| x.name.clone()).unwrap_or_default(),
+            (Value::Enum(i), Type::Enum(variants)) => variants.get(*i).cloned().unwrap_or_default(),
+            (Value::Enum(i), _) => i.to_string(),
+            (Value::Level(l), _) => l.name().into(),
+        }
+    }
+
     /// P0106: a rule that asks for an update on an OS the update does not apply to.
-    fn check_requirements_apply(&mut self, r: &ast::Rule, require: &[usize]) {
+    fn check_requirements_apply(&mut self, r: &ast::Rule, mut wanted: Vec<(usize, Span)>) {
         let Some(when) = r.clauses.iter().find_map(|c| if let ast::Clause::When(e) = c { Some(e) } else { None })
         else {
             return;
         };
-        let targets = self.os_constraint(when);
-        let mut wanted: Vec<(usize, Span)> = Vec::new();
-        for clause in &r.clauses {
-            if let ast::Clause::Require(kbs, _) = clause {
-                for (lit, id) in kbs.iter().zip(require) {
-                    wanted.push((*id, lit.span));
-                }
-            }
-        }
+        let targets = self.os_constraint(when, 0);
         collect_patched(when, &mut |lit: &ast::Literal| {
             if let Some(kb) = crate::value::Kb::parse(&lit.raw)
                 && let Some(d) = self.names.updates.get(&kb.to_string())
@@ -620,8 +889,11 @@ impl<'a> Checker<'a> {
     }
 
     /// The OS versions a condition restricts the host to, from `host.os == x` or
-    /// `host.os in [...]` conjuncts at its top level.
-    fn os_constraint(&self, e: &ast::Expr) -> Vec<(usize, Span)> {
+    /// `host.os in [...]` conjuncts at its top level, looking through parentheses and `let`s.
+    fn os_constraint(&self, e: &ast::Expr, depth: usize) -> Vec<(usize, Span)> {
+        if depth > 16 {
+            return Vec::new(); // a `let` cycle, reported elsewhere
+        }
         let conjuncts: Vec<&ast::Expr> = match &e.kind {
             ExprKind::And(parts) => parts.iter().collect(),
             _ => vec![e],
@@ -633,10 +905,38 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         };
+        let let_named = |x: &ast::Expr| match &x.kind {
+            ExprKind::Path(p) if p.segments.len() == 1 => p.segments.first().and_then(|n| self.lets.get(n)).copied(),
+            _ => None,
+        };
         for c in conjuncts {
             match &c.kind {
-                ExprKind::In(l, items) if is_host_os(l) => return items.iter().filter_map(name_of).collect(),
-                ExprKind::Compare(l, CmpOp::Eq, r) if is_host_os(l) => return name_of(r).into_iter().collect(),
+                ExprKind::In(l, set) if is_host_os(l) => {
+                    let items = match (&set.kind, let_named(set)) {
+                        (ExprKind::List(items), _) => items,
+                        (_, Some(ast::Let { expr: ast::Expr { kind: ExprKind::List(items), .. }, .. })) => items,
+                        _ => continue,
+                    };
+                    return items.iter().filter_map(name_of).collect();
+                }
+                ExprKind::Compare(l, CmpOp::Eq, r) if is_host_os(l) => {
+                    let target = let_named(r).map_or(r.as_ref(), |l| &l.expr);
+                    return name_of(target).into_iter().collect();
+                }
+                ExprKind::Paren(inner) => {
+                    let found = self.os_constraint(inner, depth + 1);
+                    if !found.is_empty() {
+                        return found;
+                    }
+                }
+                ExprKind::Path(_) => {
+                    if let Some(l) = let_named(c) {
+                        let found = self.os_constraint(&l.expr, depth + 1);
+                        if !found.is_empty() {
+                            return found;
+                        }
+                    }
+                }
                 _ => {}
             }
         }

@@ -4,7 +4,7 @@
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Expr, Program, Segment, Value};
+use crate::ir::{Expr, Need, Program, Segment, Value};
 
 pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -30,6 +30,9 @@ impl Spans {
             match item {
                 ast::Item::Facts(f) => collect_fields(&f.fields, "", &mut fields),
                 ast::Item::Decl(d) => decls.push((d.kind, d.id.name.to_ascii_uppercase(), d.id.span)),
+                ast::Item::Series(series) => decls.extend(
+                    series.entries.iter().map(|e| (ast::DeclKind::Update, e.kb.raw.to_ascii_uppercase(), e.kb.span)),
+                ),
                 _ => {}
             }
         }
@@ -66,6 +69,9 @@ fn each_expr(program: &Program, f: &mut dyn FnMut(&Expr)) {
     }
     for rule in &program.rules {
         walk(&rule.when, f);
+        for requirement in &rule.require {
+            walk(&requirement.met, f);
+        }
         if let Some((c, _)) = &rule.otherwise {
             walk(c, f);
         }
@@ -94,7 +100,7 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     let mut used = vec![false; program.fields.len()];
     let h = &program.host;
-    for role in [h.product, h.product_version, h.platform, h.os_version, h.os_role, h.hotfixes] {
+    for role in [h.product, h.product_version, h.platform, h.os_version, h.os_role, h.hotfixes].into_iter().flatten() {
         if let Some(u) = used.get_mut(role) {
             *u = true;
         }
@@ -179,9 +185,20 @@ fn status_read_too_early(program: &Program, out: &mut Vec<Diagnostic>) {
 fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     let mut used_updates = vec![false; program.updates.len()];
     let mut used_certs = vec![false; program.certificates.len()];
+    let mut used_components = vec![false; program.components.len()];
+    let mut used_settings = vec![false; program.settings.len()];
     for rule in &program.rules {
-        for id in &rule.require {
-            if let Some(u) = used_updates.get_mut(*id) {
+        for requirement in &rule.require {
+            let slot = match &requirement.need {
+                Need::Updates(ids) => {
+                    ids.iter().for_each(|id| used_updates.get_mut(*id).into_iter().for_each(|u| *u = true));
+                    None
+                }
+                Need::Certificate(c) => used_certs.get_mut(*c),
+                Need::Component { component, .. } => used_components.get_mut(*component),
+                Need::Setting { setting, .. } => used_settings.get_mut(*setting),
+            };
+            if let Some(u) = slot {
                 *u = true;
             }
         }
@@ -215,6 +232,26 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
                     "never required",
                 )
                 .with_help("require it in a rule (`require KB...`), list it in a `supersedes`, or remove it"),
+            );
+        }
+    }
+    let others = program
+        .components
+        .iter()
+        .zip(used_components)
+        .map(|(c, used)| (ast::DeclKind::Component, &c.id, used))
+        .chain(program.settings.iter().zip(used_settings).map(|(s, used)| (ast::DeclKind::Setting, &s.id, used)));
+    for (kind, id, used) in others {
+        if !used {
+            let keyword = kind.keyword();
+            out.push(
+                Diagnostic::warning(
+                    "P0206",
+                    format!("{keyword} `{id}` is declared but no rule requires it"),
+                    spans.decl(kind, id),
+                    "never required",
+                )
+                .with_help(format!("require it in a rule (`require {keyword} {id} ...`), or remove it")),
             );
         }
     }

@@ -31,6 +31,8 @@ pub fn check(file: &ast::File, source: &str) -> (Option<Program>, Vec<Diagnostic
         _ => None,
     };
     diags.sort_by_key(|d| (d.primary.span.start, d.code));
+    // A `let` naming a value is lowered where it is used: its mistakes are reported once.
+    diags.dedup();
     (program, diags)
 }
 
@@ -48,6 +50,8 @@ struct Names {
     oses: HashMap<String, Declared>,
     updates: HashMap<String, Declared>,
     certificates: HashMap<String, Declared>,
+    components: HashMap<String, Declared>,
+    settings: HashMap<String, Declared>,
     rules: HashMap<String, Declared>,
     fields: HashMap<String, Declared>,
     /// Dotted paths of fact groups (`os`, `root_ca`), to explain "name one of its facts".
@@ -77,11 +81,17 @@ struct Checker<'a> {
     oses: Vec<ir::Os>,
     updates: Vec<ir::Update>,
     update_spans: Vec<Span>,
+    /// Updates in a supersedence cycle (reported once, as P0108).
+    cyclic_updates: Vec<crate::value::Kb>,
     certificates: Vec<ir::Certificate>,
+    components: Vec<ir::Component>,
+    settings: Vec<ir::Setting>,
     host: Option<ir::HostRoles>,
+    /// Host roles already reported missing (one report per role, not one per use).
+    missing_roles: Vec<&'static str>,
     /// `let` declarations by name, and their lowered forms once lowered.
     lets: HashMap<String, &'a ast::Let>,
-    let_values: HashMap<String, Option<ir::Expr>>,
+    let_values: HashMap<(String, Option<String>), Option<(ir::Expr, ir::Type)>>,
     lets_in_progress: Vec<String>,
     used_lets: HashMap<String, bool>,
     program: Option<Program>,
@@ -99,8 +109,12 @@ impl<'a> Checker<'a> {
             oses: Vec::new(),
             updates: Vec::new(),
             update_spans: Vec::new(),
+            cyclic_updates: Vec::new(),
             certificates: Vec::new(),
+            components: Vec::new(),
+            settings: Vec::new(),
             host: None,
+            missing_roles: Vec::new(),
             lets: HashMap::new(),
             let_values: HashMap::new(),
             lets_in_progress: Vec::new(),
@@ -123,6 +137,7 @@ impl<'a> Checker<'a> {
         let mut advisory = None;
         let mut facts = None;
         let mut host = None;
+        let mut series_updates: Vec<ast::Decl> = Vec::new();
         for item in &file.items {
             match item {
                 ast::Item::Decl(d) if d.kind == ast::DeclKind::Advisory => {
@@ -131,6 +146,11 @@ impl<'a> Checker<'a> {
                 ast::Item::Facts(f) => self.single(&mut facts, f, f.span, "facts schema"),
                 ast::Item::Host(h) => self.single(&mut host, h, h.span, "host block"),
                 ast::Item::Decl(d) => self.declare(d),
+                ast::Item::Series(series) => {
+                    let decls = self.expand_series(series);
+                    decls.iter().for_each(|d| self.declare(d));
+                    series_updates.extend(decls);
+                }
                 ast::Item::Let(l) => self.declare_let(l),
                 ast::Item::Rule(r) => self.declare_rule(r),
                 ast::Item::Test(_) => {}
@@ -146,15 +166,25 @@ impl<'a> Checker<'a> {
         }
         match host {
             Some(h) => self.lower_host(h),
-            None if facts.is_some() => self.error(missing_item(whole, "host", "host { product = product.id ... }")),
-            None => {}
+            // No role bound: constructs that need one say so where they are used.
+            None => self.host = Some(ir::HostRoles::default()),
         }
+        // Declarations in file order; a series' updates where the series is.
+        let mut decls: Vec<&ast::Decl> = Vec::new();
+        let mut expanded = series_updates.iter();
         for item in &file.items {
-            if let ast::Item::Decl(d) = item {
-                self.lower_decl(d);
+            match item {
+                ast::Item::Decl(d) => decls.push(d),
+                ast::Item::Series(series) => decls.extend(expanded.by_ref().take(series.entries.len())),
+                _ => {}
             }
         }
+        for d in &decls {
+            self.lower_decl(d);
+        }
+        self.link_after(&decls);
         self.link_supersedence();
+        self.check_supersedence();
         self.check_os_overlaps();
         let advisory = match advisory {
             Some(a) => self.lower_advisory(a),
@@ -176,9 +206,10 @@ impl<'a> Checker<'a> {
         for item in &file.items {
             if let ast::Item::Let(l) = item {
                 let scope = Scope { visible_fields: self.fields.len(), status: true };
-                self.let_value(&l.name.name, l.name.span, scope, false);
+                self.let_value(&l.name.name, l.name.span, scope, false, None);
             }
         }
+        let finding_order = self.finding_order(&rules);
         let rule_names: Vec<String> = rules.iter().map(|r| r.name.clone()).collect();
         let tests: Vec<ir::TestCase> = file
             .items
@@ -195,8 +226,11 @@ impl<'a> Checker<'a> {
             oses: std::mem::take(&mut self.oses),
             updates: std::mem::take(&mut self.updates),
             certificates: std::mem::take(&mut self.certificates),
+            components: std::mem::take(&mut self.components),
+            settings: std::mem::take(&mut self.settings),
             host,
             rules,
+            finding_order,
             tests,
         });
     }
@@ -304,6 +338,74 @@ impl<'a> Checker<'a> {
     }
 
     /// "unknown X `name`", with the closest known name as a suggestion.
+    /// Reports (once per role) a construct that needs a host role the `host` block does not bind.
+    fn needs_role(&mut self, role: &'static str, what: &str, span: Span) {
+        if self.missing_roles.contains(&role) {
+            return;
+        }
+        self.missing_roles.push(role);
+        let example = match role {
+            "product" => "product = product.id",
+            "product_version" => "product_version = product.version",
+            "platform" => "platform = os.platform",
+            "os_version" => "os_version = os.version",
+            "os_role" => "os_role = os.product_type",
+            "hotfixes" => "hotfixes = hotfixes",
+            _ => "evaluation_date = as_of",
+        };
+        self.error(
+            Diagnostic::error(
+                "P0103",
+                format!("{what} needs the `{role}` host role, which is not bound"),
+                span,
+                format!("needs `{role}`"),
+            )
+            .with_help(format!("bind it to a fact in the `host` block, e.g. `host {{ {example} }}`")),
+        );
+    }
+
+    /// Rule order, except that a finding asking for an update comes after the findings asking
+    /// for the updates it must be installed `after` (directly or through others).
+    fn finding_order(&self, rules: &[ir::Rule]) -> Vec<(usize, Option<usize>)> {
+        let mut items: Vec<(usize, Option<usize>)> = Vec::new();
+        for (r, rule) in rules.iter().enumerate() {
+            if rule.require.is_empty() {
+                items.push((r, None));
+            } else {
+                items.extend((0..rule.require.len()).map(|k| (r, Some(k))));
+            }
+        }
+        let updates_of = |(r, k): (usize, Option<usize>)| -> Vec<usize> {
+            match k.and_then(|k| rules.get(r)?.require.get(k)).map(|q| &q.need) {
+                Some(ir::Need::Updates(ids)) => ids.clone(),
+                _ => Vec::new(),
+            }
+        };
+        // Every update installed before `u`, through `after` chains.
+        let before = |u: usize| -> Vec<usize> {
+            let mut out: Vec<usize> = Vec::new();
+            let mut frontier = self.updates.get(u).map(|x| x.after.clone()).unwrap_or_default();
+            while let Some(next) = frontier.pop() {
+                if !out.contains(&next) {
+                    out.push(next);
+                    frontier.extend(self.updates.get(next).map(|x| x.after.clone()).unwrap_or_default());
+                }
+            }
+            out
+        };
+        let must_follow = |a: (usize, Option<usize>), b: (usize, Option<usize>)| {
+            let earlier = updates_of(b);
+            updates_of(a).iter().any(|u| before(*u).iter().any(|v| earlier.contains(v)))
+        };
+        let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut waiting = items;
+        while !waiting.is_empty() {
+            let next = waiting.iter().position(|a| !waiting.iter().any(|b| b != a && must_follow(*a, *b))).unwrap_or(0); // a cycle was reported as P0108; keep file order
+            placed.push(waiting.remove(next));
+        }
+        placed
+    }
+
     fn unknown<'n>(
         &mut self,
         kind: &str,

@@ -39,6 +39,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let (mut installs, mut certificates, mut fires, mut quiet) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut components, mut settings) = (Vec::new(), Vec::new());
         let mut ok = true;
         for item in items {
             match item {
@@ -56,6 +57,19 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                 },
+                ast::Expectation::Component(id) | ast::Expectation::Setting(id) => {
+                    let (kind, table, out) = match item {
+                        ast::Expectation::Component(_) => ("component", &self.names.components, &mut components),
+                        _ => ("setting", &self.names.settings, &mut settings),
+                    };
+                    if table.contains_key(&id.name) {
+                        out.push(id.name.clone());
+                    } else {
+                        let known: Vec<String> = table.keys().cloned().collect();
+                        self.unknown(kind, &id.name, id.span, known.iter().map(String::as_str), "");
+                        ok = false;
+                    }
+                }
                 ast::Expectation::Fires(id, negated) => {
                     if rule_names.contains(&id.name) {
                         if *negated { quiet.push(id.name.clone()) } else { fires.push(id.name.clone()) }
@@ -71,7 +85,17 @@ impl<'a> Checker<'a> {
         }
         installs.sort();
         certificates.sort();
-        ok.then_some(ir::Expected::Verdict { status: level, installs, certificates, fires, quiet })
+        components.sort();
+        settings.sort();
+        ok.then_some(ir::Expected::Verdict {
+            status: level,
+            installs,
+            certificates,
+            components,
+            settings,
+            fires,
+            quiet,
+        })
     }
 
     /// P0300: every key in `given` must be a declared fact or group (unknown keys are ignored

@@ -509,20 +509,44 @@ impl Gen<'_> {
     /// host's build.
     fn patched(&mut self, b: &mut Body, update: usize) -> Result<(), String> {
         let u = self.program.updates.get(update).ok_or("unknown update")?.clone();
-        let hot = self.slot(&Expr::Field(self.program.host.hotfixes)).ok_or("no hotfixes slot")?;
-        let (ptr, count) = (b.local(ValType::I32), b.local(ValType::I32));
-        b.i(I::I32Const(hot as i32))
-            .i(I::I64Load(mem(8, 3)))
-            .i(I::I64Const(32))
-            .i(I::I64ShrU)
-            .i(I::I32WrapI64)
-            .i(I::LocalSet(ptr));
-        b.i(I::I32Const(hot as i32)).i(I::I64Load(mem(8, 3))).i(I::I32WrapI64).i(I::LocalSet(count));
         b.i(I::I32Const(0));
-        for kb in std::iter::once(u.kb).chain(u.superseded_by.iter().copied()) {
-            b.i(I::LocalGet(ptr)).i(I::LocalGet(count)).i(I::I32Const(kb.0 as i32));
-            self.call(b, "kbs_has")?;
-            b.i(I::I32Or);
+        if let Some(hotfixes) = self.program.host.hotfixes {
+            let hot = self.slot(&Expr::Field(hotfixes)).ok_or("no hotfixes slot")?;
+            let (ptr, count) = (b.local(ValType::I32), b.local(ValType::I32));
+            b.i(I::I32Const(hot as i32))
+                .i(I::I64Load(mem(8, 3)))
+                .i(I::I64Const(32))
+                .i(I::I64ShrU)
+                .i(I::I32WrapI64)
+                .i(I::LocalSet(ptr));
+            b.i(I::I32Const(hot as i32)).i(I::I64Load(mem(8, 3))).i(I::I32WrapI64).i(I::LocalSet(count));
+            for kb in std::iter::once(u.kb).chain(u.superseded_by.iter().copied()) {
+                b.i(I::LocalGet(ptr)).i(I::LocalGet(count)).i(I::I32Const(kb.0 as i32));
+                self.call(b, "kbs_has")?;
+                b.i(I::I32Or);
+            }
+        }
+        if self.program.host.os_version.is_none() {
+            return Ok(());
+        }
+        if !u.revision_for.is_empty() {
+            // Per-OS revisions: the host's OS is one of `applies` and its revision is that OS's.
+            let os = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+            let rev = self.slot(&Expr::Host(HostValue::Revision)).ok_or("no revision slot")?;
+            b.i(I::I32Const(os as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(rev as i32)).i(I::I32Load(mem(0, 2))).i(I::I32And);
+            b.i(I::I32Const(0));
+            for a in &u.applies {
+                let Some(needed) = u.revision_on(*a) else { continue };
+                b.i(I::I32Const(os as i32))
+                    .i(I::I64Load(mem(8, 3)))
+                    .i(I::I64Const(i64::try_from(*a).unwrap_or(-1)))
+                    .i(I::I64Eq);
+                b.i(I::I32Const(rev as i32)).i(I::I64Load(mem(8, 3))).i(I::I64Const(i64::from(needed))).i(I::I64GeS);
+                b.i(I::I32And).i(I::I32Or);
+            }
+            b.i(I::I32And).i(I::I32Or);
+            return Ok(());
         }
         if let Some(revision) = u.revision {
             let os = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
@@ -971,7 +995,8 @@ impl Gen<'_> {
     fn derive_host(&mut self) -> Result<Body, String> {
         let mut b = Body::new(0);
         let roles = self.program.host.clone();
-        let field = |i: usize| Expr::Field(i);
+        // An unbound role reads as unknown.
+        let field = |i: Option<usize>| i.map_or(Expr::Const(Value::Unknown), Expr::Field);
         b.i(I::I32Const(self.host as i32))
             .i(I::I32Const(0))
             .i(I::I32Const((HOST_VALUES.len() * 16) as i32))
@@ -1034,7 +1059,7 @@ impl Gen<'_> {
         // version_listed and platform_listed, per product
         let (vk, vp) = self.load(&mut b, &field(roles.product_version), StatusFrom::None)?;
         let (fk, fp) = self.load(&mut b, &field(roles.platform), StatusFrom::None)?;
-        let platform_ty = self.program.fields.get(roles.platform).map(|f| f.ty.clone());
+        let platform_ty = roles.platform.and_then(|p| self.program.fields.get(p)).map(|f| f.ty.clone());
         for (index, product) in self.program.products.clone().iter().enumerate() {
             b.i(I::LocalGet(pk))
                 .i(I::LocalGet(pp))
@@ -1118,17 +1143,28 @@ impl Gen<'_> {
         let mut b = Body::new(0);
         let status = b.local(ValType::I32);
         let level = b.local(ValType::I32);
+        let unmet = b.local(ValType::I32);
         b.i(I::I32Const(ordinal(Level::Ready))).i(I::LocalSet(status));
         for (r, rule) in self.program.rules.clone().iter().enumerate() {
             self.cond(&mut b, &rule.when, StatusFrom::Local(status))?;
             if !rule.require.is_empty() {
+                // unmet = the bit set of requirements not met; the rule fires when it is not empty
                 b.i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::I32Const(0));
-                for u in &rule.require {
-                    self.patched(&mut b, *u)?;
+                for (k, requirement) in rule.require.iter().enumerate() {
+                    match &requirement.need {
+                        crate::ir::Need::Updates(ids) if ids.len() == 1 => {
+                            self.patched(&mut b, ids.first().copied().unwrap_or_default())?;
+                        }
+                        _ => self.cond(&mut b, &requirement.met, StatusFrom::Local(status))?,
+                    }
+                    b.i(I::I32Eqz);
+                    if k > 0 {
+                        b.i(I::I32Const(k as i32)).i(I::I32Shl);
+                    }
                     b.i(I::I32Or);
                 }
-                b.i(I::I32Eqz).i(I::Else).i(I::I32Const(0)).i(I::End);
+                b.i(I::LocalTee(unmet)).i(I::Else).i(I::I32Const(0)).i(I::End);
             }
             b.i(I::If(BlockType::Empty));
             match &rule.otherwise {
@@ -1156,6 +1192,9 @@ impl Gen<'_> {
             mark_known(&mut b, slot);
             b.i(I::I32Const(slot as i32)).i(I::LocalGet(level)).i(I::I32Store(mem(4, 2)));
             b.i(I::I32Const(slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(8, 2)));
+            if !rule.require.is_empty() {
+                b.i(I::I32Const(slot as i32)).i(I::LocalGet(unmet)).i(I::I32Store(mem(12, 2)));
+            }
             b.i(I::End);
         }
         b.i(I::I32Const(self.status_slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(0, 2)));
@@ -1186,26 +1225,61 @@ impl Gen<'_> {
         self.write_level(&mut b, level)?;
         self.out_static(&mut b, b"\",\"findings\":[")?;
         b.i(I::I32Const(1)).i(I::LocalSet(first));
-        for (r, rule) in self.program.rules.clone().iter().enumerate() {
+        for &(r, requirement) in &self.program.finding_order.clone() {
+            let rule = self.program.rules.get(r).ok_or("finding of an unknown rule")?.clone();
             let slot = self.rule_slot(r);
-            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2))).i(I::If(BlockType::Empty));
+            // fired, and (for a requirement's finding) that requirement not met
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2)));
+            if let Some(k) = requirement {
+                b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(12, 2)));
+                if k > 0 {
+                    b.i(I::I32Const(k as i32)).i(I::I32ShrU);
+                }
+                b.i(I::I32Const(1)).i(I::I32And).i(I::I32And);
+            }
+            b.i(I::If(BlockType::Empty));
             b.i(I::LocalGet(first)).i(I::I32Eqz).i(I::If(BlockType::Empty));
             self.out_static(&mut b, b",")?;
             b.i(I::End);
             b.i(I::I32Const(0)).i(I::LocalSet(first));
-            self.write_finding(&mut b, rule, slot, level)?;
+            self.write_finding(&mut b, &rule, requirement, slot, level)?;
             b.i(I::End);
         }
         self.out_static(&mut b, b"]}")?;
         Ok(b)
     }
 
-    fn write_finding(&mut self, b: &mut Body, rule: &Rule, slot: u32, level: u32) -> Result<(), String> {
-        // The finding's JSON with markers where the severity and message go.
-        let finding: Finding = crate::interp::finding_for(self.program, rule, "\u{1}", "\u{2}".into());
-        let json = serde_json::to_string(&finding).map_err(|e| e.to_string())?;
-        let (head, rest) = json.split_once("\\u0001").ok_or("severity marker")?;
-        let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
+    fn write_finding(
+        &mut self,
+        b: &mut Body,
+        rule: &Rule,
+        requirement: Option<usize>,
+        slot: u32,
+        level: u32,
+    ) -> Result<(), String> {
+        // The finding's JSON with markers where the severity and message go. What follows the
+        // message may depend on the host's OS (the updates for it, their dates there): one tail
+        // per distinct text, the one for an unknown OS last.
+        let split = |os: Option<usize>| -> Result<(String, String, String), String> {
+            let finding: Finding =
+                crate::interp::finding_for(self.program, rule, requirement, os, "\u{1}", "\u{2}".into());
+            let json = serde_json::to_string(&finding).map_err(|e| e.to_string())?;
+            let (head, rest) = json.split_once("\\u0001").ok_or("severity marker")?;
+            let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
+            Ok((head.to_string(), middle.to_string(), tail.to_string()))
+        };
+        let (head, middle, default_tail) = split(None)?;
+        let mut tails: Vec<(String, Vec<usize>)> = Vec::new();
+        for os in 0..self.program.oses.len() {
+            let (_, _, tail) = split(Some(os))?;
+            if tail == default_tail {
+                continue;
+            }
+            match tails.iter_mut().find(|(t, _)| *t == tail) {
+                Some((_, oses)) => oses.push(os),
+                None => tails.push((tail, vec![os])),
+            }
+        }
         self.out_static(b, head.as_bytes())?;
         b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
         self.write_level(b, level)?;
@@ -1216,7 +1290,26 @@ impl Gen<'_> {
                 Segment::Value(e) => self.write_value(b, e, slot)?,
             }
         }
-        self.out_static(b, tail.as_bytes())
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+        for (tail, oses) in &tails {
+            b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(0));
+            for os in oses {
+                b.i(I::I32Const(os_slot as i32))
+                    .i(I::I64Load(mem(8, 3)))
+                    .i(I::I64Const(i64::try_from(*os).unwrap_or(-1)))
+                    .i(I::I64Eq)
+                    .i(I::I32Or);
+            }
+            b.i(I::I32And).i(I::If(BlockType::Empty));
+            self.out_static(b, tail.as_bytes())?;
+            b.i(I::Else);
+        }
+        self.out_static(b, default_tail.as_bytes())?;
+        for _ in &tails {
+            b.i(I::End);
+        }
+        Ok(())
     }
 
     /// interp's `display`, escaped for a JSON string.
