@@ -365,10 +365,10 @@ pub struct NeedGroup {
 pub enum Need {
     Update(Literal),
     Certificate(Ident),
-    /// `component wsus >= 3.0.2`
-    Component(Ident, Literal),
-    /// `setting netfx35` or `setting tls == "enabled"`
-    Setting(Ident, Option<Literal>),
+    /// `component wsus >= 3.0.2` (or a named version)
+    Component(Ident, Expr),
+    /// `setting netfx35`, `setting tls == "enabled"` or `setting mode == strict`
+    Setting(Ident, Option<Expr>),
 }
 
 impl Need {
@@ -376,8 +376,8 @@ impl Need {
         match self {
             Need::Update(lit) => lit.span,
             Need::Certificate(id) | Need::Setting(id, None) => id.span,
-            Need::Component(id, lit) | Need::Setting(id, Some(lit)) => {
-                Span::new(id.span.start as usize, lit.span.end as usize)
+            Need::Component(id, value) | Need::Setting(id, Some(value)) => {
+                Span::new(id.span.start as usize, value.span.end as usize)
             }
         }
     }

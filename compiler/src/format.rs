@@ -277,9 +277,9 @@ fn need(n: &Need) -> String {
     match n {
         Need::Update(lit) => literal(lit),
         Need::Certificate(id) => format!("certificate {}", id.name),
-        Need::Component(id, version) => format!("component {} >= {}", id.name, literal(version)),
+        Need::Component(id, version) => format!("component {} >= {}", id.name, expr(version)),
         Need::Setting(id, None) => format!("setting {}", id.name),
-        Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, literal(value)),
+        Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, expr(value)),
     }
 }
 

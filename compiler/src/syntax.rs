@@ -217,8 +217,8 @@ fn need(pair: Pair<'_, Rule>) -> Result<Need> {
     let id = ident(cur.next("need name")?);
     Ok(match rule {
         Rule::need_certificate => Need::Certificate(id),
-        Rule::need_component => Need::Component(id, literal(cur.next("minimum version")?)?),
-        Rule::need_setting => Need::Setting(id, cur.pairs.next().map(literal).transpose()?),
+        Rule::need_component => Need::Component(id, expr(cur.next("minimum version")?)?),
+        Rule::need_setting => Need::Setting(id, cur.pairs.next().map(expr).transpose()?),
         _ => return Err(internal(need_span, "need")),
     })
 }

@@ -1,4 +1,5 @@
-//! Shared test material: a deterministic generator of host facts (for the differential test and
-//! the benchmarks). The integration tests live in `tests/tests/`, their data in `tests/data/`.
+//! Shared test material: deterministic generators of host facts (for the differential tests and
+//! the benchmarks): one written for the ACS advisory, one driven by any rules file's schema. The integration tests live in `tests/tests/`, their data in `tests/data/`.
 
 pub mod hosts;
+pub mod schema_hosts;

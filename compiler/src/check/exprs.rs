@@ -497,7 +497,7 @@ impl<'a> Checker<'a> {
         let scope = Scope { visible_fields: self.fields.len(), status: true };
         let mut when = None;
         let mut require = Vec::new();
-        let mut wanted: Vec<(usize, Span)> = Vec::new();
+        let mut wanted: Vec<Vec<(usize, Span)>> = Vec::new();
         let mut severity = None;
         let mut message = None;
         let mut certificate = None;
@@ -622,16 +622,18 @@ impl<'a> Checker<'a> {
     }
 
     /// One group of a `require` clause and the condition that says the host meets it.
-    fn requirement(&mut self, group: &ast::NeedGroup, wanted: &mut Vec<(usize, Span)>) -> Option<ir::Requirement> {
+    fn requirement(&mut self, group: &ast::NeedGroup, wanted: &mut Vec<Vec<(usize, Span)>>) -> Option<ir::Requirement> {
         let updates: Vec<&ast::Literal> =
             group.needs.iter().filter_map(|n| if let ast::Need::Update(lit) = n { Some(lit) } else { None }).collect();
         if updates.len() == group.needs.len() {
             let mut ids = Vec::new();
+            let mut spans = Vec::new();
             for lit in updates {
                 let id = self.update_named(lit)?;
-                wanted.push((id, lit.span));
+                spans.push((id, lit.span));
                 ids.push(id);
             }
+            wanted.push(spans);
             self.check_update_roles("`require` of an update", group.span);
             let met = Expr::Or(ids.iter().map(|u| Expr::Patched(*u)).collect());
             return Some(ir::Requirement { need: ir::Need::Updates(ids), met });
@@ -693,7 +695,10 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 };
-                let at_least = self.version_literal(version)?;
+                let at_least = match self.constant(version, &Type::Version)? {
+                    Value::Version(v) => v,
+                    _ => return None,
+                };
                 let fact = self.components.get(index).map(|c| c.fact)?;
                 let met = Expr::Compare(
                     Box::new(Expr::Field(fact)),
@@ -717,7 +722,7 @@ impl<'a> Checker<'a> {
                 let fact = self.settings.get(index).map(|x| x.fact)?;
                 let ty = self.fields.get(fact).map(|f| f.ty.clone())?;
                 let value = match (value, &ty) {
-                    (Some(lit), _) => self.literal_as(lit, &ty)?,
+                    (Some(e), _) => self.constant(e, &ty)?,
                     (None, Type::Bool) => Value::Bool(true),
                     (None, other) => {
                         self.error(
@@ -738,6 +743,23 @@ impl<'a> Checker<'a> {
                 };
                 let met = Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(value.clone())));
                 Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met })
+            }
+        }
+    }
+
+    /// A value known when the file is checked (a literal or a named value) of type `ty`.
+    fn constant(&mut self, e: &ast::Expr, ty: &Type) -> Option<Value> {
+        let scope = Scope { visible_fields: self.fields.len(), status: false };
+        match self.expr(e, scope, Some(ty))? {
+            (Expr::Const(v), t) if compatible(ty, &t) => Some(v),
+            (_, t) => {
+                self.type_error(
+                    e.span,
+                    &format!("a `{}` value written here or named with `let`", ty.name()),
+                    &format!("`{}`", t.name()),
+                    "",
+                );
+                None
             }
         }
     }
@@ -851,7 +873,8 @@ impl<'a> Checker<'a> {
     }
 
     /// P0106: a rule that asks for an update on an OS the update does not apply to.
-    fn check_requirements_apply(&mut self, r: &ast::Rule, mut wanted: Vec<(usize, Span)>) {
+    /// A group of alternatives is fine for an OS when one of them applies to it.
+    fn check_requirements_apply(&mut self, r: &ast::Rule, mut wanted: Vec<Vec<(usize, Span)>>) {
         let Some(when) = r.clauses.iter().find_map(|c| if let ast::Clause::When(e) = c { Some(e) } else { None })
         else {
             return;
@@ -861,13 +884,14 @@ impl<'a> Checker<'a> {
             if let Some(kb) = crate::value::Kb::parse(&lit.raw)
                 && let Some(d) = self.names.updates.get(&kb.to_string())
             {
-                wanted.push((d.index, lit.span));
+                wanted.push(vec![(d.index, lit.span)]);
             }
         });
-        for (update, kb_span) in wanted {
+        for group in wanted {
+            let Some(&(update, kb_span)) = group.first() else { continue };
             let Some(u) = self.updates.get(update).cloned() else { continue };
             for (os, os_span) in &targets {
-                if u.applies.is_empty() || u.applies.contains(os) {
+                if group.iter().any(|(g, _)| self.updates.get(*g).is_some_and(|x| x.applies_to(*os))) {
                     continue;
                 }
                 let os_name = self.oses.get(*os).map(|o| o.id.clone()).unwrap_or_default();

@@ -63,6 +63,9 @@ struct Names {
 }
 
 /// What an expression may see where it is written.
+/// A `let` lowered for an expected type (by name): a named value reads differently by context.
+type LetKey = (String, Option<String>);
+
 #[derive(Clone, Copy)]
 struct Scope {
     /// Facts with an index below this are visible (a fact's condition sees only earlier facts).
@@ -91,7 +94,7 @@ struct Checker<'a> {
     missing_roles: Vec<&'static str>,
     /// `let` declarations by name, and their lowered forms once lowered.
     lets: HashMap<String, &'a ast::Let>,
-    let_values: HashMap<(String, Option<String>), Option<(ir::Expr, ir::Type)>>,
+    let_values: HashMap<LetKey, Option<(ir::Expr, ir::Type)>>,
     lets_in_progress: Vec<String>,
     used_lets: HashMap<String, bool>,
     program: Option<Program>,
