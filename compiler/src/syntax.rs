@@ -719,9 +719,26 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
     let message = format!("expected {}, found {found_text}", join_or(&expected));
     let comma_possible = tokens.iter().any(|t| t == ",");
+    // A keyword with letters after it (`requires`) fails at its end: point at the whole word.
+    let (word_start, word) = word_around(source, pos);
+    let (found, found_span) = if word_start < pos && !word.is_empty() {
+        (word.clone(), Span::new(word_start, word_start + word.len()))
+    } else {
+        (found, found_span)
+    };
+    let message = match (expected.is_empty(), word_start < pos && !word.is_empty()) {
+        (true, _) => format!("unexpected {}", if found.is_empty() { "end of file".into() } else { format!("`{found}`") }),
+        (false, true) => format!("expected {}, found `{word}`", join_or(&expected)),
+        (false, false) => message,
+    };
     let mut diagnostic = Diagnostic::error("P0001", message, found_span, "unexpected here");
-    let words: Vec<&str> = positives.iter().flat_map(|r| keywords_of(*r).iter().copied()).collect();
-    if let Some(word) = suggest(&found, words.iter().copied()).filter(|w| *w != found) {
+    let mut words: Vec<&str> = positives.iter().flat_map(|r| keywords_of(*r).iter().copied()).collect();
+    if words.is_empty() || word_start < pos {
+        words.extend(ALL_KEYWORDS);
+    }
+    if let Some(hint) = common_slip(source, pos, &found, &positives) {
+        diagnostic = diagnostic.with_help(hint);
+    } else if let Some(word) = suggest(&found, words.iter().copied()).filter(|w| *w != found) {
         diagnostic = diagnostic.with_help(format!("did you mean `{word}`?"));
     } else if positives.iter().any(|r| matches!(r, Rule::kw_and | Rule::kw_or | Rule::cmp_op)) {
         diagnostic =
@@ -729,7 +746,108 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     } else if comma_possible && found.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !found.is_empty() {
         diagnostic = diagnostic.with_help("separate list items with `,`");
     }
+    if tokens.iter().any(|t| t == "}")
+        && (found.is_empty() || (ITEM_KEYWORDS.contains(&found.as_str()) && starts_line(source, found_span)))
+        && let Some(open) = unclosed_brace(source, pos)
+    {
+        diagnostic = diagnostic
+            .with_secondary(open, "this block is never closed")
+            .with_help("close the block with `}` before the next item");
+    }
     diagnostic
+}
+
+/// Every keyword a rules file has, for "did you mean" where the parser expected no word at all.
+const ALL_KEYWORDS: [&str; 27] = [
+    "advisory", "facts", "host", "product", "os", "update", "series", "certificate", "component", "setting", "let",
+    "rule", "test", "when", "require", "severity", "message", "cite", "link", "released", "applies", "supersedes",
+    "revision", "title", "kind", "given", "expect",
+];
+
+const ITEM_KEYWORDS: [&str; 13] = [
+    "advisory", "facts", "host", "product", "os", "update", "series", "certificate", "component", "setting", "let",
+    "rule", "test",
+];
+
+/// Mistakes people make from habit, and what to write instead.
+fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Option<String> {
+    let before = source.get(..pos).unwrap_or("");
+    let after = source.get(pos..).unwrap_or("");
+    // `=` where a comparison goes
+    if after.starts_with('=') && !after.starts_with("==") && positives.contains(&Rule::cmp_op) {
+        return Some("compare with `==`; a single `=` only binds names (`let`, `host`)".into());
+    }
+    // `action-required`: names are written with `_`
+    if found == "-" {
+        let head: String =
+            before.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = after.chars().skip(1).take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !head.is_empty() && !tail.is_empty() && head.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Some(format!("did you mean `{head}_{tail}`? names are written with `_`, not `-`"));
+        }
+    }
+    // `08/13/2019` or `2019/08/13`
+    if found == "/" {
+        let start = before.rfind(|c: char| !(c.is_ascii_digit() || c == '/')).map_or(0, |i| i + 1);
+        let end = after.find(|c: char| !(c.is_ascii_digit() || c == '/')).map_or(after.len(), |i| i);
+        let text = format!("{}{}", before.get(start..).unwrap_or(""), after.get(..end).unwrap_or(""));
+        let parts: Vec<&str> = text.split('/').collect();
+        if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) {
+            let iso = match parts.as_slice() {
+                [y, m, d] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
+                [m, d, y] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
+                _ => "2019-08-13".into(),
+            };
+            return Some(format!("dates are written `YYYY-MM-DD`: `{iso}`"));
+        }
+    }
+    None
+}
+
+/// The identifier around `pos` and where it starts (empty when `pos` is not in one).
+fn word_around(source: &str, pos: usize) -> (usize, String) {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if !source.get(pos..).and_then(|r| r.chars().next()).is_some_and(is_word) {
+        return (pos, String::new());
+    }
+    let before = source.get(..pos).unwrap_or("");
+    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |i| i + 1);
+    let rest = source.get(start..).unwrap_or("");
+    let word: String = rest.chars().take_while(|c| is_word(*c)).collect();
+    if word.is_empty() || !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return (pos, String::new());
+    }
+    (start, word)
+}
+
+fn starts_line(source: &str, span: Span) -> bool {
+    let before = source.get(..span.start as usize).unwrap_or("");
+    before.rsplit('\n').next().is_some_and(|line| line.trim().is_empty())
+}
+
+/// The innermost `{` still open at `pos`, from the flat token stream (comments and strings
+/// hide their braces, as for the parser).
+fn unclosed_brace(source: &str, pos: usize) -> Option<Span> {
+    let mut open: Vec<Span> = Vec::new();
+    for token in lex(source) {
+        if token.span.start as usize >= pos {
+            break;
+        }
+        let text = source.get(token.span.range()).unwrap_or("");
+        match token.kind {
+            TokenKind::Open => open.push(token.span),
+            TokenKind::Close if text == "}" => {
+                // pop back to the last `{` (a stray `)` or `]` inside is the parser's business)
+                while let Some(s) = open.pop() {
+                    if source.get(s.range()) == Some("{") {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    open.into_iter().rev().find(|s| source.get(s.range()) == Some("{"))
 }
 
 /// The word or symbol at `pos`, for "found `...`".
