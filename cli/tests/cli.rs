@@ -62,6 +62,11 @@ fn test_reports_failures_with_a_diff() {
     let text = stdout(&out);
     assert!(text.contains("FAIL needs the update"), "{text}");
     assert!(text.contains("- status ready") && text.contains("+ status action_required"), "{text}");
+    assert!(text.contains("(- expected, not in the answer; + in the answer, not expected)"), "{text}");
+    assert!(text.contains("the status `action_required` was set by rule `win10_update` (line 48)"), "{text}");
+    // The engines fail alike: reported once.
+    assert_eq!(text.matches("FAIL needs the update").count(), 1, "{text}");
+    assert!(text.contains("on the interpreter and the module"), "{text}");
     assert!(text.trim_end().ends_with("0 passed, 1 failed"), "{text}");
 }
 
@@ -98,6 +103,17 @@ fn eval_reads_stdin_and_explains() {
     assert_eq!(answer["status"], "action_required");
     let trace = answer["trace"].as_array().unwrap();
     assert!(trace.iter().any(|s| s["rule"] == "win10_21h2" && s["fired"] == true));
+    // A rule that did not fire says which part of its `when` was false, with the value it read.
+    let server2022 = trace.iter().find(|s| s["rule"] == "server2022").unwrap();
+    assert_eq!(
+        server2022["why"],
+        "condition does not hold: `host.os == server2022` is false: host.os is Windows 10 21H2"
+    );
+    let new_install = trace.iter().find(|s| s["rule"] == "root_ca_missing").unwrap();
+    assert_eq!(
+        new_install["why"],
+        "condition does not hold: `root_ca.auto_update == false` is false: root_ca.auto_update is unknown"
+    );
 }
 
 #[test]

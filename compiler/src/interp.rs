@@ -132,7 +132,7 @@ impl Ctx<'_> {
     /// Whether `rule` fires, at which level and with which requirements unmet, and why.
     fn decide(&self, rule: &Rule) -> (Option<(Level, Vec<usize>)>, String) {
         if !self.holds(&rule.when) {
-            return (None, "condition does not hold".into());
+            return (None, format!("condition does not hold: {}", self.why_false(&rule.when)));
         }
         let unmet: Vec<usize> =
             (0..rule.require.len()).filter(|k| rule.require.get(*k).is_some_and(|q| !self.holds(&q.met))).collect();
@@ -146,6 +146,78 @@ impl Ctx<'_> {
             _ => rule.severity,
         };
         (Some((level, unmet)), format!("condition holds; fires as {}", level.name()))
+    }
+
+    /// Which part of a condition that does not hold is false, with the values it read.
+    fn why_false(&self, e: &Expr) -> String {
+        match e {
+            Expr::And(parts) => {
+                parts.iter().find(|p| !self.holds(p)).map_or_else(|| "?".into(), |p| self.why_false(p))
+            }
+            Expr::Or(parts) => {
+                let each: Vec<String> = parts.iter().map(|p| self.why_false(p)).collect();
+                format!("none of its alternatives holds ({})", each.join("; "))
+            }
+            Expr::Not(inner) if matches!(**inner, Expr::Field(_) | Expr::Host(_)) => {
+                format!("`not {}` is false: {}", self.source(inner), self.seen(inner))
+            }
+            Expr::Not(inner) => format!("`{}` holds", self.source(inner)),
+            Expr::Known(inner) => format!("{} is unknown", self.source(inner)),
+            Expr::Patched(u) => {
+                let kb = self.program.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default();
+                format!("{kb} is not installed")
+            }
+            Expr::Compare(l, _, r) => {
+                let mut seen = vec![self.seen(l)];
+                seen.extend((!matches!(**r, Expr::Const(_))).then(|| self.seen(r)));
+                format!("`{}` is false: {}", self.source(e), seen.concat())
+            }
+            Expr::In(l, _) => format!("`{}` is false: {}", self.source(e), self.seen(l)),
+            other => format!("`{}` is {}", self.source(other), self.display(other)),
+        }
+    }
+
+    /// `x is V`, for a value the trace shows.
+    fn seen(&self, e: &Expr) -> String {
+        match e {
+            Expr::Const(_) => String::new(),
+            _ => format!("{} is {}", self.source(e), self.display(e)),
+        }
+    }
+
+    /// A condition written back as source (named values inlined, by ids).
+    fn source(&self, e: &Expr) -> String {
+        let p = self.program;
+        match e {
+            Expr::Const(v) => value_id(p, v),
+            Expr::Field(i) => p.fields.get(*i).map(|f| f.dotted()).unwrap_or_default(),
+            Expr::Host(h) => format!("host.{}", h.name()),
+            Expr::Status => "status".into(),
+            Expr::Not(inner) => format!("not {}", self.source(inner)),
+            Expr::And(parts) => parts.iter().map(|x| self.source(x)).collect::<Vec<_>>().join(" and "),
+            Expr::Or(parts) => {
+                format!("({})", parts.iter().map(|x| self.source(x)).collect::<Vec<_>>().join(" or "))
+            }
+            Expr::Compare(l, op, r) => match r.as_ref() {
+                Expr::Const(v) => format!("{} {} {}", self.source(l), op.symbol(), self.constant_for(l, v)),
+                _ => format!("{} {} {}", self.source(l), op.symbol(), self.source(r)),
+            },
+            Expr::In(l, values) => format!(
+                "{} in [{}]",
+                self.source(l),
+                values.iter().map(|v| self.constant_for(l, v)).collect::<Vec<_>>().join(", ")
+            ),
+            Expr::Patched(u) => format!("patched({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
+            Expr::Known(inner) => format!("known({})", self.source(inner)),
+        }
+    }
+
+    /// A constant compared with `subject`, by the name the file gives it (enum variants by name).
+    fn constant_for(&self, subject: &Expr, v: &Value) -> String {
+        match (subject, v) {
+            (Expr::Field(f), Value::Enum(i)) => enum_name(self.program, *f, *i).unwrap_or_default(),
+            _ => value_id(self.program, v),
+        }
     }
 
     /// What meets a requirement on this host, for the trace.
@@ -327,6 +399,17 @@ pub(crate) fn finding_for(
         cite: rule.cite.clone(),
         links: rule.links.clone(),
         line: rule.line,
+    }
+}
+
+/// A constant as the rules file names it (`win11`, `2023-01-10`).
+fn value_id(program: &Program, v: &Value) -> String {
+    match v {
+        Value::Product(i) => program.products.get(*i).map(|x| x.id.clone()).unwrap_or_default(),
+        Value::Os(i) => program.oses.get(*i).map(|x| x.id.clone()).unwrap_or_default(),
+        Value::Str(s) => format!("{s:?}"),
+        Value::Enum(i) => format!("variant {i}"),
+        other => value_text(program, 0, other),
     }
 }
 

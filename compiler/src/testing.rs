@@ -31,7 +31,7 @@ pub fn run_with(program: &Program, engine: &dyn Fn(&str) -> String) -> Vec<TestO
             let answer: Json = serde_json::from_str(&engine(&test.given.to_string())).unwrap_or(Json::Null);
             let expected = expected_lines(program, &test.expect);
             let actual = actual_lines(&answer, &test.expect);
-            let failure = (expected != actual).then(|| diff(&expected, &actual));
+            let failure = (expected != actual).then(|| diff(&expected, &actual) + &status_origin(&answer));
             TestOutcome { name: test.name.clone(), line: test.line, failure }
         })
         .collect()
@@ -124,9 +124,29 @@ fn install_line(group: impl Iterator<Item = String>) -> String {
     format!("install {}", group.collect::<Vec<_>>().join(" or "))
 }
 
+/// Which rules gave the answer's status, so a failed test says where to look.
+fn status_origin(answer: &Json) -> String {
+    let Some(status) = answer.get("status").and_then(Json::as_str) else { return String::new() };
+    let findings = answer.get("findings").and_then(Json::as_array).cloned().unwrap_or_default();
+    let mut rules: Vec<String> = findings
+        .iter()
+        .filter(|f| f.get("severity").and_then(Json::as_str) == Some(status))
+        .filter_map(|f| {
+            let rule = f.get("rule").and_then(Json::as_str)?;
+            let line = f.get("line").and_then(Json::as_u64).unwrap_or(0);
+            Some(format!("`{rule}` (line {line})"))
+        })
+        .collect();
+    rules.dedup();
+    match rules.as_slice() {
+        [] => format!("  the status is `{status}`: no rule set one\n"),
+        _ => format!("  the status `{status}` was set by rule {}\n", rules.join(", ")),
+    }
+}
+
 /// A small line diff: lines only expected start with `-`, lines only actual with `+`.
 fn diff(expected: &[String], actual: &[String]) -> String {
-    let mut out = String::new();
+    let mut out = String::from("  (- expected, not in the answer; + in the answer, not expected)\n");
     for line in expected {
         let mark = if actual.contains(line) { ' ' } else { '-' };
         out.push_str(&format!("{mark} {line}\n"));

@@ -21,11 +21,17 @@ pub fn run(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
     let mut report = String::new();
     for (i, outcome) in interpreted.iter().enumerate() {
         let module = compiled.get(i);
-        let failures: Vec<(&str, &String)> =
+        let mut failures: Vec<(&str, &String)> =
             [("interpreter", outcome.failure.as_ref()), ("module", module.and_then(|m| m.failure.as_ref()))]
                 .into_iter()
                 .filter_map(|(engine, f)| f.map(|f| (engine, f)))
                 .collect();
+        // The engines agree byte for byte; when they fail alike, say it once.
+        if let [(_, a), (_, b)] = failures.as_slice()
+            && a == b
+        {
+            failures = vec![("interpreter and the module", a)];
+        }
         if failures.is_empty() {
             continue;
         }
