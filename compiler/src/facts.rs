@@ -160,7 +160,7 @@ fn convert(program: &Program, node: &Json<'_>, ty: &Type, field: &str) -> Result
             InputError::new(
                 "malformed_version",
                 field,
-                format!("`{field}` must be a version such as 20.0 or 20.0.0-5394"),
+                format!("`{field}` must be a version: dotted numbers, optionally with a build suffix (1.2, 1.2.3-456)"),
             )
         })?),
         Type::Build => Value::Version(Version::parse_build(&text()?).ok_or_else(|| {

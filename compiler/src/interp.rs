@@ -151,9 +151,7 @@ impl Ctx<'_> {
     /// Which part of a condition that does not hold is false, with the values it read.
     fn why_false(&self, e: &Expr) -> String {
         match e {
-            Expr::And(parts) => {
-                parts.iter().find(|p| !self.holds(p)).map_or_else(|| "?".into(), |p| self.why_false(p))
-            }
+            Expr::And(parts) => parts.iter().find(|p| !self.holds(p)).map_or_else(|| "?".into(), |p| self.why_false(p)),
             Expr::Or(parts) => {
                 let each: Vec<String> = parts.iter().map(|p| self.why_false(p)).collect();
                 format!("none of its alternatives holds ({})", each.join("; "))
@@ -185,39 +183,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// A condition written back as source (named values inlined, by ids).
     fn source(&self, e: &Expr) -> String {
-        let p = self.program;
-        match e {
-            Expr::Const(v) => value_id(p, v),
-            Expr::Field(i) => p.fields.get(*i).map(|f| f.dotted()).unwrap_or_default(),
-            Expr::Host(h) => format!("host.{}", h.name()),
-            Expr::Status => "status".into(),
-            Expr::Not(inner) => format!("not {}", self.source(inner)),
-            Expr::And(parts) => parts.iter().map(|x| self.source(x)).collect::<Vec<_>>().join(" and "),
-            Expr::Or(parts) => {
-                format!("({})", parts.iter().map(|x| self.source(x)).collect::<Vec<_>>().join(" or "))
-            }
-            Expr::Compare(l, op, r) => match r.as_ref() {
-                Expr::Const(v) => format!("{} {} {}", self.source(l), op.symbol(), self.constant_for(l, v)),
-                _ => format!("{} {} {}", self.source(l), op.symbol(), self.source(r)),
-            },
-            Expr::In(l, values) => format!(
-                "{} in [{}]",
-                self.source(l),
-                values.iter().map(|v| self.constant_for(l, v)).collect::<Vec<_>>().join(", ")
-            ),
-            Expr::Patched(u) => format!("patched({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
-            Expr::Known(inner) => format!("known({})", self.source(inner)),
-        }
-    }
-
-    /// A constant compared with `subject`, by the name the file gives it (enum variants by name).
-    fn constant_for(&self, subject: &Expr, v: &Value) -> String {
-        match (subject, v) {
-            (Expr::Field(f), Value::Enum(i)) => enum_name(self.program, *f, *i).unwrap_or_default(),
-            _ => value_id(self.program, v),
-        }
+        source(self.program, e)
     }
 
     /// What meets a requirement on this host, for the trace.
@@ -402,6 +369,38 @@ pub(crate) fn finding_for(
     }
 }
 
+/// A condition written back as source (named values inlined; constants by the names the file
+/// gives them), for traces and the generated reference.
+pub(crate) fn source(p: &Program, e: &Expr) -> String {
+    let src = |x: &Expr| source(p, x);
+    match e {
+        Expr::Const(v) => value_id(p, v),
+        Expr::Field(i) => p.fields.get(*i).map(|f| f.dotted()).unwrap_or_default(),
+        Expr::Host(h) => format!("host.{}", h.name()),
+        Expr::Status => "status".into(),
+        Expr::Not(inner) => format!("not {}", src(inner)),
+        Expr::And(parts) => parts.iter().map(src).collect::<Vec<_>>().join(" and "),
+        Expr::Or(parts) => format!("({})", parts.iter().map(src).collect::<Vec<_>>().join(" or ")),
+        Expr::Compare(l, op, r) => match r.as_ref() {
+            Expr::Const(v) => format!("{} {} {}", src(l), op.symbol(), constant_for(p, l, v)),
+            _ => format!("{} {} {}", src(l), op.symbol(), src(r)),
+        },
+        Expr::In(l, values) => {
+            format!("{} in [{}]", src(l), values.iter().map(|v| constant_for(p, l, v)).collect::<Vec<_>>().join(", "))
+        }
+        Expr::Patched(u) => format!("patched({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
+        Expr::Known(inner) => format!("known({})", src(inner)),
+    }
+}
+
+/// A constant compared with `subject`, by the name the file gives it (enum variants by name).
+fn constant_for(program: &Program, subject: &Expr, v: &Value) -> String {
+    match (subject, v) {
+        (Expr::Field(f), Value::Enum(i)) => enum_name(program, *f, *i).unwrap_or_default(),
+        _ => value_id(program, v),
+    }
+}
+
 /// A constant as the rules file names it (`win11`, `2023-01-10`).
 fn value_id(program: &Program, v: &Value) -> String {
     match v {
@@ -414,7 +413,7 @@ fn value_id(program: &Program, v: &Value) -> String {
 }
 
 /// A setting's required value as the finding states it.
-fn value_text(program: &Program, field: usize, value: &Value) -> String {
+pub(crate) fn value_text(program: &Program, field: usize, value: &Value) -> String {
     match value {
         Value::Enum(i) => enum_name(program, field, *i).unwrap_or_default(),
         Value::Bool(b) => b.to_string(),

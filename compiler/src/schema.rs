@@ -1,7 +1,7 @@
 //! What a rules file documents about itself: the facts it reads as a JSON Schema (the `///` docs
 //! become descriptions) and a Markdown reference of its declarations and rules.
 
-use crate::ir::{Expr, Presence, Program, Segment, Type, Value};
+use crate::ir::{Expr, Need, Presence, Program, Segment, Type, Value};
 use serde_json::{Value as Json, json};
 
 /// The facts schema as JSON Schema (draft 2020-12). Conditional facts are optional here: the
@@ -109,7 +109,9 @@ pub fn markdown(program: &Program) -> String {
         };
         out.push_str(&format!("| `{}` | {} | {presence} | {} |\n", f.dotted(), f.ty.name(), f.docs.join(" ")));
     }
-    out.push_str("\n## Products\n\n");
+    if !program.products.is_empty() {
+        out.push_str("\n## Products\n\n");
+    }
     for p in &program.products {
         let versions = match &p.versions {
             None => "all versions".to_string(),
@@ -121,21 +123,64 @@ pub fn markdown(program: &Program) -> String {
         };
         out.push_str(&format!("- `{}` {}: {versions}\n", p.id, p.name));
     }
-    out.push_str("\n## Updates\n\n| update | kind | released | applies to |\n| --- | --- | --- | --- |\n");
+    let fact = |i: usize| program.fields.get(i).map(|f| f.dotted()).unwrap_or_default();
+    if !program.components.is_empty() || !program.settings.is_empty() || !program.certificates.is_empty() {
+        out.push_str("\n## Components, settings and certificates\n\n");
+    }
+    for c in &program.components {
+        out.push_str(&format!("- component `{}` {}: version from `{}`\n", c.id, c.name, fact(c.fact)));
+    }
+    for c in &program.settings {
+        out.push_str(&format!("- setting `{}` {}: value from `{}`\n", c.id, c.name, fact(c.fact)));
+    }
+    for c in &program.certificates {
+        let store = c.fact.map(|f| format!(", present when `{}`", fact(f))).unwrap_or_default();
+        let thumbprint = if c.thumbprint.is_empty() { String::new() } else { format!(" ({})", c.thumbprint) };
+        out.push_str(&format!("- certificate `{}` {}{thumbprint}{store}\n", c.id, c.name));
+    }
+    let os_name = |o: &usize| program.oses.get(*o).map_or("?", |o| o.name.as_str());
+    out.push_str("\n## Updates\n\n| update | kind | released | applies to | replaces | install after |\n| --- | --- | --- | --- | --- | --- |\n");
     for u in &program.updates {
-        let applies: Vec<&str> =
-            u.applies.iter().filter_map(|o| program.oses.get(*o).map(|o| o.name.as_str())).collect();
-        let released = u.released.map(|d| d.to_string()).unwrap_or_default();
-        out.push_str(&format!("| {} | {} | {released} | {} |\n", u.kb, u.kind, applies.join(", ")));
+        let applies: Vec<&str> = u.applies.iter().map(os_name).collect();
+        let mut released = u.released.map(|d| d.to_string()).unwrap_or_default();
+        for (o, d) in &u.released_for {
+            released.push_str(&format!("; {}: {d}", os_name(o)));
+        }
+        let kbs = |ids: &[usize]| {
+            ids.iter().filter_map(|i| program.updates.get(*i)).map(|x| x.kb.to_string()).collect::<Vec<_>>().join(", ")
+        };
+        let replaces = u.supersedes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!(
+            "| {} | {} | {released} | {} | {replaces} | {} |\n",
+            u.kb,
+            u.kind,
+            applies.join(", "),
+            kbs(&u.after)
+        ));
     }
     out.push_str("\n## Rules\n");
     for r in &program.rules {
-        out.push_str(&format!("\n### `{}` — {} (line {})\n\n", r.name, r.severity.name(), r.line));
+        let severity = match &r.otherwise {
+            Some((cond, alt)) => {
+                format!("{} if `{}`, else {}", r.severity.name(), crate::interp::source(program, cond), alt.name())
+            }
+            None => r.severity.name().to_string(),
+        };
+        out.push_str(&format!("\n### `{}` (line {})\n\n", r.name, r.line));
         if !r.docs.is_empty() {
             out.push_str(&format!("{}\n\n", r.docs.join(" ")));
         }
         if let Some(c) = &r.cite {
             out.push_str(&format!("> {c}\n\n"));
+        }
+        out.push_str(&format!("- when: `{}`\n", crate::interp::source(program, &r.when)));
+        if !r.require.is_empty() {
+            let groups: Vec<String> = r.require.iter().map(|q| need_text(program, &q.need)).collect();
+            out.push_str(&format!("- requires: {}\n", groups.join("; and ")));
+        }
+        out.push_str(&format!("- severity: {severity}\n"));
+        if let Some(c) = r.certificate.and_then(|c| program.certificates.get(c)) {
+            out.push_str(&format!("- certificate: {}\n", c.name));
         }
         let message: String = r
             .message
@@ -145,9 +190,31 @@ pub fn markdown(program: &Program) -> String {
                 Segment::Value(e) => format!("{{{}}}", expr_name(program, e)),
             })
             .collect();
-        out.push_str(&format!("Message: {message}\n"));
+        out.push_str(&format!("- message: {message}\n"));
     }
     out
+}
+
+/// One requirement in words.
+fn need_text(program: &Program, need: &Need) -> String {
+    match need {
+        Need::Updates(ids) => {
+            let kbs: Vec<String> =
+                ids.iter().filter_map(|i| program.updates.get(*i)).map(|u| u.kb.to_string()).collect();
+            format!("any of {}", kbs.join(", "))
+        }
+        Need::Certificate(c) => {
+            format!("certificate {}", program.certificates.get(*c).map_or("?", |c| c.name.as_str()))
+        }
+        Need::Component { component, at_least } => {
+            format!("{} {at_least} or later", program.components.get(*component).map_or("?", |c| c.name.as_str()))
+        }
+        Need::Setting { setting, value } => {
+            let s = program.settings.get(*setting);
+            let shown = s.map(|s| crate::interp::value_text(program, s.fact, value)).unwrap_or_default();
+            format!("{} = {shown}", s.map_or("?", |s| s.name.as_str()))
+        }
+    }
 }
 
 fn expr_name(program: &Program, e: &Expr) -> String {

@@ -727,7 +727,9 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         (found, found_span)
     };
     let message = match (expected.is_empty(), word_start < pos && !word.is_empty()) {
-        (true, _) => format!("unexpected {}", if found.is_empty() { "end of file".into() } else { format!("`{found}`") }),
+        (true, _) => {
+            format!("unexpected {}", if found.is_empty() { "end of file".into() } else { format!("`{found}`") })
+        }
         (false, true) => format!("expected {}, found `{word}`", join_or(&expected)),
         (false, false) => message,
     };
@@ -759,14 +761,49 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
 
 /// Every keyword a rules file has, for "did you mean" where the parser expected no word at all.
 const ALL_KEYWORDS: [&str; 27] = [
-    "advisory", "facts", "host", "product", "os", "update", "series", "certificate", "component", "setting", "let",
-    "rule", "test", "when", "require", "severity", "message", "cite", "link", "released", "applies", "supersedes",
-    "revision", "title", "kind", "given", "expect",
+    "advisory",
+    "facts",
+    "host",
+    "product",
+    "os",
+    "update",
+    "series",
+    "certificate",
+    "component",
+    "setting",
+    "let",
+    "rule",
+    "test",
+    "when",
+    "require",
+    "severity",
+    "message",
+    "cite",
+    "link",
+    "released",
+    "applies",
+    "supersedes",
+    "revision",
+    "title",
+    "kind",
+    "given",
+    "expect",
 ];
 
 const ITEM_KEYWORDS: [&str; 13] = [
-    "advisory", "facts", "host", "product", "os", "update", "series", "certificate", "component", "setting", "let",
-    "rule", "test",
+    "advisory",
+    "facts",
+    "host",
+    "product",
+    "os",
+    "update",
+    "series",
+    "certificate",
+    "component",
+    "setting",
+    "let",
+    "rule",
+    "test",
 ];
 
 /// Mistakes people make from habit, and what to write instead.
@@ -779,8 +816,14 @@ fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Opt
     }
     // `action-required`: names are written with `_`
     if found == "-" {
-        let head: String =
-            before.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<Vec<_>>().into_iter().rev().collect();
+        let head: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let tail: String = after.chars().skip(1).take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         if !head.is_empty() && !tail.is_empty() && head.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Some(format!("did you mean `{head}_{tail}`? names are written with `_`, not `-`"));

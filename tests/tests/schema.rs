@@ -22,3 +22,23 @@ fn acs_reference_lists_every_rule_with_its_citation() {
     }
     assert!(doc.contains("> Windows 10 21H2 | 5011487"));
 }
+
+/// The reference shows what a rule does: its condition, each requirement, a conditional
+/// severity with both outcomes, and per-OS release dates and install order of updates.
+#[test]
+fn reference_shows_conditions_requirements_and_severities() {
+    let doc = preflight_compiler::schema::markdown(support::acs());
+    assert!(doc.contains("- severity: action_required if `(esu or azure)`, else limited"), "{doc}");
+    assert!(doc.contains("- when: `host.platform_listed and host.version_listed and host.os == win10_21h2`"), "{doc}");
+    assert!(doc.contains("- requires: any of KB5006714, KB5006729"), "{doc}");
+    let path = support::root().join("tests/data/advisories/sha2-2019.preflight");
+    let program = preflight_compiler::check_source(&std::fs::read_to_string(path).unwrap()).program.unwrap();
+    let doc = preflight_compiler::schema::markdown(&program);
+    assert!(!doc.contains("## Products"), "no products declared: no section");
+    assert!(doc.contains("- requires: any of KB4490628, KB4493730; and any of KB4474419"), "{doc}");
+    assert!(doc.contains("- requires: Windows Server Update Services 3.2.7600.226 or later; and any of KB4484071"));
+    assert!(doc.contains("- requires: Windows Update service (wuauserv) enabled = true"));
+    assert!(doc.contains("| 2019-03-12; Windows Server 2008 SP2: 2019-09-10 |"));
+    assert!(doc.contains("| KB4490628, KB4493730 |"));
+    insta::assert_snapshot!(doc);
+}

@@ -172,8 +172,7 @@ impl<'a> Checker<'a> {
 
     fn lower_product(&mut self, d: &ast::Decl) -> ir::Product {
         let props = self.props(d);
-        let versions =
-            self.required(d, &props, "versions", "versions 12.0, 20.0").and_then(|p| self.product_versions(p));
+        let versions = self.required(d, &props, "versions", "versions 1.0, 2.0").and_then(|p| self.product_versions(p));
         let platforms = props.get("platforms").map(|p| self.names_of(p)).unwrap_or_default();
         ir::Product {
             id: d.id.name.clone(),
@@ -197,7 +196,7 @@ impl<'a> Checker<'a> {
                 PropValue::Literal(lit) => vec![self.version_literal(lit)?],
                 PropValue::Alias(a, b, _) => vec![self.version_literal(a)?, self.version_literal(b)?],
                 other => {
-                    self.wrong_value(prop, other.span(), "a version (`20.0`), an alias (`2019 = 14.0`) or `all`");
+                    self.wrong_value(prop, other.span(), "a version (`1.0`), an alias (`2019 = 14.0`) or `all`");
                     return None;
                 }
             };
@@ -262,10 +261,8 @@ impl<'a> Checker<'a> {
 
     fn lower_update(&mut self, d: &ast::Decl, kb: Kb) -> ir::Update {
         let props = self.props(d);
-        let applies = self
-            .required(d, &props, "applies", "applies win81, server2012r2")
-            .map(|p| self.os_names(p))
-            .unwrap_or_default();
+        let applies =
+            self.required(d, &props, "applies", "applies OS, OS").map(|p| self.os_names(p)).unwrap_or_default();
         let revision = props.get("revision").and_then(|p| self.revision(p));
         let supersedes = props.get("supersedes").map(|p| self.kbs(p)).unwrap_or_default();
         let mut released_for = Vec::new();

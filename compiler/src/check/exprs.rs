@@ -17,7 +17,7 @@ impl<'a> Checker<'a> {
             let help = match ty {
                 Type::Bool => "",
                 Type::Kbs => "test installed updates with `patched(KB...)`",
-                _ => "compare it with a value, e.g. `os.version >= 10.0.19044` or `host.os == win11`",
+                _ => "compare it with a value (`==`, `!=`, `<`, `>=`, ...) or test it with `in [...]`",
             };
             self.type_error(e.span, "a condition", &format!("a value of type `{}`", ty.name()), help);
             return None;
@@ -43,12 +43,7 @@ impl<'a> Checker<'a> {
             ExprKind::In(left, set) => self.membership(left, set, scope),
             ExprKind::Call(name, args) => self.call(name, args, e.span, scope),
             ExprKind::List(_) => {
-                self.type_error(
-                    e.span,
-                    "a condition or a value",
-                    "a list",
-                    "a list goes after `in`: `host.os in [win7, server2008r2]`",
-                );
+                self.type_error(e.span, "a condition or a value", "a list", "a list goes after `in`: `x in [a, b]`");
                 None
             }
             ExprKind::Literal(lit) => self.literal_expr(lit, expected),
@@ -578,11 +573,14 @@ impl<'a> Checker<'a> {
                 ast::Clause::Link(lit) => links.push(self.decode(lit)),
             }
         }
-        for (key, example) in [
-            ("when", "when host.os == win11"),
-            ("severity", "severity action_required"),
-            ("message", "message \"...\""),
-        ] {
+        // An example from this file: its first OS version, when it has one.
+        let when_example = match self.oses.first() {
+            Some(os) if self.role_bound("os_version") => format!("when host.os == {}", os.id),
+            _ => "when CONDITION".to_string(),
+        };
+        for (key, example) in
+            [("when", when_example.as_str()), ("severity", "severity action_required"), ("message", "message \"...\"")]
+        {
             if !seen.iter().any(|(k, _)| *k == key) {
                 self.error(
                     Diagnostic::error(

@@ -866,7 +866,12 @@ impl Gen<'_> {
             }
             Type::Version | Type::Build => {
                 let (mode, message) = if *ty == Type::Version {
-                    (0, format!("`{dotted}` must be a version such as 20.0 or 20.0.0-5394"))
+                    (
+                        0,
+                        format!(
+                            "`{dotted}` must be a version: dotted numbers, optionally with a build suffix (1.2, 1.2.3-456)"
+                        ),
+                    )
                 } else {
                     (1, format!("`{dotted}` must be a Windows build major.minor.build[.revision]"))
                 };
