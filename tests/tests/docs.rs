@@ -7,17 +7,27 @@ mod support;
 
 use preflight_compiler::diagnostic::render_plain;
 
+/// The guide's examples as complete files: a ```preflight block is one, a ```preflight-snippet
+/// block is added to the complete block before it.
 fn preflight_blocks(markdown: &str) -> Vec<String> {
     let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
+    let mut base = String::new();
+    let mut current: Option<(bool, String)> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_start()) {
-            (None, "```preflight") => current = Some(String::new()),
-            (Some(block), "```") => {
-                blocks.push(std::mem::take(block));
+            (None, "```preflight") => current = Some((false, String::new())),
+            (None, "```preflight-snippet") => current = Some((true, String::new())),
+            (Some((snippet, block)), "```") => {
+                if *snippet {
+                    assert!(!base.is_empty(), "a snippet before any whole file");
+                    blocks.push(format!("{base}\n{block}"));
+                } else {
+                    base = block.clone();
+                    blocks.push(std::mem::take(block));
+                }
                 current = None;
             }
-            (Some(block), _) => {
+            (Some((_, block)), _) => {
                 block.push_str(line);
                 block.push('\n');
             }
@@ -31,7 +41,7 @@ fn preflight_blocks(markdown: &str) -> Vec<String> {
 fn language_guide_examples_check_and_pass_their_tests() {
     let guide = std::fs::read_to_string(support::root().join("docs/language.md")).unwrap();
     let blocks = preflight_blocks(&guide);
-    assert!(!blocks.is_empty());
+    assert!(blocks.len() >= 5, "{}", blocks.len());
     for (i, block) in blocks.iter().enumerate() {
         let checked = preflight_compiler::check_source(block);
         assert!(
