@@ -161,3 +161,16 @@ test("the playground shows diagnostics for a broken file and passing tests for t
   await page.screenshot({ path: join(artifacts, "playground.png") });
   assert.deepEqual(errors, []);
 });
+
+test("the playground checks, tests and runs an advisory about Windows itself with every construct", async () => {
+  const { page, errors } = await open("playground.html");
+  await page.evaluate(() => window.playground.ready);
+  const text = readFileSync(join(root, "tests", "data", "advisories", "sha2-2019.preflight"), "utf8");
+  const answer = await page.evaluate((t) => window.playground.setSource(t), text);
+  assert.deepEqual(answer.diagnostics, []);
+  await page.click("#run-tests");
+  const expected = (text.match(/^test "/gm) || []).length;
+  assert.ok(expected > 10);
+  assert.equal(await page.textContent("#test-summary"), `${expected} passed, 0 failed`);
+  assert.deepEqual(errors, []);
+});
