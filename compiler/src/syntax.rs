@@ -666,21 +666,7 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         | Rule::setting
         | Rule::let_decl
         | Rule::rule_decl
-        | Rule::test => &[
-            "advisory",
-            "facts",
-            "host",
-            "product",
-            "os",
-            "update",
-            "series",
-            "certificate",
-            "component",
-            "setting",
-            "let",
-            "rule",
-            "test",
-        ],
+        | Rule::test => &ITEM_KEYWORDS,
         Rule::kw_install | Rule::kw_fires | Rule::expectation => {
             &["install", "certificate", "component", "setting", "fires"]
         }
@@ -736,7 +722,7 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     let mut diagnostic = Diagnostic::error("P0001", message, found_span, "unexpected here");
     let mut words: Vec<&str> = positives.iter().flat_map(|r| keywords_of(*r).iter().copied()).collect();
     if words.is_empty() || word_start < pos {
-        words.extend(ALL_KEYWORDS);
+        words.extend(ITEM_KEYWORDS.iter().chain(&INNER_KEYWORDS));
     }
     if let Some(hint) = common_slip(source, pos, &found, &positives) {
         diagnostic = diagnostic.with_help(hint);
@@ -759,21 +745,9 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     diagnostic
 }
 
-/// Every keyword a rules file has, for "did you mean" where the parser expected no word at all.
-const ALL_KEYWORDS: [&str; 27] = [
-    "advisory",
-    "facts",
-    "host",
-    "product",
-    "os",
-    "update",
-    "series",
-    "certificate",
-    "component",
-    "setting",
-    "let",
-    "rule",
-    "test",
+/// The keywords inside items, for "did you mean" where the parser expected no word at all (with
+/// [`ITEM_KEYWORDS`]).
+const INNER_KEYWORDS: [&str; 14] = [
     "when",
     "require",
     "severity",
@@ -789,7 +763,6 @@ const ALL_KEYWORDS: [&str; 27] = [
     "given",
     "expect",
 ];
-
 const ITEM_KEYWORDS: [&str; 13] = [
     "advisory",
     "facts",

@@ -6,6 +6,10 @@ use crate::ast::{self, CmpOp, ExprKind, LitKind, Span};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{self, Expr, HostValue, Level, Type, Value};
 
+/// The most groups one `require` clause may have (a module keeps a rule's unmet requirements as
+/// the bits of one 32-bit word).
+const MAX_REQUIREMENTS: usize = 32;
+
 /// The built-in functions.
 const FUNCTIONS: [&str; 2] = ["patched", "known"];
 
@@ -527,6 +531,23 @@ impl<'a> Checker<'a> {
             match clause {
                 ast::Clause::When(e) => when = self.condition(e, scope),
                 ast::Clause::Require(groups, _) => {
+                    if groups.len() > MAX_REQUIREMENTS {
+                        let (first, last) = (groups.first().map(|g| g.span), groups.last().map(|g| g.span));
+                        let span = Span::new(first.map_or(0, |s| s.start as usize), last.map_or(0, |s| s.end as usize));
+                        self.error(
+                            Diagnostic::error(
+                                "P0110",
+                                format!(
+                                    "a rule can require at most {MAX_REQUIREMENTS} things, this one {}",
+                                    groups.len()
+                                ),
+                                span,
+                                "too many requirements",
+                            )
+                            .with_help("split the rule in two, each with its share of the requirements"),
+                        );
+                        failed = true;
+                    }
                     for group in groups {
                         if groups.len() > 1 && group.needs.len() > 1 && !group.parenthesized {
                             self.error(
@@ -555,19 +576,9 @@ impl<'a> Checker<'a> {
                     severity = Some((main, alt));
                 }
                 ast::Clause::Message(lit) => message = self.template(lit, scope),
-                ast::Clause::Certificate(id) => match self.names.certificates.get(&id.name) {
-                    Some(d) => certificate = Some(d.index),
-                    None => {
-                        let known: Vec<String> = self.names.certificates.keys().cloned().collect();
-                        self.unknown(
-                            "certificate",
-                            &id.name,
-                            id.span,
-                            known.iter().map(String::as_str),
-                            "declare it with `certificate NAME { ... }`",
-                        );
-                        failed = true;
-                    }
+                ast::Clause::Certificate(id) => match self.declared("certificate", id, |n| &n.certificates) {
+                    Some(index) => certificate = Some(index),
+                    None => failed = true,
                 },
                 ast::Clause::Cite(lit) => cite = Some(self.decode(lit)),
                 ast::Clause::Link(lit) => links.push(self.decode(lit)),
@@ -648,23 +659,10 @@ impl<'a> Checker<'a> {
             );
             return None;
         };
-        let lookup = |names: &std::collections::HashMap<String, super::Declared>, id: &ast::Ident| {
-            names.get(&id.name).map(|d| d.index)
-        };
         match need {
             ast::Need::Update(_) => None,
             ast::Need::Certificate(id) => {
-                let Some(index) = lookup(&self.names.certificates, id) else {
-                    let known: Vec<String> = self.names.certificates.keys().cloned().collect();
-                    self.unknown(
-                        "certificate",
-                        &id.name,
-                        id.span,
-                        known.iter().map(String::as_str),
-                        "declare it with `certificate NAME { ... }`",
-                    );
-                    return None;
-                };
+                let index = self.declared("certificate", id, |n| &n.certificates)?;
                 let Some(fact) = self.certificates.get(index).and_then(|c| c.fact) else {
                     self.error(
                         Diagnostic::error(
@@ -682,17 +680,7 @@ impl<'a> Checker<'a> {
                 Some(ir::Requirement { need: ir::Need::Certificate(index), met })
             }
             ast::Need::Component(id, version) => {
-                let Some(index) = lookup(&self.names.components, id) else {
-                    let known: Vec<String> = self.names.components.keys().cloned().collect();
-                    self.unknown(
-                        "component",
-                        &id.name,
-                        id.span,
-                        known.iter().map(String::as_str),
-                        "declare it with `component NAME { name \"...\" fact FACT }`",
-                    );
-                    return None;
-                };
+                let index = self.declared("component", id, |n| &n.components)?;
                 let at_least = match self.constant(version, &Type::Version)? {
                     Value::Version(v) => v,
                     _ => return None,
@@ -706,17 +694,7 @@ impl<'a> Checker<'a> {
                 Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met })
             }
             ast::Need::Setting(id, value) => {
-                let Some(index) = lookup(&self.names.settings, id) else {
-                    let known: Vec<String> = self.names.settings.keys().cloned().collect();
-                    self.unknown(
-                        "setting",
-                        &id.name,
-                        id.span,
-                        known.iter().map(String::as_str),
-                        "declare it with `setting NAME { name \"...\" fact FACT }`",
-                    );
-                    return None;
-                };
+                let index = self.declared("setting", id, |n| &n.settings)?;
                 let fact = self.settings.get(index).map(|x| x.fact)?;
                 let ty = self.fields.get(fact).map(|f| f.ty.clone())?;
                 let value = match (value, &ty) {
@@ -743,6 +721,22 @@ impl<'a> Checker<'a> {
                 Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met })
             }
         }
+    }
+
+    /// The index of a declared certificate, component or setting; reports an unknown name.
+    fn declared(
+        &mut self,
+        kind: &str,
+        id: &ast::Ident,
+        table: fn(&super::Names) -> &std::collections::HashMap<String, super::Declared>,
+    ) -> Option<usize> {
+        if let Some(d) = table(&self.names).get(&id.name) {
+            return Some(d.index);
+        }
+        let known: Vec<String> = table(&self.names).keys().cloned().collect();
+        let hint = format!("declare it with `{kind} NAME {{ ... }}`");
+        self.unknown(kind, &id.name, id.span, known.iter().map(String::as_str), &hint);
+        None
     }
 
     /// A value known when the file is checked (a literal or a named value) of type `ty`.

@@ -378,6 +378,9 @@ impl<'a> Checker<'a> {
                 items.extend((0..rule.require.len()).map(|k| (r, Some(k))));
             }
         }
+        if self.updates.iter().all(|u| u.after.is_empty()) {
+            return items;
+        }
         let updates_of = |(r, k): (usize, Option<usize>)| -> Vec<usize> {
             match k.and_then(|k| rules.get(r)?.require.get(k)).map(|q| &q.need) {
                 Some(ir::Need::Updates(ids)) => ids.clone(),
