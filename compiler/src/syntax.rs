@@ -580,7 +580,7 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::expect_certificate
         | Rule::expect_component
         | Rule::expect_setting
-        | Rule::expect_fires => "an expectation (`install`, `certificate`, `fires`)",
+        | Rule::expect_fires => "an expectation (`install`, `certificate`, `component`, `setting`, `fires`)",
         Rule::json_object => "a JSON object",
         Rule::json_member => "a key and a value",
         Rule::json_array => "a JSON array",
