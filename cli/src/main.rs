@@ -23,15 +23,16 @@ struct Cli {
 enum Command {
     /// Check a rules file and print its diagnostics (exit 1 on errors; warnings are allowed).
     Check {
-        /// The rules file (`.preflight`).
-        file: PathBuf,
+        /// The rules files (`.preflight`); several are also checked for facts they disagree on.
+        #[arg(required = true)]
+        file: Vec<PathBuf>,
         #[command(flatten)]
         output: common::DiagnosticOptions,
     },
     /// Run the tests written in a rules file on the interpreter and on the compiled module
     /// (exit 1 on any failure).
     Test {
-        /// The rules file whose `test` blocks to run.
+        /// The rules file whose `test` blocks to run, or a directory: every `.preflight` file in it.
         file: PathBuf,
         #[command(flatten)]
         output: common::DiagnosticOptions,
@@ -39,12 +40,13 @@ enum Command {
     /// Evaluate one host's facts and print the answer JSON (exit 2 when the facts are an input
     /// error).
     Eval {
-        /// The rules file; the built-in ACS advisory when neither this nor --module is given.
-        #[arg(long, value_name = "FILE", conflicts_with = "module")]
-        rules: Option<PathBuf>,
-        /// A compiled module (`preflight compile`) to evaluate with instead of the interpreter.
+        /// A rules file to answer; repeat for several. With neither this nor --module, every
+        /// built-in advisory answers.
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// A compiled module (`preflight compile`) to answer with; repeat for several.
         #[arg(long, value_name = "M.wasm")]
-        module: Option<PathBuf>,
+        module: Vec<PathBuf>,
         /// The facts: a JSON file, or - for standard input.
         facts: String,
         /// Add a trace of which rules fired and why (interpreter only).
@@ -57,12 +59,13 @@ enum Command {
     /// Evaluate a file of facts, one JSON object per line, on every core: one answer per line in
     /// input order, a summary on stderr.
     Batch {
-        /// The rules file; the built-in ACS advisory when neither this nor --module is given.
-        #[arg(long, value_name = "FILE", conflicts_with = "module")]
-        rules: Option<PathBuf>,
-        /// A compiled module (`preflight compile`) to evaluate with instead of the interpreter.
+        /// A rules file to answer; repeat for several (each line's answer then carries every
+        /// advisory's, keyed by id). With neither this nor --module, every built-in advisory.
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// A compiled module (`preflight compile`) to answer with; repeat for several.
         #[arg(long, value_name = "M.wasm")]
-        module: Option<PathBuf>,
+        module: Vec<PathBuf>,
         /// The facts: JSON Lines (one object per line), or - for standard input.
         input: String,
         /// Write the answers to this file (replaced only when every line has its answer) instead
@@ -151,16 +154,16 @@ fn main() -> ExitCode {
         Command::Check { file, output } => command::check::run(&file, &output),
         Command::Test { file, output } => command::test::run(&file, &output),
         Command::Eval { rules, module, facts, explain, as_of } => command::eval::run(&command::eval::EvalArgs {
-            rules: rules.as_deref(),
-            module: module.as_deref(),
+            rules: &rules,
+            modules: &module,
             facts: &facts,
             explain,
             as_of,
         }),
         Command::Batch { rules, module, input, output, summary, as_of, raw, threads } => {
             command::batch::run(&command::batch::BatchArgs {
-                rules: rules.as_deref(),
-                module: module.as_deref(),
+                rules: &rules,
+                modules: &module,
                 input: &input,
                 output: output.as_deref(),
                 summary_json: matches!(summary, SummaryFormat::Json),

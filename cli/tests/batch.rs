@@ -81,7 +81,7 @@ fn the_evaluation_date_is_a_value_never_an_edit_of_the_facts() {
     let program = acs();
     // "as_of" as text inside a value, and nested: neither is the evaluation date.
     let sneaky = r#"{"product":{"id":"apex_one","version":"2019","note":"\"as_of\""},"os":{"version":"6.1.7601","product_type":"workstation"},"x":{"as_of":"2022-01-01"}}"#;
-    for engine in [&[][..], &["--module", "target/acs-batch-test.wasm"][..]] {
+    for engine in [&["--rules", "rules/acs-2023.preflight"][..], &["--module", "target/acs-batch-test.wasm"][..]] {
         if !engine.is_empty() {
             let out = preflight(&["compile", "rules/acs-2023.preflight", "-o", "target/acs-batch-test.wasm"], b"");
             assert!(out.status.success());
@@ -276,4 +276,39 @@ fn memory_stays_flat_whatever_the_input_size() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(eval_peak < 64 * 1024, "eval peaked at {eval_peak} KiB on a 256 MiB document");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Several advisories in one batch: each output line carries every advisory's answer, keyed by
+/// id, in order; the summary is per advisory.
+#[test]
+fn batch_answers_several_advisories_per_line() {
+    let hosts = [
+        r#"{"os":{"version":"10.0.26100.4946","product_type":"workstation"},"product":{"id":"apex_one","version":"2019"}}"#,
+        r#"{"os":{"version":"6.1.7601","product_type":"workstation"},"product":{"id":"apex_one","version":"2019"},"firmware":{"uefi":false}}"#,
+        "not json",
+    ];
+    let input = hosts.join("\n");
+    let out = preflight(&["batch", "--as-of", "2026-03-01", "--summary", "json", "-"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for (host, line) in hosts.iter().zip(&lines) {
+        let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["acs_2023", "secureboot_2026"]);
+        for (id, source) in preflight_compiler::BUILTIN_RULES.iter().map(|(_, s)| {
+            let p = preflight_compiler::check_source(s).program.unwrap();
+            (p.advisory.id.clone(), p)
+        }) {
+            let days = preflight_compiler::value::Date::parse("2026-03-01").unwrap().0;
+            let alone: serde_json::Value =
+                serde_json::from_str(&preflight_compiler::answer_with(&source, host.as_bytes(), Some(days))).unwrap();
+            assert_eq!(line[&id], alone, "{id}: {host}");
+        }
+    }
+    assert_eq!(lines[1]["secureboot_2026"]["status"], "not_affected");
+    let summary: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert_eq!(summary["hosts"], 3);
+    assert_eq!(summary["advisories"]["secureboot_2026"]["outcomes"]["not_affected"], 1);
+    assert_eq!(summary["advisories"]["acs_2023"]["outcomes"]["error:invalid_json"], 1);
 }

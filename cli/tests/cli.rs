@@ -80,7 +80,7 @@ fn eval_prints_the_verdict_for_each_shared_example() {
         let Some(stem) = name.strip_suffix(".facts.json") else { continue };
         let expected: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(format!("{stem}.expect.json")).unwrap()).unwrap();
-        let out = preflight(&["eval", &name], None);
+        let out = preflight(&["eval", "--rules", "rules/acs-2023.preflight", &name], None);
         let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
         if expected.get("error").is_some() {
             assert_eq!(out.status.code(), Some(2), "{stem}");
@@ -97,7 +97,7 @@ fn eval_prints_the_verdict_for_each_shared_example() {
 #[test]
 fn eval_reads_stdin_and_explains() {
     let facts = r#"{"product":{"id":"apex_one","version":"2019"},"os":{"version":"10.0.19044.1000","product_type":"workstation"}}"#;
-    let out = preflight(&["eval", "--explain", "-"], Some(facts));
+    let out = preflight(&["eval", "--rules", "rules/acs-2023.preflight", "--explain", "-"], Some(facts));
     assert_eq!(out.status.code(), Some(0));
     let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(answer["status"], "action_required");
@@ -121,7 +121,74 @@ fn eval_input_error_exits_2_with_a_json_error() {
     let out = preflight(&["eval", "-"], Some("{not json"));
     assert_eq!(out.status.code(), Some(2));
     let answer: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(answer["error"]["code"], "invalid_json");
+    for id in ["acs_2023", "secureboot_2026"] {
+        assert_eq!(answer[id]["error"]["code"], "invalid_json", "{answer}");
+    }
+}
+
+/// With no engine option every built-in advisory answers, keyed by advisory id, each exactly as
+/// it answers alone; `--rules` repeats.
+#[test]
+fn eval_answers_every_built_in_advisory() {
+    let facts = r#"{"os":{"version":"10.0.19045.6456","product_type":"workstation"},"product":{"id":"apex_one","version":"2019"},"kek":{"kek_2k_ca_2023":true}}"#;
+    let all = preflight(&["eval", "--as-of", "2026-03-01", "-"], Some(facts));
+    assert_eq!(all.status.code(), Some(0), "{}", String::from_utf8_lossy(&all.stderr));
+    let all: serde_json::Value = serde_json::from_str(&stdout(&all)).unwrap();
+    let keys: Vec<&String> = all.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["acs_2023", "secureboot_2026"]);
+    for (id, file) in [("acs_2023", "rules/acs-2023.preflight"), ("secureboot_2026", "rules/secureboot-2026.preflight")]
+    {
+        let alone = preflight(&["eval", "--as-of", "2026-03-01", "--rules", file, "-"], Some(facts));
+        let alone: serde_json::Value = serde_json::from_str(&stdout(&alone)).unwrap();
+        assert_eq!(all[id], alone, "{id}");
+    }
+    assert_eq!(all["acs_2023"]["status"], "ready");
+    assert_eq!(all["secureboot_2026"]["status"], "unsupported");
+    let both = preflight(
+        &[
+            "eval",
+            "--as-of",
+            "2026-03-01",
+            "--rules",
+            "rules/secureboot-2026.preflight",
+            "--rules",
+            "rules/acs-2023.preflight",
+            "-",
+        ],
+        Some(facts),
+    );
+    let both: serde_json::Value = serde_json::from_str(&stdout(&both)).unwrap();
+    let keys: Vec<&String> = both.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["secureboot_2026", "acs_2023"], "in the order given");
+    let twice = preflight(
+        &["eval", "--rules", "rules/acs-2023.preflight", "--rules", "rules/acs-2023.preflight", "-"],
+        Some(facts),
+    );
+    assert_eq!(twice.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("advisory `acs_2023` is given twice"));
+}
+
+#[test]
+fn test_runs_every_file_of_a_directory() {
+    let out = preflight(&["test", "rules/"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("rules/acs-2023.preflight\n") && text.contains("rules/secureboot-2026.preflight\n"),
+        "{text}"
+    );
+    assert_eq!(text.matches(" passed, 0 failed").count(), 2, "{text}");
+}
+
+#[test]
+fn check_several_files_warns_when_they_disagree_on_a_fact() {
+    let set = "tests/data/check/err/P0207-fact-type-conflict";
+    let out = preflight(&["check", &format!("{set}/a.preflight"), &format!("{set}/b.preflight")], None);
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let text = String::from_utf8_lossy(&out.stderr).to_string() + &stdout(&out);
+    assert!(text.contains("warning[P0207]: fact `esu` is `int` here but `bool` in advisory `demo`"), "{text}");
+    let clean = preflight(&["check", "rules/acs-2023.preflight", "rules/secureboot-2026.preflight"], None);
+    assert!(!String::from_utf8_lossy(&clean.stderr).contains("P0207"));
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn eval_with_the_module_matches_eval_with_the_rules() {
     let module = acs_module(&dir);
     for file in shared_examples() {
         let f = file.to_str().unwrap();
-        let by_rules = preflight(&["eval", "--as-of", "2026-11-24", f]);
+        let by_rules = preflight(&["eval", "--as-of", "2026-11-24", "--rules", "rules/acs-2023.preflight", f]);
         let by_module = preflight(&["eval", "--as-of", "2026-11-24", "--module", module.to_str().unwrap(), f]);
         assert_eq!(by_rules.stdout, by_module.stdout, "{f}");
         assert_eq!(by_rules.status.code(), by_module.status.code(), "{f}");
@@ -115,6 +115,8 @@ fn batch_keeps_order_and_agrees_across_engines() {
         "2026-11-24",
         "--summary",
         "json",
+        "--rules",
+        "rules/acs-2023.preflight",
         input.to_str().unwrap(),
         "-o",
         by_rules.to_str().unwrap(),

@@ -125,3 +125,27 @@ fn test_advisory_answers() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// The built-in advisories answer one facts document together: they agree on every fact they
+/// share (no P0207), and `BUILTIN_RULES` is exactly the files in `rules/`.
+#[test]
+fn built_in_advisories_agree_on_shared_facts() {
+    let on_disk: Vec<String> =
+        rules_files("rules").iter().map(|p| format!("rules/{}", p.file_name().unwrap().to_string_lossy())).collect();
+    let built_in: Vec<String> = preflight_compiler::BUILTIN_RULES.iter().map(|(n, _)| (*n).to_string()).collect();
+    assert_eq!(built_in, on_disk);
+    let programs: Vec<_> = preflight_compiler::BUILTIN_RULES
+        .iter()
+        .map(|(_, s)| preflight_compiler::check_source(s).program.unwrap())
+        .collect();
+    let loaded: Vec<_> = preflight_compiler::BUILTIN_RULES
+        .iter()
+        .zip(&programs)
+        .map(|((_, source), program)| preflight_compiler::across::Loaded { source, program })
+        .collect();
+    let found = preflight_compiler::across::check(&loaded);
+    assert!(found.is_empty(), "{:?}", found.iter().map(|(_, d)| &d.message).collect::<Vec<_>>());
+    // They do share facts: one document answers both.
+    let shared = programs[0].fields.iter().filter(|f| programs[1].fields.iter().any(|g| g.path == f.path)).count();
+    assert!(shared >= 4, "{shared}");
+}

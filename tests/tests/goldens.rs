@@ -33,6 +33,44 @@ fn check_goldens() {
     });
 }
 
+/// A directory in `err/` is a set of rules files loaded together (`preflight check A B`): what
+/// they disagree on, as a snapshot of each warning rendered in its file.
+#[test]
+fn check_golden_sets() {
+    let dir = support::root().join("tests/data/check/err");
+    let mut sets = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let set = entry.unwrap().path();
+        if !set.is_dir() {
+            continue;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&set).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let sources: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(f).unwrap()))
+            .collect();
+        let programs: Vec<_> = sources
+            .iter()
+            .map(|(_, s)| preflight_compiler::check_source(s).program.expect("each file checks"))
+            .collect();
+        let loaded: Vec<_> = sources
+            .iter()
+            .zip(&programs)
+            .map(|((_, source), program)| preflight_compiler::across::Loaded { source, program })
+            .collect();
+        let found = preflight_compiler::across::check(&loaded);
+        let set_name = set.file_name().unwrap().to_string_lossy().to_string();
+        let code = set_name.split('-').next().unwrap();
+        assert!(found.iter().any(|(_, d)| d.code == code), "{set_name} should report {code}");
+        let rendered: String =
+            found.iter().map(|(i, d)| render_plain(&sources[*i].0, &sources[*i].1, std::slice::from_ref(d))).collect();
+        insta::assert_snapshot!(set_name, rendered);
+        sets += 1;
+    }
+    assert!(sets > 0);
+}
+
 /// Every golden and the ACS rules format idempotently, to the same AST.
 #[test]
 fn format_is_idempotent_on_goldens() {

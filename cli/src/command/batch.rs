@@ -6,7 +6,7 @@
 //! over it only when every line has its answer; an interrupt keeps what was done as
 //! `OUT.partial`, a module that keeps failing stops the run.
 
-use super::engine::{Engine, Worker};
+use super::engine::{Engines, Workers, combine};
 use crate::common;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
@@ -29,8 +29,8 @@ pub const BROKEN_AFTER: usize = 25;
 const INTERRUPTED: u8 = 130;
 
 pub struct BatchArgs<'a> {
-    pub rules: Option<&'a Path>,
-    pub module: Option<&'a Path>,
+    pub rules: &'a [PathBuf],
+    pub modules: &'a [PathBuf],
     pub input: &'a str,
     pub output: Option<&'a Path>,
     pub summary_json: bool,
@@ -88,6 +88,55 @@ impl Summary {
     /// Every line was refused as JSON: the input is probably not JSON Lines.
     fn nothing_parsed(&self) -> bool {
         self.hosts > 0 && self.outcomes.get("error:invalid_json") == Some(&self.hosts)
+    }
+}
+
+/// A summary per advisory.
+struct Summaries {
+    ids: Vec<String>,
+    each: Vec<Summary>,
+    hosts: usize,
+}
+
+impl Summaries {
+    fn new(ids: &[String]) -> Summaries {
+        Summaries { ids: ids.to_vec(), each: ids.iter().map(|_| Summary::default()).collect(), hosts: 0 }
+    }
+
+    fn add(&mut self, answers: &[&str]) {
+        self.hosts += 1;
+        for (summary, answer) in self.each.iter_mut().zip(answers) {
+            summary.add(answer);
+        }
+    }
+
+    /// One advisory's summary as it is; several keyed by advisory id.
+    fn json(&self) -> serde_json::Value {
+        match self.each.as_slice() {
+            [one] => one.json(),
+            _ => serde_json::json!({
+                "hosts": self.hosts,
+                "advisories": self.ids.iter().zip(&self.each).map(|(id, s)| (id.clone(), s.json())).collect::<serde_json::Map<_, _>>(),
+            }),
+        }
+    }
+
+    fn table(&self) -> String {
+        match self.each.as_slice() {
+            [one] => one.table(),
+            _ => self
+                .ids
+                .iter()
+                .zip(&self.each)
+                .map(|(id, s)| format!("{id}\n{}", s.table()))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    /// Every line was refused as JSON (by the first advisory; the reading is shared).
+    fn nothing_parsed(&self) -> bool {
+        self.each.first().is_some_and(Summary::nothing_parsed)
     }
 }
 
@@ -177,10 +226,11 @@ struct Chunk {
     end_offset: u64,
 }
 
-/// Answers to a chunk's lines (a prefix of them when the run was halted midway).
+/// Answers to a chunk's lines (a prefix of them when the run was halted midway): each line's
+/// answer from every advisory, in order.
 struct Answered {
     seq: usize,
-    answers: Vec<Result<String, String>>,
+    answers: Vec<Vec<Result<String, String>>>,
     end_offset: u64,
 }
 
@@ -194,10 +244,11 @@ enum End {
 }
 
 pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
-    let Some(engine) = Engine::open(args.rules, args.module)? else {
-        eprintln!("the rules file has errors; run `preflight check` on it");
+    let Some(engines) = Engines::open(args.rules, args.modules)? else {
+        eprintln!("a rules file has errors; run `preflight check` on it");
         return Ok(1);
     };
+    let ids = engines.ids();
     let (input, size) = open_input(args.input)?;
     let mut sink = Sink::open(args.output, args.input)?;
     let halt = interrupt_flag()?;
@@ -211,8 +262,8 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
 
     let read_error = Arc::new(Mutex::new(None));
     let (tokens, chunks) = start_reader(input, threads, halt.clone(), read_error.clone());
-    let answered = start_workers(&engine, chunks, threads, date, &halt)?;
-    let mut summary = Summary::default();
+    let answered = start_workers(&engines, chunks, threads, date, &halt)?;
+    let mut summary = Summaries::new(&ids);
     let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &halt, &progress)?;
     progress.finish_and_clear();
     if let Some(error) = read_error.lock().ok().and_then(|mut e| e.take()) {
@@ -329,7 +380,7 @@ fn start_reader(
 /// The workers: each answers whole chunks with its own engine instance, and stops between
 /// lines once the run is halted.
 fn start_workers(
-    engine: &Engine,
+    engines: &Engines,
     chunks: Receiver<Chunk>,
     threads: usize,
     date: Option<i32>,
@@ -338,7 +389,7 @@ fn start_workers(
     let chunks = Arc::new(Mutex::new(chunks));
     let (send, receive) = mpsc::channel::<Answered>();
     for _ in 0..threads {
-        let mut worker: Worker = engine.worker()?;
+        let mut workers: Workers = engines.workers()?;
         let (chunks, send, halt) = (chunks.clone(), send.clone(), halt.clone());
         std::thread::spawn(move || {
             while let Some(chunk) = next_chunk(&chunks, &halt) {
@@ -347,7 +398,7 @@ fn start_workers(
                     if halt.load(Ordering::SeqCst) {
                         break;
                     }
-                    answers.push(worker.answer(line, date));
+                    answers.push(workers.answers(line, date));
                 }
                 if send.send(Answered { seq: chunk.seq, answers, end_offset: chunk.end_offset }).is_err() {
                     break;
@@ -379,7 +430,7 @@ fn write_in_order(
     answered: Receiver<Answered>,
     tokens: &SyncSender<()>,
     sink: &mut Sink,
-    summary: &mut Summary,
+    summary: &mut Summaries,
     halt: &AtomicBool,
     progress: &indicatif::ProgressBar,
 ) -> Result<End, String> {
@@ -388,23 +439,22 @@ fn write_in_order(
     for chunk in answered {
         pending.insert(chunk.seq, chunk);
         while let Some(chunk) = pending.remove(&next) {
-            for answer in &chunk.answers {
-                let text = match answer {
-                    Ok(text) => {
-                        failures_in_a_row = 0;
-                        text
-                    }
-                    Err(error) => {
+            for line in &chunk.answers {
+                // A line counts as an engine failure when any advisory's engine failed on it.
+                match line.iter().find_map(|a| a.as_ref().err()) {
+                    None => failures_in_a_row = 0,
+                    Some(error) => {
                         failures_in_a_row += 1;
                         if failures_in_a_row >= BROKEN_AFTER {
                             halt.store(true, Ordering::SeqCst);
                             return Ok(End::Broken(error.clone()));
                         }
-                        error
                     }
-                };
-                sink.write_line(text)?;
-                summary.add(text);
+                }
+                let texts: Vec<&str> =
+                    line.iter().map(|a| a.as_ref().map_or_else(String::as_str, String::as_str)).collect();
+                sink.write_line(&combine(&summary.ids, &texts))?;
+                summary.add(&texts);
             }
             // A chunk cut short by a halt ends the output: what follows it would leave a gap.
             if halt.load(Ordering::SeqCst) {

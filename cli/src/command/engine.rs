@@ -1,10 +1,11 @@
-//! The two engines behind `eval` and `batch`: the reference interpreter (`--rules`, or the
-//! built-in ACS rules) and a compiled module (`--module`).
+//! The engines behind `eval` and `batch`: for each advisory, the reference interpreter
+//! (`--rules`, or the built-in rules) or a compiled module (`--module`). Several advisories are
+//! answered side by side, each keyed by its advisory id.
 
 use crate::common::{self, Color, DiagnosticOptions, Format};
 use preflight_compiler::Program;
 use preflight_runtime::{Evaluator, Limits, Module, Runtime};
-use std::path::Path;
+use std::path::PathBuf;
 
 #[derive(Clone)]
 pub enum Engine {
@@ -18,30 +19,100 @@ pub enum Worker {
     Module(Box<Evaluator>),
 }
 
-impl Engine {
-    /// `--module M` or `--rules FILE`; neither: the built-in ACS rules. `None` when the rules file
-    /// has errors (its diagnostics are printed).
-    pub fn open(rules: Option<&Path>, module: Option<&Path>) -> Result<Option<Engine>, String> {
-        if let Some(path) = module {
+/// The advisories a command answers, in order, each with its id.
+#[derive(Clone)]
+pub struct Engines(pub Vec<(String, Engine)>);
+
+impl Engines {
+    /// Every `--rules FILE` and `--module M` in order; neither: every built-in advisory.
+    /// `None` when a rules file has errors (its diagnostics are printed).
+    pub fn open(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Engines>, String> {
+        let mut engines: Vec<(String, Engine)> = Vec::new();
+        let options = DiagnosticOptions { format: Format::Text, color: Color::Auto };
+        if rules.is_empty() && modules.is_empty() {
+            for (name, source) in preflight_compiler::BUILTIN_RULES {
+                let program = preflight_compiler::check_source(source)
+                    .program
+                    .ok_or_else(|| format!("the built-in `{name}` has errors"))?;
+                engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(program))));
+            }
+        }
+        let mut failed = false;
+        for path in rules {
+            match common::load(path, &options)? {
+                Some(program) => {
+                    engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(program))))
+                }
+                None => failed = true,
+            }
+        }
+        for path in modules {
             let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             common::check_wasm(path, &bytes)?;
+            let id = preflight_compiler::wasm::read_metadata(&bytes)
+                .ok()
+                .and_then(|m| m.pointer("/advisory/id").and_then(serde_json::Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| path.display().to_string());
             let runtime = Runtime::new(Limits::default()).map_err(|e| e.to_string())?;
             let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            return Ok(Some(Engine::Module(module)));
+            engines.push((id, Engine::Module(module)));
         }
-        let program = match rules {
-            Some(path) => common::load(path, &DiagnosticOptions { format: Format::Text, color: Color::Auto })?,
-            None => preflight_compiler::check_source(preflight_compiler::ACS_RULES).program,
-        };
-        Ok(program.map(|p| Engine::Interpreter(std::sync::Arc::new(p))))
+        if failed {
+            return Ok(None);
+        }
+        for (i, (id, _)) in engines.iter().enumerate() {
+            if engines.iter().skip(i + 1).any(|(other, _)| other == id) {
+                return Err(format!("advisory `{id}` is given twice: each advisory's answer is keyed by its id"));
+            }
+        }
+        Ok(Some(Engines(engines)))
     }
 
+    pub fn ids(&self) -> Vec<String> {
+        self.0.iter().map(|(id, _)| id.clone()).collect()
+    }
+
+    pub fn workers(&self) -> Result<Workers, String> {
+        let workers = self.0.iter().map(|(id, e)| e.worker().map(|w| (id.clone(), w))).collect::<Result<_, _>>()?;
+        Ok(Workers(workers))
+    }
+}
+
+impl Engine {
     pub fn worker(&self) -> Result<Worker, String> {
         Ok(match self {
             Engine::Interpreter(p) => Worker::Interpreter(p.clone()),
             Engine::Module(m) => Worker::Module(Box::new(m.evaluator().map_err(|e| e.to_string())?)),
         })
     }
+}
+
+/// One worker per advisory.
+pub struct Workers(pub Vec<(String, Worker)>);
+
+impl Workers {
+    /// Each advisory's answer to one facts document, in order.
+    pub fn answers(&mut self, facts: &[u8], date: Option<i32>) -> Vec<Result<String, String>> {
+        self.0.iter_mut().map(|(_, w)| w.answer(facts, date)).collect()
+    }
+}
+
+/// One advisory's answer as it is; several as one JSON object keyed by advisory id, in order.
+pub fn combine(ids: &[String], answers: &[&str]) -> String {
+    if let [one] = answers {
+        return (*one).to_string();
+    }
+    let mut out = String::from("{");
+    for (i, (id, answer)) in ids.iter().zip(answers).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::Value::String(id.clone()).to_string());
+        out.push(':');
+        out.push_str(answer);
+    }
+    out.push('}');
+    out
 }
 
 impl Worker {

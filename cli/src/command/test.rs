@@ -2,8 +2,31 @@ use crate::common::{self, DiagnosticOptions};
 use preflight_compiler::testing::{self, TestOutcome};
 use std::path::Path;
 
-/// `preflight test FILE`: every in-file test on the interpreter and on the compiled module.
-pub fn run(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
+/// `preflight test FILE` or `preflight test DIR` (every `.preflight` file in it): every in-file
+/// test on the interpreter and on the compiled module.
+pub fn run(path: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
+    if !path.is_dir() {
+        return run_file(path, options);
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "preflight"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("`{}` has no .preflight file", path.display()));
+    }
+    let mut worst = 0;
+    for file in &files {
+        common::out(&format!("{}\n", file.display()))?;
+        worst = worst.max(run_file(file, options)?);
+    }
+    Ok(worst)
+}
+
+fn run_file(file: &Path, options: &DiagnosticOptions) -> Result<u8, String> {
     let source = common::read(file)?;
     let Some(program) = common::load(file, options)? else {
         eprintln!("{}: the rules file has errors; no test was run", file.display());
