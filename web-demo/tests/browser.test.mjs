@@ -162,15 +162,17 @@ test("the playground shows diagnostics for a broken file and passing tests for t
   assert.deepEqual(errors, []);
 });
 
-test("the playground checks, tests and runs an advisory about Windows itself with every construct", async () => {
+test("the playground checks and tests the Secure Boot advisory and the SHA-2 test advisory", async () => {
   const { page, errors } = await open("playground.html");
   await page.evaluate(() => window.playground.ready);
-  const text = readFileSync(join(root, "tests", "data", "advisories", "sha2-2019.preflight"), "utf8");
-  const answer = await page.evaluate((t) => window.playground.setSource(t), text);
-  assert.deepEqual(answer.diagnostics, []);
-  await page.click("#run-tests");
-  const expected = (text.match(/^test "/gm) || []).length;
-  assert.ok(expected > 10);
-  assert.equal(await page.textContent("#test-summary"), `${expected} passed, 0 failed`);
+  for (const file of [["rules", "secureboot-2026.preflight"], ["tests", "data", "advisories", "sha2-2019.preflight"]]) {
+    const text = readFileSync(join(root, ...file), "utf8");
+    const answer = await page.evaluate((t) => window.playground.setSource(t), text);
+    assert.deepEqual(answer.diagnostics, [], file.join("/"));
+    await page.click("#run-tests");
+    const expected = (text.match(/^test "/gm) || []).length;
+    assert.ok(expected > 10);
+    assert.equal(await page.textContent("#test-summary"), `${expected} passed, 0 failed`, file.join("/"));
+  }
   assert.deepEqual(errors, []);
 });
