@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds what the pages load: acs.wasm (the compiled ACS rules, loaded with the plain WebAssembly
-# API), pkg/paste (the paste reader alone, for the self-check page) and pkg/playground (the
+# API), Get-PreflightFacts.ps1 (the collector, generated from the rules), pkg/paste (the paste reader alone, for the self-check page) and pkg/playground (the
 # compiler, for the playground), both through wasm-bindgen. Needs the wasm32 target and
 # wasm-bindgen-cli at the wasm-bindgen crate's exact version (tests/run-all.sh installs both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/wasm32-unknown-unknown/release/preflight_web.wasm
 cargo run -q -p preflight-cli -- compile rules/acs-2023.preflight -o web-demo/acs.wasm
+# The collector the page offers, generated from every built-in advisory's `from` declarations.
+cargo run -q -p preflight-cli -- collector -o web-demo/Get-PreflightFacts.ps1
 cargo build -q -p preflight-web --target wasm32-unknown-unknown --release --no-default-features
 wasm-bindgen --target web --no-typescript --out-dir web-demo/pkg/paste --out-name paste "$out"
 cargo build -q -p preflight-web --target wasm32-unknown-unknown --release

@@ -110,6 +110,17 @@ enum Command {
         #[arg(long)]
         no_build: bool,
     },
+    /// Write the PowerShell collector for rules files (every built-in advisory by default): a
+    /// script that prints a Windows host's facts, from the rules' `from` declarations.
+    Collector {
+        /// The rules files whose facts to collect.
+        files: Vec<PathBuf>,
+        /// The .ps1 file to write (replaced atomically); standard output when absent.
+        #[arg(short, long, value_name = "OUT.ps1")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        diagnostics: common::DiagnosticOptions,
+    },
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
     Inspect {
         /// The compiled module (.wasm).
@@ -176,6 +187,9 @@ fn main() -> ExitCode {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
+        Command::Collector { files, output, diagnostics } => {
+            command::collector::run(&files, output.as_deref(), &diagnostics)
+        }
         Command::Serve { port, dir, no_build } => command::serve::run(&dir, port, !no_build),
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),
         Command::Doc { file, schema } => command::doc::run(&file, schema),

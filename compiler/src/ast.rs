@@ -182,7 +182,7 @@ pub enum FieldKind {
     /// `name { fields }`: a nested JSON object.
     Group(Vec<Field>),
     /// `name: type [?] [= default] [if condition]`.
-    Leaf { ty: TypeExpr, optional: bool, default: Option<Default>, condition: Option<Expr> },
+    Leaf { ty: TypeExpr, optional: bool, default: Option<Default>, condition: Option<Expr>, collect: Option<Collect> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -381,4 +381,12 @@ impl Need {
             }
         }
     }
+}
+
+/// `from SOURCE "arg" ...`: how a collector reads a fact on Windows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Collect {
+    pub source: Ident,
+    pub args: Vec<Literal>,
+    pub span: Span,
 }

@@ -176,7 +176,7 @@ impl Printer {
                     self.fields(children, indent + 1);
                     self.close(indent, field.span);
                 }
-                FieldKind::Leaf { ty, optional, default, condition } => {
+                FieldKind::Leaf { ty, optional, default, condition, collect } => {
                     let mut text = format!("{}: {}", field.name.name, type_expr(ty));
                     if *optional {
                         text.push('?');
@@ -192,6 +192,13 @@ impl Printer {
                         text.push_str(" if ");
                         let width = indent * 2 + text.len();
                         text.push_str(&broken_expr(c, width, indent + 1));
+                    }
+                    if let Some(c) = collect {
+                        text.push_str(&format!(" from {}", c.source.name));
+                        for arg in &c.args {
+                            text.push(' ');
+                            text.push_str(&literal(arg));
+                        }
                     }
                     self.line(indent, field.span, &text);
                 }

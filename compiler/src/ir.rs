@@ -59,6 +59,23 @@ pub struct FieldDef {
     /// unknown, whatever the input says.
     pub condition: Option<Expr>,
     pub docs: Vec<String>,
+    /// How a Windows collector reads the fact (`from ...`), if the rules say.
+    pub collect: Option<Collect>,
+}
+
+/// How a collector reads a fact on Windows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Collect {
+    /// A registry value: key (`HKLM:\...`) and value name.
+    Registry { key: String, value: String },
+    /// A PowerShell expression or statement list; its value is the fact.
+    PowerShell(String),
+    /// Whether a certificate of this name is in a UEFI Secure Boot variable (`db`, `KEK`, ...).
+    Uefi { variable: String, name: String },
+    /// The installed updates (`Get-HotFix`).
+    Hotfixes,
+    /// The product whose `detect` pattern matches an uninstall entry, or that entry's version.
+    Uninstall,
 }
 
 impl FieldDef {
@@ -194,6 +211,8 @@ pub struct Product {
     /// `None`: every version is affected (`versions all`).
     pub versions: Option<Vec<ListedVersion>>,
     pub platforms: Vec<String>,
+    /// Patterns (regular expressions) for the product's uninstall entry's display name.
+    pub detect: Vec<String>,
     pub links: Vec<String>,
 }
 

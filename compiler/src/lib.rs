@@ -8,6 +8,7 @@
 pub mod across;
 pub mod ast;
 pub mod check;
+pub mod collector;
 pub mod diagnostic;
 pub mod facts;
 pub mod format;

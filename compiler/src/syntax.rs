@@ -47,6 +47,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_component
             | Rule::kw_setting
             | Rule::kw_for
+            | Rule::kw_from
             | Rule::kw_certificate
             | Rule::kw_facts
             | Rule::kw_host
@@ -287,7 +288,7 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
         }
         _ => TypeExpr::Named(ident(ty_pair)),
     };
-    let (mut optional, mut default, mut condition) = (false, None, None);
+    let (mut optional, mut default, mut condition, mut collect) = (false, None, None, None);
     for part in cur.rest() {
         match part.as_rule() {
             Rule::optional_mark => optional = true,
@@ -303,10 +304,17 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
                 let cond_span = span(&part);
                 condition = Some(expr(significant(part).next().ok_or_else(|| internal(cond_span, "condition"))?)?);
             }
+            Rule::collect => {
+                let collect_span = span(&part);
+                let mut inner = Cursor::new(significant(part).collect(), collect_span);
+                let source = ident(inner.next("collection source")?);
+                let args = inner.rest().map(literal).collect::<Result<_>>()?;
+                collect = Some(Collect { source, args, span: collect_span });
+            }
             _ => return Err(internal(leaf_span, "field modifier")),
         }
     }
-    Ok(FieldKind::Leaf { ty, optional, default, condition })
+    Ok(FieldKind::Leaf { ty, optional, default, condition, collect })
 }
 
 fn binding(pair: Pair<'_, Rule>) -> Result<(Ident, crate::ast::Path)> {
@@ -515,7 +523,9 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::advisory_prop | Rule::advisory_key => {
             "an advisory property (`title`, `source`, `published`, `updated`, `cutover`, `link`)"
         }
-        Rule::product_prop | Rule::product_key => "a product property (`name`, `versions`, `platforms`, `link`)",
+        Rule::product_prop | Rule::product_key => {
+            "a product property (`name`, `versions`, `platforms`, `detect`, `link`)"
+        }
         Rule::os_prop | Rule::os_key => "an os property (`name`, `build`, `role`, `end_of_support`, `link`)",
         Rule::update_prop | Rule::update_key => {
             "an update property (`title`, `kind`, `released`, `applies`, `revision`, `supersedes`, `after`, `link`)"
@@ -545,6 +555,9 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::optional_mark => "`?`",
         Rule::default_value => "`=` and a default value",
         Rule::condition => "`if` and a condition",
+        Rule::collect => {
+            "`from` and how the fact is collected (`registry`, `powershell`, `uefi`, `hotfixes`, `uninstall`)"
+        }
         Rule::binding | Rule::host_key => {
             "a host role (`product`, `product_version`, `platform`, `os_version`, `os_role`, `hotfixes`)"
         }
@@ -602,6 +615,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_component => "`component`",
         Rule::kw_setting => "`setting`",
         Rule::kw_for => "`for`",
+        Rule::kw_from => "`from`",
         Rule::kw_certificate => "`certificate`",
         Rule::kw_facts => "`facts`",
         Rule::kw_host => "`host`",
@@ -634,7 +648,7 @@ pub fn describe(r: Rule) -> &'static str {
 fn keywords_of(r: Rule) -> &'static [&'static str] {
     match r {
         Rule::advisory_key | Rule::advisory_prop => &["title", "source", "published", "updated", "cutover", "link"],
-        Rule::product_key | Rule::product_prop => &["name", "versions", "platforms", "link"],
+        Rule::product_key | Rule::product_prop => &["name", "versions", "platforms", "detect", "link"],
         Rule::os_key | Rule::os_prop => &["name", "build", "role", "end_of_support", "link"],
         Rule::update_key | Rule::update_prop => {
             &["title", "kind", "released", "applies", "revision", "supersedes", "after", "link"]

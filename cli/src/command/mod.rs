@@ -1,6 +1,7 @@
 //! One module per subcommand; `engine` is what `eval` and `batch` share.
 pub mod batch;
 pub mod check;
+pub mod collector;
 pub mod compile;
 pub mod doc;
 pub mod engine;

@@ -174,11 +174,13 @@ impl<'a> Checker<'a> {
         let props = self.props(d);
         let versions = self.required(d, &props, "versions", "versions 1.0, 2.0").and_then(|p| self.product_versions(p));
         let platforms = props.get("platforms").map(|p| self.names_of(p)).unwrap_or_default();
+        let detect = props.get("detect").map(|p| self.strings(p)).unwrap_or_default();
         ir::Product {
             id: d.id.name.clone(),
             name: self.required_string(d, &props, "name"),
             versions: versions.unwrap_or(None),
             platforms: platforms.into_iter().map(|i| i.name).collect(),
+            detect,
             links: self.links(d),
         }
     }
@@ -612,7 +614,7 @@ impl<'a> Checker<'a> {
                     self.names.groups.insert(dotted, field.name.span);
                     self.lower_fields(children, &path);
                 }
-                ast::FieldKind::Leaf { ty, optional, default, condition } => {
+                ast::FieldKind::Leaf { ty, optional, default, condition, collect } => {
                     let Some(ty) = self.field_type(ty) else {
                         self.names.poisoned.insert(dotted);
                         continue;
@@ -620,13 +622,94 @@ impl<'a> Checker<'a> {
                     let presence = self.presence(&ty, *optional, default.as_ref(), field);
                     let scope = Scope { visible_fields: self.fields.len(), status: false };
                     let condition = condition.as_ref().and_then(|c| self.condition(c, scope));
+                    let collect = collect.as_ref().and_then(|c| self.collect(c, &ty));
                     let index = self.fields.len();
                     self.names.fields.insert(dotted, Declared { index, span: field.name.span });
-                    self.fields.push(ir::FieldDef { path, ty, presence, condition, docs: field.docs.clone() });
+                    self.fields.push(ir::FieldDef { path, ty, presence, condition, docs: field.docs.clone(), collect });
                     self.field_spans.push(field.name.span);
                 }
             }
         }
+    }
+
+    /// `from SOURCE "arg"...`: each source's arguments, and the fact types it can fill.
+    fn collect(&mut self, c: &ast::Collect, ty: &Type) -> Option<ir::Collect> {
+        const SOURCES: [&str; 5] = ["registry", "powershell", "uefi", "hotfixes", "uninstall"];
+        let strings: Vec<String> =
+            c.args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
+        // Every argument must be a string; a source's arguments are matched by shape.
+        let args: &[String] = if strings.len() == c.args.len() { &strings } else { &[] };
+        let malformed = strings.len() != c.args.len();
+        let (collect, usage, fits) = match c.source.name.as_str() {
+            "registry" => (
+                match args {
+                    [key, value] => Some(ir::Collect::Registry { key: key.clone(), value: value.clone() }),
+                    _ => None,
+                },
+                "from registry \"HKLM:\\\\SOFTWARE\\\\...\" \"ValueName\"",
+                true,
+            ),
+            "powershell" => (
+                match args {
+                    [expression] => Some(ir::Collect::PowerShell(expression.clone())),
+                    _ => None,
+                },
+                "from powershell \"EXPRESSION\"",
+                true,
+            ),
+            "uefi" => (
+                match args {
+                    [variable, name] => Some(ir::Collect::Uefi { variable: variable.clone(), name: name.clone() }),
+                    _ => None,
+                },
+                "from uefi \"db\" \"Windows UEFI CA 2023\"",
+                *ty == Type::Bool,
+            ),
+            "hotfixes" => ((c.args.is_empty()).then_some(ir::Collect::Hotfixes), "from hotfixes", *ty == Type::Kbs),
+            "uninstall" => (
+                (c.args.is_empty()).then_some(ir::Collect::Uninstall),
+                "from uninstall",
+                matches!(ty, Type::Product | Type::Version),
+            ),
+            other => {
+                self.unknown("collection source", other, c.source.span, SOURCES, "");
+                return None;
+            }
+        };
+        let collect = collect.filter(|_| !malformed);
+        if collect.is_none() {
+            self.error(
+                Diagnostic::error(
+                    "P0104",
+                    format!("`from {}` takes other arguments", c.source.name),
+                    c.span,
+                    "these arguments",
+                )
+                .with_help(format!("write `{usage}` (strings in double quotes)")),
+            );
+            return None;
+        }
+        if !fits {
+            self.type_error(
+                c.source.span,
+                &format!("a fact `from {}` can fill", c.source.name),
+                &format!("a `{}` fact", ty.name()),
+                "`uefi` fills a bool, `hotfixes` a kbs fact, `uninstall` a product or version fact",
+            );
+            return None;
+        }
+        collect
+    }
+
+    fn strings(&mut self, prop: &ast::Prop) -> Vec<String> {
+        let mut out = Vec::new();
+        for value in &prop.values {
+            match value {
+                PropValue::Literal(lit) if lit.kind == LitKind::String => out.push(self.decode(lit)),
+                other => self.wrong_value(prop, other.span(), "a string (`\"...\"`)"),
+            }
+        }
+        out
     }
 
     fn field_type(&mut self, ty: &ast::TypeExpr) -> Option<Type> {
