@@ -3,8 +3,9 @@
 //!
 //! Rules are evaluated in file order. A rule fires when its `when` holds and, if it `require`s
 //! something, some requirement is not met; it then gives a finding per requirement not met
-//! (one finding when it requires nothing). Findings are listed in the program's `finding_order`. The verdict's status is the highest-precedence severity among
-//! fired rules (`not_affected` > `unknown` > `unsupported` > `limited` > `action_required`), or
+//! (one finding when it requires nothing). Findings are listed in the program's
+//! `finding_order`. The verdict's status is the highest-precedence severity among fired rules
+//! (`not_affected` > `unknown` > `unsupported` > `limited` > `action_required`), or
 //! `ready` when none fired; `info` and `warning` notices never change it. `status` inside a rule
 //! reads the status given by the rules before it.
 
@@ -168,7 +169,7 @@ impl Ctx<'_> {
             Expr::Compare(l, _, r) => {
                 let mut seen = vec![self.seen(l)];
                 seen.extend((!matches!(**r, Expr::Const(_))).then(|| self.seen(r)));
-                format!("`{}` is false: {}", self.source(e), seen.concat())
+                format!("`{}` is false: {}", self.source(e), seen.join(", "))
             }
             Expr::In(l, _) => format!("`{}` is false: {}", self.source(e), self.seen(l)),
             other => format!("`{}` is {}", self.source(other), self.display(other)),

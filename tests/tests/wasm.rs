@@ -26,4 +26,24 @@ fn acs_module_is_deterministic_and_carries_metadata() {
     let meta = preflight_compiler::wasm::read_metadata(&a).unwrap();
     assert_eq!(meta["advisory"]["id"], "acs_2023");
     assert_eq!(meta["abi"], preflight_compiler::wasm::ABI_VERSION);
+    // What a page needs to build its form from the rules alone.
+    assert_eq!(meta["products"].as_array().unwrap().len(), program.products.len());
+    assert_eq!(
+        meta["products"][0],
+        serde_json::json!({ "id": "apex_one", "name": "Trend Micro Apex One 2019 (on-premises)" })
+    );
+    let win11 = meta["oses"].as_array().unwrap().iter().find(|o| o["id"] == "win11").unwrap();
+    assert_eq!(win11["builds"], serde_json::json!([">= 10.0.22000"]));
+    assert_eq!(win11["role"], "workstation");
+    assert_eq!(meta["collect"]["hotfixes"], serde_json::json!({ "powershell": "Get-HotFix" }));
+    assert_eq!(meta["collect"]["product.id"], serde_json::json!({ "uninstall": true }));
+    let sb = preflight_compiler::BUILTIN_RULES.iter().find(|(n, _)| n.contains("secureboot")).unwrap().1;
+    let sb_program = preflight_compiler::check_source(sb).program.unwrap();
+    let sb_meta =
+        preflight_compiler::wasm::read_metadata(&preflight_compiler::wasm::compile(&sb_program, sb).unwrap()).unwrap();
+    assert_eq!(sb_meta["products"], serde_json::json!([]));
+    assert_eq!(
+        sb_meta["collect"]["servicing.status"],
+        serde_json::json!({ "registry": "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\Servicing", "value": "UEFICA2023Status" })
+    );
 }

@@ -46,7 +46,9 @@ pub fn to_wat(bytes: &[u8]) -> Result<String, String> {
 pub const METADATA_SECTION: &str = "preflight";
 
 /// What a host can learn about a module without running it: ABI version, advisory, compiler,
-/// a SHA-256 of the rules source, and the facts JSON Schema.
+/// a SHA-256 of the rules source, the facts JSON Schema, and what a page needs to build a form
+/// from the rules alone: the products and Windows versions they declare, and how each fact is
+/// collected on Windows.
 pub fn metadata(program: &Program, source: &str) -> serde_json::Value {
     use sha2::Digest;
     let hash = sha2::Sha256::digest(source.as_bytes());
@@ -65,7 +67,42 @@ pub fn metadata(program: &Program, source: &str) -> serde_json::Value {
         "compiler": format!("preflight {}", env!("CARGO_PKG_VERSION")),
         "rules_sha256": hex,
         "facts_schema": crate::schema::facts_schema(program),
+        "products": program.products.iter().map(|p| serde_json::json!({ "id": p.id, "name": p.name })).collect::<Vec<_>>(),
+        "oses": program.oses.iter().map(|os| {
+            let role = os.role.and_then(|r| role_name(program, r));
+            serde_json::json!({ "id": os.id, "name": os.name, "builds": os.builds.iter().map(build_text).collect::<Vec<_>>(), "role": role })
+        }).collect::<Vec<_>>(),
+        "collect": program.fields.iter().filter_map(|f| f.collect.as_ref().map(|c| (f.dotted(), collect_text(c)))).collect::<serde_json::Map<_, _>>(),
     })
+}
+
+fn role_name(program: &Program, role: usize) -> Option<String> {
+    let field = program.host.os_role.and_then(|f| program.fields.get(f))?;
+    match &field.ty {
+        crate::ir::Type::Enum(variants) => variants.get(role).cloned(),
+        _ => None,
+    }
+}
+
+/// `10.0.19044`, `>= 10.0.22000` or `> 10.0.20348`, as the rules file writes it.
+fn build_text(pattern: &crate::ir::BuildPattern) -> String {
+    match pattern {
+        crate::ir::BuildPattern::Prefix(v) => v.to_string(),
+        crate::ir::BuildPattern::AtLeast(v) => format!(">= {v}"),
+        crate::ir::BuildPattern::Above(v) => format!("> {v}"),
+    }
+}
+
+/// How a fact is collected, in words a person can follow by hand.
+fn collect_text(c: &crate::ir::Collect) -> serde_json::Value {
+    use crate::ir::Collect;
+    match c {
+        Collect::Registry { key, value } => serde_json::json!({ "registry": key, "value": value }),
+        Collect::PowerShell(expression) => serde_json::json!({ "powershell": expression }),
+        Collect::Uefi { variable, name } => serde_json::json!({ "uefi": variable, "certificate": name }),
+        Collect::Hotfixes => serde_json::json!({ "powershell": "Get-HotFix" }),
+        Collect::Uninstall => serde_json::json!({ "uninstall": true }),
+    }
 }
 
 /// Reads the metadata section of module bytes.
