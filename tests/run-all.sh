@@ -83,7 +83,7 @@ fi
 bash web-demo/build.sh
 mkdir -p target/web
 cargo run -q -p preflight-bench -- corpus 50000 > target/web/corpus.jsonl
-./target/debug/preflight batch --raw --module web-demo/acs.wasm target/web/corpus.jsonl -o target/web/expected.jsonl --summary json
+./target/debug/preflight batch --raw --module web-demo/modules/acs-2023.wasm target/web/corpus.jsonl -o target/web/expected.jsonl --summary json
 
 step "browser tests (both pages in headless chromium; screenshots in tests/artifacts/)"
 status=0

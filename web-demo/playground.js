@@ -81,8 +81,15 @@ $("download").addEventListener("click", () => {
 window.playground = {
   ready: (async () => {
     await init();
-    source.value = await (await fetch("acs-2023.preflight")).text();
-    showDiagnostics();
+    // The built-in advisories (modules/index.json, written by build.sh), the first one loaded.
+    const names = await (await fetch("modules/index.json")).json();
+    $("file").replaceChildren(...names.map((n) => new Option(`${n}.preflight`, n)));
+    const load = async () => {
+      source.value = await (await fetch(`modules/${$("file").value}.preflight`)).text();
+      showDiagnostics();
+    };
+    $("file").addEventListener("change", load);
+    await load();
   })(),
   setSource(text) { source.value = text; return showDiagnostics(); },
 };

@@ -1,5 +1,7 @@
-// The self-check page. The verdict comes from the compiled ACS module (acs.wasm) through the
-// plain WebAssembly API — the same bytes every other host runs; pasted text is read by the
+// The self-check page. Everything about the advisories comes from their compiled modules
+// (modules/*.wasm, listed in modules/index.json by build.sh): the verdicts through the plain
+// WebAssembly API — the same bytes every other host runs — and the form from each module's
+// metadata (its facts, products, Windows versions and host roles). Pasted text is read by the
 // Rust paste reader (pkg/, built with wasm-bindgen). Nothing leaves the page.
 import init, { read_pasted } from "./pkg/paste/paste.js";
 
@@ -10,179 +12,363 @@ const $ = (id) => document.getElementById(id);
 const NO_DATE = -2147483648;
 /** A `YYYY-MM-DD` day as the ABI takes it: days since 1970-01-01. */
 const days = (isoDate) => Math.floor(Date.parse(isoDate) / 86_400_000);
+const today = () => new Date().toISOString().slice(0, 10);
 
-/** Loads a Preflight module and returns `evaluate(factsText, date) -> answerText` (docs/abi.md). */
-async function loadModule(url) {
-  const { instance } = await WebAssembly.instantiateStreaming(fetch(url));
+/** Loads one advisory's module: its metadata and `evaluate(factsText, date) -> answerText` (docs/abi.md). */
+async function loadAdvisory(name) {
+  const module = await WebAssembly.compileStreaming(fetch(`modules/${name}.wasm`));
+  const [section] = WebAssembly.Module.customSections(module, "preflight");
+  const meta = JSON.parse(new TextDecoder().decode(section));
+  const instance = await WebAssembly.instantiate(module, {});
   const { memory, alloc, evaluate, output, abi_version } = instance.exports;
-  if (abi_version() !== 2) throw new Error("unsupported module ABI");
+  if (abi_version() !== 2) throw new Error(`${name}: unsupported module ABI`);
   const encoder = new TextEncoder(), decoder = new TextDecoder();
-  return (text, date = NO_DATE) => {
+  const run = (text, date = NO_DATE) => {
     const bytes = encoder.encode(text);
     const ptr = alloc(bytes.length); // 0: too large to take; evaluate says so
     if (ptr !== 0) new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
     const length = evaluate(ptr, bytes.length, date);
     return decoder.decode(new Uint8Array(memory.buffer, output(), length));
   };
+  return { name, id: meta.advisory.id, meta, evaluate: run };
 }
 
-const ready = Promise.all([loadModule("acs.wasm"), init()]).then(([evaluate]) => evaluate);
+const ready = (async () => {
+  const [names] = await Promise.all([fetch("modules/index.json").then((r) => r.json()), init()]);
+  const advisories = await Promise.all(names.map(loadAdvisory));
+  setUp(advisories);
+  return advisories;
+})();
 
-// A hook for the browser tests: evaluate raw facts text with the page's module, as of today
-// when the facts give no date (as `preflight eval` does).
-window.preflight = { ready, evaluate: async (text) => (await ready)(text, days(today())) };
-
-const STATUS = {
-  ready: ["✔", "Ready", "ACS-signed updates will run on this machine."],
-  action_required: ["!", "Install updates first", "Install the updates below before the agent receives ACS-signed binaries."],
-  limited: ["▲", "Limited", "Protection continues with pattern and IPS updates, but new ACS-signed binaries will not run."],
-  unsupported: ["✖", "Unsupported", "This product no longer supports this Windows version."],
-  not_affected: ["–", "Not affected", "The ACS change does not concern this machine."],
-  unknown: ["?", "Not covered", "The advisory does not cover this product version or Windows version."],
+// A hook for the browser tests: evaluate raw facts text with one advisory's module (by advisory
+// id; the first when none is named), as of today when the facts give no date (as `preflight
+// eval` does).
+window.preflight = {
+  ready,
+  evaluate: async (text, id) => {
+    const advisories = await ready;
+    const advisory = advisories.find((a) => a.id === id) ?? advisories[0];
+    return advisory.evaluate(text, days(today()));
+  },
 };
 
-const today = () => new Date().toISOString().slice(0, 10);
+const STATUS = {
+  ready: ["✔", "Ready", "Nothing to do for this advisory."],
+  action_required: ["!", "Action required", "Do what is listed below before the change."],
+  limited: ["▲", "Limited", "The machine keeps working, with the limits below."],
+  unsupported: ["✖", "Unsupported", "The advisory does not support this machine."],
+  not_affected: ["–", "Not affected", "The advisory does not concern this machine."],
+  unknown: ["?", "Not covered", "The advisory does not cover this machine."],
+};
 
-function kbLink(kb) {
-  const a = document.createElement("a");
-  a.href = `https://support.microsoft.com/help/${kb.replace(/^KB/i, "")}`;
-  a.textContent = kb;
-  a.className = "kb";
-  return a;
+let all = [];
+
+/** The advisories the customer chose. */
+function chosen() {
+  const value = $("advisory").value;
+  return value === "*" ? all : all.filter((a) => a.id === value);
+}
+
+// ---------------------------------------------------------------- the form, from the metadata
+
+/** The facts' leaves of a JSON Schema, with their dotted paths. */
+function leaves(schema, prefix = []) {
+  const out = [];
+  for (const [key, node] of Object.entries(schema.properties ?? {})) {
+    const path = [...prefix, key];
+    if (node.type === "object") out.push(...leaves(node, path));
+    else out.push({ path: path.join("."), schema: node });
+  }
+  return out;
+}
+
+/** What the chosen advisories read: facts by path (first schema wins), roles, products, OSes. */
+function union(advisories) {
+  const facts = new Map(), roles = {}, products = new Map(), oses = new Map();
+  for (const { meta } of advisories) {
+    for (const leaf of leaves(meta.facts_schema)) if (!facts.has(leaf.path)) facts.set(leaf.path, leaf.schema);
+    for (const [role, path] of Object.entries(meta.roles ?? {})) roles[role] ??= path;
+    for (const p of meta.products ?? []) if (!products.has(p.id)) products.set(p.id, p.name);
+    for (const os of meta.oses ?? []) {
+      const build = exampleBuild(os.builds?.[0] ?? "");
+      const value = `${build}|${os.role ?? ""}`;
+      if (build && !oses.has(value)) oses.set(value, `${os.name} (${os.builds.join(", ")})`);
+    }
+  }
+  return { facts, roles, products, oses };
+}
+
+/** A build a rules pattern matches: `a.b.c` as is, `>= a.b.c` its bound, `> a.b.c` just above it. */
+function exampleBuild(pattern) {
+  const [op, bound] = pattern.includes(" ") ? pattern.split(" ") : ["", pattern];
+  if (op !== ">") return bound;
+  const parts = bound.split(".").map(Number);
+  parts[parts.length - 1] += 1;
+  return parts.join(".");
+}
+
+const idOf = (path) => `fact-${path.replace(/\./g, "-")}`;
+
+function element(tag, attributes = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+function labelled(id, text, control) {
+  return [element("label", { for: id }, text), control];
+}
+
+function select(id, options) {
+  const s = element("select", { id });
+  for (const [value, text] of options) s.add(new Option(text, value));
+  return s;
+}
+
+/** A field for one fact that plays no host role, by its type. */
+function genericField(path, schema) {
+  const id = idOf(path);
+  const text = schema.description ? `${schema.description} (${path})` : path;
+  if (schema.type === "boolean") return labelled(id, text, select(id, [["", "I don't know"], ["true", "Yes"], ["false", "No"]]));
+  if (schema.enum) return labelled(id, text, select(id, [["", "I don't know"], ...schema.enum.map((v) => [v, v])]));
+  if (schema.type === "array") return labelled(id, text, element("textarea", { id, rows: "2", spellcheck: "false" }));
+  const input = element("input", { id, autocomplete: "off" });
+  if (schema.type === "integer") input.setAttribute("inputmode", "numeric");
+  return labelled(id, text, input);
+}
+
+/** Builds the form for the chosen advisories, keeping what was entered. */
+function renderForm() {
+  const kept = factsFromForm();
+  const { facts, roles, products, oses } = union(chosen());
+  const fields = $("fields");
+  fields.replaceChildren();
+  const special = new Set(Object.values(roles));
+  if (roles.product) {
+    const set = element("fieldset", {}, element("legend", {}, "Product"));
+    set.append(...labelled("product", "Product", select("product", [["", "Choose…"], ...products])));
+    if (roles.product_version) set.append(...labelled("product-version", "Version", element("input", { id: "product-version", autocomplete: "off" })));
+    fields.append(set);
+  }
+  if (roles.os_version) {
+    const set = element("fieldset", {}, element("legend", {}, "Windows"));
+    if (roles.platform) set.append(...labelled("platform", "Operating system", select("platform", [["windows", "Windows"], ["linux", "Linux"], ["macos", "macOS"]])));
+    const windows = select("windows", [["", "Choose…"], ...oses, ["other", "Other: type the build below"]]);
+    set.append(...labelled("windows", "Windows version", windows));
+    set.append(...labelled("build", "Build (major.minor.build, as ver shows)", element("input", { id: "build", autocomplete: "off" })));
+    set.append(...labelled("revision", "Revision (UBR: the last number ver shows)", element("input", { id: "revision", inputmode: "numeric", autocomplete: "off" })));
+    const variants = facts.get(roles.os_role)?.enum ?? [];
+    if (variants.length) {
+      const group = element("div", { class: "radios", role: "radiogroup", "aria-label": "Edition" });
+      variants.forEach((v, i) => {
+        const radio = element("input", { type: "radio", name: "role", value: v });
+        if (i === 0) radio.checked = true;
+        group.append(element("label", {}, radio, ` ${v}`));
+      });
+      set.append(group);
+    }
+    if (roles.hotfixes) set.append(...labelled("hotfixes", "Installed updates (KB numbers, separated by spaces or commas)", element("textarea", { id: "hotfixes", rows: "2", spellcheck: "false" })));
+    windows.addEventListener("change", () => {
+      const [build, role] = windows.value.split("|");
+      if (build !== undefined && windows.value !== "other" && windows.value) {
+        $("build").value = build;
+        if (role) document.querySelector(`input[name=role][value="${role}"]`).checked = true;
+      }
+    });
+    fields.append(set);
+  }
+  const rest = [...facts].filter(([path, schema]) => !special.has(path) && !(roles.evaluation_date === path) && schema.type !== undefined);
+  if (rest.length) {
+    const set = element("fieldset", {}, element("legend", {}, "More about the machine"));
+    for (const [path, schema] of rest) set.append(...genericField(path, schema));
+    fields.append(set);
+  }
+  fillForm(kept);
+}
+
+/** Reads the value at a dotted path of an object. */
+const at = (object, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), object);
+/** Sets the value at a dotted path of an object. */
+function put(object, path, value) {
+  const keys = path.split(".");
+  let node = object;
+  for (const k of keys.slice(0, -1)) node = node[k] ??= {};
+  node[keys[keys.length - 1]] = value;
 }
 
 /** Facts from the form (what the user sees is what is evaluated), judged as of the form's date. */
 function factsFromForm() {
-  const facts = { os: {}, as_of: $("as-of").value || today() };
-  const product = $("product").value;
-  if (product) facts.product = { id: product };
-  const version = $("product-version").value.trim();
-  if (product && version) facts.product.version = version;
-  const platform = $("platform").value;
-  if (platform !== "windows") facts.os.platform = platform;
-  const build = $("build").value.trim();
-  const revision = $("revision").value.trim();
-  if (build) facts.os.version = revision ? `${build}.${revision}` : build;
-  facts.os.product_type = document.querySelector("input[name=role]:checked").value;
-  const kbs = $("hotfixes").value.split(/[\s,;]+/).filter(Boolean);
-  if (kbs.length) facts.hotfixes = kbs;
-  if ($("esu").checked) facts.esu = true;
-  if ($("azure").checked) facts.azure = true;
-  const ca = {};
-  if ($("auto-update").value) ca.auto_update = $("auto-update").value === "true";
-  if ($("ca-present").value) ca.identity_verification_2020 = $("ca-present").value === "true";
-  if (Object.keys(ca).length) facts.root_ca = ca;
+  const facts = {};
+  if (!all.length) return facts;
+  const { facts: schemas, roles } = union(chosen());
+  if (roles.evaluation_date) put(facts, roles.evaluation_date, $("as-of").value || today());
+  const value = (id) => $(id)?.value.trim() ?? "";
+  if (roles.product && value("product")) put(facts, roles.product, value("product"));
+  if (roles.product_version && value("product") && value("product-version")) put(facts, roles.product_version, value("product-version"));
+  if (roles.platform && $("platform") && value("platform") !== "windows") put(facts, roles.platform, value("platform"));
+  if (roles.os_version && value("build")) put(facts, roles.os_version, value("revision") ? `${value("build")}.${value("revision")}` : value("build"));
+  const role = document.querySelector("input[name=role]:checked");
+  if (roles.os_role && role) put(facts, roles.os_role, role.value);
+  if (roles.hotfixes) {
+    const kbs = value("hotfixes").split(/[\s,;]+/).filter(Boolean);
+    if (kbs.length) put(facts, roles.hotfixes, kbs);
+  }
+  const special = new Set(Object.values(roles));
+  for (const [path, schema] of schemas) {
+    if (special.has(path) || !$(idOf(path))) continue;
+    const raw = value(idOf(path));
+    if (raw === "") continue;
+    if (schema.type === "boolean") put(facts, path, raw === "true");
+    else if (schema.type === "integer") put(facts, path, Number.isSafeInteger(Number(raw)) ? Number(raw) : raw);
+    else if (schema.type === "array") put(facts, path, raw.split(/[\s,;]+/).filter(Boolean));
+    else put(facts, path, raw);
+  }
   return facts;
 }
 
-/** Fills the form from facts read off pasted text. */
+/** Fills the form from facts (read off pasted text, or kept across a change of advisory). */
 function fillForm(facts) {
-  if (facts.product?.id) $("product").value = facts.product.id;
-  if (facts.product?.version) $("product-version").value = facts.product.version;
-  if (facts.os?.platform) {
-    if (![...$("platform").options].some((o) => o.value === facts.os.platform)) $("platform").add(new Option(facts.os.platform, facts.os.platform));
-    $("platform").value = facts.os.platform;
+  if (!all.length) return;
+  const { facts: schemas, roles } = union(chosen());
+  const set = (id, v) => { if ($(id) && v !== undefined && v !== null) $(id).value = String(v); };
+  if (roles.product) set("product", at(facts, roles.product));
+  if (roles.product_version) set("product-version", at(facts, roles.product_version));
+  const platform = roles.platform && at(facts, roles.platform);
+  if (platform && $("platform")) {
+    if (![...$("platform").options].some((o) => o.value === platform)) $("platform").add(new Option(platform, platform));
+    $("platform").value = platform;
   }
-  if (facts.os?.version) {
-    const parts = facts.os.version.split(".");
+  const version = roles.os_version && at(facts, roles.os_version);
+  if (typeof version === "string" && $("build")) {
+    const parts = version.split(".");
     $("build").value = parts.slice(0, 3).join(".");
     $("revision").value = parts[3] ?? "";
     const match = [...$("windows").options].find((o) => o.value.startsWith(`${parts.slice(0, 3).join(".")}|`));
     $("windows").value = match ? match.value : "other";
   }
-  if (facts.os?.product_type) document.querySelector(`input[name=role][value=${facts.os.product_type}]`).checked = true;
-  if (facts.hotfixes) $("hotfixes").value = facts.hotfixes.join(" ");
-  if (facts.esu) $("esu").checked = true;
-  if (facts.azure) $("azure").checked = true;
-  if (facts.root_ca?.auto_update !== undefined) $("auto-update").value = String(facts.root_ca.auto_update);
-  if (facts.root_ca?.identity_verification_2020 !== undefined) $("ca-present").value = String(facts.root_ca.identity_verification_2020);
-  // A date in pasted facts is the date to judge by; the customer can still change it.
-  if (typeof facts.as_of === "string" && /^\d{4}-\d{2}-\d{2}$/.test(facts.as_of)) $("as-of").value = facts.as_of;
+  const role = roles.os_role && at(facts, roles.os_role);
+  if (role) {
+    const radio = document.querySelector(`input[name=role][value="${role}"]`);
+    if (radio) radio.checked = true;
+  }
+  const kbs = roles.hotfixes && at(facts, roles.hotfixes);
+  if (Array.isArray(kbs)) set("hotfixes", kbs.join(" "));
+  const special = new Set(Object.values(roles));
+  for (const [path, schema] of schemas) {
+    if (special.has(path)) continue;
+    const v = at(facts, path);
+    if (v === undefined) continue;
+    set(idOf(path), Array.isArray(v) ? v.join(" ") : v);
+  }
+  // A date in the facts is the date to judge by; the customer can still change it.
+  const date = roles.evaluation_date && at(facts, roles.evaluation_date);
+  if (typeof date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(date)) $("as-of").value = date;
 }
 
-function listItems(list, items) {
-  list.replaceChildren(...items);
-  list.hidden = items.length === 0;
-  list.previousElementSibling.hidden = items.length === 0;
+// ---------------------------------------------------------------- verdicts
+
+function updateLink(finding, kb) {
+  const info = finding.updates?.find((u) => u.kb === kb);
+  const href = info?.links?.[0];
+  const node = href ? element("a", { href, class: "kb" }, kb) : element("span", { class: "kb" }, kb);
+  return [node, info];
 }
 
 function actionItem(finding) {
-  const li = document.createElement("li");
+  const li = element("li");
+  const why = element("div", { class: "meta" }, finding.message);
   if (finding.install_any_of?.length) {
     li.append("Install ");
     finding.install_any_of.forEach((kb, i) => {
       if (i > 0) li.append(" — or ");
-      li.append(kbLink(kb));
-      const info = finding.updates?.find((u) => u.kb === kb);
+      const [node, info] = updateLink(finding, kb);
+      li.append(node);
       if (info?.kind) li.append(` (${info.kind.replace(/_/g, " ")}${info.released ? `, ${info.released}` : ""})`);
     });
     if (finding.updates?.some((u) => u.kind === "cumulative" || u.kind === "monthly_rollup")) li.append(" — or any later one");
-    const why = document.createElement("div");
-    why.className = "meta";
-    why.textContent = finding.message;
-    li.append(why);
   } else if (finding.certificate) {
     li.append(`Install the ${finding.certificate}`);
-    const meta = document.createElement("div");
-    meta.className = "meta";
-    meta.textContent = `Thumbprint ${finding.thumbprint ?? ""}. ${finding.message}`;
-    li.append(meta);
+    if (finding.thumbprint) why.prepend(`Thumbprint ${finding.thumbprint}. `);
+  } else if (finding.component) {
+    li.append(`Install or upgrade ${finding.component.name} to ${finding.component.at_least} or later`);
+  } else if (finding.setting) {
+    li.append(`Set ${finding.setting.name} to ${finding.setting.value}`);
   } else {
     li.textContent = finding.message;
+    return li;
   }
+  li.append(why);
   return li;
 }
 
-function show(answer, facts) {
-  $("result").hidden = false;
-  $("as-of-used").textContent = `Judged as of ${facts.as_of}${facts.as_of === today() ? " (today)" : ""}.`;
-  $("facts-json").textContent = JSON.stringify(facts, null, 2);
-  const badge = $("badge");
+/** One advisory's verdict; with one advisory chosen its parts carry the page's stable ids. */
+function verdictSection(advisory, answer, single) {
+  const section = element("section", { class: "verdict", "data-advisory": advisory.id });
+  const idAttr = (id) => (single ? { id } : {});
+  section.append(element("h3", {}, advisory.meta.advisory.title));
+  const badge = element("div", { class: "badge", role: "status", ...idAttr("badge") });
+  const summary = element("p", { class: "summary", ...idAttr("summary") });
+  section.append(badge, summary);
   if (answer.error) {
     badge.dataset.status = "error";
     badge.textContent = "? Cannot check yet";
-    $("summary").textContent = `${answer.error.message}${answer.error.field ? ` (${answer.error.field})` : ""}.`;
-    listItems($("actions"), []);
-    listItems($("notices"), []);
-    return;
+    summary.textContent = `${answer.error.message}${answer.error.field ? ` (${answer.error.field})` : ""}.`;
+    return section;
   }
   const [icon, word, sentence] = STATUS[answer.status];
   badge.dataset.status = answer.status;
   badge.textContent = `${icon} ${word}`;
-  $("summary").textContent = sentence;
+  summary.textContent = sentence;
   const sets = (f) => !["info", "warning"].includes(f.severity);
-  listItems($("actions"), answer.findings.filter(sets).map(actionItem));
-  listItems($("notices"), answer.findings.filter((f) => !sets(f)).map((f) => {
-    const li = document.createElement("li");
-    li.textContent = (f.severity === "warning" ? "Warning: " : "") + f.message;
-    return li;
-  }));
+  const actions = answer.findings.filter(sets).map(actionItem);
+  const notices = answer.findings.filter((f) => !sets(f)).map((f) => element("li", {}, (f.severity === "warning" ? "Warning: " : "") + f.message));
+  if (actions.length) section.append(element("h4", {}, "What to do"), element("ol", { class: "actions", ...idAttr("actions") }, ...actions));
+  if (notices.length) section.append(element("h4", {}, "Good to know"), element("ul", { class: "notices", ...idAttr("notices") }, ...notices));
+  const links = advisory.meta.links ?? [];
+  if (links.length) section.append(element("p", { class: "refs" }, "Sources: ", ...links.flatMap((href, i) => [i ? ", " : "", element("a", { href }, href)])));
+  return section;
 }
 
 function summaryText() {
-  const lines = [`ACS self-check: ${$("badge").textContent}`, $("summary").textContent, $("as-of-used").textContent];
-  for (const li of $("actions").children) lines.push(`- ${li.textContent}`);
-  for (const li of $("notices").children) lines.push(`* ${li.textContent}`);
+  const lines = [$("as-of-used").textContent];
+  for (const section of document.querySelectorAll("#verdicts .verdict")) {
+    lines.push("", `${section.querySelector("h3").textContent}: ${section.querySelector(".badge").textContent}`, section.querySelector(".summary").textContent);
+    for (const li of section.querySelectorAll(".actions li")) lines.push(`- ${li.textContent}`);
+    for (const li of section.querySelectorAll(".notices li")) lines.push(`* ${li.textContent}`);
+  }
   return lines.join("\n");
 }
 
 async function check(event) {
   event?.preventDefault();
-  const evaluate = await ready;
+  await ready;
   const facts = factsFromForm();
-  const answer = JSON.parse(evaluate(JSON.stringify(facts), days(today())));
-  show(answer, facts);
-  return answer;
+  const text = JSON.stringify(facts);
+  const advisories = chosen();
+  const answers = advisories.map((a) => JSON.parse(a.evaluate(text, days(today()))));
+  $("result").hidden = false;
+  const asOf = $("as-of").value || today();
+  $("as-of-used").textContent = `Judged as of ${asOf}${asOf === today() ? " (today)" : ""}.`;
+  $("facts-json").textContent = JSON.stringify(facts, null, 2);
+  $("verdicts").replaceChildren(...advisories.map((a, i) => verdictSection(a, answers[i], advisories.length === 1)));
+  return answers;
+}
+
+function setUp(advisories) {
+  all = advisories;
+  const chooser = $("advisory");
+  chooser.replaceChildren(new Option(advisories.length > 1 ? "All of them" : advisories[0].meta.advisory.title, "*"));
+  if (advisories.length > 1) for (const a of advisories) chooser.add(new Option(a.meta.advisory.title, a.id));
+  $("advisory-titles").replaceChildren(...advisories.map((a) => element("li", {}, a.meta.advisory.title)));
+  chooser.addEventListener("change", () => {
+    renderForm();
+    $("result").hidden = true;
+  });
+  renderForm();
 }
 
 $("facts-form").addEventListener("submit", check);
-$("windows").addEventListener("change", () => {
-  const [build, role] = $("windows").value.split("|");
-  if (role) {
-    $("build").value = build;
-    document.querySelector(`input[name=role][value=${role}]`).checked = true;
-  }
-});
 $("paste").addEventListener("input", async () => {
   await ready;
   const read = JSON.parse(read_pasted($("paste").value));
@@ -190,14 +376,8 @@ $("paste").addEventListener("input", async () => {
   const status = $("paste-status");
   status.replaceChildren();
   if (!$("paste").value.trim()) return;
-  const found = document.createElement("p");
-  found.textContent = read.found.length ? `Read: ${read.found.join("; ")}.` : "Nothing recognised yet.";
-  status.append(found);
-  if (read.missing.length) {
-    const missing = document.createElement("p");
-    missing.textContent = `Still needed: ${read.missing.join("; ")} — choose below.`;
-    status.append(missing);
-  }
+  status.append(element("p", {}, read.found.length ? `Read: ${read.found.join("; ")}.` : "Nothing recognised yet."));
+  if (read.missing.length) status.append(element("p", {}, `Still needed: ${read.missing.join("; ")} — choose below.`));
 });
 $("as-of").value = today();
 $("copy").addEventListener("click", () => navigator.clipboard?.writeText(summaryText()));

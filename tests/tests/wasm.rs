@@ -36,12 +36,15 @@ fn acs_module_is_deterministic_and_carries_metadata() {
     assert_eq!(win11["builds"], serde_json::json!([">= 10.0.22000"]));
     assert_eq!(win11["role"], "workstation");
     assert_eq!(meta["collect"]["hotfixes"], serde_json::json!({ "powershell": "Get-HotFix" }));
+    assert_eq!(meta["roles"]["os_version"], "os.version");
+    assert_eq!(meta["roles"]["product"], "product.id");
     assert_eq!(meta["collect"]["product.id"], serde_json::json!({ "uninstall": true }));
     let sb = preflight_compiler::BUILTIN_RULES.iter().find(|(n, _)| n.contains("secureboot")).unwrap().1;
     let sb_program = preflight_compiler::check_source(sb).program.unwrap();
     let sb_meta =
         preflight_compiler::wasm::read_metadata(&preflight_compiler::wasm::compile(&sb_program, sb).unwrap()).unwrap();
     assert_eq!(sb_meta["products"], serde_json::json!([]));
+    assert!(sb_meta["roles"].get("product").is_none(), "no product role bound");
     assert_eq!(
         sb_meta["collect"]["servicing.status"],
         serde_json::json!({ "registry": "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\Servicing", "value": "UEFICA2023Status" })

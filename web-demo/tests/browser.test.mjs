@@ -4,7 +4,7 @@
 // native module's answers to it, `preflight batch --raw --module`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,25 +47,32 @@ async function open(path) {
   return { page, errors };
 }
 
-/** The native module's answer (wasmtime, through the CLI) to facts given as JSON text. */
-function native(factsText) {
+/** A native module's answer (wasmtime, through the CLI) to facts given as JSON text. */
+function native(factsText, module = "acs-2023") {
   try {
-    return JSON.parse(execFileSync(cli, ["eval", "--module", join(demo, "acs.wasm"), "-"], { input: factsText }).toString());
+    return JSON.parse(execFileSync(cli, ["eval", "--module", join(demo, "modules", `${module}.wasm`), "-"], { input: factsText }).toString());
   } catch (e) {
     return JSON.parse(e.stdout.toString()); // exit 2: an input error, still an answer
   }
 }
 
+/** Opens the self-check page with one advisory chosen (or all of them). */
+async function openSelfCheck(advisory = "acs_2023") {
+  const opened = await open("index.html");
+  await opened.page.evaluate(() => window.preflight.ready);
+  await opened.page.selectOption("#advisory", advisory);
+  return opened;
+}
+
 test("the self-check page gives each shared example the native module's verdict", async () => {
-  const { page, errors } = await open("index.html");
-  await page.evaluate(() => window.preflight.ready);
+  const { page, errors } = await openSelfCheck();
   const files = readdirSync(examples).filter((f) => f.endsWith(".facts.json")).sort();
   assert.ok(files.length >= 11);
   for (const file of files) {
     const raw = readFileSync(join(examples, file), "utf8");
     const expect = JSON.parse(readFileSync(join(examples, file.replace(".facts.", ".expect.")), "utf8"));
     // The raw facts, through the page's module, equal the native module's answer.
-    const inPage = JSON.parse(await page.evaluate((t) => window.preflight.evaluate(t), raw));
+    const inPage = JSON.parse(await page.evaluate((t) => window.preflight.evaluate(t, "acs_2023"), raw));
     assert.deepEqual(inPage, native(raw), file);
     if (expect.error) { assert.ok(inPage.error, file); continue; }
     // The same host through the page as a customer uses it: paste the facts, press Check.
@@ -78,13 +85,13 @@ test("the self-check page gives each shared example the native module's verdict"
     await page.fill("#paste", "");
     await page.reload();
     await page.evaluate(() => window.preflight.ready);
+    await page.selectOption("#advisory", "acs_2023");
   }
   assert.deepEqual(errors, []);
 });
 
 test("pasted command output fills the form", async () => {
-  const { page, errors } = await open("index.html");
-  await page.evaluate(() => window.preflight.ready);
+  const { page, errors } = await openSelfCheck("*");
   const samples = {
     ver: ["Microsoft Windows [Version 10.0.19044.1466]", { build: "10.0.19044", revision: "1466" }],
     systeminfo: ["OS Name:                   Microsoft Windows Server 2019 Standard\nOS Version:                10.0.17763 N/A Build 17763\nOS Configuration:          Member Server\nHotfix(s):                 2 Hotfix(s) Installed.\n                           [01]: KB5005625\n                           [02]: KB4589208", { build: "10.0.17763", hotfixes: "KB5005625 KB4589208", role: "server" }],
@@ -104,6 +111,7 @@ test("pasted command output fills the form", async () => {
   // The form alone: Windows 8.1 without its rollup needs it.
   await page.reload();
   await page.evaluate(() => window.preflight.ready);
+  await page.selectOption("#advisory", "acs_2023");
   await page.selectOption("#product", "apex_one");
   await page.fill("#product-version", "2019");
   await page.selectOption("#windows", "6.3.9600|workstation");
@@ -116,8 +124,7 @@ test("pasted command output fills the form", async () => {
 });
 
 test("a date in pasted facts is the date the page judges by, and the customer can change it", async () => {
-  const { page, errors } = await open("index.html");
-  await page.evaluate(() => window.preflight.ready);
+  const { page, errors } = await openSelfCheck();
   const win7 = { product: { id: "apex_one", version: "2019" }, os: { version: "6.1.7601", product_type: "workstation" } };
   await page.fill("#paste", JSON.stringify({ ...win7, as_of: "2022-12-01" }));
   await page.click("#check");
@@ -139,11 +146,69 @@ test("the page and the native module agree on the whole differential corpus", as
   const { page } = await open("index.html");
   await page.evaluate(() => window.preflight.ready);
   const answers = await page.evaluate(async (lines) => {
-    const evaluate = await window.preflight.ready;
-    return lines.map((l) => evaluate(l));
+    const acs = (await window.preflight.ready).find((a) => a.id === "acs_2023");
+    return lines.map((l) => acs.evaluate(l));
   }, corpus);
   const differ = answers.map((a, i) => (a === expected[i] ? -1 : i)).filter((i) => i >= 0);
   assert.deepEqual(differ.slice(0, 5).map((i) => ({ host: corpus[i], page: answers[i], native: expected[i] })), []);
+});
+
+test("a host pasted once gets every advisory's verdict, each the native module's", async () => {
+  const { page, errors } = await openSelfCheck("*");
+  const host = {
+    product: { id: "apex_one", version: "2019" },
+    os: { version: "10.0.19045.6575", product_type: "workstation" },
+    esu: true,
+    kek: { kek_2k_ca_2023: true },
+    db: { windows_uefi_ca_2023: true, microsoft_uefi_ca_2023: false },
+    servicing: { status: "NotStarted" },
+    as_of: "2026-03-01",
+  };
+  await page.fill("#paste", JSON.stringify(host));
+  await page.click("#check");
+  const shown = await page.$$eval("#verdicts .verdict", (sections) =>
+    sections.map((s) => [s.dataset.advisory, s.querySelector(".badge").dataset.status]));
+  const used = await page.textContent("#facts-json");
+  assert.deepEqual(shown, [
+    ["acs_2023", native(used, "acs-2023").status],
+    ["secureboot_2026", native(used, "secureboot-2026").status],
+  ]);
+  assert.deepEqual(shown.map(([, s]) => s), ["ready", "action_required"]);
+  const actions = await page.textContent('[data-advisory="secureboot_2026"] .actions');
+  assert.match(actions, /Install the Microsoft UEFI CA 2023/);
+  assert.match(actions, /Set AvailableUpdates/);
+  await page.screenshot({ path: join(artifacts, "selfcheck-all.png"), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test("the form offers exactly what the rules declare, and follows a changed rules file", async () => {
+  const listed = async (page) => ({
+    products: await page.$$eval("#product option", (os) => os.map((o) => o.value).filter(Boolean)),
+    windows: await page.$$eval("#windows option", (os) => os.map((o) => o.textContent)),
+  });
+  let { page, errors } = await openSelfCheck("acs_2023");
+  const meta = JSON.parse(execFileSync(cli, ["inspect", join(demo, "modules", "acs-2023.wasm")]).toString());
+  const { products, windows } = await listed(page);
+  assert.deepEqual(products, meta.products.map((p) => p.id));
+  for (const os of meta.oses) assert.ok(windows.some((w) => w.startsWith(os.name)), os.name);
+  assert.deepEqual(errors, []);
+  // A copy of the rules with a product renamed, compiled and served in place of the real module.
+  const dir = join(root, "target", "web");
+  const renamed = readFileSync(join(root, "rules", "acs-2023.preflight"), "utf8")
+    .replace('name "Trend Micro Deep Security Agent"', 'name "Renamed Agent"');
+  const copy = join(dir, "renamed.preflight");
+  writeFileSync(copy, renamed);
+  execFileSync(cli, ["compile", copy, "-o", join(dir, "renamed.wasm")]);
+  ({ page, errors } = await open("index.html"));
+  await page.route("**/modules/acs-2023.wasm", (route) =>
+    route.fulfill({ body: readFileSync(join(dir, "renamed.wasm")), contentType: "application/wasm" }));
+  await page.reload();
+  await page.evaluate(() => window.preflight.ready);
+  await page.selectOption("#advisory", "acs_2023");
+  const names = await page.$$eval("#product option", (os) => os.map((o) => o.textContent));
+  assert.ok(names.includes("Renamed Agent"), names.join(", "));
+  assert.ok(!names.includes("Trend Micro Deep Security Agent"));
+  assert.deepEqual(errors, []);
 });
 
 test("the playground shows diagnostics for a broken file and passing tests for the real one", async () => {

@@ -134,15 +134,18 @@ fn loopback_host(host: Option<&HeaderValue>, port: u16) -> bool {
 }
 
 /// The file a URL path names, if it is one of the pages' files inside `root`: a page file at the
-/// top, or a built package's file under `pkg/` (no `..`, no hidden names, no links out).
+/// top, a built package's file under `pkg/`, or a built advisory under `modules/` (its module,
+/// its rules and the list of them) — no `..`, no hidden names, no links out.
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let bad = |s: &&str| s.is_empty() || s.starts_with('.') || s.contains('\\');
-    if segments.iter().any(bad) || (segments.len() > 1 && segments.first() != Some(&"pkg")) {
+    let folder = if segments.len() > 1 { segments.first().copied() } else { None };
+    if segments.iter().any(bad) || !matches!(folder, None | Some("pkg" | "modules")) {
         return None;
     }
     let extension = Path::new(segments.last()?).extension()?.to_str()?;
-    if !PAGE_FILES.contains(&extension) {
+    let allowed = PAGE_FILES.contains(&extension) || (folder == Some("modules") && extension == "json");
+    if !allowed {
         return None;
     }
     let file = root.join(segments.join("/")).canonicalize().ok()?;
@@ -155,6 +158,7 @@ fn content_type(file: &Path) -> &'static str {
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "wasm" => "application/wasm",
+        "json" => "application/json",
         // The collector script and rules files are shown as text, never run.
         _ => "text/plain; charset=utf-8",
     }

@@ -72,8 +72,28 @@ pub fn metadata(program: &Program, source: &str) -> serde_json::Value {
             let role = os.role.and_then(|r| role_name(program, r));
             serde_json::json!({ "id": os.id, "name": os.name, "builds": os.builds.iter().map(build_text).collect::<Vec<_>>(), "role": role })
         }).collect::<Vec<_>>(),
+        "links": a.links,
+        "roles": roles(program),
         "collect": program.fields.iter().filter_map(|f| f.collect.as_ref().map(|c| (f.dotted(), collect_text(c)))).collect::<serde_json::Map<_, _>>(),
     })
+}
+
+/// Which fact plays each host role the rules bind (dotted paths).
+fn roles(program: &Program) -> serde_json::Map<String, serde_json::Value> {
+    let h = &program.host;
+    let bound = [
+        ("product", h.product),
+        ("product_version", h.product_version),
+        ("platform", h.platform),
+        ("os_version", h.os_version),
+        ("os_role", h.os_role),
+        ("hotfixes", h.hotfixes),
+        ("evaluation_date", h.evaluation_date),
+    ];
+    bound
+        .into_iter()
+        .filter_map(|(role, f)| Some((role.to_string(), serde_json::json!(program.fields.get(f?)?.dotted()))))
+        .collect()
 }
 
 fn role_name(program: &Program, role: usize) -> Option<String> {
