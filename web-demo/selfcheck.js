@@ -294,6 +294,9 @@ function actionItem(finding) {
     li.append(`Install or upgrade ${finding.component.name} to ${finding.component.at_least} or later`);
   } else if (finding.setting) {
     li.append(`Set ${finding.setting.name} to ${finding.setting.value}`);
+  } else if (finding.action) {
+    li.append(finding.action.name);
+    for (const href of finding.action.links ?? []) li.append(" ", element("a", { href }, "(how)"));
   } else {
     li.textContent = finding.message;
     return li;

@@ -77,6 +77,7 @@ pub enum DeclKind {
     Certificate,
     Component,
     Setting,
+    Action,
 }
 
 impl DeclKind {
@@ -89,6 +90,7 @@ impl DeclKind {
             DeclKind::Certificate => "certificate",
             DeclKind::Component => "component",
             DeclKind::Setting => "setting",
+            DeclKind::Action => "action",
         }
     }
 }
@@ -326,6 +328,7 @@ pub enum Expectation {
     Certificate(Ident),
     Component(Ident),
     Setting(Ident),
+    Action(Ident),
     /// `fires RULE`, or `not fires RULE` when `negated`.
     Fires(Ident, bool),
 }
@@ -369,13 +372,15 @@ pub enum Need {
     Component(Ident, Expr),
     /// `setting netfx35`, `setting tls == "enabled"` or `setting mode == strict`
     Setting(Ident, Option<Expr>),
+    /// `action oem_firmware`
+    Action(Ident),
 }
 
 impl Need {
     pub fn span(&self) -> Span {
         match self {
             Need::Update(lit) => lit.span,
-            Need::Certificate(id) | Need::Setting(id, None) => id.span,
+            Need::Certificate(id) | Need::Setting(id, None) | Need::Action(id) => id.span,
             Need::Component(id, value) | Need::Setting(id, Some(value)) => {
                 Span::new(id.span.start as usize, value.span.end as usize)
             }

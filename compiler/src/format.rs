@@ -287,6 +287,7 @@ fn need(n: &Need) -> String {
         Need::Component(id, version) => format!("component {} >= {}", id.name, expr(version)),
         Need::Setting(id, None) => format!("setting {}", id.name),
         Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, expr(value)),
+        Need::Action(id) => format!("action {}", id.name),
     }
 }
 
@@ -350,6 +351,7 @@ fn expectation(x: &Expectation) -> String {
         Expectation::Certificate(id) => format!("certificate {}", id.name),
         Expectation::Component(id) => format!("component {}", id.name),
         Expectation::Setting(id) => format!("setting {}", id.name),
+        Expectation::Action(id) => format!("action {}", id.name),
         Expectation::Fires(id, false) => format!("fires {}", id.name),
         Expectation::Fires(id, true) => format!("not fires {}", id.name),
     }

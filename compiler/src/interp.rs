@@ -12,7 +12,7 @@
 use crate::facts::Facts;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Program, Rule, Segment, Type, Value};
 use crate::value::{Kb, Version};
-use crate::verdict::{ComponentInfo, Finding, SettingInfo, TraceStep, UpdateInfo, Verdict};
+use crate::verdict::{ActionInfo, ComponentInfo, Finding, SettingInfo, TraceStep, UpdateInfo, Verdict};
 use std::cmp::Ordering;
 
 /// Evaluates every rule on a host's facts.
@@ -204,6 +204,7 @@ impl Ctx<'_> {
                 format!("{id} >= {at_least}")
             }
             Need::Setting { setting, .. } => p.settings.get(*setting).map(|c| c.id.clone()).unwrap_or_default(),
+            Need::Action(a) => p.actions.get(*a).map(|c| c.id.clone()).unwrap_or_default(),
         }
     }
 
@@ -317,7 +318,7 @@ pub(crate) fn finding_for(
 ) -> Finding {
     let need = requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need);
     let mut certificate = rule.certificate.and_then(|c| program.certificates.get(c));
-    let (mut updates, mut component, mut setting) = (Vec::new(), None, None);
+    let (mut updates, mut component, mut setting, mut action) = (Vec::new(), None, None, None);
     match need {
         Some(Need::Updates(ids)) => {
             let all: Vec<&crate::ir::Update> = ids.iter().filter_map(|u| program.updates.get(*u)).collect();
@@ -352,6 +353,13 @@ pub(crate) fn finding_for(
                 links: x.links.clone(),
             });
         }
+        Some(Need::Action(a)) => {
+            action = program.actions.get(*a).map(|x| ActionInfo {
+                id: x.id.clone(),
+                name: x.name.clone(),
+                links: x.links.clone(),
+            });
+        }
         None => {}
     }
     Finding {
@@ -362,6 +370,7 @@ pub(crate) fn finding_for(
         updates,
         component,
         setting,
+        action,
         certificate: certificate.map(|c| c.name.clone()),
         thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
         cite: rule.cite.clone(),

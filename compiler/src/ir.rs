@@ -16,6 +16,7 @@ pub type UpdateId = usize;
 pub type CertId = usize;
 pub type ComponentId = usize;
 pub type SettingId = usize;
+pub type ActionId = usize;
 pub type RuleId = usize;
 
 #[derive(Clone, Debug)]
@@ -29,6 +30,7 @@ pub struct Program {
     pub certificates: Vec<Certificate>,
     pub components: Vec<Component>,
     pub settings: Vec<Setting>,
+    pub actions: Vec<Action>,
     pub host: HostRoles,
     pub rules: Vec<Rule>,
     /// The order findings are listed in: a rule's finding (`None`) or the finding of one of its
@@ -301,6 +303,16 @@ pub struct Component {
     pub links: Vec<String>,
 }
 
+/// A step that is none of the other kinds (`require action oem_firmware`): done when its bool
+/// fact holds; without a fact, needed whenever its rule fires.
+#[derive(Clone, Debug)]
+pub struct Action {
+    pub id: String,
+    pub name: String,
+    pub fact: Option<FieldId>,
+    pub links: Vec<String>,
+}
+
 /// A setting or feature of the host (`require setting netfx35`).
 #[derive(Clone, Debug)]
 pub struct Setting {
@@ -424,6 +436,7 @@ pub enum Need {
         setting: SettingId,
         value: Value,
     },
+    Action(ActionId),
 }
 
 /// A piece of a message: text, or a value interpolated from `{path}`.
@@ -454,6 +467,7 @@ pub enum Expected {
         certificates: Vec<String>,
         components: Vec<String>,
         settings: Vec<String>,
+        actions: Vec<String>,
         fires: Vec<String>,
         quiet: Vec<String>,
     },

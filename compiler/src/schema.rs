@@ -124,14 +124,22 @@ pub fn markdown(program: &Program) -> String {
         out.push_str(&format!("- `{}` {}: {versions}\n", p.id, p.name));
     }
     let fact = |i: usize| program.fields.get(i).map(|f| f.dotted()).unwrap_or_default();
-    if !program.components.is_empty() || !program.settings.is_empty() || !program.certificates.is_empty() {
-        out.push_str("\n## Components, settings and certificates\n\n");
+    if !program.components.is_empty()
+        || !program.settings.is_empty()
+        || !program.certificates.is_empty()
+        || !program.actions.is_empty()
+    {
+        out.push_str("\n## Components, settings, actions and certificates\n\n");
     }
     for c in &program.components {
         out.push_str(&format!("- component `{}` {}: version from `{}`\n", c.id, c.name, fact(c.fact)));
     }
     for c in &program.settings {
         out.push_str(&format!("- setting `{}` {}: value from `{}`\n", c.id, c.name, fact(c.fact)));
+    }
+    for a in &program.actions {
+        let done = a.fact.map(|f| format!(": done when `{}`", fact(f))).unwrap_or_default();
+        out.push_str(&format!("- action `{}` {}{done}\n", a.id, a.name));
     }
     for c in &program.certificates {
         let store = c.fact.map(|f| format!(", present when `{}`", fact(f))).unwrap_or_default();
@@ -209,6 +217,7 @@ fn need_text(program: &Program, need: &Need) -> String {
         Need::Component { component, at_least } => {
             format!("{} {at_least} or later", program.components.get(*component).map_or("?", |c| c.name.as_str()))
         }
+        Need::Action(a) => format!("action: {}", program.actions.get(*a).map_or("?", |a| a.name.as_str())),
         Need::Setting { setting, value } => {
             let s = program.settings.get(*setting);
             let shown = s.map(|s| crate::interp::value_text(program, s.fact, value)).unwrap_or_default();

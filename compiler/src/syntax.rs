@@ -48,6 +48,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_setting
             | Rule::kw_for
             | Rule::kw_from
+            | Rule::kw_action
             | Rule::kw_certificate
             | Rule::kw_facts
             | Rule::kw_host
@@ -124,6 +125,7 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         Rule::certificate => Some(DeclKind::Certificate),
         Rule::component => Some(DeclKind::Component),
         Rule::setting => Some(DeclKind::Setting),
+        Rule::action => Some(DeclKind::Action),
         _ => None,
     };
     if let Some(kind) = decl_kind {
@@ -220,6 +222,7 @@ fn need(pair: Pair<'_, Rule>) -> Result<Need> {
         Rule::need_certificate => Need::Certificate(id),
         Rule::need_component => Need::Component(id, expr(cur.next("minimum version")?)?),
         Rule::need_setting => Need::Setting(id, cur.pairs.next().map(expr).transpose()?),
+        Rule::need_action => Need::Action(id),
         _ => return Err(internal(need_span, "need")),
     })
 }
@@ -452,6 +455,7 @@ fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
         Rule::expect_certificate => Expectation::Certificate(ident(cur.next("certificate")?)),
         Rule::expect_component => Expectation::Component(ident(cur.next("component")?)),
         Rule::expect_setting => Expectation::Setting(ident(cur.next("setting")?)),
+        Rule::expect_action => Expectation::Action(ident(cur.next("action")?)),
         Rule::expect_fires => {
             let negated = pair_text.starts_with("not");
             Expectation::Fires(ident(cur.next("rule")?), negated)
@@ -493,7 +497,7 @@ fn json(pair: Pair<'_, Rule>) -> Result<Json> {
 
 // ---------------------------------------------------------------- syntax errors
 
-const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `let`, `rule`, `test`)";
+const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `action`, `let`, `rule`, `test`)";
 
 /// What a grammar rule is called in an error message. Exhaustive on purpose.
 pub fn describe(r: Rule) -> &'static str {
@@ -512,6 +516,7 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::certificate
         | Rule::component
         | Rule::setting
+        | Rule::action
         | Rule::let_decl
         | Rule::rule_decl
         | Rule::test => ITEM_WORDS,
@@ -537,8 +542,10 @@ pub fn describe(r: Rule) -> &'static str {
         }
         Rule::component_prop | Rule::component_key => "a component property (`name`, `fact`, `link`)",
         Rule::setting_prop | Rule::setting_key => "a setting property (`name`, `fact`, `link`)",
+        Rule::action_prop | Rule::action_key => "an action property (`name`, `fact`, `link`)",
+        Rule::need_action => "`action` and an action",
         Rule::need_group | Rule::need_paren | Rule::need => {
-            "a requirement (`KB5006714`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`)"
+            "a requirement (`KB5006714`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`, `action NAME`)"
         }
         Rule::need_certificate => "`certificate` and a certificate",
         Rule::need_component => "`component`, a component, `>=` and a version",
@@ -593,7 +600,8 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::expect_certificate
         | Rule::expect_component
         | Rule::expect_setting
-        | Rule::expect_fires => "an expectation (`install`, `certificate`, `component`, `setting`, `fires`)",
+        | Rule::expect_action
+        | Rule::expect_fires => "an expectation (`install`, `certificate`, `component`, `setting`, `action`, `fires`)",
         Rule::json_object => "a JSON object",
         Rule::json_member => "a key and a value",
         Rule::json_array => "a JSON array",
@@ -616,6 +624,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_setting => "`setting`",
         Rule::kw_for => "`for`",
         Rule::kw_from => "`from`",
+        Rule::kw_action => "`action`",
         Rule::kw_certificate => "`certificate`",
         Rule::kw_facts => "`facts`",
         Rule::kw_host => "`host`",
@@ -654,9 +663,12 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
             &["title", "kind", "released", "applies", "revision", "supersedes", "after", "link"]
         }
         Rule::certificate_key | Rule::certificate_prop => &["name", "thumbprint", "fact", "link"],
-        Rule::component_key | Rule::component_prop | Rule::setting_key | Rule::setting_prop => {
-            &["name", "fact", "link"]
-        }
+        Rule::component_key
+        | Rule::component_prop
+        | Rule::setting_key
+        | Rule::setting_prop
+        | Rule::action_key
+        | Rule::action_prop => &["name", "fact", "link"],
         Rule::host_key | Rule::binding => {
             &["product", "product_version", "platform", "os_version", "os_role", "hotfixes", "evaluation_date"]
         }
@@ -678,11 +690,12 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         | Rule::certificate
         | Rule::component
         | Rule::setting
+        | Rule::action
         | Rule::let_decl
         | Rule::rule_decl
         | Rule::test => &ITEM_KEYWORDS,
         Rule::kw_install | Rule::kw_fires | Rule::expectation => {
-            &["install", "certificate", "component", "setting", "fires"]
+            &["install", "certificate", "component", "setting", "action", "fires"]
         }
         _ => &[],
     }
@@ -777,7 +790,7 @@ const INNER_KEYWORDS: [&str; 14] = [
     "given",
     "expect",
 ];
-const ITEM_KEYWORDS: [&str; 13] = [
+const ITEM_KEYWORDS: [&str; 14] = [
     "advisory",
     "facts",
     "host",
@@ -788,6 +801,7 @@ const ITEM_KEYWORDS: [&str; 13] = [
     "certificate",
     "component",
     "setting",
+    "action",
     "let",
     "rule",
     "test",

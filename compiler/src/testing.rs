@@ -40,7 +40,7 @@ pub fn run_with(program: &Program, engine: &dyn Fn(&str) -> String) -> Vec<TestO
 fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
     match expect {
         Expected::Error { code, at } => vec![error_line(code, at.as_deref())],
-        Expected::Verdict { status, installs, certificates, components, settings, fires, quiet } => {
+        Expected::Verdict { status, installs, certificates, components, settings, actions, fires, quiet } => {
             let mut lines = vec![format!("status {}", status.name())];
             lines.extend(installs.iter().map(|g| install_line(g.iter().map(ToString::to_string))));
             let mut names: Vec<String> = certificates
@@ -52,6 +52,7 @@ fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
             lines.extend(names);
             lines.extend(components.iter().map(|c| format!("component {c}")));
             lines.extend(settings.iter().map(|c| format!("setting {c}")));
+            lines.extend(actions.iter().map(|c| format!("action {c}")));
             lines.extend(fires.iter().map(|r| format!("fires {r}")));
             lines.extend(quiet.iter().map(|r| format!("not fires {r}")));
             lines
@@ -95,7 +96,7 @@ fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
         .collect();
     certificates.sort();
     lines.extend(certificates);
-    for kind in ["component", "setting"] {
+    for kind in ["component", "setting", "action"] {
         let mut ids: Vec<String> = findings
             .iter()
             .filter(|f| sets_status(f))

@@ -26,6 +26,9 @@ pub struct Finding {
     /// A setting or feature to change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub setting: Option<SettingInfo>,
+    /// A step to take (a firmware update, a cumulative update released after a date, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +80,15 @@ pub struct SettingInfo {
     pub id: String,
     pub name: String,
     pub value: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+/// A step a finding asks for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActionInfo {
+    pub id: String,
+    pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
 }

@@ -50,6 +50,10 @@ impl<'a> Checker<'a> {
                 let index = self.names.settings.len();
                 self.register("setting", &name, d.id.span, index, |n| &mut n.settings);
             }
+            DeclKind::Action => {
+                let index = self.names.actions.len();
+                self.register("action", &name, d.id.span, index, |n| &mut n.actions);
+            }
             DeclKind::Advisory => {}
         }
     }
@@ -141,6 +145,18 @@ impl<'a> Checker<'a> {
                     links: self.links(d),
                 };
                 self.components.push(component);
+            }
+            DeclKind::Action if is_first(self.names.actions.get(&d.id.name)) => {
+                let props = self.props(d);
+                let fact =
+                    if props.contains_key("fact") { self.fact_of(d, &props, &[Type::Bool], "a bool") } else { None };
+                let action = ir::Action {
+                    id: d.id.name.clone(),
+                    name: self.required_string(d, &props, "name"),
+                    fact,
+                    links: self.links(d),
+                };
+                self.actions.push(action);
             }
             DeclKind::Setting if is_first(self.names.settings.get(&d.id.name)) => {
                 let props = self.props(d);

@@ -693,6 +693,16 @@ impl<'a> Checker<'a> {
                 );
                 Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met })
             }
+            ast::Need::Action(id) => {
+                let index = self.declared("action", id, |n| &n.actions)?;
+                let met = match self.actions.get(index).and_then(|a| a.fact) {
+                    Some(fact) => {
+                        Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(Value::Bool(true))))
+                    }
+                    None => Expr::Const(Value::Bool(false)),
+                };
+                Some(ir::Requirement { need: ir::Need::Action(index), met })
+            }
             ast::Need::Setting(id, value) => {
                 let index = self.declared("setting", id, |n| &n.settings)?;
                 let fact = self.settings.get(index).map(|x| x.fact)?;

@@ -187,6 +187,7 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
     let mut used_certs = vec![false; program.certificates.len()];
     let mut used_components = vec![false; program.components.len()];
     let mut used_settings = vec![false; program.settings.len()];
+    let mut used_actions = vec![false; program.actions.len()];
     for rule in &program.rules {
         for requirement in &rule.require {
             let slot = match &requirement.need {
@@ -197,6 +198,7 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
                 Need::Certificate(c) => used_certs.get_mut(*c),
                 Need::Component { component, .. } => used_components.get_mut(*component),
                 Need::Setting { setting, .. } => used_settings.get_mut(*setting),
+                Need::Action(a) => used_actions.get_mut(*a),
             };
             if let Some(u) = slot {
                 *u = true;
@@ -240,7 +242,8 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
         .iter()
         .zip(used_components)
         .map(|(c, used)| (ast::DeclKind::Component, &c.id, used))
-        .chain(program.settings.iter().zip(used_settings).map(|(s, used)| (ast::DeclKind::Setting, &s.id, used)));
+        .chain(program.settings.iter().zip(used_settings).map(|(s, used)| (ast::DeclKind::Setting, &s.id, used)))
+        .chain(program.actions.iter().zip(used_actions).map(|(s, used)| (ast::DeclKind::Action, &s.id, used)));
     for (kind, id, used) in others {
         if !used {
             let keyword = kind.keyword();

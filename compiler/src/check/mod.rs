@@ -52,6 +52,7 @@ struct Names {
     certificates: HashMap<String, Declared>,
     components: HashMap<String, Declared>,
     settings: HashMap<String, Declared>,
+    actions: HashMap<String, Declared>,
     rules: HashMap<String, Declared>,
     fields: HashMap<String, Declared>,
     /// Dotted paths of fact groups (`os`, `root_ca`), to explain "name one of its facts".
@@ -89,6 +90,7 @@ struct Checker<'a> {
     certificates: Vec<ir::Certificate>,
     components: Vec<ir::Component>,
     settings: Vec<ir::Setting>,
+    actions: Vec<ir::Action>,
     host: Option<ir::HostRoles>,
     /// Host roles already reported missing (one report per role, not one per use).
     missing_roles: Vec<&'static str>,
@@ -116,6 +118,7 @@ impl<'a> Checker<'a> {
             certificates: Vec::new(),
             components: Vec::new(),
             settings: Vec::new(),
+            actions: Vec::new(),
             host: None,
             missing_roles: Vec::new(),
             lets: HashMap::new(),
@@ -231,6 +234,7 @@ impl<'a> Checker<'a> {
             certificates: std::mem::take(&mut self.certificates),
             components: std::mem::take(&mut self.components),
             settings: std::mem::take(&mut self.settings),
+            actions: std::mem::take(&mut self.actions),
             host,
             rules,
             finding_order,

@@ -39,7 +39,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let (mut installs, mut certificates, mut fires, mut quiet) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut components, mut settings) = (Vec::new(), Vec::new());
+        let (mut components, mut settings, mut actions) = (Vec::new(), Vec::new(), Vec::new());
         let mut ok = true;
         for item in items {
             match item {
@@ -57,10 +57,11 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                 },
-                ast::Expectation::Component(id) | ast::Expectation::Setting(id) => {
+                ast::Expectation::Component(id) | ast::Expectation::Setting(id) | ast::Expectation::Action(id) => {
                     let (kind, table, out) = match item {
                         ast::Expectation::Component(_) => ("component", &self.names.components, &mut components),
-                        _ => ("setting", &self.names.settings, &mut settings),
+                        ast::Expectation::Setting(_) => ("setting", &self.names.settings, &mut settings),
+                        _ => ("action", &self.names.actions, &mut actions),
                     };
                     if table.contains_key(&id.name) {
                         out.push(id.name.clone());
@@ -87,12 +88,14 @@ impl<'a> Checker<'a> {
         certificates.sort();
         components.sort();
         settings.sort();
+        actions.sort();
         ok.then_some(ir::Expected::Verdict {
             status: level,
             installs,
             certificates,
             components,
             settings,
+            actions,
             fires,
             quiet,
         })
