@@ -655,7 +655,9 @@ impl<'a> Checker<'a> {
                     group.span,
                     "alternatives",
                 )
-                .with_help("a certificate, component, setting or action is a requirement of its own: join it with `and`"),
+                .with_help(
+                    "a certificate, component, setting or action is a requirement of its own: join it with `and`",
+                ),
             );
             return None;
         };
