@@ -1157,12 +1157,7 @@ impl Gen<'_> {
                 b.i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::I32Const(0));
                 for (k, requirement) in rule.require.iter().enumerate() {
-                    match &requirement.need {
-                        crate::ir::Need::Updates(ids) if ids.len() == 1 => {
-                            self.patched(&mut b, ids.first().copied().unwrap_or_default())?;
-                        }
-                        _ => self.cond(&mut b, &requirement.met, StatusFrom::Local(status))?,
-                    }
+                    self.cond(&mut b, &requirement.met, StatusFrom::Local(status))?;
                     b.i(I::I32Eqz);
                     if k > 0 {
                         b.i(I::I32Const(k as i32)).i(I::I32Shl);
