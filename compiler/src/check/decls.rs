@@ -380,28 +380,32 @@ impl<'a> Checker<'a> {
         }
         // A cycle would leave no order to install in.
         for (i, span) in self.update_spans.clone().into_iter().enumerate() {
-            let mut seen = vec![i];
-            let mut frontier: Vec<usize> = self.updates.get(i).map(|u| u.after.clone()).unwrap_or_default();
-            while let Some(next) = frontier.pop() {
-                if next == i {
-                    let kb = self.updates.get(i).map(|u| u.kb.to_string()).unwrap_or_default();
-                    self.error(
-                        Diagnostic::error(
-                            "P0108",
-                            format!("update `{kb}` must be installed after itself"),
-                            span,
-                            "part of a cycle",
-                        )
-                        .with_help("`after` names updates installed before this one; check the `after` lists"),
-                    );
-                    break;
-                }
-                if !seen.contains(&next) {
-                    seen.push(next);
-                    frontier.extend(self.updates.get(next).map(|u| u.after.clone()).unwrap_or_default());
-                }
+            if self.installed_before(i).contains(&i) {
+                let kb = self.updates.get(i).map(|u| u.kb.to_string()).unwrap_or_default();
+                self.error(
+                    Diagnostic::error(
+                        "P0108",
+                        format!("update `{kb}` must be installed after itself"),
+                        span,
+                        "part of a cycle",
+                    )
+                    .with_help("`after` names updates installed before this one; check the `after` lists"),
+                );
             }
         }
+    }
+
+    /// Every update to install before `update`, through `after` chains (itself only in a cycle).
+    pub(super) fn installed_before(&self, update: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        let mut frontier = self.updates.get(update).map(|u| u.after.clone()).unwrap_or_default();
+        while let Some(next) = frontier.pop() {
+            if !out.contains(&next) {
+                out.push(next);
+                frontier.extend(self.updates.get(next).map(|u| u.after.clone()).unwrap_or_default());
+            }
+        }
+        out
     }
 
     /// An update can only supersede one released earlier for an OS both apply to.

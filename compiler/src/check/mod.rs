@@ -391,21 +391,11 @@ impl<'a> Checker<'a> {
                 _ => Vec::new(),
             }
         };
-        // Every update installed before `u`, through `after` chains.
-        let before = |u: usize| -> Vec<usize> {
-            let mut out: Vec<usize> = Vec::new();
-            let mut frontier = self.updates.get(u).map(|x| x.after.clone()).unwrap_or_default();
-            while let Some(next) = frontier.pop() {
-                if !out.contains(&next) {
-                    out.push(next);
-                    frontier.extend(self.updates.get(next).map(|x| x.after.clone()).unwrap_or_default());
-                }
-            }
-            out
-        };
+        // Every update installed before each update, through `after` chains, computed once.
+        let before: Vec<Vec<usize>> = (0..self.updates.len()).map(|u| self.installed_before(u)).collect();
         let must_follow = |a: (usize, Option<usize>), b: (usize, Option<usize>)| {
             let earlier = updates_of(b);
-            updates_of(a).iter().any(|u| before(*u).iter().any(|v| earlier.contains(v)))
+            updates_of(a).iter().any(|u| before.get(*u).is_some_and(|b| b.iter().any(|v| earlier.contains(v))))
         };
         let mut placed: Vec<(usize, Option<usize>)> = Vec::new();
         let mut waiting = items;
