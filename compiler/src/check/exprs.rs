@@ -677,8 +677,7 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 };
-                let met =
-                    Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(Value::Bool(true))));
+                let met = fact_is(fact, CmpOp::Eq, Value::Bool(true));
                 Some(ir::Requirement { need: ir::Need::Certificate(index), met })
             }
             ast::Need::Component(id, version) => {
@@ -688,19 +687,13 @@ impl<'a> Checker<'a> {
                     _ => return None,
                 };
                 let fact = self.components.get(index).map(|c| c.fact)?;
-                let met = Expr::Compare(
-                    Box::new(Expr::Field(fact)),
-                    CmpOp::Ge,
-                    Box::new(Expr::Const(Value::Version(at_least.clone()))),
-                );
+                let met = fact_is(fact, CmpOp::Ge, Value::Version(at_least.clone()));
                 Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met })
             }
             ast::Need::Action(id) => {
                 let index = self.declared("action", id, |n| &n.actions)?;
                 let met = match self.actions.get(index).and_then(|a| a.fact) {
-                    Some(fact) => {
-                        Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(Value::Bool(true))))
-                    }
+                    Some(fact) => fact_is(fact, CmpOp::Eq, Value::Bool(true)),
                     None => Expr::Const(Value::Bool(false)),
                 };
                 Some(ir::Requirement { need: ir::Need::Action(index), met })
@@ -729,7 +722,7 @@ impl<'a> Checker<'a> {
                         return None;
                     }
                 };
-                let met = Expr::Compare(Box::new(Expr::Field(fact)), CmpOp::Eq, Box::new(Expr::Const(value.clone())));
+                let met = fact_is(fact, CmpOp::Eq, value.clone());
                 Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met })
             }
         }
@@ -987,6 +980,11 @@ fn collect_patched(e: &ast::Expr, f: &mut dyn FnMut(&ast::Literal)) {
         }
         _ => {}
     }
+}
+
+/// `fact OP value`: how a certificate, component, setting or action is met.
+fn fact_is(fact: usize, op: CmpOp, value: Value) -> Expr {
+    Expr::Compare(Box::new(Expr::Field(fact)), op, Box::new(Expr::Const(value)))
 }
 
 fn clause_key(clause: &ast::Clause) -> (&'static str, Span) {
