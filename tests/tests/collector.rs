@@ -4,16 +4,9 @@
 
 mod support;
 
-fn built_in() -> Vec<preflight_compiler::Program> {
-    preflight_compiler::BUILTIN_RULES
-        .iter()
-        .map(|(_, s)| preflight_compiler::check_source(s).program.unwrap())
-        .collect()
-}
-
 #[test]
 fn every_collected_fact_is_set_once_in_schema_order() {
-    let programs = built_in();
+    let programs = preflight_compiler::builtin_programs().unwrap();
     let script = preflight_compiler::collector::powershell(&programs.iter().collect::<Vec<_>>());
     let mut seen: Vec<String> = Vec::new();
     for program in &programs {

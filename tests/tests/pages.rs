@@ -9,8 +9,7 @@ mod support;
 #[test]
 fn pages_and_scripts_hold_no_advisory_fact() {
     let mut facts: Vec<String> = Vec::new();
-    for (_, source) in preflight_compiler::BUILTIN_RULES {
-        let program = preflight_compiler::check_source(source).program.unwrap();
+    for program in preflight_compiler::builtin_programs().unwrap() {
         facts.extend(program.products.iter().flat_map(|p| [p.id.clone(), p.name.clone()]));
         facts.extend(program.products.iter().flat_map(|p| p.detect.clone()));
         facts.extend(program.oses.iter().flat_map(|o| [o.id.clone(), o.name.clone()]));

@@ -5,15 +5,7 @@ use std::path::PathBuf;
 /// given rules files (every built-in advisory when none is given), generated from their `from`
 /// declarations.
 pub fn run(files: &[PathBuf], out: Option<&std::path::Path>, options: &DiagnosticOptions) -> Result<u8, String> {
-    let mut programs = Vec::new();
-    if files.is_empty() {
-        for (name, source) in preflight_compiler::BUILTIN_RULES {
-            let program = preflight_compiler::check_source(source)
-                .program
-                .ok_or_else(|| format!("the built-in `{name}` has errors"))?;
-            programs.push(program);
-        }
-    }
+    let mut programs = if files.is_empty() { preflight_compiler::builtin_programs()? } else { Vec::new() };
     for file in files {
         match common::load(file, options)? {
             Some(program) => programs.push(program),

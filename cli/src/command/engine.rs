@@ -30,10 +30,7 @@ impl Engines {
         let mut engines: Vec<(String, Engine)> = Vec::new();
         let options = DiagnosticOptions { format: Format::Text, color: Color::Auto };
         if rules.is_empty() && modules.is_empty() {
-            for (name, source) in preflight_compiler::BUILTIN_RULES {
-                let program = preflight_compiler::check_source(source)
-                    .program
-                    .ok_or_else(|| format!("the built-in `{name}` has errors"))?;
+            for program in preflight_compiler::builtin_programs()? {
                 engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(program))));
             }
         }
