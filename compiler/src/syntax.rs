@@ -545,7 +545,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::action_prop | Rule::action_key => "an action property (`name`, `fact`, `link`)",
         Rule::need_action => "`action` and an action",
         Rule::need_group | Rule::need_paren | Rule::need => {
-            "a requirement (`KB5006714`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`, `action NAME`)"
+            "a requirement (`KB1234567`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`, `action NAME`)"
         }
         Rule::need_certificate => "`certificate` and a certificate",
         Rule::need_component => "`component`, a component, `>=` and a version",
@@ -611,7 +611,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::string | Rule::string_inner => "a string",
         Rule::date => "a date (`YYYY-MM-DD`)",
         Rule::version => "a version (`10.0.19044`)",
-        Rule::kb => "an update id (`KB5006714`)",
+        Rule::kb => "an update id (`KB1234567`)",
         Rule::int => "a number",
         Rule::boolean => "`true` or `false`",
         Rule::ident_char | Rule::ident | Rule::keyword => "a name",

@@ -302,7 +302,7 @@ impl<'a> Checker<'a> {
         }
         let has_default_release = props.contains_key("released");
         let released = if released_for.is_empty() || has_default_release {
-            self.required(d, &props, "released", "released 2021-10-12").and_then(|p| self.date(p))
+            self.required(d, &props, "released", "released 2024-01-09").and_then(|p| self.date(p))
         } else {
             None
         };
@@ -370,7 +370,7 @@ impl<'a> Checker<'a> {
                                 after.push(id);
                             }
                         }
-                        other => self.wrong_value(prop, other.span(), "an update id (`KB5006714`)"),
+                        other => self.wrong_value(prop, other.span(), "an update id (`KB1234567`)"),
                     }
                 }
             }
@@ -518,7 +518,7 @@ impl<'a> Checker<'a> {
         for value in &prop.values {
             match value {
                 PropValue::Literal(lit) if lit.kind == LitKind::Kb => kbs.extend(self.kb_literal(&lit.raw, lit.span)),
-                other => self.wrong_value(prop, other.span(), "an update id (`KB5006714`)"),
+                other => self.wrong_value(prop, other.span(), "an update id (`KB1234567`)"),
             }
         }
         kbs
@@ -797,7 +797,7 @@ impl<'a> Checker<'a> {
                         ast::ExprKind::Literal(lit) if lit.kind == LitKind::Kb => {
                             kbs.extend(self.kb_literal(&lit.raw, lit.span))
                         }
-                        _ => self.type_error(item.span, "an update id (`KB5006714`)", "something else", ""),
+                        _ => self.type_error(item.span, "an update id (`KB1234567`)", "something else", ""),
                     }
                 }
                 Some(Value::Kbs(kbs))
@@ -1081,11 +1081,11 @@ impl<'a> Checker<'a> {
 
     fn wrong_value(&mut self, prop: &ast::Prop, span: Span, expected: &str) {
         let example = [
-            ("date", "2021-10-12"),
+            ("date", "2024-01-09"),
             ("string", "\"...\""),
             ("alias", "9.6, 10.0, 2019 = 14.0"),
             ("range", ">= 10.0.22000"),
-            ("update id", "KB5006714"),
+            ("update id", "KB1234567"),
             ("whole number", "1586"),
             ("name", "a_name"),
         ]
@@ -1153,7 +1153,7 @@ impl<'a> Checker<'a> {
         if kb.is_none() {
             self.error(
                 Diagnostic::error("P0012", format!("`{raw}` is not a valid update id"), span, "invalid KB id")
-                    .with_help("Microsoft update ids are `KB` and six or seven digits, e.g. `KB5006714`"),
+                    .with_help("Microsoft update ids are `KB` and six or seven digits, e.g. `KB1234567`"),
             );
         }
         kb

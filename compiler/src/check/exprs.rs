@@ -345,11 +345,11 @@ impl<'a> Checker<'a> {
         match (name.name.as_str(), args) {
             ("patched", [arg]) => {
                 let ExprKind::Literal(lit) = &arg.kind else {
-                    self.type_error(arg.span, "an update id (`KB5006714`)", "something else", "");
+                    self.type_error(arg.span, "an update id (`KB1234567`)", "something else", "");
                     return None;
                 };
                 if lit.kind != LitKind::Kb {
-                    self.type_error(arg.span, "an update id (`KB5006714`)", &literal_kind_name(lit.kind), "");
+                    self.type_error(arg.span, "an update id (`KB1234567`)", &literal_kind_name(lit.kind), "");
                     return None;
                 }
                 let id = self.update_named(lit)?;
@@ -382,7 +382,7 @@ impl<'a> Checker<'a> {
                         "wrong number of arguments",
                     )
                     .with_help(if name.name == "patched" {
-                        "write `patched(KB5006714)`"
+                        "write `patched(KB1234567)`"
                     } else {
                         "write `known(root_ca.auto_update)`"
                     }),

@@ -43,7 +43,7 @@ struct Declared {
     span: Span,
 }
 
-/// The namespaces. Updates are keyed by their canonical id (`KB5006714`).
+/// The namespaces. Updates are keyed by their canonical id (`KB1234567`).
 #[derive(Default)]
 struct Names {
     products: HashMap<String, Declared>,
