@@ -7,6 +7,7 @@
 //! baseline measured in the same run.
 
 mod baseline;
+mod plain;
 
 use preflight_tests::hosts::{Rng, host};
 use std::io::Write;
@@ -70,11 +71,25 @@ fn main() {
     let base = best_of_three(&corpus, |d| baseline::answer(d).len());
     let interp = best_of_three(&corpus, |d| preflight_compiler::answer(&program, d).len());
     let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0));
+    let plain_engine = plain::engine();
+    let plain_module = wasmtime::Module::new(&plain_engine, &module_bytes).expect("plain load");
+    let mut plain = plain::Plain::new(&plain_module);
+    let plain_time = best_of_three(&corpus, |d| plain.evaluate(d));
+    // `PREFLIGHT_BENCH_PROFILE=runtime|plain` repeats one engine for a while, for `perf record`.
+    match std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() {
+        Ok("plain") => (0..5).for_each(|_| drop(best_of_three(&corpus, |d| plain.evaluate(d)))),
+        Ok("runtime") => (0..5)
+            .for_each(|_| drop(best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0)))),
+        _ => {}
+    }
     println!("\none thread, {n} hosts, best of 3");
     println!("{:<36}{:>14}{:>12}{:>14}", "engine", "evals/s", "µs/eval", "vs baseline");
-    for (name, d) in
-        [("native baseline (serde + match)", base), ("module (wasmtime)", wasm), ("reference interpreter", interp)]
-    {
+    for (name, d) in [
+        ("native baseline (serde + match)", base),
+        ("module (preflight-runtime)", wasm),
+        ("module (plain wasmtime)", plain_time),
+        ("reference interpreter", interp),
+    ] {
         println!(
             "{name:<36}{:>14.0}{:>12.2}{:>13.2}x",
             per_second(n, d),

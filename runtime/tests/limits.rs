@@ -24,13 +24,31 @@ fn module_answering(body: &str, abi: i32, answer: &str) -> Vec<u8> {
 }
 
 fn runtime() -> Runtime {
-    Runtime::new(Limits { fuel: 5_000_000, memory_bytes: 4 << 20 }).unwrap()
+    Runtime::new(Limits { time: std::time::Duration::from_millis(50), memory_bytes: 4 << 20 }).unwrap()
 }
 
 #[test]
-fn an_endless_loop_runs_out_of_fuel() {
+fn an_endless_loop_runs_past_the_time_limit() {
     let mut e = runtime().load(&abi_module("(loop $l (br $l)) (i32.const 0)", 2)).unwrap().evaluator().unwrap();
-    assert!(matches!(e.evaluate("{}", None), Err(Error::OutOfFuel)));
+    assert!(matches!(e.evaluate("{}", None), Err(Error::TimeLimit)));
+    // The deadline is per evaluation: the next one gets its own, and fails the same way.
+    assert!(matches!(e.evaluate("{}", None), Err(Error::TimeLimit)));
+}
+
+#[test]
+fn endless_recursion_is_a_trap_not_a_crash() {
+    let deep = wat::parse_str(
+        r#"(module
+            (memory (export "memory") 1)
+            (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+            (func (export "output") (result i32) (i32.const 2048))
+            (func (export "abi_version") (result i32) (i32.const 2))
+            (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
+            (func (export "evaluate") (param i32 i32 i32) (result i32) (call $down (i32.const 0))))"#,
+    )
+    .unwrap();
+    let mut e = runtime().load(&deep).unwrap().evaluator().unwrap();
+    assert!(matches!(e.evaluate("{}", None), Err(Error::Trap(_))));
 }
 
 #[test]
@@ -74,7 +92,7 @@ fn foreign_modules_are_refused_with_reasons() {
     )
     .unwrap();
     let said = message(&endless_version);
-    assert_eq!(said, "its `abi_version` export ran out of fuel", "{said}");
+    assert_eq!(said, "its `abi_version` export ran past the time limit", "{said}");
 }
 
 #[test]

@@ -5,7 +5,9 @@
 ;; for byte.
 ;;
 ;; Memory: [0, 1024) constants of this file; [1024, $heap_base) the generated module's constants;
-;; from $heap_base: the input, the JSON tape, then scratch and output, bump-allocated upwards.
+;; from $heap_base: the input (followed by one 0 byte, so that the reader needs no bounds check: a
+;; 0 is no JSON token and ends every scan), the JSON tape, then scratch and output, bump-allocated
+;; upwards.
 (module
   (memory (export "memory") 1)
 
@@ -60,8 +62,9 @@
   (func $alloc_input (param $len i32) (result i32)
     (if (i32.gt_u (local.get $len) (i32.const 1048576)) (then (return (i32.const 0))))
     (global.set $bump (global.get $heap_base))
-    (global.set $in (call $alloc_bytes (local.get $len)))
+    (global.set $in (call $alloc_bytes (i32.add (local.get $len) (i32.const 1))))
     (global.set $in_len (local.get $len))
+    (i32.store8 (i32.add (global.get $in) (local.get $len)) (i32.const 0))
     (global.get $in))
 
   ;; ------------------------------------------------------------------ UTF-8
@@ -71,6 +74,11 @@
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (global.get $in_len)))
+        ;; Eight ASCII bytes at a time while eight remain.
+        (if (i32.le_u (i32.add (local.get $i) (i32.const 8)) (global.get $in_len))
+          (then
+            (if (i64.eqz (i64.and (i64.load (i32.add (global.get $in) (local.get $i))) (i64.const 0x8080808080808080)))
+              (then (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $next)))))
         (local.set $c (i32.load8_u (i32.add (global.get $in) (local.get $i))))
         (if (i32.lt_u (local.get $c) (i32.const 0x80))
           (then (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $next)))
@@ -111,18 +119,20 @@
   ;; skip (the index of the node after this one and all it contains). An object's children are
   ;; key, value, key, value, ...
 
-  (func $peek (result i32)
-    (if (result i32) (i32.lt_u (global.get $pos) (i32.add (global.get $in) (global.get $in_len)))
-      (then (i32.load8_u (global.get $pos)))
-      (else (i32.const -1))))
+  ;; The byte at the cursor is read in place: past the end it is the 0 after the input, which no
+  ;; rule accepts (a string fails on it as on any control character).
 
   (func $skip_ws
-    (local $c i32)
+    (local $p i32) (local $c i32)
+    (local.set $p (global.get $pos))
     (loop $again
-      (local.set $c (call $peek))
-      (if (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
-                  (i32.or (i32.eq (local.get $c) (i32.const 10)) (i32.eq (local.get $c) (i32.const 13))))
-        (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (br $again)))))
+      (local.set $c (i32.load8_u (local.get $p)))
+      (if (i32.le_u (local.get $c) (i32.const 32))
+        (then
+          (if (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
+                      (i32.or (i32.eq (local.get $c) (i32.const 10)) (i32.eq (local.get $c) (i32.const 13))))
+            (then (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $again))))))
+    (global.set $pos (local.get $p)))
 
   ;; Records the first error at `at` (an absolute address); returns 0 for `br_if`-style use.
   (func $fail (param $at i32) (result i32)
@@ -149,7 +159,7 @@
     (loop $next
       (if (i32.lt_u (local.get $k) (local.get $n))
         (then
-          (if (i32.ne (call $peek) (i32.wrap_i64 (i64.and (i64.shr_u (local.get $w) (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 3)))) (i64.const 255))))
+          (if (i32.ne (i32.load8_u (global.get $pos)) (i32.wrap_i64 (i64.and (i64.shr_u (local.get $w) (i64.extend_i32_u (i32.shl (local.get $k) (i32.const 3)))) (i64.const 255))))
             (then (return (call $fail (global.get $pos)))))
           (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
           (local.set $k (i32.add (local.get $k) (i32.const 1)))
@@ -162,35 +172,35 @@
 
   (func $digits
     (loop $more
-      (if (call $is_digit (call $peek))
+      (if (i32.lt_u (i32.sub (i32.load8_u (global.get $pos)) (i32.const 48)) (i32.const 10))
         (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (br $more)))))
 
   (func $number (result i32)
     (local $start i32)
     (local.set $start (global.get $pos))
-    (if (i32.eq (call $peek) (i32.const 45)) (then (global.set $pos (i32.add (global.get $pos) (i32.const 1)))))
-    (if (i32.eq (call $peek) (i32.const 48))
+    (if (i32.eq (i32.load8_u (global.get $pos)) (i32.const 45)) (then (global.set $pos (i32.add (global.get $pos) (i32.const 1)))))
+    (if (i32.eq (i32.load8_u (global.get $pos)) (i32.const 48))
       (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))))
-      (else (if (i32.and (call $is_digit (call $peek)) (i32.ne (call $peek) (i32.const 48)))
+      (else (if (i32.and (i32.lt_u (i32.sub (i32.load8_u (global.get $pos)) (i32.const 48)) (i32.const 10)) (i32.ne (i32.load8_u (global.get $pos)) (i32.const 48)))
         (then (call $digits))
         (else (return (call $fail (local.get $start)))))))
-    (if (i32.eq (call $peek) (i32.const 46))
+    (if (i32.eq (i32.load8_u (global.get $pos)) (i32.const 46))
       (then
         (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-        (if (i32.eqz (call $is_digit (call $peek))) (then (return (call $fail (local.get $start)))))
+        (if (i32.eqz (i32.lt_u (i32.sub (i32.load8_u (global.get $pos)) (i32.const 48)) (i32.const 10))) (then (return (call $fail (local.get $start)))))
         (call $digits)))
-    (if (i32.eq (i32.or (call $peek) (i32.const 32)) (i32.const 101))
+    (if (i32.eq (i32.or (i32.load8_u (global.get $pos)) (i32.const 32)) (i32.const 101))
       (then
         (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-        (if (i32.or (i32.eq (call $peek) (i32.const 43)) (i32.eq (call $peek) (i32.const 45)))
+        (if (i32.or (i32.eq (i32.load8_u (global.get $pos)) (i32.const 43)) (i32.eq (i32.load8_u (global.get $pos)) (i32.const 45)))
           (then (global.set $pos (i32.add (global.get $pos) (i32.const 1)))))
-        (if (i32.eqz (call $is_digit (call $peek))) (then (return (call $fail (local.get $start)))))
+        (if (i32.eqz (i32.lt_u (i32.sub (i32.load8_u (global.get $pos)) (i32.const 48)) (i32.const 10))) (then (return (call $fail (local.get $start)))))
         (call $digits)))
     (drop (call $node (i32.const 3) (local.get $start) (global.get $pos)))
     (i32.const 1))
 
   (func $hex_digit (param $c i32) (result i32)
-    (if (call $is_digit (local.get $c)) (then (return (i32.sub (local.get $c) (i32.const 48)))))
+    (if (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10)) (then (return (i32.sub (local.get $c) (i32.const 48)))))
     (local.set $c (i32.or (local.get $c) (i32.const 32)))
     (if (i32.lt_u (i32.sub (local.get $c) (i32.const 97)) (i32.const 6))
       (then (return (i32.sub (local.get $c) (i32.const 87)))))
@@ -211,20 +221,27 @@
     (global.set $pos (i32.add (global.get $pos) (i32.const 5)))
     (local.get $unit))
 
+  ;; A string node whose text has an escape is marked in byte 1 of its kind field (see $kind).
   (func $string (result i32)
-    (local $start i32) (local $c i32) (local $unit i32)
+    (local $start i32) (local $c i32) (local $unit i32) (local $p i32) (local $escaped i32)
     (local.set $start (global.get $pos))
-    (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
+    (local.set $p (i32.add (global.get $pos) (i32.const 1)))
     (block $closed
       (loop $next
-        (local.set $c (call $peek))
-        (if (i32.lt_s (local.get $c) (i32.const 0)) (then (return (call $fail (local.get $start)))))
+        ;; The common case first: bytes that are neither `"`, `\` nor control characters.
+        (loop $plain
+          (local.set $c (i32.load8_u (local.get $p)))
+          (if (i32.and (i32.ge_u (local.get $c) (i32.const 32))
+                       (i32.and (i32.ne (local.get $c) (i32.const 34)) (i32.ne (local.get $c) (i32.const 92))))
+            (then (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $plain))))
+        (global.set $pos (local.get $p))
         (br_if $closed (i32.eq (local.get $c) (i32.const 34)))
         (if (i32.lt_u (local.get $c) (i32.const 32)) (then (return (call $fail (local.get $start)))))
         (if (i32.eq (local.get $c) (i32.const 92))
           (then
+            (local.set $escaped (i32.const 1))
             (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-            (local.set $c (call $peek))
+            (local.set $c (i32.load8_u (global.get $pos)))
             (if (i32.eq (local.get $c) (i32.const 117))
               (then
                 (local.set $unit (call $hex4))
@@ -233,29 +250,32 @@
                   (then (return (call $fail (local.get $start)))))
                 (if (i32.eq (i32.and (local.get $unit) (i32.const 0xFC00)) (i32.const 0xD800))
                   (then
-                    (if (i32.ne (call $peek) (i32.const 92)) (then (return (call $fail (local.get $start)))))
+                    (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 92)) (then (return (call $fail (local.get $start)))))
                     (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-                    (if (i32.ne (call $peek) (i32.const 117)) (then (return (call $fail (local.get $start)))))
+                    (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 117)) (then (return (call $fail (local.get $start)))))
                     (local.set $unit (call $hex4))
                     (if (i32.ne (i32.and (local.get $unit) (i32.const 0xFC00)) (i32.const 0xDC00))
                       (then (return (call $fail (local.get $start)))))))
+                (local.set $p (global.get $pos))
                 (br $next)))
             (if (i32.or
                   (i32.or (i32.or (i32.eq (local.get $c) (i32.const 34)) (i32.eq (local.get $c) (i32.const 92)))
                           (i32.or (i32.eq (local.get $c) (i32.const 47)) (i32.eq (local.get $c) (i32.const 98))))
                   (i32.or (i32.or (i32.eq (local.get $c) (i32.const 102)) (i32.eq (local.get $c) (i32.const 110)))
                           (i32.or (i32.eq (local.get $c) (i32.const 114)) (i32.eq (local.get $c) (i32.const 116)))))
-              (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (br $next)))
+              (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (local.set $p (global.get $pos)) (br $next)))
             (return (call $fail (local.get $start)))))
         (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
+        (local.set $p (global.get $pos))
         (br $next)))
-    (drop (call $node (i32.const 4) (i32.add (local.get $start) (i32.const 1)) (global.get $pos)))
+    (i32.store8 offset=1 (i32.add (global.get $tape) (i32.shl (call $node (i32.const 4) (i32.add (local.get $start) (i32.const 1)) (global.get $pos)) (i32.const 4)))
+      (local.get $escaped))
     (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
     (i32.const 1))
 
   (func $value (param $depth i32) (result i32)
     (local $c i32) (local $me i32)
-    (local.set $c (call $peek))
+    (local.set $c (i32.load8_u (global.get $pos)))
     (if (i32.or (i32.eq (local.get $c) (i32.const 123)) (i32.eq (local.get $c) (i32.const 91)))
       (then
         (if (i32.ge_u (local.get $depth) (i32.const 64)) (then (return (call $fail (global.get $pos)))))
@@ -263,27 +283,27 @@
                                    (global.get $pos) (i32.const 0)))
         (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
         (call $skip_ws)
-        (if (i32.eq (call $peek) (i32.add (local.get $c) (i32.const 2)))
+        (if (i32.eq (i32.load8_u (global.get $pos)) (i32.add (local.get $c) (i32.const 2)))
           (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $set_skip (local.get $me)) (return (i32.const 1))))
         (loop $member
           (if (i32.eq (local.get $c) (i32.const 123))
             (then
-              (if (i32.ne (call $peek) (i32.const 34)) (then (return (call $fail (global.get $pos)))))
+              (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 34)) (then (return (call $fail (global.get $pos)))))
               (if (i32.eqz (call $string)) (then (return (i32.const 0))))
               (call $skip_ws)
-              (if (i32.ne (call $peek) (i32.const 58)) (then (return (call $fail (global.get $pos)))))
+              (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 58)) (then (return (call $fail (global.get $pos)))))
               (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
               (call $skip_ws)))
           (if (i32.eqz (call $value (i32.add (local.get $depth) (i32.const 1)))) (then (return (i32.const 0))))
           (call $skip_ws)
-          (if (i32.eq (call $peek) (i32.const 44))
+          (if (i32.eq (i32.load8_u (global.get $pos)) (i32.const 44))
             (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $skip_ws) (br $member)))
-          (if (i32.eq (call $peek) (i32.add (local.get $c) (i32.const 2)))
+          (if (i32.eq (i32.load8_u (global.get $pos)) (i32.add (local.get $c) (i32.const 2)))
             (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $set_skip (local.get $me)) (return (i32.const 1))))
           (return (call $fail (global.get $pos))))
         (unreachable)))
     (if (i32.eq (local.get $c) (i32.const 34)) (then (return (call $string))))
-    (if (i32.or (i32.eq (local.get $c) (i32.const 45)) (call $is_digit (local.get $c))) (then (return (call $number))))
+    (if (i32.or (i32.eq (local.get $c) (i32.const 45)) (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))) (then (return (call $number))))
     (if (i32.eq (local.get $c) (i32.const 116)) (then (return (call $word (i64.const 0x65757274) (i32.const 4) (i32.const 2)))))
     (if (i32.eq (local.get $c) (i32.const 102)) (then (return (call $word (i64.const 0x65736c6166) (i32.const 5) (i32.const 1)))))
     (if (i32.eq (local.get $c) (i32.const 110)) (then (return (call $word (i64.const 0x6c6c756e) (i32.const 4) (i32.const 0)))))
@@ -303,16 +323,21 @@
           (then (drop (call $fail (global.get $pos)))))))
     (global.get $err))
 
-  (func $kind (param $i i32) (result i32) (i32.load (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
+  (func $kind (param $i i32) (result i32) (i32.load8_u (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
   (func $start (param $i i32) (result i32) (i32.load offset=4 (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
   (func $end (param $i i32) (result i32) (i32.load offset=8 (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
+  (func $escaped (param $i i32) (result i32) (i32.load8_u offset=1 (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
   (func $skip (param $i i32) (result i32) (i32.load offset=12 (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4)))))
 
   ;; Decodes string node i into fresh memory (json::decode); returns ptr << 32 | len.
+  ;; A string without escapes is its raw text: no copy.
   (func $decode (param $i i32) (result i64)
     (local $p i32) (local $e i32) (local $o i32) (local $start i32) (local $c i32) (local $u i32) (local $lo i32)
     (local.set $p (call $start (local.get $i)))
     (local.set $e (call $end (local.get $i)))
+    (if (i32.eqz (call $escaped (local.get $i)))
+      (then (return (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32))
+                            (i64.extend_i32_u (i32.sub (local.get $e) (local.get $p)))))))
     (local.set $start (call $alloc_bytes (i32.sub (local.get $e) (local.get $p))))
     (local.set $o (local.get $start))
     (block $done
@@ -387,7 +412,7 @@
 ;; The node of the last member of object node `obj` whose decoded key is the given bytes, or -1.
   ;; A key without escapes is compared in place; only escaped keys are decoded.
   (func $get (param $obj i32) (param $key i32) (param $key_len i32) (result i32)
-    (local $i i32) (local $end i32) (local $found i32) (local $d i64) (local $mark i32) (local $s i32) (local $e i32) (local $q i32) (local $plain i32)
+    (local $i i32) (local $end i32) (local $found i32) (local $d i64) (local $mark i32) (local $a i32) (local $s i32)
     (local.set $found (i32.const -1))
     (local.set $end (call $skip (local.get $obj)))
     (local.set $i (i32.add (local.get $obj) (i32.const 1)))
@@ -395,28 +420,21 @@
     (loop $next
       (if (i32.lt_u (local.get $i) (local.get $end))
         (then
-          (local.set $s (call $start (local.get $i)))
-          (local.set $e (call $end (local.get $i)))
-          (local.set $plain (i32.const 1))
-          (local.set $q (local.get $s))
-          (block $scanned
-            (loop $scan
-              (br_if $scanned (i32.ge_u (local.get $q) (local.get $e)))
-              (if (i32.eq (i32.load8_u (local.get $q)) (i32.const 92))
-                (then (local.set $plain (i32.const 0)) (br $scanned)))
-              (local.set $q (i32.add (local.get $q) (i32.const 1)))
-              (br $scan)))
-          (if (local.get $plain)
+          (local.set $a (i32.add (global.get $tape) (i32.shl (local.get $i) (i32.const 4))))
+          (local.set $s (i32.load offset=4 (local.get $a)))
+          (if (i32.load8_u offset=1 (local.get $a))
             (then
-              (if (call $bytes_eq (local.get $s) (i32.sub (local.get $e) (local.get $s)) (local.get $key) (local.get $key_len))
-                (then (local.set $found (i32.add (local.get $i) (i32.const 1))))))
-            (else
               (local.set $d (call $decode (local.get $i)))
               (if (call $bytes_eq (i32.wrap_i64 (i64.shr_u (local.get $d) (i64.const 32))) (i32.wrap_i64 (local.get $d))
                                   (local.get $key) (local.get $key_len))
                 (then (local.set $found (i32.add (local.get $i) (i32.const 1)))))
-              (global.set $bump (local.get $mark))))
-          (local.set $i (call $skip (i32.add (local.get $i) (i32.const 1))))
+              (global.set $bump (local.get $mark)))
+            (else
+              (if (i32.eq (i32.sub (i32.load offset=8 (local.get $a)) (local.get $s)) (local.get $key_len))
+                (then
+                  (if (call $bytes_eq (local.get $s) (local.get $key_len) (local.get $key) (local.get $key_len))
+                    (then (local.set $found (i32.add (local.get $i) (i32.const 1)))))))))
+          (local.set $i (i32.load offset=12 (i32.add (global.get $tape) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 4)))))
           (br $next))))
     (local.get $found))
 
@@ -448,7 +466,7 @@
               (if (i32.lt_u (local.get $q) (local.get $end))
                 (then
                   (local.set $c (i32.load8_u (local.get $q)))
-                  (if (i32.eqz (i32.or (i32.or (call $is_digit (local.get $c)) (i32.lt_u (i32.sub (i32.or (local.get $c) (i32.const 32)) (i32.const 97)) (i32.const 26)))
+                  (if (i32.eqz (i32.or (i32.or (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10)) (i32.lt_u (i32.sub (i32.or (local.get $c) (i32.const 32)) (i32.const 97)) (i32.const 26)))
                                        (i32.or (i32.eq (local.get $c) (i32.const 46)) (i32.eq (local.get $c) (i32.const 45)))))
                     (then (return (i32.const 0))))
                   (local.set $q (i32.add (local.get $q) (i32.const 1)))
@@ -462,7 +480,7 @@
           (br_if $part_done (i32.ge_u (local.get $p) (local.get $numbers_end)))
           (local.set $c (i32.load8_u (local.get $p)))
           (br_if $part_done (i32.eq (local.get $c) (i32.const 46)))
-          (if (i32.eqz (call $is_digit (local.get $c))) (then (return (i32.const 0))))
+          (if (i32.eqz (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))) (then (return (i32.const 0))))
           (local.set $part (i64.add (i64.mul (local.get $part) (i64.const 10)) (i64.extend_i32_u (i32.sub (local.get $c) (i32.const 48)))))
           (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
           (if (i32.gt_u (local.get $digits) (i32.const 10)) (then (return (i32.const 0))))
@@ -644,7 +662,7 @@
       (if (i32.lt_u (local.get $p) (local.get $e))
         (then
           (local.set $c (i32.load8_u (local.get $p)))
-          (if (i32.eqz (call $is_digit (local.get $c))) (then (return (i64.const 0))))
+          (if (i32.eqz (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))) (then (return (i64.const 0))))
           (local.set $d (i64.extend_i32_u (i32.sub (local.get $c) (i32.const 48))))
           ;; Accumulate negatively so that i64::MIN fits.
           (if (i64.lt_s (local.get $v) (i64.div_s (i64.add (i64.const 0x8000000000000000) (local.get $d)) (i64.const 10)))
