@@ -68,26 +68,42 @@ fn main() {
     let load_time = start.elapsed();
     let mut evaluator = module.evaluator().expect("instance");
 
+    // `PREFLIGHT_BENCH_PROFILE=runtime|plain`: one engine, ten passes, nothing else (for `perf`).
+    match std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() {
+        Ok("plain") => {
+            let engine = plain::engine(true, std::env::var_os("PREFLIGHT_BENCH_EPOCH").is_some());
+            let module = wasmtime::Module::new(&engine, &module_bytes).expect("plain load");
+            let mut plain = plain::Plain::new(&module);
+            (0..4).for_each(|_| drop(best_of_three(&corpus, |d| plain.evaluate(d))));
+            return;
+        }
+        Ok("runtime") => {
+            (0..4).for_each(|_| {
+                drop(best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0)))
+            });
+            return;
+        }
+        _ => {}
+    }
     let base = best_of_three(&corpus, |d| baseline::answer(d).len());
     let interp = best_of_three(&corpus, |d| preflight_compiler::answer(&program, d).len());
     let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0));
-    let plain_engine = plain::engine();
-    let plain_module = wasmtime::Module::new(&plain_engine, &module_bytes).expect("plain load");
-    let mut plain = plain::Plain::new(&plain_module);
-    let plain_time = best_of_three(&corpus, |d| plain.evaluate(d));
-    // `PREFLIGHT_BENCH_PROFILE=runtime|plain` repeats one engine for a while, for `perf record`.
-    match std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() {
-        Ok("plain") => (0..5).for_each(|_| drop(best_of_three(&corpus, |d| plain.evaluate(d)))),
-        Ok("runtime") => (0..5)
-            .for_each(|_| drop(best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0)))),
-        _ => {}
-    }
+    let plain_time = |inline, epoch| {
+        let module = wasmtime::Module::new(&plain::engine(inline, epoch), &module_bytes).expect("plain load");
+        let mut plain = plain::Plain::new(&module);
+        best_of_three(&corpus, |d| plain.evaluate(d))
+    };
+    let plain_default = plain_time(false, false);
+    let plain_inlined = plain_time(true, false);
+    let plain_deadline = plain_time(true, true);
     println!("\none thread, {n} hosts, best of 3");
     println!("{:<36}{:>14}{:>12}{:>14}", "engine", "evals/s", "µs/eval", "vs baseline");
     for (name, d) in [
         ("native baseline (serde + match)", base),
-        ("module (preflight-runtime)", wasm),
-        ("module (plain wasmtime)", plain_time),
+        ("module: preflight-runtime", wasm),
+        ("module: plain wasmtime", plain_default),
+        ("module: wasmtime, inlining", plain_inlined),
+        ("module: + deadline checks", plain_deadline),
         ("reference interpreter", interp),
     ] {
         println!(

@@ -11,16 +11,16 @@ pub struct Plain {
     output: TypedFunc<(), i32>,
 }
 
-/// An engine; `PREFLIGHT_BENCH_PERFMAP=1` writes /tmp/perf-PID.map so that `perf report` names
-/// the module's functions.
-pub fn engine() -> Engine {
+/// An engine: wasmtime's defaults, or with `inline` the code generation `preflight-runtime` asks
+/// for, and with `epoch` its deadline checks too (a deadline that never passes).
+/// `PREFLIGHT_BENCH_PERFMAP=1` writes /tmp/perf-PID.map so that `perf report` names the module's
+/// functions.
+pub fn engine(inline: bool, epoch: bool) -> Engine {
     let mut config = Config::new();
-    if std::env::var_os("PREFLIGHT_BENCH_INLINE").is_some() {
+    if inline {
         config.compiler_inlining(wasmtime::Inlining::Yes);
     }
-    if std::env::var_os("PREFLIGHT_BENCH_EPOCH").is_some() {
-        config.epoch_interruption(true);
-    }
+    config.epoch_interruption(epoch);
     if std::env::var_os("PREFLIGHT_BENCH_PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }

@@ -16,6 +16,8 @@
 //! `output()`. Every answer is checked to be one line of JSON, a verdict or an error object,
 //! before a host sees it.
 
+mod answer;
+
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
@@ -285,21 +287,7 @@ impl Evaluator {
 /// or an error (`error`). A module that answers anything else is broken, and saying so beats
 /// writing a line that splits in two or that no reader can parse.
 fn check_answer(bytes: &[u8]) -> Result<String, Error> {
-    #[derive(serde::Deserialize)]
-    struct Shape {
-        status: Option<serde::de::IgnoredAny>,
-        error: Option<serde::de::IgnoredAny>,
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| Error::BadAnswer(format!("it is not UTF-8: {e}")))?;
-    if text.contains(['\n', '\r']) {
-        return Err(Error::BadAnswer("it spans several lines".into()));
-    }
-    let shape: Shape =
-        serde_json::from_str(text).map_err(|e| Error::BadAnswer(format!("it is not a JSON object: {e}")))?;
-    if shape.status.is_none() && shape.error.is_none() {
-        return Err(Error::BadAnswer("it has neither `status` nor `error`".into()));
-    }
-    Ok(text.to_string())
+    answer::check(bytes).map(str::to_string).map_err(Error::BadAnswer)
 }
 
 fn typed<P: wasmtime::WasmParams, R: wasmtime::WasmResults>(

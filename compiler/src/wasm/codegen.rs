@@ -14,7 +14,7 @@ use crate::ast::CmpOp;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
 use crate::value::Date;
 use crate::verdict::Finding;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
 /// Where the generated constants and state begin (below: the support runtime's constants).
@@ -615,6 +615,13 @@ impl Gen<'_> {
         b.i(I::LocalGet(len)).i(I::GlobalSet(self.support_global("in_len")?));
         // The heap continues after the input, wherever the host put it.
         b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::GlobalSet(self.support_global("bump")?));
+        // A 0 and 7 spare bytes after the input: the reader's scans stop on the 0 without bounds
+        // checks, and read a word at a time (`alloc` reserved them; this holds for any `ptr`).
+        b.i(I::I32Const(8));
+        self.call(&mut b, "reserve")?;
+        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::I32Const(0)).i(I::I32Store8(mem(0, 0)));
+        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Add).i(I::I32Const(8)).i(I::I32Add);
+        b.i(I::GlobalSet(self.support_global("bump")?));
         b.i(I::I32Const(DATA_BASE as i32)).i(I::I32Const(0)).i(I::I32Const(self.state_size as i32)).i(I::MemoryFill(0));
         // invalid_json: not UTF-8, then not JSON
         for check in ["utf8_check", "parse"] {
@@ -695,11 +702,111 @@ impl Gen<'_> {
         let d = b.local(ValType::I64);
         let (sp, sl) = (b.local(ValType::I32), b.local(ValType::I32));
         let tmp = b.local(ValType::I32);
+        let located = self.locate(&mut b, d, sp, sl)?;
         for index in 0..self.program.fields.len() {
-            self.read_field(&mut b, index, node, d, sp, sl, tmp)?;
+            self.read_field(&mut b, index, node, d, sp, sl, tmp, &located)?;
         }
         b.i(I::I32Const(0));
         Ok(b)
+    }
+
+    /// One pass over each object the facts are read from (the document, then each group that is
+    /// an object), keeping for every declared key the value node of its last member — what a
+    /// lookup from the root finds, without walking the document once per fact. Returns the
+    /// local holding each path prefix's node (-1: absent).
+    fn locate(&mut self, b: &mut Body, d: u32, sp: u32, sl: u32) -> Result<BTreeMap<Vec<String>, u32>, String> {
+        let mut located = BTreeMap::new();
+        for field in &self.program.fields {
+            for depth in 1..=field.path.len() {
+                let prefix = field.path.get(..depth).unwrap_or_default().to_vec();
+                if !located.contains_key(&prefix) {
+                    let local = b.local(ValType::I32);
+                    b.i(I::I32Const(-1)).i(I::LocalSet(local));
+                    located.insert(prefix, local);
+                }
+            }
+        }
+        let (i, end, mark) = (b.local(ValType::I32), b.local(ValType::I32), b.local(ValType::I32));
+        let bump = self.support_global("bump")?;
+        // Objects to scan: the document (node 0), then each group found, parents first.
+        let mut parents: Vec<Vec<String>> = vec![Vec::new()];
+        let mut next = 0;
+        while let Some(parent) = parents.get(next).cloned() {
+            next += 1;
+            let children: Vec<(String, u32)> = located
+                .iter()
+                .filter(|(p, _)| p.len() == parent.len() + 1 && p.starts_with(&parent))
+                .filter_map(|(p, local)| Some((p.last()?.clone(), *local)))
+                .collect();
+            if children.is_empty() {
+                continue;
+            }
+            let object = match located.get(&parent) {
+                Some(&local) => {
+                    // A group is scanned when it is an object; otherwise reading its facts says so.
+                    b.i(I::LocalGet(local)).i(I::I32Const(0)).i(I::I32GeS).i(I::If(BlockType::Empty));
+                    b.i(I::LocalGet(local));
+                    self.call(b, "kind")?;
+                    b.i(I::I32Const(6)).i(I::I32Eq).i(I::If(BlockType::Empty));
+                    b.i(I::LocalGet(local));
+                    2
+                }
+                None => {
+                    b.i(I::I32Const(0));
+                    0
+                }
+            };
+            // i = first member's key, end = the node after the object
+            b.i(I::LocalTee(i));
+            self.call(b, "skip")?;
+            b.i(I::LocalSet(end));
+            b.i(I::LocalGet(i)).i(I::I32Const(1)).i(I::I32Add).i(I::LocalSet(i));
+            b.i(I::GlobalGet(bump)).i(I::LocalSet(mark));
+            b.i(I::Block(BlockType::Empty)).i(I::Loop(BlockType::Empty));
+            b.i(I::LocalGet(i)).i(I::LocalGet(end)).i(I::I32GeU).i(I::BrIf(1));
+            // The key's text: in place, or decoded when it has escapes.
+            b.i(I::LocalGet(i));
+            self.call(b, "escaped")?;
+            b.i(I::If(BlockType::Empty));
+            b.i(I::LocalGet(i));
+            self.call(b, "decode")?;
+            b.i(I::LocalTee(d)).i(I::I64Const(32)).i(I::I64ShrU).i(I::I32WrapI64).i(I::LocalSet(sp));
+            b.i(I::LocalGet(d)).i(I::I32WrapI64).i(I::LocalSet(sl));
+            b.i(I::Else);
+            b.i(I::LocalGet(i));
+            self.call(b, "start")?;
+            b.i(I::LocalSet(sp));
+            b.i(I::LocalGet(i));
+            self.call(b, "end")?;
+            b.i(I::LocalGet(sp)).i(I::I32Sub).i(I::LocalSet(sl));
+            b.i(I::End);
+            for (key, local) in &children {
+                let at = self.intern(key.as_bytes(), 1);
+                let len = i32::try_from(key.len()).map_err(|e| e.to_string())?;
+                b.i(I::LocalGet(sl)).i(I::I32Const(len)).i(I::I32Eq).i(I::If(BlockType::Empty));
+                b.i(I::LocalGet(sp)).i(I::LocalGet(sl)).i(I::I32Const(at as i32)).i(I::I32Const(len));
+                self.call(b, "bytes_eq")?;
+                b.i(I::If(BlockType::Empty));
+                b.i(I::LocalGet(i)).i(I::I32Const(1)).i(I::I32Add).i(I::LocalSet(*local));
+                b.i(I::End).i(I::End);
+            }
+            b.i(I::LocalGet(mark)).i(I::GlobalSet(bump));
+            b.i(I::LocalGet(i)).i(I::I32Const(1)).i(I::I32Add);
+            self.call(b, "skip")?;
+            b.i(I::LocalSet(i)).i(I::Br(0));
+            b.i(I::End).i(I::End);
+            for _ in 0..object {
+                b.i(I::End);
+            }
+            parents.extend(
+                located
+                    .keys()
+                    .filter(|p| p.len() == parent.len() + 1 && p.starts_with(&parent))
+                    .filter(|p| located.keys().any(|q| q.len() > p.len() && q.starts_with(p)))
+                    .cloned(),
+            );
+        }
+        Ok(located)
     }
 
     /// Writes an input error (static text), and returns 1 from `read_facts`.
@@ -733,6 +840,7 @@ impl Gen<'_> {
         sp: u32,
         sl: u32,
         tmp: u32,
+        located: &BTreeMap<Vec<String>, u32>,
     ) -> Result<(), String> {
         let field = self.program.fields.get(index).ok_or("field")?.clone();
         let slot = self.slot(&Expr::Field(index)).ok_or("slot")?;
@@ -747,7 +855,7 @@ impl Gen<'_> {
         }
         b.i(I::Block(BlockType::Empty)); // $absent
         b.i(I::I32Const(0)).i(I::LocalSet(node));
-        for (depth, segment) in field.path.iter().enumerate() {
+        for depth in 0..field.path.len() {
             if depth > 0 {
                 let group = field.path.get(..depth).map(|p| p.join(".")).unwrap_or_default();
                 b.i(I::LocalGet(node));
@@ -756,9 +864,8 @@ impl Gen<'_> {
                 self.fail(b, "wrong_type", &group, &format!("`{group}` must be an object"))?;
                 b.i(I::End);
             }
-            let key = self.intern(segment.as_bytes(), 1);
-            b.i(I::LocalGet(node)).i(I::I32Const(key as i32)).i(I::I32Const(segment.len() as i32));
-            self.call(b, "get")?;
+            let prefix = field.path.get(..=depth).ok_or("path")?;
+            b.i(I::LocalGet(*located.get(prefix).ok_or("located")?));
             b.i(I::LocalTee(node)).i(I::I32Const(0)).i(I::I32LtS).i(I::BrIf(0));
             b.i(I::LocalGet(node));
             self.call(b, "kind")?;

@@ -6,8 +6,8 @@
 ;;
 ;; Memory: [0, 1024) constants of this file; [1024, $heap_base) the generated module's constants;
 ;; from $heap_base: the input (followed by one 0 byte, so that the reader needs no bounds check: a
-;; 0 is no JSON token and ends every scan), the JSON tape, then scratch and output, bump-allocated
-;; upwards.
+;; 0 is no JSON token and ends every scan; and by 7 bytes more, so that a string is scanned a word
+;; at a time), the JSON tape, then scratch and output, bump-allocated upwards.
 (module
   (memory (export "memory") 1)
 
@@ -62,9 +62,8 @@
   (func $alloc_input (param $len i32) (result i32)
     (if (i32.gt_u (local.get $len) (i32.const 1048576)) (then (return (i32.const 0))))
     (global.set $bump (global.get $heap_base))
-    (global.set $in (call $alloc_bytes (i32.add (local.get $len) (i32.const 1))))
+    (global.set $in (call $alloc_bytes (i32.add (local.get $len) (i32.const 8))))
     (global.set $in_len (local.get $len))
-    (i32.store8 (i32.add (global.get $in) (local.get $len)) (i32.const 0))
     (global.get $in))
 
   ;; ------------------------------------------------------------------ UTF-8
@@ -223,12 +222,30 @@
 
   ;; A string node whose text has an escape is marked in byte 1 of its kind field (see $kind).
   (func $string (result i32)
-    (local $start i32) (local $c i32) (local $unit i32) (local $p i32) (local $escaped i32)
+    (local $start i32) (local $c i32) (local $unit i32) (local $p i32) (local $escaped i32) (local $w i64) (local $x i64)
     (local.set $start (global.get $pos))
     (local.set $p (i32.add (global.get $pos) (i32.const 1)))
     (block $closed
       (loop $next
-        ;; The common case first: bytes that are neither `"`, `\` nor control characters.
+        ;; The common case first: bytes that are neither `"`, `\` nor control characters, eight at
+        ;; a time while a word holds none (x - 0x01.. & ~x & 0x80.. is non-zero when a byte of x is
+        ;; 0; the word with the 0 after the input always stops the scan).
+        (block $word_done
+          (loop $words
+            (local.set $w (i64.load (local.get $p)))
+            (local.set $x (i64.xor (local.get $w) (i64.const 0x2222222222222222)))
+            (br_if $word_done (i64.ne (i64.const 0) (i64.and (i64.and (i64.sub (local.get $x) (i64.const 0x0101010101010101))
+                                                                      (i64.xor (local.get $x) (i64.const -1)))
+                                                              (i64.const 0x8080808080808080))))
+            (local.set $x (i64.xor (local.get $w) (i64.const 0x5C5C5C5C5C5C5C5C)))
+            (br_if $word_done (i64.ne (i64.const 0) (i64.and (i64.and (i64.sub (local.get $x) (i64.const 0x0101010101010101))
+                                                                      (i64.xor (local.get $x) (i64.const -1)))
+                                                              (i64.const 0x8080808080808080))))
+            (br_if $word_done (i64.ne (i64.const 0) (i64.and (i64.and (i64.sub (local.get $w) (i64.const 0x2020202020202020))
+                                                                      (i64.xor (local.get $w) (i64.const -1)))
+                                                              (i64.const 0x8080808080808080))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br $words)))
         (loop $plain
           (local.set $c (i32.load8_u (local.get $p)))
           (if (i32.and (i32.ge_u (local.get $c) (i32.const 32))
@@ -808,6 +825,9 @@
   (export "f.utf8_check" (func $utf8_check))
   (export "f.parse" (func $parse))
   (export "f.kind" (func $kind))
+  (export "f.start" (func $start))
+  (export "f.end" (func $end))
+  (export "f.escaped" (func $escaped))
   (export "f.skip" (func $skip))
   (export "f.decode" (func $decode))
   (export "f.get" (func $get))
