@@ -59,6 +59,20 @@ fn main() {
     let start = Instant::now();
     let program = preflight_compiler::check_source(source).program.expect("the ACS rules check clean");
     let check_time = start.elapsed();
+    let best = |f: &dyn Fn()| {
+        (0..20)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let parse_time = best(&|| drop(std::hint::black_box(preflight_compiler::syntax::parse(source))));
+    let check_time = best(&|| drop(std::hint::black_box(preflight_compiler::check_source(source)))).min(check_time);
+    let file = preflight_compiler::syntax::parse(source).expect("parses");
+    let analysis_time = best(&|| drop(std::hint::black_box(preflight_compiler::check::check(&file, source))));
     let start = Instant::now();
     let module_bytes = preflight_compiler::wasm::compile(&program, source).expect("compiles");
     let compile_time = start.elapsed();
@@ -68,18 +82,27 @@ fn main() {
     let load_time = start.elapsed();
     let mut evaluator = module.evaluator().expect("instance");
 
-    // `PREFLIGHT_BENCH_PROFILE=runtime|plain`: one engine, ten passes, nothing else (for `perf`).
+    // `PREFLIGHT_BENCH_PROFILE=runtime|plain|check`: one engine (or the checker), repeated,
+    // nothing else (for `perf record`).
     match std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() {
         Ok("plain") => {
             let engine = plain::engine(true, std::env::var_os("PREFLIGHT_BENCH_EPOCH").is_some());
             let module = wasmtime::Module::new(&engine, &module_bytes).expect("plain load");
             let mut plain = plain::Plain::new(&module);
-            (0..4).for_each(|_| drop(best_of_three(&corpus, |d| plain.evaluate(d))));
+            (0..4).for_each(|_| {
+                best_of_three(&corpus, |d| plain.evaluate(d));
+            });
+            return;
+        }
+        Ok("check") => {
+            for _ in 0..200 {
+                std::hint::black_box(preflight_compiler::check_source(source));
+            }
             return;
         }
         Ok("runtime") => {
             (0..4).for_each(|_| {
-                drop(best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0)))
+                best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0));
             });
             return;
         }
@@ -135,13 +158,55 @@ fn main() {
     println!("{:<36}{:>14.0} evals/s", "module (wasmtime)", per_second(batch_n, wasm_batch));
     println!("{:<36}{:>14.0} evals/s", "native baseline", per_second(batch_n, base_batch));
 
+    // Start-up: compiling with Cranelift, against loading the code wasmtime's cache kept on disk
+    // (what a repeated `preflight eval --module` does), each in a fresh engine.
+    let cache = std::env::temp_dir().join(format!("preflight-bench-cache-{}", std::process::id()));
+    let load_with_cache = || {
+        let runtime =
+            preflight_runtime::Runtime::with_cache(preflight_runtime::Limits::default(), &cache).expect("cache");
+        let start = Instant::now();
+        runtime.load(&module_bytes).expect("loads");
+        start.elapsed()
+    };
+    let first_load = load_with_cache();
+    let cached_load = (0..5).map(|_| load_with_cache()).min().unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&cache);
+
+    println!("\nmodule: {} bytes", module_bytes.len());
+    for (section, size) in sections(&module_bytes) {
+        println!("  {section:<28}{size:>8} bytes");
+    }
     println!(
-        "\nmodule: {} bytes; check {:.1} ms, compile to wasm {:.1} ms, wasmtime load {:.1} ms",
-        module_bytes.len(),
+        "check {:.1} ms (parse {:.1} ms, checks {:.1} ms), compile to wasm {:.1} ms; load: compile {:.1} ms, from the cache {:.2} ms (first run, cache {:.1} ms)",
         ms(check_time),
+        ms(parse_time),
+        ms(analysis_time),
         ms(compile_time),
-        ms(load_time)
+        ms(load_time),
+        ms(cached_load),
+        ms(first_load)
     );
+}
+
+/// Each section of the module and its size in bytes (custom sections by name).
+fn sections(bytes: &[u8]) -> Vec<(String, usize)> {
+    use wasmparser::Payload;
+    let mut out = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
+        let (name, range) = match &payload {
+            Payload::TypeSection(r) => ("type".to_string(), r.range()),
+            Payload::FunctionSection(r) => ("function".to_string(), r.range()),
+            Payload::MemorySection(r) => ("memory".to_string(), r.range()),
+            Payload::GlobalSection(r) => ("global".to_string(), r.range()),
+            Payload::ExportSection(r) => ("export".to_string(), r.range()),
+            Payload::CodeSectionStart { range, .. } => ("code".to_string(), range.clone()),
+            Payload::DataSection(r) => ("data".to_string(), r.range()),
+            Payload::CustomSection(c) => (format!("custom `{}`", c.name()), c.range()),
+            _ => continue,
+        };
+        out.push((name, range.end - range.start));
+    }
+    out
 }
 
 fn ms(d: Duration) -> f64 {

@@ -16,12 +16,27 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 /// at the first error; everything after it would be guesswork).
 pub fn parse(source: &str) -> Result<File> {
     check_nesting(source)?;
-    // Tracks the literal tokens (`,`, `}`) pest tried, so errors can name them.
-    pest::set_error_detail(true);
-    let mut pairs = PreflightParser::parse(Rule::file, source).map_err(|e| syntax_error(source, &e))?;
+    let mut pairs = parse_file(source)?;
     let file = pairs.next().ok_or_else(|| internal(Span::default(), "empty parse"))?;
     let items = significant(file).filter(|p| p.as_rule() != Rule::EOI).map(item).collect::<Result<_>>()?;
     Ok(File { items })
+}
+
+/// pest's error detail (the literal tokens it tried, so that errors can name `,` or `}`) makes a
+/// parse ten times slower: a file is parsed without it, and again with it only when it has a
+/// syntax error. The setting is global to pest, hence the lock: a parse that reports an error
+/// never runs with another thread's setting.
+fn parse_file(source: &str) -> Result<pest::iterators::Pairs<'_, Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(false);
+    if let Ok(pairs) = PreflightParser::parse(Rule::file, source) {
+        return Ok(pairs);
+    }
+    pest::set_error_detail(true);
+    let detailed = PreflightParser::parse(Rule::file, source);
+    pest::set_error_detail(false);
+    detailed.map_err(|e| syntax_error(source, &e))
 }
 
 // ---------------------------------------------------------------- building the AST

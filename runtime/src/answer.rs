@@ -145,19 +145,17 @@ impl Validator<'_> {
                     self.pos += 1;
                     return Ok(start + 1..self.pos - 1);
                 }
-                b'\\' => {
-                    match bytes.get(self.pos + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 2,
-                        Some(b'u') => {
-                            let hex = bytes.get(self.pos + 2..self.pos + 6).ok_or(self.pos)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return Err(self.pos);
-                            }
-                            self.pos += 6;
+                b'\\' => match bytes.get(self.pos + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 2,
+                    Some(b'u') => {
+                        let hex = bytes.get(self.pos + 2..self.pos + 6).ok_or(self.pos)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return Err(self.pos);
                         }
-                        _ => return Err(self.pos),
+                        self.pos += 6;
                     }
-                }
+                    _ => return Err(self.pos),
+                },
                 0..=0x1F => return Err(self.pos),
                 _ => self.pos += 1,
             }
@@ -259,7 +257,8 @@ mod tests {
             assert!(check(&answer).is_ok(), "{}", String::from_utf8_lossy(&answer));
             for i in 0..answer.len() {
                 let mut variants = vec![answer[..i].to_vec(), [&answer[..i], &answer[i + 1..]].concat()];
-                for b in [b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b'0', b'-', b'e', b'.', b' ', b'\n', 0x01, 0xFF]
+                for b in
+                    [b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', b'0', b'-', b'e', b'.', b' ', b'\n', 0x01, 0xFF]
                 {
                     let mut v = answer.clone();
                     v[i] = b;

@@ -35,6 +35,7 @@ impl Engines {
             }
         }
         let mut failed = false;
+        let runtime = if modules.is_empty() { None } else { Some(runtime()?) };
         for path in rules {
             match common::load(path, &options)? {
                 Some(program) => {
@@ -50,7 +51,7 @@ impl Engines {
                 .ok()
                 .and_then(|m| m.pointer("/advisory/id").and_then(serde_json::Value::as_str).map(str::to_string))
                 .unwrap_or_else(|| path.display().to_string());
-            let runtime = Runtime::new(Limits::default()).map_err(|e| e.to_string())?;
+            let runtime = runtime.as_ref().ok_or("no runtime")?;
             let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
             engines.push((id, Engine::Module(module)));
         }
@@ -72,6 +73,34 @@ impl Engines {
     pub fn workers(&self) -> Result<Workers, String> {
         let workers = self.0.iter().map(|(id, e)| e.worker().map(|w| (id.clone(), w))).collect::<Result<_, _>>()?;
         Ok(Workers(workers))
+    }
+}
+
+/// The runtime modules run in: compiled code is kept in the cache directory (`cache_dir`), so a
+/// module compiled once starts in a few milliseconds in the next process.
+fn runtime() -> Result<Runtime, String> {
+    if let Some(directory) = cache_dir() {
+        // A cache that cannot be set up (an unwritable directory) only costs the compilation.
+        if let Ok(runtime) = Runtime::with_cache(Limits::default(), &directory) {
+            return Ok(runtime);
+        }
+    }
+    Runtime::new(Limits::default()).map_err(|e| e.to_string())
+}
+
+/// `$PREFLIGHT_CACHE_DIR` (`off`: no cache), else `$XDG_CACHE_HOME/preflight`, else
+/// `$HOME/.cache/preflight`. Entries are keyed by the module's bytes, the engine's settings and
+/// wasmtime's version, so a changed module or a new preflight never reads stale code.
+pub fn cache_dir() -> Option<PathBuf> {
+    let absolute = |p: PathBuf| p.is_absolute().then_some(p);
+    match std::env::var_os("PREFLIGHT_CACHE_DIR") {
+        Some(dir) if dir == "off" => None,
+        Some(dir) if !dir.is_empty() => absolute(PathBuf::from(dir)),
+        _ => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .and_then(|d| absolute(PathBuf::from(d)))
+            .map(|d| d.join("preflight"))
+            .or_else(|| absolute(PathBuf::from(std::env::var_os("HOME")?)).map(|h| h.join(".cache").join("preflight"))),
     }
 }
 
