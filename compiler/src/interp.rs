@@ -17,19 +17,27 @@ use std::cmp::Ordering;
 
 /// Evaluates every rule on a host's facts.
 pub fn evaluate(program: &Program, facts: &Facts) -> Verdict {
-    evaluate_traced(program, facts).0
+    run(program, facts, false).0
 }
 
 /// Like [`evaluate`], and says for each rule why it fired or not.
 pub fn evaluate_traced(program: &Program, facts: &Facts) -> (Verdict, Vec<TraceStep>) {
+    run(program, facts, true)
+}
+
+/// The evaluation, with the trace's sentences written only when `explain` asks for them (they
+/// cost more than the evaluation itself).
+fn run(program: &Program, facts: &Facts, explain: bool) -> (Verdict, Vec<TraceStep>) {
     let host = Host::derive(program, facts);
     let mut ctx = Ctx { program, facts, host, status: Level::Ready };
     let mut trace = Vec::new();
     // Per rule: the level it fired at and the requirements it found unmet.
     let mut fired: Vec<Option<(Level, Vec<usize>)>> = Vec::new();
     for rule in &program.rules {
-        let (decision, why) = ctx.decide(rule);
-        trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: decision.is_some(), why });
+        let (decision, why) = ctx.decide(rule, explain);
+        if explain {
+            trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: decision.is_some(), why });
+        }
         if let Some((level, _)) = &decision
             && level.is_status()
         {
@@ -130,14 +138,23 @@ struct Ctx<'p> {
 }
 
 impl Ctx<'_> {
-    /// Whether `rule` fires, at which level and with which requirements unmet, and why.
-    fn decide(&self, rule: &Rule) -> (Option<(Level, Vec<usize>)>, String) {
+    /// Whether `rule` fires, at which level and with which requirements unmet, and (when
+    /// `explain`) why.
+    fn decide(&self, rule: &Rule, explain: bool) -> (Option<(Level, Vec<usize>)>, String) {
         if !self.holds(&rule.when) {
-            return (None, format!("condition does not hold: {}", self.why_false(&rule.when)));
+            let why = if explain {
+                format!("condition does not hold: {}", self.why_false(&rule.when))
+            } else {
+                String::new()
+            };
+            return (None, why);
         }
         let unmet: Vec<usize> =
             (0..rule.require.len()).filter(|k| rule.require.get(*k).is_some_and(|q| !self.holds(&q.met))).collect();
         if !rule.require.is_empty() && unmet.is_empty() {
+            if !explain {
+                return (None, String::new());
+            }
             let met: Vec<String> = rule.require.iter().map(|q| self.met_by(&q.need)).collect();
             let what = if met.len() == 1 { "requirement" } else { "requirements" };
             return (None, format!("condition holds; {what} met by {}", met.join(", ")));
@@ -146,7 +163,8 @@ impl Ctx<'_> {
             Some((cond, alt)) if !self.holds(cond) => *alt,
             _ => rule.severity,
         };
-        (Some((level, unmet)), format!("condition holds; fires as {}", level.name()))
+        let why = if explain { format!("condition holds; fires as {}", level.name()) } else { String::new() };
+        (Some((level, unmet)), why)
     }
 
     /// Which part of a condition that does not hold is false, with the values it read.

@@ -48,11 +48,21 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, answer: &str) {
+    /// Tallies one answer. Runs once per host on the writer thread, so it allocates only for an
+    /// outcome or a group of updates it has not seen before.
+    fn add(&mut self, answer: &str, scratch: &mut String) {
         self.hosts += 1;
-        *self.outcomes.entry(outcome(answer)).or_default() += 1;
-        for group in install_groups(answer) {
-            *self.missing.entry(group).or_default() += 1;
+        let outcome = outcome(answer);
+        match self.outcomes.get_mut(outcome.as_ref()) {
+            Some(n) => *n += 1,
+            None => drop(self.outcomes.insert(outcome.into_owned(), 1)),
+        }
+        let mut rest = answer;
+        while let Some(group) = next_install_group(&mut rest, scratch) {
+            match self.missing.get_mut(group) {
+                Some(n) => *n += 1,
+                None => drop(self.missing.insert(group.to_string(), 1)),
+            }
         }
     }
 
@@ -96,17 +106,19 @@ struct Summaries {
     ids: Vec<String>,
     each: Vec<Summary>,
     hosts: usize,
+    scratch: String,
 }
 
 impl Summaries {
     fn new(ids: &[String]) -> Summaries {
-        Summaries { ids: ids.to_vec(), each: ids.iter().map(|_| Summary::default()).collect(), hosts: 0 }
+        let each = ids.iter().map(|_| Summary::default()).collect();
+        Summaries { ids: ids.to_vec(), each, hosts: 0, scratch: String::new() }
     }
 
     fn add(&mut self, answers: &[&str]) {
         self.hosts += 1;
         for (summary, answer) in self.each.iter_mut().zip(answers) {
-            summary.add(answer);
+            summary.add(answer, &mut self.scratch);
         }
     }
 
@@ -141,32 +153,33 @@ impl Summaries {
 }
 
 /// `ready`, `action_required`, ... or `error:CODE`, read off the answer's first fields.
-fn outcome(answer: &str) -> String {
+fn outcome(answer: &str) -> std::borrow::Cow<'_, str> {
     let field = |key: &str| {
-        answer
-            .find(key)
+        memchr::memmem::find(answer.as_bytes(), key.as_bytes())
             .and_then(|at| answer.get(at + key.len()..))
             .and_then(|rest| rest.split('"').next())
-            .map(str::to_string)
     };
     if answer.starts_with("{\"error\"") {
-        format!("error:{}", field("\"code\":\"").unwrap_or_default())
+        format!("error:{}", field("\"code\":\"").unwrap_or_default()).into()
     } else {
-        field("\"status\":\"").unwrap_or_else(|| "?".into())
+        field("\"status\":\"").unwrap_or("?").into()
     }
 }
 
-/// Every `install_any_of` list of an answer, as "KB1 or KB2".
-fn install_groups(answer: &str) -> Vec<String> {
-    let mut groups = Vec::new();
-    let mut rest = answer;
-    while let Some(at) = rest.find("\"install_any_of\":[") {
-        rest = rest.get(at + 18..).unwrap_or("");
-        let list = rest.split(']').next().unwrap_or("");
-        let kbs: Vec<&str> = list.split(',').map(|k| k.trim_matches('"')).filter(|k| !k.is_empty()).collect();
-        groups.push(kbs.join(" or "));
+/// The answer's next `install_any_of` list after `rest`, written into `scratch` as "KB1 or KB2".
+fn next_install_group<'s>(rest: &mut &str, scratch: &'s mut String) -> Option<&'s str> {
+    const KEY: &str = "\"install_any_of\":[";
+    let at = memchr::memmem::find(rest.as_bytes(), KEY.as_bytes())?;
+    *rest = rest.get(at + KEY.len()..).unwrap_or("");
+    let list = rest.split(']').next().unwrap_or("");
+    scratch.clear();
+    for kb in list.split(',').map(|k| k.trim_matches('"')).filter(|k| !k.is_empty()) {
+        if !scratch.is_empty() {
+            scratch.push_str(" or ");
+        }
+        scratch.push_str(kb);
     }
-    groups
+    Some(scratch.as_str())
 }
 
 // ---------------------------------------------------------------- lines
@@ -195,7 +208,7 @@ impl<R: BufRead> Lines<R> {
                 return Ok(any.then_some((line, taken)));
             }
             any = true;
-            let end = buf.iter().position(|&b| b == b'\n' || b == b'\r');
+            let end = memchr::memchr2(b'\n', b'\r', buf);
             let text = buf.get(..end.unwrap_or(buf.len())).unwrap_or_default();
             let room = (self.max + 1).saturating_sub(line.len()).min(text.len());
             line.extend_from_slice(text.get(..room).unwrap_or_default());
@@ -480,7 +493,10 @@ struct Sink {
 impl Sink {
     fn open(output: Option<&Path>, input: &str) -> Result<Sink, String> {
         let Some(path) = output else {
-            return Ok(Sink { out: Box::new(std::io::BufWriter::new(std::io::stdout())), file: None });
+            return Ok(Sink {
+                out: Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+                file: None,
+            });
         };
         if input != "-" && same_file::is_same_file(input, path).unwrap_or(false) {
             return Err(format!(
@@ -491,7 +507,7 @@ impl Sink {
         let target = common::output_target(path);
         let temp = common::temp_beside(&target).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
         let (file, temp_path) = temp.into_parts();
-        Ok(Sink { out: Box::new(std::io::BufWriter::new(file)), file: Some((temp_path, target)) })
+        Ok(Sink { out: Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), file: Some((temp_path, target)) })
     }
 
     fn write_line(&mut self, text: &str) -> Result<(), String> {

@@ -124,9 +124,9 @@ impl Workers {
 }
 
 /// One advisory's answer as it is; several as one JSON object keyed by advisory id, in order.
-pub fn combine(ids: &[String], answers: &[&str]) -> String {
+pub fn combine<'a>(ids: &[String], answers: &[&'a str]) -> std::borrow::Cow<'a, str> {
     if let [one] = answers {
-        return (*one).to_string();
+        return (*one).into();
     }
     let mut out = String::from("{");
     for (i, (id, answer)) in ids.iter().zip(answers).enumerate() {
@@ -138,7 +138,7 @@ pub fn combine(ids: &[String], answers: &[&str]) -> String {
         out.push_str(answer);
     }
     out.push('}');
-    out
+    out.into()
 }
 
 impl Worker {
