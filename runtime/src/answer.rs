@@ -9,19 +9,24 @@
 pub fn check(bytes: &[u8]) -> Result<&str, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8: {e}"))?;
     let mut v = Validator { bytes, pos: 0, depth: 0, top_keys: TopKeys::default(), line_break: false };
-    v.ws();
-    if v.peek() != Some(b'{') {
-        return Err("it is not a JSON object".into());
-    }
-    v.value().map_err(|at| format!("it is not JSON (at byte {at})"))?;
-    v.ws();
-    if v.pos != bytes.len() {
-        return Err(format!("it is not JSON (trailing bytes at {})", v.pos));
-    }
-    // Raw line breaks can only stand between tokens (strings refuse control characters).
-    if v.line_break {
+    let json = (|| {
+        v.ws();
+        if v.peek() != Some(b'{') {
+            return Err("it is not a JSON object".to_string());
+        }
+        v.value().map_err(|at| format!("it is not JSON (at byte {at})"))?;
+        v.ws();
+        if v.pos != bytes.len() {
+            return Err(format!("it is not JSON (trailing bytes at {})", v.pos));
+        }
+        Ok(())
+    })();
+    // Raw line breaks can only stand between tokens (strings refuse control characters); they
+    // are the first thing to say, as they would split the answer's line.
+    if v.line_break || (json.is_err() && bytes.iter().any(|&b| b == b'\n' || b == b'\r')) {
         return Err("it spans several lines".into());
     }
+    json?;
     if !v.top_keys.status && !v.top_keys.error {
         return Err("it has neither `status` nor `error`".into());
     }
