@@ -325,8 +325,10 @@ impl Ctx<'_> {
 /// value, so the two engines agree on every other field.
 ///
 /// Of alternative updates, the finding lists those for the host's OS (all of them when none
-/// is, or the OS is unknown), with the release date for that OS.
-pub(crate) fn finding_for(
+/// is, or the OS is unknown), with the release date for that OS. Public for evaluators written
+/// by hand for one advisory (the benchmark's like-for-like baseline) that answer in the same
+/// words.
+pub fn finding_for(
     program: &Program,
     rule: &Rule,
     requirement: Option<usize>,

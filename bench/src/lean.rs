@@ -1,7 +1,7 @@
-//! The baseline: the ACS rules written by hand in Rust — serde_json into structs, then `match`.
-//! It stands for the physical limit of a native evaluator. It answers the status and the updates
-//! to install like the rules file does, with a shorter verdict (no update details or citations),
-//! and it is written for this one advisory only.
+//! The lean baseline: the ACS rules written by hand in Rust — serde_json into structs, then
+//! `match` — answering only the status, the rules and the updates to install (no messages, update
+//! details or citations), and letting serde default what the module would refuse. Kept as the
+//! floor of a native evaluator that skips most of the work; `faithful` is the like-for-like one.
 
 use serde::{Deserialize, Serialize};
 
