@@ -235,7 +235,26 @@ impl Gen<'_> {
         Ok(self.support.function_count + u32::try_from(position).map_err(|e| e.to_string())?)
     }
 
+    /// Calls a support function; the tape's field readers (`kind`, `start`, `end`, `skip`,
+    /// `escaped`) are written in place instead, as they run for every fact and every member.
     fn call(&self, b: &mut Body, name: &str) -> Result<(), String> {
+        let field = match name {
+            "kind" => Some((0, false)),
+            "escaped" => Some((1, false)),
+            "start" => Some((4, true)),
+            "end" => Some((8, true)),
+            "skip" => Some((12, true)),
+            _ => None,
+        };
+        if let Some((offset, word)) = field {
+            b.i(I::I32Const(4)).i(I::I32Shl).i(I::GlobalGet(self.support_global("tape")?)).i(I::I32Add);
+            b.i(if word { I::I32Load(mem(offset, 2)) } else { I::I32Load8U(mem(offset, 0)) });
+            return Ok(());
+        }
+        self.call_support(b, name)
+    }
+
+    fn call_support(&self, b: &mut Body, name: &str) -> Result<(), String> {
         let index = self.support_fn(name)?;
         b.i(I::Call(index));
         Ok(())

@@ -414,9 +414,17 @@
     (i32.store8 offset=3 (local.get $o) (i32.or (i32.const 0x80) (i32.and (local.get $u) (i32.const 0x3F))))
     (i32.add (local.get $o) (i32.const 4)))
 
+  ;; Eight bytes at a time while eight remain, then byte by byte.
   (func $bytes_eq (param $a i32) (param $al i32) (param $b i32) (param $bl i32) (result i32)
     (local $k i32)
     (if (i32.ne (local.get $al) (local.get $bl)) (then (return (i32.const 0))))
+    (block $words_done
+      (loop $words
+        (br_if $words_done (i32.gt_u (i32.add (local.get $k) (i32.const 8)) (local.get $al)))
+        (if (i64.ne (i64.load (i32.add (local.get $a) (local.get $k))) (i64.load (i32.add (local.get $b) (local.get $k))))
+          (then (return (i32.const 0))))
+        (local.set $k (i32.add (local.get $k) (i32.const 8)))
+        (br $words)))
     (loop $next
       (if (i32.lt_u (local.get $k) (local.get $al))
         (then
@@ -848,6 +856,7 @@
   (export "g.heap_base" (global $heap_base))
   (export "g.bump" (global $bump))
   (export "g.in" (global $in))
+  (export "g.tape" (global $tape))
   (export "g.in_len" (global $in_len))
   (export "g.date" (global $date))
   (export "g.err" (global $err))
