@@ -136,7 +136,8 @@ impl Validator<'_> {
         self.expect(b'"')?;
         let bytes = self.bytes;
         loop {
-            // Eight bytes at a time while none is `"`, `\\` or a control character.
+            // Skip to the next byte that ends the run of plain text: eight bytes at a time
+            // while none is `"`, `\\` or a control character, then by table.
             while let Some(chunk) = bytes.get(self.pos..self.pos + 8) {
                 let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
                 if has_byte(w, b'"') | has_byte(w, b'\\') | has_below(w, 0x20) != 0 {
@@ -144,6 +145,8 @@ impl Validator<'_> {
                 }
                 self.pos += 8;
             }
+            let rest = bytes.get(self.pos..).unwrap_or_default();
+            self.pos += rest.iter().position(|&b| SPECIAL[usize::from(b)]).unwrap_or(rest.len());
             let Some(&c) = bytes.get(self.pos) else { return Err(start) };
             match c {
                 b'"' => {
@@ -213,6 +216,19 @@ impl Validator<'_> {
         Ok(())
     }
 }
+
+/// The bytes that end a run of plain string text.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;

@@ -119,7 +119,9 @@
   ;; key, value, key, value, ...
 
   ;; The byte at the cursor is read in place: past the end it is the 0 after the input, which no
-  ;; rule accepts (a string fails on it as on any control character).
+  ;; rule accepts (a string fails on it as on any control character). Callers test the byte
+  ;; before calling $skip_ws: compact JSON has no whitespace to skip, and a call is dearer than
+  ;; the test.
 
   (func $skip_ws
     (local $p i32) (local $c i32)
@@ -299,7 +301,7 @@
         (local.set $me (call $node (select (i32.const 6) (i32.const 5) (i32.eq (local.get $c) (i32.const 123)))
                                    (global.get $pos) (i32.const 0)))
         (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-        (call $skip_ws)
+        (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))
         (if (i32.eq (i32.load8_u (global.get $pos)) (i32.add (local.get $c) (i32.const 2)))
           (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $set_skip (local.get $me)) (return (i32.const 1))))
         (loop $member
@@ -307,14 +309,14 @@
             (then
               (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 34)) (then (return (call $fail (global.get $pos)))))
               (if (i32.eqz (call $string)) (then (return (i32.const 0))))
-              (call $skip_ws)
+              (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))
               (if (i32.ne (i32.load8_u (global.get $pos)) (i32.const 58)) (then (return (call $fail (global.get $pos)))))
               (global.set $pos (i32.add (global.get $pos) (i32.const 1)))
-              (call $skip_ws)))
+              (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))))
           (if (i32.eqz (call $value (i32.add (local.get $depth) (i32.const 1)))) (then (return (i32.const 0))))
-          (call $skip_ws)
+          (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))
           (if (i32.eq (i32.load8_u (global.get $pos)) (i32.const 44))
-            (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $skip_ws) (br $member)))
+            (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws))) (br $member)))
           (if (i32.eq (i32.load8_u (global.get $pos)) (i32.add (local.get $c) (i32.const 2)))
             (then (global.set $pos (i32.add (global.get $pos) (i32.const 1))) (call $set_skip (local.get $me)) (return (i32.const 1))))
           (return (call $fail (global.get $pos))))
@@ -332,10 +334,10 @@
     (global.set $tape_n (i32.const 0))
     (global.set $tape (call $alloc_bytes (i32.shl (i32.add (global.get $in_len) (i32.const 1)) (i32.const 4))))
     (global.set $pos (global.get $in))
-    (call $skip_ws)
+    (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))
     (if (call $value (i32.const 0))
       (then
-        (call $skip_ws)
+        (if (i32.le_u (i32.load8_u (global.get $pos)) (i32.const 32)) (then (call $skip_ws)))
         (if (i32.ne (global.get $pos) (i32.add (global.get $in) (global.get $in_len)))
           (then (drop (call $fail (global.get $pos)))))))
     (global.get $err))
