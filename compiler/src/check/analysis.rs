@@ -27,8 +27,9 @@ pub fn analyse(program: &Program) -> Vec<Diagnostic> {
     let mut a = Analysis::new(program);
     let effective: Vec<F> = (0..program.rules.len()).map(|i| a.effective(i)).collect();
     let mut out = Vec::new();
-    for (rule, condition) in program.rules.iter().zip(&effective) {
-        if a.satisfiable(condition) == Some(false) {
+    let alone: Vec<Option<bool>> = effective.iter().map(|f| a.satisfiable(&[(f, true)])).collect();
+    for (rule, condition) in program.rules.iter().zip(&alone) {
+        if *condition == Some(false) {
             out.push(
                 Diagnostic::warning("P0200", format!("rule `{}` can never fire", rule.name), rule.span, "its condition never holds")
                     .with_help("no host satisfies every part of its `when` (with `status`, the rules above); look for two parts that exclude each other"),
@@ -38,12 +39,12 @@ pub fn analyse(program: &Program) -> Vec<Diagnostic> {
     let rules: Vec<(&Rule, &F)> = program.rules.iter().zip(&effective).collect();
     for (j, &(later, later_condition)) in rules.iter().enumerate() {
         for &(earlier, earlier_condition) in rules.iter().take(j) {
-            let both = F::and(vec![earlier_condition.clone(), later_condition.clone()]);
+            let both = [(earlier_condition, true), (later_condition, true)];
             if contradictory(earlier, later) && a.satisfiable(&both) == Some(true) {
                 out.push(contradiction(earlier, later));
             } else if same_outcome(earlier, later) {
-                let later_alone = F::and(vec![later_condition.clone(), F::not(earlier_condition.clone())]);
-                if a.satisfiable(later_condition) == Some(true) && a.satisfiable(&later_alone) == Some(false) {
+                let later_alone = [(later_condition, true), (earlier_condition, false)];
+                if alone.get(j) == Some(&Some(true)) && a.satisfiable(&later_alone) == Some(false) {
                     out.push(
                         Diagnostic::warning(
                             "P0201",
@@ -171,7 +172,8 @@ enum Test {
 
 #[derive(Clone, Debug)]
 struct Atom {
-    subject: String,
+    /// What the atom tests (a fact, a host value), as an index into `Analysis::subjects`.
+    subject: usize,
     ty: Option<Type>,
     test: Test,
 }
@@ -180,12 +182,19 @@ struct Analysis<'p> {
     program: &'p Program,
     atoms: Vec<Atom>,
     index: HashMap<String, usize>,
+    subjects: HashMap<String, usize>,
     effective: HashMap<usize, F>,
 }
 
 impl<'p> Analysis<'p> {
     fn new(program: &'p Program) -> Self {
-        Analysis { program, atoms: Vec::new(), index: HashMap::new(), effective: HashMap::new() }
+        Analysis {
+            program,
+            atoms: Vec::new(),
+            index: HashMap::new(),
+            subjects: HashMap::new(),
+            effective: HashMap::new(),
+        }
     }
 
     /// `when` and "none of the required updates is patched".
@@ -211,6 +220,8 @@ impl<'p> Analysis<'p> {
             return F::Atom(*i);
         }
         let i = self.atoms.len();
+        let next = self.subjects.len();
+        let subject = *self.subjects.entry(subject).or_insert(next);
         self.atoms.push(Atom { subject, ty, test });
         self.index.insert(key, i);
         F::Atom(i)
@@ -315,17 +326,18 @@ impl<'p> Analysis<'p> {
 
     /// `Some(true)` if some assignment satisfies `f` and the theory, `Some(false)` if none does,
     /// `None` if the budget ran out.
-    fn satisfiable(&mut self, f: &F) -> Option<bool> {
+    /// Whether some assignment gives each formula the truth value paired with it.
+    fn satisfiable(&mut self, parts: &[(&F, bool)]) -> Option<bool> {
         let mut order = Vec::new();
-        f.atoms(&mut order);
+        parts.iter().for_each(|(f, _)| f.atoms(&mut order));
         let mut assignment = vec![None; self.atoms.len()];
         let mut budget = BUDGET;
-        self.search(f, &order, 0, &mut assignment, &mut budget)
+        self.search(parts, &order, 0, &mut assignment, &mut budget)
     }
 
     fn search(
         &self,
-        f: &F,
+        f: &[(&F, bool)],
         order: &[usize],
         next: usize,
         assignment: &mut Vec<Option<bool>>,
@@ -335,8 +347,16 @@ impl<'p> Analysis<'p> {
             return None;
         }
         *budget -= 1;
-        if let Some(result) = f.eval(assignment) {
-            return Some(result);
+        let mut all = Some(true);
+        for (part, want) in f {
+            match part.eval(assignment).map(|v| v == *want) {
+                Some(false) => return Some(false),
+                None => all = None,
+                Some(true) => {}
+            }
+        }
+        if all.is_some() {
+            return all;
         }
         let Some(&atom) = order.get(next) else { return Some(false) };
         let mut out_of_budget = false;
