@@ -536,6 +536,7 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::rule_decl
         | Rule::test => ITEM_WORDS,
         Rule::doc | Rule::doc_text => "a doc comment",
+        Rule::line_char => "a character",
         Rule::tokens => "a token",
         Rule::line_comment => "a comment",
         Rule::open_bracket => "an opening bracket",
@@ -623,7 +624,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::json_value => "a JSON value",
         Rule::json_number => "a number",
         Rule::null => "`null`",
-        Rule::string | Rule::string_inner => "a string",
+        Rule::string | Rule::string_inner | Rule::string_char => "a string",
         Rule::date => "a date (`YYYY-MM-DD`)",
         Rule::version => "a version (`10.0.19044`)",
         Rule::kb => "an update id (`KB1234567`)",
