@@ -137,7 +137,7 @@ impl Validator<'_> {
         let bytes = self.bytes;
         loop {
             // Skip to the next byte that ends the run of plain text: eight bytes at a time
-            // while none is `"`, `\\` or a control character, then by table.
+            // while none is `"`, `\\` or a control character, then byte by byte.
             while let Some(chunk) = bytes.get(self.pos..self.pos + 8) {
                 let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
                 if has_byte(w, b'"') | has_byte(w, b'\\') | has_below(w, 0x20) != 0 {
@@ -146,7 +146,7 @@ impl Validator<'_> {
                 self.pos += 8;
             }
             let rest = bytes.get(self.pos..).unwrap_or_default();
-            self.pos += rest.iter().position(|&b| SPECIAL[usize::from(b)]).unwrap_or(rest.len());
+            self.pos += rest.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').unwrap_or(rest.len());
             let Some(&c) = bytes.get(self.pos) else { return Err(start) };
             match c {
                 b'"' => {
@@ -216,19 +216,6 @@ impl Validator<'_> {
         Ok(())
     }
 }
-
-/// The bytes that end a run of plain string text.
-const SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = true;
-        b += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;

@@ -738,10 +738,10 @@ impl Gen<'_> {
         for field in &self.program.fields {
             for depth in 1..=field.path.len() {
                 let prefix = field.path.get(..depth).unwrap_or_default().to_vec();
-                if !located.contains_key(&prefix) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = located.entry(prefix) {
                     let local = b.local(ValType::I32);
                     b.i(I::I32Const(-1)).i(I::LocalSet(local));
-                    located.insert(prefix, local);
+                    slot.insert(local);
                 }
             }
         }
