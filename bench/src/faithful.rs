@@ -243,7 +243,8 @@ impl Faithful {
             .iter()
             .map(|u| (u.kb.0, std::iter::once(u.kb).chain(u.superseded_by.iter().copied()).collect()))
             .collect();
-        let head = format!("{{\"advisory\":{},\"status\":\"", serde_json::to_string(&program.advisory.id).unwrap_or_default());
+        let head =
+            format!("{{\"advisory\":{},\"status\":\"", serde_json::to_string(&program.advisory.id).unwrap_or_default());
         Faithful { program: program.clone(), fragments, rule, os, product, satisfied_by, head }
     }
 
@@ -267,7 +268,8 @@ impl Faithful {
 
     fn read<'a>(&self, input: &'a str) -> Result<Facts<'a>, Refused> {
         if input.len() > preflight_compiler::facts::MAX_INPUT_BYTES {
-            let message = format!("the facts are over {} bytes, the most accepted", preflight_compiler::facts::MAX_INPUT_BYTES);
+            let message =
+                format!("the facts are over {} bytes, the most accepted", preflight_compiler::facts::MAX_INPUT_BYTES);
             return Err(Refused("too_large", String::new(), message));
         }
         let doc: Document<'a> = serde_json::from_str(input).map_err(|e| {
@@ -343,12 +345,16 @@ impl Faithful {
             if !raw.get().starts_with('[') {
                 return Err(wrong("hotfixes", "an array of update ids", raw));
             }
-            let items: Vec<&RawValue> = serde_json::from_str(raw.get())
-                .map_err(|e| Refused("invalid_json", String::new(), e.to_string()))?;
+            let items: Vec<&RawValue> =
+                serde_json::from_str(raw.get()).map_err(|e| Refused("invalid_json", String::new(), e.to_string()))?;
             for (i, item) in items.iter().enumerate() {
                 let field = format!("hotfixes[{i}]");
                 if !item.get().starts_with('"') {
-                    return Err(Refused("wrong_type", field.clone(), format!("`{field}` must be a string, found {}", kind(item))));
+                    return Err(Refused(
+                        "wrong_type",
+                        field.clone(),
+                        format!("`{field}` must be a string, found {}", kind(item)),
+                    ));
                 }
                 hotfixes.extend(Kb::parse(&text(&field, item)?));
             }
@@ -359,29 +365,14 @@ impl Faithful {
         let azure = doc.azure.map(|raw| boolean("azure", raw)).transpose()?.unwrap_or(false);
         let ca: RootCaGroup<'a> = group("root_ca", doc.root_ca)?;
         let auto_update = ca.auto_update.map(|raw| boolean("root_ca.auto_update", raw)).transpose()?;
-        let identity_2020 = ca
-            .identity_verification_2020
-            .map(|raw| boolean("root_ca.identity_verification_2020", raw))
-            .transpose()?;
+        let identity_2020 =
+            ca.identity_verification_2020.map(|raw| boolean("root_ca.identity_verification_2020", raw)).transpose()?;
         let as_of = match doc.as_of {
             None => Date(Date::LAST.0),
-            Some(raw) => Date::parse(&text("as_of", raw)?).ok_or_else(|| {
-                Refused("malformed_date", "as_of".into(), "`as_of` must be a date YYYY-MM-DD".into())
-            })?,
+            Some(raw) => Date::parse(&text("as_of", raw)?)
+                .ok_or_else(|| Refused("malformed_date", "as_of".into(), "`as_of` must be a date YYYY-MM-DD".into()))?,
         };
-        Ok(Facts {
-            platform,
-            build,
-            role,
-            product,
-            version,
-            hotfixes,
-            esu,
-            azure,
-            auto_update,
-            identity_2020,
-            as_of,
-        })
+        Ok(Facts { platform, build, role, product, version, hotfixes, esu, azure, auto_update, identity_2020, as_of })
     }
 
     fn verdict(&self, f: &Facts<'_>) -> String {
@@ -405,23 +396,26 @@ impl Faithful {
         let is = |id: &str| os.is_some() && os == self.os.get(id).copied();
         let in_oses = |ids: &[&str]| ids.iter().any(|id| is(id));
         let product_is = |id: &str| self.product.get(id) == Some(&f.product);
-        let patched = |kb: u32| {
-            let installed = self.satisfied_by.get(&kb).is_some_and(|by| by.iter().any(|k| f.hotfixes.binary_search(k).is_ok()));
-            installed
-                || match (revision, os) {
-                    (Some(rev), Some(o)) => p
-                        .updates
-                        .iter()
-                        .find(|u| u.kb.0 == kb)
-                        .is_some_and(|u| u.applies.contains(&o) && u.revision_on(o).is_some_and(|need| rev >= need)),
-                    _ => false,
-                }
-        };
+        let patched =
+            |kb: u32| {
+                let installed =
+                    self.satisfied_by.get(&kb).is_some_and(|by| by.iter().any(|k| f.hotfixes.binary_search(k).is_ok()));
+                installed
+                    || match (revision, os) {
+                        (Some(rev), Some(o)) => p.updates.iter().find(|u| u.kb.0 == kb).is_some_and(|u| {
+                            u.applies.contains(&o) && u.revision_on(o).is_some_and(|need| rev >= need)
+                        }),
+                        _ => false,
+                    }
+            };
         let covered = platform_listed == Some(true) && version_listed == Some(true);
         let has_esu = f.esu || f.azure;
         let esu_ended_on = Date::parse("2023-01-10").unwrap_or(Date(0));
         let win7_support_ended = is("win7_sp1")
-            && (product_is("apex_one") || product_is("apex_one_saas") || product_is("wfbs") || product_is("wfbs_services"))
+            && (product_is("apex_one")
+                || product_is("apex_one_saas")
+                || product_is("wfbs")
+                || product_is("wfbs_services"))
             && f.as_of >= esu_ended_on;
         let dsa_legacy_version = product_is("deep_security_agent")
             && f.version.as_ref().is_some_and(|v| {
@@ -497,7 +491,8 @@ impl Faithful {
             if win7_support_ended {
                 fire("win7_product_support_ended", Level::Unsupported, vec![], &mut status);
             }
-            if in_oses(&["win7_sp1", "server2008r2", "server2008_sp2"]) && end_of_support.is_some_and(|d| f.as_of >= d) {
+            if in_oses(&["win7_sp1", "server2008r2", "server2008_sp2"]) && end_of_support.is_some_and(|d| f.as_of >= d)
+            {
                 fire("esu_ended", Level::Info, vec![], &mut status);
             }
             if in_oses(&["win2000", "winxp", "server2003"]) {
@@ -562,8 +557,12 @@ impl Faithful {
         let field = |i: usize| p.fields.get(i).map(|x| x.dotted()).unwrap_or_default();
         let unknown = "unknown";
         match e {
-            Expr::Host(HostValue::Product) => out.push_str(p.products.get(f.product).map_or(unknown, |x| x.name.as_str())),
-            Expr::Host(HostValue::Os) => out.push_str(os.and_then(|o| p.oses.get(o)).map_or(unknown, |x| x.name.as_str())),
+            Expr::Host(HostValue::Product) => {
+                out.push_str(p.products.get(f.product).map_or(unknown, |x| x.name.as_str()))
+            }
+            Expr::Host(HostValue::Os) => {
+                out.push_str(os.and_then(|o| p.oses.get(o)).map_or(unknown, |x| x.name.as_str()))
+            }
             Expr::Host(HostValue::EndOfSupport) => {
                 match os.and_then(|o| p.oses.get(o)).and_then(|x| x.end_of_support) {
                     Some(d) => drop(write!(out, "{d}")),
