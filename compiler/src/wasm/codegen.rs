@@ -413,6 +413,18 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// Pushes whether the text at `ptr`/`len` (locals) is `constant`: the lengths first, in
+    /// place, so that most candidates cost no call.
+    fn text_equals(&mut self, b: &mut Body, ptr: u32, len: u32, constant: &[u8]) -> Result<(), String> {
+        let at = self.intern(constant, 1);
+        let n = i32::try_from(constant.len()).map_err(|e| e.to_string())?;
+        b.i(I::LocalGet(len)).i(I::I32Const(n)).i(I::I32Eq).i(I::If(BlockType::Result(ValType::I32)));
+        b.i(I::LocalGet(ptr)).i(I::LocalGet(len)).i(I::I32Const(at as i32)).i(I::I32Const(n));
+        self.call(b, "bytes_eq")?;
+        b.i(I::Else).i(I::I32Const(0)).i(I::End);
+        Ok(())
+    }
+
     /// Pushes whether the known payload in `local` equals a constant payload.
     fn equals_constant(&self, b: &mut Body, kind: Kind, local: u32, constant: i64) -> Result<(), String> {
         match kind {
@@ -1019,9 +1031,7 @@ impl Gen<'_> {
                 self.text(b, dotted, node, d, sp, sl)?;
                 b.i(I::Block(BlockType::Empty));
                 for (i, name) in names.iter().enumerate() {
-                    let at = self.intern(name.as_bytes(), 1);
-                    b.i(I::LocalGet(sp)).i(I::LocalGet(sl)).i(I::I32Const(at as i32)).i(I::I32Const(name.len() as i32));
-                    self.call(b, "bytes_eq")?;
+                    self.text_equals(b, sp, sl, name.as_bytes())?;
                     b.i(I::If(BlockType::Empty));
                     b.i(I::I64Const(i as i64)).i(I::LocalSet(d));
                     self.store_known(b, slot, d);
