@@ -91,7 +91,7 @@ fn main() {
         Ok("plain") => {
             let engine = plain::engine(true, std::env::var_os("PREFLIGHT_BENCH_EPOCH").is_some());
             let module = wasmtime::Module::new(&engine, &module_bytes).expect("plain load");
-            let mut plain = plain::Plain::new(&module);
+            let mut plain = plain::Plain::new(&module, false);
             (0..4).for_each(|_| {
                 best_of_three(&corpus, |d| plain.evaluate(d));
             });
@@ -118,8 +118,21 @@ fn main() {
     let wasm = best_of_three(&corpus, |d| evaluator.evaluate(d, None).map(|a| a.len()).unwrap_or(0));
     let plain_time = |inline, epoch| {
         let module = wasmtime::Module::new(&plain::engine(inline, epoch), &module_bytes).expect("plain load");
-        let mut plain = plain::Plain::new(&module);
+        let mut plain = plain::Plain::new(&module, false);
         best_of_three(&corpus, |d| plain.evaluate(d))
+    };
+    // The module as it was before this round of work (`data/acs-2023-before.wasm`), hosted as
+    // `preflight-runtime` hosted it then (fuel, and serde_json checking each answer) and under
+    // today's `preflight-runtime`: the same-run reference for "how much faster".
+    let before_bytes = include_bytes!("../data/acs-2023-before.wasm");
+    let before_fuel = {
+        let module = wasmtime::Module::new(&plain::fuel_engine(), before_bytes).expect("previous module");
+        let mut plain = plain::Plain::new(&module, true);
+        best_of_three(&corpus, |d| plain.evaluate(d))
+    };
+    let before_runtime = {
+        let mut e = runtime.load(before_bytes).expect("previous module").evaluator().expect("instance");
+        best_of_three(&corpus, |d| e.evaluate(d, None).map(|a| a.len()).unwrap_or(0))
     };
     let plain_default = plain_time(false, false);
     let plain_inlined = plain_time(true, false);
@@ -134,6 +147,8 @@ fn main() {
         ("module: wasmtime, inlining", plain_inlined),
         ("module: + deadline checks", plain_deadline),
         ("reference interpreter", interp),
+        ("previous module and runtime (fuel)", before_fuel),
+        ("previous module, preflight-runtime", before_runtime),
     ] {
         println!(
             "{name:<36}{:>14.0}{:>12.2}{:>13.2}x",
@@ -142,6 +157,12 @@ fn main() {
             per_second(n, d) / per_second(n, base)
         );
     }
+
+    println!(
+        "the module under preflight-runtime is {:.2}x as fast as the previous module under fuel, {:.2}x as fast as the like-for-like baseline",
+        before_fuel.as_secs_f64() / wasm.as_secs_f64(),
+        base.as_secs_f64() / wasm.as_secs_f64()
+    );
 
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     let big: Vec<String> = (0..batch_n).map(|i| corpus[i % n.max(1)].clone()).collect();
