@@ -148,6 +148,9 @@ struct Gen<'p> {
     rules: u32,
     status_slot: u32,
     state_size: u32,
+    /// While the rules are generated: conditions several rules share (named values such as
+    /// `covered`, a `patched` test), each computed once per host into a local.
+    shared: Vec<(Expr, u32)>,
 }
 
 pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, String> {
@@ -167,6 +170,7 @@ pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, Strin
         rules,
         status_slot,
         state_size,
+        shared: Vec::new(),
     };
     let bodies = vec![
         g.evaluate()?,
@@ -452,6 +456,10 @@ impl Gen<'_> {
 
     /// Pushes 1 when the condition holds, 0 otherwise (interp's `holds`).
     fn cond(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(), String> {
+        if let Some(&(_, local)) = self.shared.iter().find(|(x, _)| x == e) {
+            b.i(I::LocalGet(local));
+            return Ok(());
+        }
         match e {
             Expr::Const(Value::Bool(v)) => {
                 b.i(I::I32Const(i32::from(*v)));
@@ -1286,6 +1294,13 @@ impl Gen<'_> {
         let level = b.local(ValType::I32);
         let unmet = b.local(ValType::I32);
         b.i(I::I32Const(ordinal(Level::Ready))).i(I::LocalSet(status));
+        // Shared conditions first, smallest first, so that a larger one uses the smaller ones.
+        for shared in shared_conditions(self.program) {
+            self.cond(&mut b, &shared, StatusFrom::Local(status))?;
+            let local = b.local(ValType::I32);
+            b.i(I::LocalSet(local));
+            self.shared.push((shared, local));
+        }
         for (r, rule) in self.program.rules.clone().iter().enumerate() {
             self.cond(&mut b, &rule.when, StatusFrom::Local(status))?;
             if !rule.require.is_empty() {
@@ -1334,6 +1349,7 @@ impl Gen<'_> {
             b.i(I::End);
         }
         b.i(I::I32Const(self.status_slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(0, 2)));
+        self.shared.clear();
         Ok(b)
     }
 
@@ -1507,6 +1523,65 @@ impl Gen<'_> {
 /// Sets a slot's known flag.
 fn mark_known(b: &mut Body, slot: u32) {
     b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+}
+
+/// The conditions that appear more than once across the rules (`when`, requirements, `severity
+/// ... if`) and do not read `status` (which changes from rule to rule), smallest first. Each
+/// is pure, so computing it once before the rules changes no answer.
+fn shared_conditions(program: &Program) -> Vec<Expr> {
+    fn count<'a>(e: &'a Expr, seen: &mut Vec<(&'a Expr, usize)>) {
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            let compound = matches!(
+                x,
+                Expr::Not(_)
+                    | Expr::And(_)
+                    | Expr::Or(_)
+                    | Expr::Compare(..)
+                    | Expr::In(..)
+                    | Expr::Patched(_)
+                    | Expr::Known(_)
+            );
+            if !compound {
+                continue;
+            }
+            match seen.iter_mut().find(|(y, _)| *y == x) {
+                Some((_, n)) => *n += 1,
+                None => seen.push((x, 1)),
+            }
+            match x {
+                Expr::Not(inner) | Expr::Known(inner) => stack.push(inner),
+                Expr::And(parts) | Expr::Or(parts) => stack.extend(parts.iter()),
+                _ => {}
+            }
+        }
+    }
+    let mut seen: Vec<(&Expr, usize)> = Vec::new();
+    let rules = &program.rules;
+    for rule in rules {
+        count(&rule.when, &mut seen);
+        rule.require.iter().for_each(|q| count(&q.met, &mut seen));
+        if let Some((c, _)) = &rule.otherwise {
+            count(c, &mut seen);
+        }
+    }
+    let mut shared: Vec<Expr> =
+        seen.into_iter().filter(|(e, n)| *n > 1 && !reads_status(e)).map(|(e, _)| e.clone()).collect();
+    shared.sort_by_key(size);
+    shared
+}
+
+fn reads_status(e: &Expr) -> bool {
+    let mut found = false;
+    crate::check::lint::walk(e, &mut |x| found |= matches!(x, Expr::Status));
+    found
+}
+
+/// The number of nodes of an expression.
+fn size(e: &Expr) -> usize {
+    let mut n = 0;
+    crate::check::lint::walk(e, &mut |_| n += 1);
+    n
 }
 
 fn reads_host(e: &Expr) -> bool {
