@@ -87,6 +87,46 @@ fn eval_with_the_module_matches_eval_with_the_rules() {
 }
 
 #[test]
+fn eval_keeps_compiled_code_in_the_cache_directory_and_reads_it_back() {
+    let dir = temp_dir("cache");
+    let module = acs_module(&dir);
+    let cache = dir.join("cache");
+    let host = "examples/hosts/win10-21h2.json";
+    let eval = |cache_dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_preflight"))
+            .args(["eval", "--module", module.to_str().unwrap(), host, "--as-of", "2026-11-24"])
+            .env("PREFLIGHT_CACHE_DIR", cache_dir)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    // Compiled modules; wasmtime also keeps usage statistics beside them, written in the background.
+    let files = |d: &Path| walk(d).iter().filter(|p| p.extension().is_none_or(|e| e != "stats")).count();
+    let first = eval(&cache);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let stored = files(&cache);
+    assert!(stored > 0, "the first run stores the compiled module");
+    let second = eval(&cache);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(files(&cache), stored, "the second run reads it and stores nothing new");
+    // `off` keeps no cache (and answers the same).
+    let off = eval(Path::new("off"));
+    assert_eq!(off.stdout, first.stdout);
+    let interpreted = preflight(&["eval", "--rules", "rules/acs-2023.preflight", host, "--as-of", "2026-11-24"]);
+    assert_eq!(first.stdout, interpreted.stdout);
+}
+
+/// Every file under `dir`, at any depth.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
+}
+
+#[test]
 fn batch_keeps_order_and_agrees_across_engines() {
     let dir = temp_dir("batch");
     let module = acs_module(&dir);

@@ -136,3 +136,22 @@ fn the_acs_module_answers_oversized_and_huge_inputs_without_trapping() {
     assert!(huge.len() < 1 << 20);
     assert_eq!(e.evaluate(&huge, None).unwrap(), preflight_compiler::answer(&program, &huge));
 }
+
+#[test]
+fn a_cached_module_answers_like_a_compiled_one() {
+    let program = preflight_compiler::check_source(preflight_compiler::ACS_RULES).program.unwrap();
+    let bytes = preflight_compiler::wasm::compile(&program, preflight_compiler::ACS_RULES).unwrap();
+    let dir = std::env::temp_dir().join(format!("preflight-runtime-cache-{}", std::process::id()));
+    let host = r#"{"product":{"id":"wfbs","version":"10.0"},"os":{"version":"6.1.7601","product_type":"server"}}"#;
+    let answers: Vec<String> = (0..2)
+        .map(|_| {
+            // A new runtime each time: the second finds the code the first stored.
+            let runtime = Runtime::with_cache(Limits::default(), &dir).unwrap();
+            runtime.load(&bytes).unwrap().evaluator().unwrap().evaluate(host, None).unwrap()
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0], preflight_compiler::answer(&program, host));
+    assert!(std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()), "nothing was stored");
+    let _ = std::fs::remove_dir_all(&dir);
+}
