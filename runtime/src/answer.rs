@@ -54,10 +54,12 @@ struct Validator<'a> {
 type Step = Result<(), usize>;
 
 impl Validator<'_> {
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(c @ (b' ' | b'\t' | b'\n' | b'\r')) = self.peek() {
             self.line_break |= c != b' ' && c != b'\t';
@@ -65,6 +67,7 @@ impl Validator<'_> {
         }
     }
 
+    #[inline]
     fn expect(&mut self, b: u8) -> Step {
         if self.peek() == Some(b) {
             self.pos += 1;
@@ -131,6 +134,7 @@ impl Validator<'_> {
 
     /// A string; returns where its raw text is (keys are compared raw: an escaped `status` is
     /// not one).
+    #[inline]
     fn string(&mut self) -> Result<std::ops::Range<usize>, usize> {
         let start = self.pos;
         self.expect(b'"')?;
@@ -170,6 +174,7 @@ impl Validator<'_> {
         }
     }
 
+    #[inline]
     fn word(&mut self, w: &[u8]) -> Step {
         if self.bytes.get(self.pos..self.pos + w.len()) == Some(w) {
             self.pos += w.len();
@@ -179,6 +184,7 @@ impl Validator<'_> {
         }
     }
 
+    #[inline]
     fn digits(&mut self) -> usize {
         let start = self.pos;
         while matches!(self.peek(), Some(b'0'..=b'9')) {
@@ -187,6 +193,7 @@ impl Validator<'_> {
         self.pos - start
     }
 
+    #[inline]
     fn number(&mut self) -> Step {
         if self.peek() == Some(b'-') {
             self.pos += 1;

@@ -87,6 +87,8 @@ impl std::error::Error for Error {}
 pub struct Runtime {
     engine: Engine,
     limits: Limits,
+    /// `limits.time` in ticks, computed once (it is set before every call).
+    deadline: u64,
 }
 
 impl Runtime {
@@ -121,14 +123,15 @@ impl Runtime {
         }
         let engine = Engine::new(&config).map_err(|e| Error::BadModule(e.to_string()))?;
         start_clock(&engine)?;
-        Ok(Runtime { engine, limits })
+        let ticks = limits.time.as_nanos().div_ceil(TICK.as_nanos()).max(1);
+        // One tick more: the current tick may be about to end.
+        let deadline = u64::try_from(ticks).unwrap_or(u64::MAX - 1) + 1;
+        Ok(Runtime { engine, limits, deadline })
     }
 
     /// The deadline of one call, in ticks from now: at least the limit, never zero.
     fn deadline(&self) -> u64 {
-        let ticks = self.limits.time.as_nanos().div_ceil(TICK.as_nanos()).max(1);
-        // One tick more: the current tick may be about to end.
-        u64::try_from(ticks).unwrap_or(u64::MAX - 1) + 1
+        self.deadline
     }
 
     /// Compiles and checks a module.

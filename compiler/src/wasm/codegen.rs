@@ -438,6 +438,9 @@ impl Gen<'_> {
                 b.i(I::I32Eqz);
             }
             Kind::Str => {
+                // The lengths first, in place: most comparisons end there without a call.
+                b.i(I::LocalGet(local)).i(I::I32WrapI64).i(I::I32Const(constant as i32)).i(I::I32Eq);
+                b.i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::LocalGet(local))
                     .i(I::I64Const(32))
                     .i(I::I64ShrU)
@@ -446,6 +449,7 @@ impl Gen<'_> {
                     .i(I::I32WrapI64);
                 b.i(I::I32Const((constant >> 32) as i32)).i(I::I32Const(constant as i32));
                 self.call(b, "bytes_eq")?;
+                b.i(I::Else).i(I::I32Const(0)).i(I::End);
             }
             Kind::Kbs | Kind::Int => {
                 b.i(I::LocalGet(local)).i(I::I64Const(constant)).i(I::I64Eq);
@@ -1168,6 +1172,9 @@ impl Gen<'_> {
                     b.i(I::I32Const(1));
                 }
             }
+            // Only for the right role; a prefix is compared only when the first parts agree
+            // (tested in place): most Windows versions are ruled out without a call.
+            b.i(I::If(BlockType::Result(ValType::I32)));
             b.i(I::I32Const(0));
             for pattern in &os.builds {
                 let (v, test): (_, &[I<'static>]) = match pattern {
@@ -1175,15 +1182,31 @@ impl Gen<'_> {
                     BuildPattern::AtLeast(v) => (v, &[I::I32Const(-1), I::I32Ne]),
                     BuildPattern::Above(v) => (v, &[I::I32Const(1), I::I32Eq]),
                 };
+                let gate = match (pattern, v.0.first()) {
+                    (BuildPattern::Prefix(_), Some(&first)) => Some(first),
+                    _ => None,
+                };
+                if let Some(first) = gate {
+                    // the build's first part (0 when it has none) == the pattern's
+                    b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Load(mem(0, 2)));
+                    b.i(I::If(BlockType::Result(ValType::I32)));
+                    b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Load(mem(4, 2)));
+                    b.i(I::Else).i(I::I32Const(0)).i(I::End);
+                    b.i(I::I32Const(first as i32)).i(I::I32Eq).i(I::If(BlockType::Result(ValType::I32)));
+                }
                 let record = self.version_record(&v.0);
                 b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Const(record as i32));
                 self.call(&mut b, "vcmp")?;
                 for t in test {
                     b.i(t.clone());
                 }
+                if gate.is_some() {
+                    b.i(I::Else).i(I::I32Const(0)).i(I::End);
+                }
                 b.i(I::I32Or);
             }
-            b.i(I::I32And).i(I::If(BlockType::Empty));
+            b.i(I::Else).i(I::I32Const(0)).i(I::End);
+            b.i(I::If(BlockType::Empty));
             self.set_host(&mut b, HostValue::Os, index as i64);
             b.i(I::Br(1)).i(I::End);
         }
