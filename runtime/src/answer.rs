@@ -140,17 +140,25 @@ impl Validator<'_> {
         self.expect(b'"')?;
         let bytes = self.bytes;
         loop {
-            // Skip to the next byte that ends the run of plain text: eight bytes at a time
-            // while none is `"`, `\\` or a control character, then byte by byte.
-            while let Some(chunk) = bytes.get(self.pos..self.pos + 8) {
+            // Skip to the next byte that ends the run of plain text: eight bytes at a time (the
+            // lowest flagged byte of a word is the first such byte: the word tests only ever
+            // flag more bytes above a true one), then byte by byte for the last few.
+            let mut pos = self.pos;
+            loop {
+                let Some(chunk) = bytes.get(pos..pos + 8) else {
+                    let rest = bytes.get(pos..).unwrap_or_default();
+                    pos += rest.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').unwrap_or(rest.len());
+                    break;
+                };
                 let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-                if has_byte(w, b'"') | has_byte(w, b'\\') | has_below(w, 0x20) != 0 {
+                let flagged = has_byte(w, b'"') | has_byte(w, b'\\') | has_below(w, 0x20);
+                if flagged != 0 {
+                    pos += (flagged.trailing_zeros() / 8) as usize;
                     break;
                 }
-                self.pos += 8;
+                pos += 8;
             }
-            let rest = bytes.get(self.pos..).unwrap_or_default();
-            self.pos += rest.iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').unwrap_or(rest.len());
+            self.pos = pos;
             let Some(&c) = bytes.get(self.pos) else { return Err(start) };
             match c {
                 b'"' => {
