@@ -152,25 +152,32 @@ impl Summaries {
     }
 }
 
+/// Searchers for the keys the summary reads, built once (building one costs more than a search).
+static STATUS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"status\":\""));
+static CODE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"code\":\""));
+static INSTALL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"install_any_of\":["));
+
 /// `ready`, `action_required`, ... or `error:CODE`, read off the answer's first fields.
 fn outcome(answer: &str) -> std::borrow::Cow<'_, str> {
-    let field = |key: &str| {
-        memchr::memmem::find(answer.as_bytes(), key.as_bytes())
-            .and_then(|at| answer.get(at + key.len()..))
+    let field = |key: &memchr::memmem::Finder<'_>| {
+        key.find(answer.as_bytes())
+            .and_then(|at| answer.get(at + key.needle().len()..))
             .and_then(|rest| rest.split('"').next())
     };
     if answer.starts_with("{\"error\"") {
-        format!("error:{}", field("\"code\":\"").unwrap_or_default()).into()
+        format!("error:{}", field(&CODE).unwrap_or_default()).into()
     } else {
-        field("\"status\":\"").unwrap_or("?").into()
+        field(&STATUS).unwrap_or("?").into()
     }
 }
 
 /// The answer's next `install_any_of` list after `rest`, written into `scratch` as "KB1 or KB2".
 fn next_install_group<'s>(rest: &mut &str, scratch: &'s mut String) -> Option<&'s str> {
-    const KEY: &str = "\"install_any_of\":[";
-    let at = memchr::memmem::find(rest.as_bytes(), KEY.as_bytes())?;
-    *rest = rest.get(at + KEY.len()..).unwrap_or("");
+    let at = INSTALL.find(rest.as_bytes())?;
+    *rest = rest.get(at + INSTALL.needle().len()..).unwrap_or("");
     let list = rest.split(']').next().unwrap_or("");
     scratch.clear();
     for kb in list.split(',').map(|k| k.trim_matches('"')).filter(|k| !k.is_empty()) {
