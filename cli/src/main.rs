@@ -121,6 +121,27 @@ enum Command {
         #[command(flatten)]
         diagnostics: common::DiagnosticOptions,
     },
+    /// Turn an inventory export into facts, one JSON document per host (JSON Lines) for `batch`.
+    Facts {
+        /// The export's format (today: csv, one row per host, one column per fact).
+        #[arg(long, value_name = "FORMAT", default_value = "csv")]
+        from: String,
+        /// The export: a file, or - for standard input.
+        input: String,
+        /// A mapping file (TOML) naming the fact each column feeds, when the column names are not
+        /// fact paths: `"OS Build" = "os.version"`, `KBs = { fact = "hotfixes", separator = ";" }`,
+        /// `Notes = false`.
+        #[arg(long, value_name = "MAP.toml")]
+        map: Option<PathBuf>,
+        /// The rules files whose facts to fill (their types decide what a cell becomes); every
+        /// built-in advisory by default.
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// The JSON Lines file to write (replaced only when every row converted); standard output
+        /// when absent.
+        #[arg(short, long, value_name = "FACTS.jsonl")]
+        output: Option<PathBuf>,
+    },
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
     Inspect {
         /// The compiled module (.wasm).
@@ -187,6 +208,9 @@ fn main() -> ExitCode {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
+        Command::Facts { from, input, map, rules, output } => {
+            command::facts::run(&from, &input, map.as_deref(), &rules, output.as_deref())
+        }
         Command::Collector { files, output, diagnostics } => {
             command::collector::run(&files, output.as_deref(), &diagnostics)
         }

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod doc;
 pub mod engine;
 pub mod eval;
+pub mod facts;
 pub mod fmt;
 pub mod inspect;
 pub mod serve;

@@ -1,0 +1,338 @@
+//! `preflight facts --from csv INPUT [--map MAP.toml] [-o FACTS.jsonl]`: an inventory export →
+//! one facts document per host (JSON Lines), ready for `batch`.
+//!
+//! A CSV export has one row per host and one column per fact. A column named like a fact
+//! (`os.version`, `hotfixes`) feeds it; a mapping file says which column feeds which fact when
+//! the names differ. What a cell becomes comes from the fact's type in the rules files (the
+//! built-in ones, or `--rules`): true/false for `bool`, a number for `int`, a list for `kbs`, text
+//! for everything else; an enumeration value in any case (`Server`). A product column may hold the product's id or the name its uninstall
+//! entry shows: names are matched against the products' `detect` patterns in the rules (as the
+//! PowerShell collector matches them: case-insensitively). Text is not checked here: a malformed version or date is the host's input
+//! error, answered by `batch` like any other. A column mapped to a path no rules file declares
+//! (`host.name`) is copied as text, so that hosts keep an identity through the answers.
+//!
+//! Rows stream; the output replaces FACTS only when every row converted. A cell that cannot be
+//! converted is an error naming its row (as numbered in the file, the header being row 1) and
+//! column; conversion goes on to report up to 20 of them.
+
+use crate::common;
+use preflight_compiler::ir::Type;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+/// The most cell errors reported before giving up.
+const MAX_ERRORS: usize = 20;
+
+/// What a column feeds, from a mapping file or from its own name.
+#[derive(Clone, Debug, PartialEq)]
+struct Target {
+    /// The dotted fact path.
+    fact: String,
+    /// For a list (`kbs`): the characters that separate its items.
+    separators: String,
+}
+
+/// The mapping file: `"Column name" = "fact.path"`, or `= { fact = "...", separator = ";" }`, or
+/// `= false` to leave a column out.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum MapEntry {
+    Fact(String),
+    Detailed { fact: String, separator: Option<String> },
+    Skip(bool),
+}
+
+/// Separators a list cell is split on when the mapping names none: `;`, `,`, `|` and spaces.
+const DEFAULT_SEPARATORS: &str = ";,| \t";
+
+pub fn run(
+    from: &str,
+    input: &str,
+    map: Option<&Path>,
+    rules: &[std::path::PathBuf],
+    output: Option<&Path>,
+) -> Result<u8, String> {
+    if from != "csv" {
+        return Err(format!("`--from {from}` is not supported yet: use `--from csv`"));
+    }
+    let mut programs = if rules.is_empty() { preflight_compiler::builtin_programs()? } else { Vec::new() };
+    let options = common::DiagnosticOptions { format: common::Format::Text, color: common::Color::Auto };
+    for file in rules {
+        match common::load(file, &options)? {
+            Some(program) => programs.push(program),
+            None => return Ok(1),
+        }
+    }
+    // Every declared fact and its type (the first file to declare it decides; `check` warns when
+    // two files disagree).
+    let mut types: BTreeMap<String, Type> = BTreeMap::new();
+    for program in &programs {
+        for field in &program.fields {
+            types.entry(field.dotted()).or_insert_with(|| field.ty.clone());
+        }
+    }
+    // Product names an inventory shows → product ids, by the rules' `detect` patterns.
+    let mut detect: Vec<(regex_lite::Regex, String)> = Vec::new();
+    for program in &programs {
+        for product in &program.products {
+            for pattern in &product.detect {
+                let regex = regex_lite::Regex::new(&format!("(?i){pattern}"))
+                    .map_err(|e| format!("the detect pattern of `{}` ({pattern}) is not usable: {e}", product.id))?;
+                detect.push((regex, product.id.clone()));
+            }
+        }
+    }
+    let ids: Vec<&str> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.as_str())).collect();
+    let products = Products { ids: &ids, detect: &detect };
+    let mapping = match map {
+        Some(path) => Some(read_map(path)?),
+        None => None,
+    };
+
+    let reader: Box<dyn std::io::Read> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?)
+    };
+    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+    let header: Vec<String> = csv
+        .headers()
+        .map_err(|e| format!("`{input}`: cannot read the header row: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let targets = targets(&header, mapping.as_ref(), &types)?;
+
+    let mut sink = Output::open(output)?;
+    let (mut hosts, mut errors) = (0usize, Vec::new());
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = csv.read_record(&mut record).map_err(|e| match e.position() {
+            Some(p) => format!("`{input}`, row {}: {e}", p.line()),
+            None => format!("`{input}`: {e}"),
+        });
+        match more {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                errors.push(e);
+                break;
+            }
+        }
+        let row = record.position().map_or(hosts + 2, |p| p.line() as usize);
+        match facts_of(&record, &targets, &types, &products, row, &header) {
+            Ok(facts) => {
+                hosts += 1;
+                sink.line(&facts)?;
+            }
+            Err(mut bad) => {
+                errors.append(&mut bad);
+                if errors.len() >= MAX_ERRORS {
+                    break;
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        for e in errors.iter().take(MAX_ERRORS) {
+            eprintln!("error: {e}");
+        }
+        let more = if errors.len() >= MAX_ERRORS { " (stopped at the first 20)" } else { "" };
+        let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
+        eprintln!("{} cells could not be converted{more}{kept}", errors.len());
+        return Ok(1);
+    }
+    sink.finish()?;
+    eprintln!("{hosts} hosts");
+    Ok(0)
+}
+
+fn read_map(path: &Path) -> Result<BTreeMap<String, Option<Target>>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let entries: BTreeMap<String, MapEntry> = toml::from_str(&text).map_err(|e| {
+        format!(
+            "`{}` is not a mapping file: {e}\n  write one line per column: \"Column name\" = \"fact.path\", \
+             or = {{ fact = \"hotfixes\", separator = \";\" }}, or = false to leave it out",
+            path.display()
+        )
+    })?;
+    entries
+        .into_iter()
+        .map(|(column, entry)| {
+            let target = match entry {
+                MapEntry::Fact(fact) => Some(Target { fact, separators: DEFAULT_SEPARATORS.into() }),
+                MapEntry::Detailed { fact, separator } => {
+                    Some(Target { fact, separators: separator.unwrap_or_else(|| DEFAULT_SEPARATORS.into()) })
+                }
+                MapEntry::Skip(false) => None,
+                MapEntry::Skip(true) => {
+                    return Err(format!(
+                        "`{}`: column `{column}` = true means nothing; name the fact it feeds, or write false to leave it out",
+                        path.display()
+                    ));
+                }
+            };
+            Ok((column, target))
+        })
+        .collect()
+}
+
+/// What each column of the header feeds (`None`: left out).
+fn targets(
+    header: &[String],
+    mapping: Option<&BTreeMap<String, Option<Target>>>,
+    types: &BTreeMap<String, Type>,
+) -> Result<Vec<Option<Target>>, String> {
+    let mut targets: Vec<Option<Target>> = Vec::with_capacity(header.len());
+    for column in header {
+        let target = match mapping {
+            Some(map) => match map.get(column) {
+                Some(target) => target.clone(),
+                // Columns the map does not name feed the fact of the same name, if there is one.
+                None => types
+                    .contains_key(column)
+                    .then(|| Target { fact: column.clone(), separators: DEFAULT_SEPARATORS.into() }),
+            },
+            None => types
+                .contains_key(column)
+                .then(|| Target { fact: column.clone(), separators: DEFAULT_SEPARATORS.into() }),
+        };
+        if target.is_none() && mapping.is_none_or(|m| !m.contains_key(column)) {
+            eprintln!("note: column `{column}` feeds no fact and is left out (name one with --map)");
+        }
+        if let Some(t) = &target {
+            if t.fact.is_empty() || t.fact.split('.').any(str::is_empty) {
+                return Err(format!("column `{column}` is mapped to `{}`, which is not a dotted fact path", t.fact));
+            }
+            if targets.iter().flatten().any(|o| o.fact == t.fact) {
+                return Err(format!("two columns feed `{}`; map one of them to false", t.fact));
+            }
+        }
+        targets.push(target);
+    }
+    if let Some(map) = mapping {
+        for column in map.keys() {
+            if !header.contains(column) {
+                eprintln!("note: the mapping names column `{column}`, which the export does not have");
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// One row's facts document, or the errors of its cells.
+/// The products the rules declare: their ids, and the patterns that recognise their names.
+struct Products<'a> {
+    ids: &'a [&'a str],
+    detect: &'a [(regex_lite::Regex, String)],
+}
+
+impl Products<'_> {
+    /// A declared id as it is; a name some product's `detect` pattern matches, as that id; any
+    /// other text as it is (the host's `unknown_value`, answered by `batch`).
+    fn id(&self, cell: &str) -> String {
+        if self.ids.contains(&cell) {
+            return cell.to_string();
+        }
+        self.detect.iter().find(|(r, _)| r.is_match(cell)).map_or_else(|| cell.to_string(), |(_, id)| id.clone())
+    }
+}
+
+fn facts_of(
+    record: &csv::StringRecord,
+    targets: &[Option<Target>],
+    types: &BTreeMap<String, Type>,
+    products: &Products<'_>,
+    row: usize,
+    header: &[String],
+) -> Result<Value, Vec<String>> {
+    let mut root = Map::new();
+    let mut errors = Vec::new();
+    for ((cell, target), column) in record.iter().zip(targets).zip(header) {
+        let Some(target) = target else { continue };
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let value = match types.get(&target.fact) {
+            Some(Type::Bool) => match cell.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "y" | "1" => Ok(Value::Bool(true)),
+                "false" | "no" | "n" | "0" => Ok(Value::Bool(false)),
+                _ => Err(format!("`{cell}` is not true or false (yes/no and 1/0 are read too)")),
+            },
+            Some(Type::Int) => {
+                cell.parse::<i64>().map(Value::from).map_err(|_| format!("`{cell}` is not a whole number"))
+            }
+            Some(Type::Kbs) => Ok(Value::Array(
+                cell.split(|c| target.separators.contains(c))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_string()))
+                    .collect(),
+            )),
+            Some(Type::Product) => Ok(Value::String(products.id(cell))),
+            // `Server` for `server`: the variants are identifiers, exports capitalise.
+            Some(Type::Enum(variants)) => Ok(Value::String(
+                variants.iter().find(|v| v.eq_ignore_ascii_case(cell)).map_or(cell, String::as_str).to_string(),
+            )),
+            _ => Ok(Value::String(cell.to_string())),
+        };
+        match value {
+            Ok(v) => insert(&mut root, &target.fact, v),
+            Err(why) => errors.push(format!("row {row}, column `{column}` ({}): {why}", target.fact)),
+        }
+    }
+    if errors.is_empty() { Ok(Value::Object(root)) } else { Err(errors) }
+}
+
+/// Puts `value` at the dotted `path`, making the groups on the way.
+fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+    let mut node = root;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            node.insert(part.to_string(), value);
+            return;
+        }
+        let entry = node.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(next) = entry else { return };
+        node = next;
+    }
+}
+
+/// Standard output, or a temporary file beside OUT that replaces OUT when every row converted.
+struct Output {
+    out: Box<dyn Write>,
+    file: Option<(tempfile::TempPath, std::path::PathBuf)>,
+}
+
+impl Output {
+    fn open(path: Option<&Path>) -> Result<Output, String> {
+        let Some(path) = path else {
+            return Ok(Output { out: Box::new(std::io::BufWriter::new(std::io::stdout())), file: None });
+        };
+        let target = common::output_target(path);
+        let cannot = |e: &dyn std::fmt::Display| format!("cannot write `{}`: {e}", path.display());
+        let temp = common::temp_beside(&target).map_err(|e| cannot(&e))?;
+        let (file, temp_path) = temp.into_parts();
+        Ok(Output { out: Box::new(std::io::BufWriter::new(file)), file: Some((temp_path, target)) })
+    }
+
+    fn line(&mut self, facts: &Value) -> Result<(), String> {
+        writeln!(self.out, "{facts}").map_err(|e| format!("cannot write the facts: {e}"))
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        self.out.flush().map_err(|e| format!("cannot write the facts: {e}"))?;
+        drop(self.out);
+        if let Some((temp, target)) = self.file {
+            temp.persist(&target).map_err(|e| format!("cannot write `{}`: {}", target.display(), e.error))?;
+        }
+        Ok(())
+    }
+}
