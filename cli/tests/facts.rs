@@ -72,6 +72,24 @@ fn columns_named_like_facts_need_no_mapping() {
     assert!(text(&out.stderr).contains("column `comment` feeds no fact"), "{}", text(&out.stderr));
 }
 
+/// Spreadsheets write semicolons or tabs in some locales, and a byte-order mark and CRLF line ends.
+#[test]
+fn semicolons_tabs_bom_and_crlf_are_read() {
+    for export in [
+        &b"\xef\xbb\xbfos.version;esu;hotfixes\r\n10.0.19044.1;ja;KB1, KB2\r\n"[..],
+        b"os.version\tesu\thotfixes\n10.0.19044.1\tja\tKB1, KB2\n",
+    ] {
+        let out = preflight(&["facts", "-"], export);
+        let said = text(&out.stderr);
+        // `ja` is no boolean this reader knows: the row and column are named.
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains("row 2, column `esu` (esu): `ja` is not true or false"), "{said}");
+    }
+    let out = preflight(&["facts", "-"], b"os.version;esu;hotfixes\n10.0.19044.1;1;KB1, KB2\n");
+    let facts: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(facts, serde_json::json!({"os": {"version": "10.0.19044.1"}, "esu": true, "hotfixes": ["KB1", "KB2"]}));
+}
+
 /// A cell that cannot be converted names its row and column; the output file stays as it was.
 #[test]
 fn bad_cells_name_their_row_and_column_and_nothing_is_replaced() {

@@ -1,7 +1,8 @@
 //! `preflight facts --from csv INPUT [--map MAP.toml] [-o FACTS.jsonl]`: an inventory export →
 //! one facts document per host (JSON Lines), ready for `batch`.
 //!
-//! A CSV export has one row per host and one column per fact. A column named like a fact
+//! A CSV export (comma, semicolon or tab separated, read off the header) has one row per host and
+//! one column per fact. A column named like a fact
 //! (`os.version`, `hotfixes`) feeds it; a mapping file says which column feeds which fact when
 //! the names differ. What a cell becomes comes from the fact's type in the rules files (the
 //! built-in ones, or `--rules`): true/false for `bool`, a number for `int`, a list for `kbs`, text
@@ -12,7 +13,7 @@
 //! (`host.name`) is copied as text, so that hosts keep an identity through the answers.
 //!
 //! Rows stream; the output replaces FACTS only when every row converted. A cell that cannot be
-//! converted is an error naming its row (as numbered in the file, the header being row 1) and
+//! converted is an error naming its row (as a spreadsheet numbers it, the header being row 1) and
 //! column; conversion goes on to report up to 20 of them.
 
 use crate::common;
@@ -96,7 +97,9 @@ pub fn run(
     } else {
         Box::new(std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?)
     };
-    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let delimiter = delimiter(&mut reader).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+    let mut csv = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter).from_reader(reader);
     let header: Vec<String> = csv
         .headers()
         .map_err(|e| format!("`{input}`: cannot read the header row: {e}"))?
@@ -106,13 +109,10 @@ pub fn run(
     let targets = targets(&header, mapping.as_ref(), &types)?;
 
     let mut sink = Output::open(output)?;
-    let (mut hosts, mut errors) = (0usize, Vec::new());
+    let (mut hosts, mut rows, mut errors) = (0usize, 0usize, Vec::new());
     let mut record = csv::StringRecord::new();
     loop {
-        let more = csv.read_record(&mut record).map_err(|e| match e.position() {
-            Some(p) => format!("`{input}`, row {}: {e}", p.line()),
-            None => format!("`{input}`: {e}"),
-        });
+        let more = csv.read_record(&mut record).map_err(|e| format!("`{input}`, row {}: {e}", rows + 2));
         match more {
             Ok(true) => {}
             Ok(false) => break,
@@ -121,7 +121,10 @@ pub fn run(
                 break;
             }
         }
-        let row = record.position().map_or(hosts + 2, |p| p.line() as usize);
+        // Rows as a spreadsheet numbers them: the header is row 1 (a record is one row, even
+        // when a quoted cell spans lines).
+        rows += 1;
+        let row = rows + 1;
         match facts_of(&record, &targets, &types, &products, row, &header) {
             Ok(facts) => {
                 hosts += 1;
@@ -147,6 +150,15 @@ pub fn run(
     sink.finish()?;
     eprintln!("{hosts} hosts");
     Ok(0)
+}
+
+/// The separator of the export's columns, read off its header line: a comma, or the semicolon or
+/// tab that spreadsheets write in some locales — whichever the header holds most of.
+fn delimiter(reader: &mut impl std::io::BufRead) -> std::io::Result<u8> {
+    let buf = reader.fill_buf()?;
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| line.iter().filter(|&&b| b == c).count();
+    Ok([b',', b';', b'\t'].into_iter().max_by_key(|&c| (count(c), c == b',')).unwrap_or(b','))
 }
 
 fn read_map(path: &Path) -> Result<BTreeMap<String, Option<Target>>, String> {
