@@ -123,14 +123,17 @@ enum Command {
     },
     /// Turn an inventory export into facts, one JSON document per host (JSON Lines) for `batch`.
     Facts {
-        /// The export's format (today: csv, one row per host, one column per fact).
+        /// The export's format: csv (a row per host, a column per fact) or osquery (the JSON Lines
+        /// results log of scheduled queries on os_version, patches, programs, secureboot and
+        /// platform_info).
         #[arg(long, value_name = "FORMAT", default_value = "csv")]
         from: String,
         /// The export: a file, or - for standard input.
         input: String,
-        /// A mapping file (TOML) naming the fact each column feeds, when the column names are not
+        /// A mapping file (TOML). For csv, the fact each column feeds when the column names are not
         /// fact paths: `"OS Build" = "os.version"`, `KBs = { fact = "hotfixes", separator = ";" }`,
-        /// `Notes = false`.
+        /// `Notes = false`. For osquery, it replaces the built-in table mapping: a section per
+        /// table, `"os.version" = "{major}.{minor}.{build}.{revision}"`.
         #[arg(long, value_name = "MAP.toml")]
         map: Option<PathBuf>,
         /// The rules files whose facts to fill (their types decide what a cell becomes); every

@@ -1,4 +1,4 @@
-//! `preflight facts`: inventory exports (CSV) → facts documents for `batch`.
+//! `preflight facts`: inventory exports (CSV, osquery's results log) → facts documents for `batch`.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -132,8 +132,83 @@ fn a_broken_mapping_file_says_how_to_write_one() {
 }
 
 #[test]
-fn only_csv_is_read_today() {
-    let out = preflight(&["facts", "--from", "osquery", "-"], b"[]");
+fn other_formats_are_refused_by_name() {
+    let out = preflight(&["facts", "--from", "xlsx", "-"], b"");
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("use `--from csv`"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("`--from csv` or `--from osquery`"), "{}", text(&out.stderr));
+}
+
+/// osquery's results log (snapshot and differential lines, as its filesystem logger writes them
+/// for scheduled queries on the standard tables os_version, patches, programs, secureboot and
+/// platform_info; the rows follow osquery's published table schemas) gives the example facts
+/// (reviewed by hand: the build with its revision, or without the dot when the revision is empty;
+/// `Server` in the OS name → server; every patch row a hotfix; the Trend Micro program row, not the
+/// first one, recognised by the rules' `detect` patterns, its version from the same row; UEFI and
+/// Secure Boot as booleans, left out when empty; the host identifier as `host.name`).
+#[test]
+fn the_osquery_results_log_gives_the_example_facts() {
+    let out = preflight(&["facts", "--from", "osquery", "examples/inventory/osquery-results.log"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want = std::fs::read_to_string(root().join("examples/inventory/osquery.facts.jsonl")).unwrap();
+    assert_eq!(text(&out.stdout), want);
+    let hosts: Vec<Value> = want.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(hosts.len(), 3);
+    assert_eq!(hosts[0]["os"]["version"], "10.0.19044.1466");
+    assert_eq!(hosts[1]["os"]["version"], "6.1.7601");
+    assert_eq!(hosts[1]["os"]["product_type"], "server");
+    assert_eq!(hosts[1]["hotfixes"], serde_json::json!(["KB4474419", "KB4490628", "KB5006743"]));
+    assert_eq!(hosts[2]["product"], serde_json::json!({"id": "deep_security_agent", "version": "12.0.0-1234"}));
+    assert_eq!(hosts[2]["secure_boot"]["enabled"], false);
+    assert!(hosts[1].get("secure_boot").is_none(), "an empty secure_boot column says nothing");
+
+    let answers = preflight(&["batch", "--as-of", "2026-11-25", "-"], want.as_bytes());
+    assert_eq!(answers.status.code(), Some(0), "{}", text(&answers.stderr));
+    for line in text(&answers.stdout).lines() {
+        let answer: Value = serde_json::from_str(line).unwrap();
+        for (advisory, verdict) in answer.as_object().unwrap() {
+            assert!(verdict.get("status").is_some(), "{advisory}: {verdict}");
+        }
+    }
+}
+
+#[test]
+fn osquery_lines_that_are_not_results_are_named() {
+    let log = b"{\"name\":\"pack_os_version\",\"hostIdentifier\":\"a\",\"snapshot\":[{\"major\":\"10\"}],\"action\":\"snapshot\"}\nnot json\n{\"name\":\"x\"}\n";
+    let out = preflight(&["facts", "--from", "osquery", "-"], log);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(said.contains("line 2: not JSON"), "{said}");
+    assert!(said.contains("line 3: an osquery result has `name` and `hostIdentifier`"), "{said}");
+}
+
+/// A later snapshot replaces an earlier one; removed rows of the differential format say what is
+/// gone and add nothing; a mapping file replaces the default one.
+#[test]
+fn snapshots_replace_removed_rows_are_ignored_and_a_mapping_replaces_the_default() {
+    let log = concat!(
+        r#"{"name":"os_version","hostIdentifier":"h","snapshot":[{"major":"10","minor":"0","build":"17763","revision":"100"}],"action":"snapshot"}"#,
+        "\n",
+        r#"{"name":"os_version","hostIdentifier":"h","snapshot":[{"major":"10","minor":"0","build":"17763","revision":"2300"}],"action":"snapshot"}"#,
+        "\n",
+        r#"{"name":"patches","hostIdentifier":"h","columns":{"hotfix_id":"KB1"},"action":"added"}"#,
+        "\n",
+        r#"{"name":"patches","hostIdentifier":"h","columns":{"hotfix_id":"KB2"},"action":"removed"}"#,
+        "\n",
+    );
+    let out = preflight(&["facts", "--from", "osquery", "-"], log.as_bytes());
+    let facts: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(facts["os"]["version"], "10.0.17763.2300");
+    assert_eq!(facts["hotfixes"], serde_json::json!(["KB1"]));
+
+    let dir = temp_dir("osquery-map");
+    let map = dir.join("map.toml");
+    std::fs::write(&map, "[os_version]\n\"os.version\" = \"{major}.{minor}.{build}\"\n").unwrap();
+    let mapped = preflight(&["facts", "--from", "osquery", "-", "--map", map.to_str().unwrap()], log.as_bytes());
+    let facts: Value = serde_json::from_str(text(&mapped.stdout).trim()).unwrap();
+    assert_eq!(facts, serde_json::json!({"host": {"name": "h"}, "os": {"version": "10.0.17763"}}));
+
+    std::fs::write(&map, "os_version = 3\n").unwrap();
+    let broken = preflight(&["facts", "--from", "osquery", "-", "--map", map.to_str().unwrap()], log.as_bytes());
+    assert_eq!(broken.status.code(), Some(3));
+    assert!(text(&broken.stderr).contains("write a section per table"), "{}", text(&broken.stderr));
 }

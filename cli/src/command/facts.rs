@@ -1,5 +1,6 @@
-//! `preflight facts --from csv INPUT [--map MAP.toml] [-o FACTS.jsonl]`: an inventory export →
-//! one facts document per host (JSON Lines), ready for `batch`.
+//! `preflight facts --from csv|osquery INPUT [--map MAP.toml] [-o FACTS.jsonl]`: an inventory
+//! export → one facts document per host (JSON Lines), ready for `batch`. osquery's results log is
+//! read by `osquery.rs`; this file reads CSV and holds what both share.
 //!
 //! A CSV export (comma, semicolon or tab separated, read off the header) has one row per host and
 //! one column per fact. A column named like a fact
@@ -16,6 +17,8 @@
 //! converted is an error naming its row (as a spreadsheet numbers it, the header being row 1) and
 //! column; conversion goes on to report up to 20 of them.
 
+mod osquery;
+
 use crate::common;
 use preflight_compiler::ir::Type;
 use serde_json::{Map, Value};
@@ -28,7 +31,7 @@ const MAX_ERRORS: usize = 20;
 
 /// What a column feeds, from a mapping file or from its own name.
 #[derive(Clone, Debug, PartialEq)]
-struct Target {
+pub(super) struct Target {
     /// The dotted fact path.
     fact: String,
     /// For a list (`kbs`): the characters that separate its items.
@@ -55,8 +58,8 @@ pub fn run(
     rules: &[std::path::PathBuf],
     output: Option<&Path>,
 ) -> Result<u8, String> {
-    if from != "csv" {
-        return Err(format!("`--from {from}` is not supported yet: use `--from csv`"));
+    if from != "csv" && from != "osquery" {
+        return Err(format!("`--from {from}` is not a format this reads: `--from csv` or `--from osquery`"));
     }
     let mut programs = if rules.is_empty() { preflight_compiler::builtin_programs()? } else { Vec::new() };
     let options = common::DiagnosticOptions { format: common::Format::Text, color: common::Color::Auto };
@@ -87,6 +90,9 @@ pub fn run(
     }
     let ids: Vec<&str> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.as_str())).collect();
     let products = Products { ids: &ids, detect: &detect };
+    if from == "osquery" {
+        return from_osquery(input, map, &types, &products, output);
+    }
     let mapping = match map {
         Some(path) => Some(read_map(path)?),
         None => None,
@@ -236,7 +242,7 @@ fn targets(
 
 /// One row's facts document, or the errors of its cells.
 /// The products the rules declare: their ids, and the patterns that recognise their names.
-struct Products<'a> {
+pub(super) struct Products<'a> {
     ids: &'a [&'a str],
     detect: &'a [(regex_lite::Regex, String)],
 }
@@ -249,6 +255,11 @@ impl Products<'_> {
             return cell.to_string();
         }
         self.detect.iter().find(|(r, _)| r.is_match(cell)).map_or_else(|| cell.to_string(), |(_, id)| id.clone())
+    }
+
+    /// Whether the text names a product: its id, or a name a `detect` pattern matches.
+    fn known(&self, text: &str) -> bool {
+        self.ids.contains(&text) || self.detect.iter().any(|(r, _)| r.is_match(text))
     }
 }
 
@@ -268,7 +279,23 @@ fn facts_of(
         if cell.is_empty() {
             continue;
         }
-        let value = match types.get(&target.fact) {
+        match convert(cell, target, types, products) {
+            Ok(v) => insert(&mut root, &target.fact, v),
+            Err(why) => errors.push(format!("row {row}, column `{column}` ({}): {why}", target.fact)),
+        }
+    }
+    if errors.is_empty() { Ok(Value::Object(root)) } else { Err(errors) }
+}
+
+/// What a non-empty cell becomes, by the type of the fact it feeds.
+fn convert(
+    cell: &str,
+    target: &Target,
+    types: &BTreeMap<String, Type>,
+    products: &Products<'_>,
+) -> Result<Value, String> {
+    {
+        match types.get(&target.fact) {
             Some(Type::Bool) => match cell.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "y" | "1" => Ok(Value::Bool(true)),
                 "false" | "no" | "n" | "0" => Ok(Value::Bool(false)),
@@ -290,17 +317,12 @@ fn facts_of(
                 variants.iter().find(|v| v.eq_ignore_ascii_case(cell)).map_or(cell, String::as_str).to_string(),
             )),
             _ => Ok(Value::String(cell.to_string())),
-        };
-        match value {
-            Ok(v) => insert(&mut root, &target.fact, v),
-            Err(why) => errors.push(format!("row {row}, column `{column}` ({}): {why}", target.fact)),
         }
     }
-    if errors.is_empty() { Ok(Value::Object(root)) } else { Err(errors) }
 }
 
 /// Puts `value` at the dotted `path`, making the groups on the way.
-fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+pub(super) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     let mut node = root;
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
@@ -315,6 +337,60 @@ fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
         let Value::Object(next) = entry else { return };
         node = next;
     }
+}
+
+/// `--from osquery`: the results log → a facts document per host, by the default mapping or
+/// `--map`.
+fn from_osquery(
+    input: &str,
+    map: Option<&Path>,
+    types: &BTreeMap<String, Type>,
+    products: &Products<'_>,
+    output: Option<&Path>,
+) -> Result<u8, String> {
+    let tables = match map {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            osquery::read_map(&text, &format!("`{}`", path.display()))?
+        }
+        None => osquery::read_map(osquery::DEFAULT_MAP, "the default osquery mapping")?,
+    };
+    let reader: Box<dyn std::io::BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let fail = |errors: &[String]| {
+        for e in errors.iter().take(MAX_ERRORS) {
+            eprintln!("error: `{input}`, {e}");
+        }
+        let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
+        eprintln!("{} problems{kept}", errors.len());
+        Ok(1)
+    };
+    let hosts = match osquery::read_log(reader, &tables) {
+        Ok(hosts) => hosts,
+        Err(errors) => return fail(&errors),
+    };
+    let mut documents = Vec::with_capacity(hosts.len());
+    let mut errors = Vec::new();
+    for (name, host) in &hosts {
+        match osquery::facts(name, host, &tables, types, products) {
+            Ok(facts) => documents.push(facts),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return fail(&errors);
+    }
+    let mut sink = Output::open(output)?;
+    for facts in &documents {
+        sink.line(facts)?;
+    }
+    sink.finish()?;
+    eprintln!("{} hosts", documents.len());
+    Ok(0)
 }
 
 /// Standard output, or a temporary file beside OUT that replaces OUT when every row converted.

@@ -1,0 +1,210 @@
+//! osquery's scheduled query results (the JSON Lines its filesystem logger writes, snapshot or
+//! differential) → one facts document per host, in the order hosts first appear.
+//!
+//! Which table feeds which fact is data: `osquery.toml` beside this file is the default mapping,
+//! a `--map` file replaces it. A query feeds the section of the table its name ends with.
+
+use super::{Products, Target, convert, insert};
+use preflight_compiler::ir::Type;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The default mapping, for osquery's standard tables.
+pub const DEFAULT_MAP: &str = include_str!("osquery.toml");
+
+/// One fact a table feeds: a text made of the row's columns, and optionally values chosen by
+/// patterns on that text.
+pub struct Rule {
+    fact: String,
+    text: String,
+    values: Vec<(String, regex_lite::Regex)>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Entry {
+    Text(String),
+    Values { text: String, values: Vec<(String, String)> },
+}
+
+/// Reads a mapping: table → the facts it feeds.
+pub fn read_map(text: &str, origin: &str) -> Result<Vec<(String, Vec<Rule>)>, String> {
+    let tables: BTreeMap<String, BTreeMap<String, Entry>> = toml::from_str(text).map_err(|e| {
+        format!(
+            "{origin} is not an osquery mapping: {e}\n  write a section per table and a line per fact: \
+             [os_version] \"os.version\" = \"{{major}}.{{minor}}.{{build}}.{{revision}}\""
+        )
+    })?;
+    let mut out = Vec::new();
+    for (table, facts) in tables {
+        let mut rules = Vec::new();
+        for (fact, entry) in facts {
+            let (text, values) = match entry {
+                Entry::Text(text) => (text, Vec::new()),
+                Entry::Values { text, values } => (text, values),
+            };
+            let values = values
+                .into_iter()
+                .map(|(value, pattern)| {
+                    regex_lite::Regex::new(&pattern).map(|r| (value, r)).map_err(|e| {
+                        format!("{origin}, [{table}] `{fact}`: the pattern `{pattern}` is not usable: {e}")
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            rules.push(Rule { fact, text, values });
+        }
+        out.push((table, rules));
+    }
+    Ok(out)
+}
+
+/// The rows a host's queries returned, per table.
+#[derive(Default)]
+pub struct Host {
+    tables: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+}
+
+/// Reads the results log; returns the hosts in the order they first appear, or the errors of
+/// lines that are not osquery results (naming the line).
+pub fn read_log(
+    text: impl std::io::BufRead,
+    tables: &[(String, Vec<Rule>)],
+) -> Result<Vec<(String, Host)>, Vec<String>> {
+    let mut hosts: Vec<(String, Host)> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                errors.push(format!("line {line_no}: {e}"));
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result: Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(format!(
+                    "line {line_no}: not JSON ({e}); osquery's results log has one JSON object per line"
+                ));
+                continue;
+            }
+        };
+        let (Some(host), Some(name)) =
+            (result.get("hostIdentifier").and_then(Value::as_str), result.get("name").and_then(Value::as_str))
+        else {
+            errors.push(format!("line {line_no}: an osquery result has `name` and `hostIdentifier`"));
+            continue;
+        };
+        // The differential format's removed rows say what is gone, not what is there.
+        let rows: Vec<&Value> = match (result.get("snapshot"), result.get("columns"), result.get("action")) {
+            (Some(Value::Array(rows)), _, _) => rows.iter().collect(),
+            (_, Some(row), Some(Value::String(action))) if action == "added" => vec![row],
+            (_, Some(_), _) => Vec::new(),
+            _ => {
+                errors.push(format!("line {line_no}: no `snapshot` rows or `columns`"));
+                continue;
+            }
+        };
+        let Some((table, _)) = tables.iter().find(|(t, _)| name == t || name.ends_with(&format!("_{t}"))) else {
+            continue;
+        };
+        let at = *index.entry(host.to_string()).or_insert_with(|| {
+            hosts.push((host.to_string(), Host::default()));
+            hosts.len() - 1
+        });
+        let Some((_, entry)) = hosts.get_mut(at) else { continue };
+        let stored = entry.tables.entry(table.clone()).or_default();
+        // A snapshot replaces what an earlier one said.
+        if result.get("snapshot").is_some() {
+            stored.clear();
+        }
+        for row in rows {
+            let Some(row) = row.as_object() else { continue };
+            stored.push(
+                row.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                    .collect(),
+            );
+        }
+    }
+    if errors.is_empty() { Ok(hosts) } else { Err(errors) }
+}
+
+/// `{column}` placeholders filled from the row. An empty or missing column takes the literal text
+/// just before it along.
+fn render(template: &str, row: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut pending = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pending.push_str(rest.get(..open).unwrap_or_default());
+        let after = rest.get(open + 1..).unwrap_or_default();
+        let Some(close) = after.find('}') else {
+            pending.push_str(rest.get(open..).unwrap_or_default());
+            rest = "";
+            break;
+        };
+        let column = after.get(..close).unwrap_or_default();
+        if let Some(value) = row.get(column).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+            out.push_str(&pending);
+            out.push_str(value);
+        }
+        pending.clear();
+        rest = after.get(close + 1..).unwrap_or_default();
+    }
+    out.push_str(&pending);
+    out.push_str(rest);
+    out
+}
+
+/// One host's facts document.
+pub fn facts(
+    name: &str,
+    host: &Host,
+    tables: &[(String, Vec<Rule>)],
+    types: &BTreeMap<String, Type>,
+    products: &Products<'_>,
+) -> Result<Value, Vec<String>> {
+    let mut root = Map::new();
+    insert(&mut root, "host.name", Value::String(name.to_string()));
+    let mut errors = Vec::new();
+    for (table, rules) in tables {
+        let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty()) else { continue };
+        // A product fact picks the row; the others read it.
+        let chosen = rules
+            .iter()
+            .find(|r| matches!(types.get(&r.fact), Some(Type::Product)))
+            .and_then(|r| rows.iter().find(|row| products.known(&render(&r.text, row))))
+            .or(rows.first());
+        let Some(row) = chosen else { continue };
+        for rule in rules {
+            let target = Target { fact: rule.fact.clone(), separators: String::new() };
+            let value = if matches!(types.get(&rule.fact), Some(Type::Kbs)) {
+                let items: Vec<Value> =
+                    rows.iter().map(|r| render(&rule.text, r)).filter(|t| !t.is_empty()).map(Value::String).collect();
+                if items.is_empty() { continue } else { Ok(Value::Array(items)) }
+            } else {
+                let text = render(&rule.text, row);
+                let text = if rule.values.is_empty() {
+                    Some(text)
+                } else {
+                    rule.values.iter().find(|(_, r)| r.is_match(&text)).map(|(v, _)| v.clone())
+                };
+                match text.filter(|t| !t.is_empty()) {
+                    Some(text) => convert(&text, &target, types, products),
+                    None => continue,
+                }
+            };
+            match value {
+                Ok(v) => insert(&mut root, &rule.fact, v),
+                Err(why) => errors.push(format!("host `{name}`, table {table} ({}): {why}", rule.fact)),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(Value::Object(root)) } else { Err(errors) }
+}
