@@ -1,7 +1,7 @@
 //! Hosting Preflight modules with wasmtime.
 //!
 //! [`Runtime`] holds the engine; [`Runtime::load`] checks that a module is a Preflight module
-//! (no imports, the ABI's exports with their types, ABI version 1) and compiles it once;
+//! (no imports, the ABI's exports with their types, this runtime's ABI version) and compiles it once;
 //! A loaded [`Module`] is compiled machine code: keep it (it is cheap to clone and share across
 //! threads) rather than loading the bytes again; [`Runtime::with_cache`] also keeps compiled code
 //! on disk (wasmtime's compilation cache), so the next process loads it instead of compiling.
@@ -32,7 +32,8 @@ pub const NO_DATE: i32 = i32::MIN;
 /// Bounds for one evaluation.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// The longest one call into the module may run (wall clock, in steps of [`TICK`]).
+    /// The longest one evaluation may run, its calls into the module together (wall clock, in
+    /// steps of [`TICK`]).
     pub time: Duration,
     /// The most linear memory an instance may have, in bytes.
     pub memory_bytes: usize,
@@ -108,8 +109,8 @@ impl Runtime {
     fn configured(limits: Limits, cache: Option<&Path>) -> Result<Runtime, Error> {
         let mut config = Config::new();
         config.epoch_interruption(true);
-        // The support runtime is many small functions (read a byte, a tape node's field): inlined,
-        // a typical evaluation takes a third less time.
+        // The support runtime is many small functions: inlined, a typical evaluation takes a fifth
+        // less time (docs/performance.md).
         config.compiler_inlining(wasmtime::Inlining::Yes);
         #[cfg(not(feature = "cache"))]
         let _ = cache;
