@@ -145,6 +145,25 @@ enum Command {
         #[arg(short, long, value_name = "FACTS.jsonl")]
         output: Option<PathBuf>,
     },
+    /// A fleet's answers as one self-contained HTML page: outcomes, hosts by Windows build, the
+    /// updates that would make the most hosts ready, other steps, input errors, and a host table
+    /// to filter and export.
+    Report {
+        /// The answers `batch` wrote (JSON Lines).
+        answers: String,
+        /// The facts `batch` answered, line for line (for each host's name and Windows build).
+        #[arg(long, value_name = "FACTS.jsonl")]
+        facts: String,
+        /// The fact that names a host (a dotted path); hosts without it are named by line.
+        #[arg(long, value_name = "PATH", default_value = "host.name")]
+        id_field: String,
+        /// The fact that holds the Windows build.
+        #[arg(long, value_name = "PATH", default_value = "os.version")]
+        build_field: String,
+        /// The HTML file to write (replaced atomically); standard output when absent.
+        #[arg(short, long, value_name = "OUT.html")]
+        output: Option<PathBuf>,
+    },
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
     Inspect {
         /// The compiled module (.wasm).
@@ -211,6 +230,15 @@ fn main() -> ExitCode {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
+        Command::Report { answers, facts, id_field, build_field, output } => {
+            command::report::run(&command::report::Options {
+                answers: &answers,
+                facts: &facts,
+                id_field: &id_field,
+                build_field: &build_field,
+                output: output.as_deref(),
+            })
+        }
         Command::Facts { from, input, map, rules, output } => {
             command::facts::run(&from, &input, map.as_deref(), &rules, output.as_deref())
         }

@@ -9,5 +9,6 @@ pub mod eval;
 pub mod facts;
 pub mod fmt;
 pub mod inspect;
+pub mod report;
 pub mod serve;
 pub mod test;

@@ -1,0 +1,349 @@
+//! `preflight report ANSWERS.jsonl --facts FACTS.jsonl [-o fleet.html]`: a fleet's answers as one
+//! self-contained HTML page (no network: it opens from a mail attachment or a file share).
+//!
+//! Everything is counted here, in Rust, in one pass over the two files (answer N is the answer to
+//! facts line N, as `batch` writes them): per advisory, the outcomes (the same keys and counts as
+//! `batch --summary json`), hosts by Windows build and outcome, the updates that would move the
+//! most hosts to `ready` (alternatives counted once: a group `KB1 or KB2` is one fix), the other
+//! steps findings ask for (certificates, components, settings, actions), and input errors by code
+//! and field. The page draws the counts as tables and inline SVG bars (each bar labelled with its
+//! number, so colour carries no meaning alone); the host table is data read by a few lines of
+//! script that show it a page at a time, filter it and export it as CSV.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::path::Path;
+
+/// What one advisory's answers add up to.
+#[derive(Default)]
+struct Advisory {
+    outcomes: BTreeMap<String, usize>,
+    /// Windows build → outcome → hosts.
+    by_build: BTreeMap<String, BTreeMap<String, usize>>,
+    /// An install group ("KB1 or KB2") → (hosts it alone would move to ready, hosts that need it).
+    fixes: HashMap<String, (usize, usize)>,
+    /// "certificate: NAME", "component: NAME", ... → hosts.
+    steps: BTreeMap<String, usize>,
+    /// (code, field) → hosts.
+    errors: BTreeMap<(String, String), usize>,
+}
+
+/// One host's row in the table: its id, build, and per advisory its outcome and missing groups,
+/// as indices into `Names` (a million hosts must fit in memory many times over).
+struct Row {
+    id: String,
+    build: String,
+    outcomes: Vec<u32>,
+    missing: Vec<Vec<u32>>,
+}
+
+/// Outcome and install-group names, each stored once.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = u32::try_from(self.list.len()).unwrap_or(u32::MAX);
+        self.list.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+}
+
+/// Everything the page shows.
+struct Fleet {
+    ids: Vec<String>,
+    advisories: Vec<Advisory>,
+    rows: Vec<Row>,
+    outcomes: Names,
+    groups: Names,
+}
+
+pub struct Options<'a> {
+    pub answers: &'a str,
+    pub facts: &'a str,
+    pub id_field: &'a str,
+    pub build_field: &'a str,
+    pub output: Option<&'a Path>,
+}
+
+pub fn run(o: &Options<'_>) -> Result<u8, String> {
+    let open = |path: &str| -> Result<Box<dyn BufRead>, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
+    };
+    let (answers, facts) = (open(o.answers)?, open(o.facts)?);
+    let fleet = aggregate(answers, facts, o.id_field, o.build_field)?;
+    let html = page(&fleet);
+    match o.output {
+        Some(path) => {
+            crate::common::write_atomic(path, html.as_bytes())?;
+            eprintln!("wrote {} ({} hosts, {} bytes)", path.display(), fleet.rows.len(), html.len());
+        }
+        None => crate::common::out(&html)?,
+    }
+    Ok(0)
+}
+
+/// Reads the two files in step.
+fn aggregate(answers: impl BufRead, facts: impl BufRead, id_field: &str, build_field: &str) -> Result<Fleet, String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut advisories: Vec<Advisory> = Vec::new();
+    let mut rows = Vec::new();
+    let (mut outcome_names, mut group_names) = (Names::default(), Names::default());
+    let mut facts = facts.lines();
+    for (n, line) in answers.lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read the answers: {e}"))?;
+        let answer: Value =
+            serde_json::from_str(&line).map_err(|e| format!("answer line {}: not JSON ({e})", n + 1))?;
+        let host_facts: Value = match facts.next() {
+            Some(Ok(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+            Some(Err(e)) => return Err(format!("cannot read the facts: {e}")),
+            None => return Err(format!("the facts end before answer line {}: give the facts `batch` answered", n + 1)),
+        };
+        // One advisory's answer as it is, several keyed by advisory id.
+        let each: Vec<(String, &Value)> = if answer.get("status").is_some() || answer.get("error").is_some() {
+            let id = answer.get("advisory").and_then(Value::as_str).map(str::to_string);
+            let id = id.or_else(|| ids.first().cloned()).unwrap_or_else(|| "answers".into());
+            vec![(id, &answer)]
+        } else {
+            answer.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect()).unwrap_or_default()
+        };
+        let text = |path: &str| {
+            path.split('.').try_fold(&host_facts, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
+        };
+        let build = text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default();
+        let mut row = Row {
+            id: text(id_field).unwrap_or_else(|| format!("line {}", n + 1)),
+            build: build.clone(),
+            outcomes: Vec::new(),
+            missing: Vec::new(),
+        };
+        for (id, verdict) in each {
+            let at = match ids.iter().position(|x| *x == id) {
+                Some(at) => at,
+                None => {
+                    ids.push(id);
+                    advisories.push(Advisory::default());
+                    ids.len() - 1
+                }
+            };
+            let (outcome, missing) = add(advisories.get_mut(at).ok_or("advisory")?, verdict, &build);
+            let none = outcome_names.id("");
+            while row.outcomes.len() < at {
+                row.outcomes.push(none);
+                row.missing.push(Vec::new());
+            }
+            row.outcomes.push(outcome_names.id(&outcome));
+            row.missing.push(missing.iter().map(|g| group_names.id(g)).collect());
+        }
+        rows.push(row);
+    }
+    Ok(Fleet { ids, advisories, rows, outcomes: outcome_names, groups: group_names })
+}
+
+/// Counts one verdict; returns its outcome and its missing install groups.
+fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) {
+    if let Some(error) = verdict.get("error") {
+        let code = error.get("code").and_then(Value::as_str).unwrap_or("?").to_string();
+        let field = error.get("field").and_then(Value::as_str).unwrap_or_default().to_string();
+        let outcome = format!("error:{code}");
+        *a.outcomes.entry(outcome.clone()).or_default() += 1;
+        *a.errors.entry((code, field)).or_default() += 1;
+        *a.by_build.entry(build.to_string()).or_default().entry(outcome.clone()).or_default() += 1;
+        return (outcome, Vec::new());
+    }
+    let status = verdict.get("status").and_then(Value::as_str).unwrap_or("?").to_string();
+    *a.outcomes.entry(status.clone()).or_default() += 1;
+    *a.by_build.entry(build.to_string()).or_default().entry(status.clone()).or_default() += 1;
+    let findings = verdict.get("findings").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut groups: Vec<String> = Vec::new();
+    // Whether every finding that holds the status back is an install group.
+    let mut only_updates = status == "action_required";
+    for f in &findings {
+        let severity = f.get("severity").and_then(Value::as_str).unwrap_or_default();
+        let holds_back = severity != "info" && severity != "warning";
+        match f.get("install_any_of").and_then(Value::as_array) {
+            Some(kbs) if !kbs.is_empty() => {
+                let group = kbs.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or ");
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+            _ => {
+                only_updates &= !holds_back;
+                for (kind, key) in [
+                    ("certificate", "certificate"),
+                    ("component", "component"),
+                    ("setting", "setting"),
+                    ("action", "action"),
+                ] {
+                    let name = match f.get(key) {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_string),
+                        _ => None,
+                    };
+                    if let Some(name) = name {
+                        *a.steps.entry(format!("{kind}: {name}")).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    for group in &groups {
+        let entry = a.fixes.entry(group.clone()).or_default();
+        entry.1 += 1;
+        // Installing this one group moves the host to ready only when it is all that is missing.
+        if only_updates && groups.len() == 1 {
+            entry.0 += 1;
+        }
+    }
+    (status, groups)
+}
+
+/// HTML text with `<`, `>`, `&` and quotes escaped.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Horizontal bars, one per outcome, each labelled with its name, count and share.
+fn bars(outcomes: &BTreeMap<String, usize>, hosts: usize) -> String {
+    let (row, width) = (26, 520.0);
+    let height = row * outcomes.len().max(1);
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"hosts by outcome\" viewBox=\"0 0 760 {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
+    );
+    for (i, (outcome, n)) in outcomes.iter().enumerate() {
+        let share = *n as f64 / hosts.max(1) as f64;
+        let y = i * row;
+        let w = (width * share).max(1.0);
+        svg.push_str(&format!(
+            "<g class=\"o-{class}\"><text x=\"0\" y=\"{ty}\">{label}</text><rect x=\"170\" y=\"{ry}\" width=\"{w:.1}\" height=\"18\"/><text x=\"{tx:.1}\" y=\"{ty}\">{n} ({pct:.1} %)</text></g>",
+            class = esc(&outcome.replace(':', "-")),
+            label = esc(outcome),
+            ty = y + 16,
+            ry = y + 3,
+            tx = 176.0 + w,
+            pct = share * 100.0
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn page(fleet: &Fleet) -> String {
+    let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
+    let hosts = rows.len();
+    let mut body = String::new();
+    for (id, a) in ids.iter().zip(advisories) {
+        body.push_str(&format!("<section><h2>{}</h2>", esc(id)));
+        body.push_str(&format!("<p>{hosts} hosts</p>{}", bars(&a.outcomes, hosts)));
+        // Hosts by build and outcome.
+        let columns: Vec<&String> = a.outcomes.keys().collect();
+        body.push_str("<h3>Hosts by Windows build</h3><div class=\"scroll\"><table><thead><tr><th>build</th>");
+        for c in &columns {
+            body.push_str(&format!("<th>{}</th>", esc(c)));
+        }
+        body.push_str("</tr></thead><tbody>");
+        for (build, counts) in &a.by_build {
+            let name = if build.is_empty() { "(none)" } else { build };
+            body.push_str(&format!("<tr><td>{}</td>", esc(name)));
+            for c in &columns {
+                body.push_str(&format!("<td>{}</td>", counts.get(*c).copied().unwrap_or(0)));
+            }
+            body.push_str("</tr>");
+        }
+        body.push_str("</tbody></table></div>");
+        // Fixes ranked by the hosts each would move to ready.
+        let mut fixes: Vec<(&String, &(usize, usize))> = a.fixes.iter().collect();
+        fixes.sort_by(|x, y| (y.1.0, y.1.1, x.0).cmp(&(x.1.0, x.1.1, y.0)));
+        body.push_str("<h3>Updates to install</h3>");
+        if fixes.is_empty() {
+            body.push_str("<p>No host is missing an update.</p>");
+        } else {
+            body.push_str("<table><thead><tr><th>install any of</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
+            for (group, (alone, needed)) in fixes {
+                body.push_str(&format!("<tr><td>{}</td><td>{alone}</td><td>{needed}</td></tr>", esc(group)));
+            }
+            body.push_str("</tbody></table>");
+        }
+        if !a.steps.is_empty() {
+            body.push_str("<h3>Other steps</h3><table><thead><tr><th>step</th><th>hosts</th></tr></thead><tbody>");
+            for (step, n) in &a.steps {
+                body.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(step)));
+            }
+            body.push_str("</tbody></table>");
+        }
+        if !a.errors.is_empty() {
+            body.push_str(
+                "<h3>Input errors</h3><table><thead><tr><th>code</th><th>field</th><th>hosts</th></tr></thead><tbody>",
+            );
+            for ((code, field), n) in &a.errors {
+                body.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", esc(code), esc(field)));
+            }
+            body.push_str("</tbody></table>");
+        }
+        body.push_str("</section>");
+    }
+    // The host table's data, written as it goes (a million hosts make tens of megabytes):
+    // outcomes and groups as indices into their lists. `</` cannot end the script early.
+    let summary: serde_json::Map<String, Value> = ids
+        .iter()
+        .zip(advisories)
+        .map(|(id, a)| (id.clone(), json!({ "hosts": hosts, "outcomes": a.outcomes })))
+        .collect();
+    let text = |v: &str| Value::from(v).to_string().replace("</", "<\\/");
+    let list = |names: &[String]| format!("[{}]", names.iter().map(|n| text(n)).collect::<Vec<_>>().join(","));
+    let mut data = String::with_capacity(64 + rows.len() * 40);
+    data.push_str(&format!(
+        "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"groups\":{},\"hosts\":[",
+        list(ids),
+        Value::Object(summary).to_string().replace("</", "<\\/"),
+        list(&fleet.outcomes.list),
+        list(&fleet.groups.list)
+    ));
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        let outcomes = r.outcomes.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let missing = r
+            .missing
+            .iter()
+            .map(|g| format!("[{}]", g.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
+            .collect::<Vec<_>>()
+            .join(",");
+        data.push_str(&format!("[{},{},[{outcomes}],[{missing}]]", text(&r.id), text(&r.build)));
+    }
+    data.push_str("]}");
+    let mut out = String::with_capacity(TEMPLATE.len() + body.len() + data.len());
+    let mut rest = TEMPLATE;
+    for (mark, value) in [("{{hosts}}", hosts.to_string()), ("{{body}}", body), ("{{data}}", data)] {
+        let (before, after) = rest.split_once(mark).unwrap_or((rest, ""));
+        out.push_str(before);
+        out.push_str(&value);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+const TEMPLATE: &str = include_str!("report.html");
