@@ -84,6 +84,14 @@ enum Command {
         /// Worker threads; all cores by default.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+        /// Also write the fleet report (`preflight report`'s page) to this HTML file, when every
+        /// line is answered.
+        #[arg(long, value_name = "OUT.html")]
+        report: Option<PathBuf>,
+        /// The fact that names a host in the report (a dotted path); hosts without it are named by
+        /// line.
+        #[arg(long, value_name = "PATH", default_value = "host.name")]
+        id_field: String,
     },
     /// Compile a rules file to a self-contained WebAssembly module.
     Compile {
@@ -214,7 +222,7 @@ fn main() -> ExitCode {
             explain,
             as_of,
         }),
-        Command::Batch { rules, module, input, output, summary, as_of, raw, threads } => {
+        Command::Batch { rules, module, input, output, summary, as_of, raw, threads, report, id_field } => {
             command::batch::run(&command::batch::BatchArgs {
                 rules: &rules,
                 modules: &module,
@@ -224,6 +232,7 @@ fn main() -> ExitCode {
                 as_of,
                 raw,
                 threads,
+                report: report.as_deref().map(|r| (r, id_field.as_str())),
             })
         }
         Command::Compile { file, output, emit, diagnostics } => {

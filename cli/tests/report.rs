@@ -108,3 +108,32 @@ fn facts_that_end_early_are_an_error() {
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("the facts end before answer line 2"), "{}", text(&out.stderr));
 }
+
+/// `batch --report` writes the same page as `report` over the answers `batch` wrote.
+#[test]
+fn batch_report_is_the_report_of_its_answers() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let facts = "examples/inventory/osquery.facts.jsonl";
+    let (answers, inline, after) = (dir.join("answers.jsonl"), dir.join("inline.html"), dir.join("after.html"));
+    let out = preflight(
+        &[
+            "batch",
+            "--as-of",
+            "2026-11-25",
+            facts,
+            "-o",
+            answers.to_str().unwrap(),
+            "--report",
+            inline.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report =
+        preflight(&["report", answers.to_str().unwrap(), "--facts", facts, "-o", after.to_str().unwrap()], b"");
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    let inline = std::fs::read_to_string(inline).unwrap();
+    assert_eq!(inline, std::fs::read_to_string(after).unwrap());
+    assert_eq!(data(&inline)["hosts"][0][0], "WS-0142");
+}

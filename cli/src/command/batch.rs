@@ -38,6 +38,8 @@ pub struct BatchArgs<'a> {
     pub as_of: Option<i32>,
     pub raw: bool,
     pub threads: Option<usize>,
+    /// Also write the fleet report (`preflight report`'s page) here, naming hosts by this fact.
+    pub report: Option<(&'a Path, &'a str)>,
 }
 
 #[derive(Default)]
@@ -251,6 +253,8 @@ struct Chunk {
 struct Answered {
     seq: usize,
     answers: Vec<Vec<Result<String, String>>>,
+    /// With a report: each line's host name and build, read off its facts by the worker.
+    hosts: Vec<super::report::Host>,
     end_offset: u64,
 }
 
@@ -282,9 +286,10 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
 
     let read_error = Arc::new(Mutex::new(None));
     let (tokens, chunks) = start_reader(input, threads, halt.clone(), read_error.clone());
-    let answered = start_workers(&engines, chunks, threads, date, &halt)?;
+    let answered = start_workers(&engines, chunks, threads, date, &halt, args.report.map(|r| r.1))?;
     let mut summary = Summaries::new(&ids);
-    let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &halt, &progress)?;
+    let mut report = args.report.map(|_| super::report::Fleet::default());
+    let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &mut report, &halt, &progress)?;
     progress.finish_and_clear();
     if let Some(error) = read_error.lock().ok().and_then(|mut e| e.take()) {
         end = End::ReadError(error);
@@ -304,6 +309,11 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
     match end {
         End::Complete => {
             sink.commit()?;
+            if let (Some((path, _)), Some(fleet)) = (args.report, &report) {
+                let page = super::report::page(fleet);
+                common::write_atomic(path, page.as_bytes())?;
+                eprintln!("wrote the report {} ({} bytes)", path.display(), page.len());
+            }
             Ok(0)
         }
         End::Interrupted => {
@@ -405,22 +415,29 @@ fn start_workers(
     threads: usize,
     date: Option<i32>,
     halt: &Arc<AtomicBool>,
+    id_field: Option<&str>,
 ) -> Result<Receiver<Answered>, String> {
     let chunks = Arc::new(Mutex::new(chunks));
     let (send, receive) = mpsc::channel::<Answered>();
     for _ in 0..threads {
         let mut workers: Workers = engines.workers()?;
         let (chunks, send, halt) = (chunks.clone(), send.clone(), halt.clone());
+        let id_field = id_field.map(str::to_string);
         std::thread::spawn(move || {
             while let Some(chunk) = next_chunk(&chunks, &halt) {
                 let mut answers = Vec::with_capacity(chunk.lines.len());
+                let mut hosts = Vec::new();
                 for line in &chunk.lines {
                     if halt.load(Ordering::SeqCst) {
                         break;
                     }
                     answers.push(workers.answers(line, date));
+                    if let Some(field) = &id_field {
+                        hosts.push(super::report::Host::read(line, field, super::report::BUILD_FIELD));
+                    }
                 }
-                if send.send(Answered { seq: chunk.seq, answers, end_offset: chunk.end_offset }).is_err() {
+                let answered = Answered { seq: chunk.seq, answers, hosts, end_offset: chunk.end_offset };
+                if send.send(answered).is_err() {
                     break;
                 }
             }
@@ -451,6 +468,7 @@ fn write_in_order(
     tokens: &SyncSender<()>,
     sink: &mut Sink,
     summary: &mut Summaries,
+    report: &mut Option<super::report::Fleet>,
     halt: &AtomicBool,
     progress: &indicatif::ProgressBar,
 ) -> Result<End, String> {
@@ -458,7 +476,8 @@ fn write_in_order(
     let (mut next, mut failures_in_a_row) = (0, 0);
     for chunk in answered {
         pending.insert(chunk.seq, chunk);
-        while let Some(chunk) = pending.remove(&next) {
+        while let Some(mut chunk) = pending.remove(&next) {
+            let mut hosts = std::mem::take(&mut chunk.hosts).into_iter();
             for line in &chunk.answers {
                 // A line counts as an engine failure when any advisory's engine failed on it.
                 match line.iter().find_map(|a| a.as_ref().err()) {
@@ -473,8 +492,12 @@ fn write_in_order(
                 }
                 let texts: Vec<&str> =
                     line.iter().map(|a| a.as_ref().map_or_else(String::as_str, String::as_str)).collect();
-                sink.write_line(&combine(&summary.ids, &texts))?;
+                let combined = combine(&summary.ids, &texts);
+                sink.write_line(&combined)?;
                 summary.add(&texts);
+                if let (Some(fleet), Some(host)) = (report.as_mut(), hosts.next()) {
+                    fleet.add(&serde_json::from_str(&combined).unwrap_or(serde_json::Value::Null), host);
+                }
             }
             // A chunk cut short by a halt ends the output: what follows it would leave a gap.
             if halt.load(Ordering::SeqCst) {

@@ -58,7 +58,8 @@ impl Names {
 }
 
 /// Everything the page shows.
-struct Fleet {
+#[derive(Default)]
+pub struct Fleet {
     ids: Vec<String>,
     advisories: Vec<Advisory>,
     rows: Vec<Row>,
@@ -94,59 +95,79 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
 
 /// Reads the two files in step.
 fn aggregate(answers: impl BufRead, facts: impl BufRead, id_field: &str, build_field: &str) -> Result<Fleet, String> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut advisories: Vec<Advisory> = Vec::new();
-    let mut rows = Vec::new();
-    let (mut outcome_names, mut group_names) = (Names::default(), Names::default());
+    let mut fleet = Fleet::default();
     let mut facts = facts.lines();
     for (n, line) in answers.lines().enumerate() {
         let line = line.map_err(|e| format!("cannot read the answers: {e}"))?;
         let answer: Value =
             serde_json::from_str(&line).map_err(|e| format!("answer line {}: not JSON ({e})", n + 1))?;
-        let host_facts: Value = match facts.next() {
-            Some(Ok(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        let host = match facts.next() {
+            Some(Ok(text)) => Host::read(text.as_bytes(), id_field, build_field),
             Some(Err(e)) => return Err(format!("cannot read the facts: {e}")),
             None => return Err(format!("the facts end before answer line {}: give the facts `batch` answered", n + 1)),
         };
-        // One advisory's answer as it is, several keyed by advisory id.
+        fleet.add(&answer, host);
+    }
+    Ok(fleet)
+}
+
+/// What the table says of a host besides its answers: its name and Windows build (major.minor.build).
+pub struct Host {
+    pub id: Option<String>,
+    pub build: String,
+}
+
+/// The fact that holds a host's Windows build.
+pub const BUILD_FIELD: &str = "os.version";
+
+impl Host {
+    /// Read off a facts document.
+    pub fn read(facts: &[u8], id_field: &str, build_field: &str) -> Host {
+        let facts: Value = serde_json::from_slice(facts).unwrap_or(Value::Null);
+        let text = |path: &str| {
+            path.split('.').try_fold(&facts, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
+        };
+        Host {
+            id: text(id_field),
+            build: text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default(),
+        }
+    }
+}
+
+impl Fleet {
+    /// Counts one host: its answer (one advisory's, or several keyed by advisory id). A host
+    /// without a name is named by its line.
+    pub fn add(&mut self, answer: &Value, host: Host) {
         let each: Vec<(String, &Value)> = if answer.get("status").is_some() || answer.get("error").is_some() {
             let id = answer.get("advisory").and_then(Value::as_str).map(str::to_string);
-            let id = id.or_else(|| ids.first().cloned()).unwrap_or_else(|| "answers".into());
-            vec![(id, &answer)]
+            let id = id.or_else(|| self.ids.first().cloned()).unwrap_or_else(|| "answers".into());
+            vec![(id, answer)]
         } else {
             answer.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect()).unwrap_or_default()
         };
-        let text = |path: &str| {
-            path.split('.').try_fold(&host_facts, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
-        };
-        let build = text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default();
-        let mut row = Row {
-            id: text(id_field).unwrap_or_else(|| format!("line {}", n + 1)),
-            build: build.clone(),
-            outcomes: Vec::new(),
-            missing: Vec::new(),
-        };
+        let id = host.id.unwrap_or_else(|| format!("line {}", self.rows.len() + 1));
+        let mut row = Row { id, build: host.build, outcomes: Vec::new(), missing: Vec::new() };
         for (id, verdict) in each {
-            let at = match ids.iter().position(|x| *x == id) {
+            let at = match self.ids.iter().position(|x| *x == id) {
                 Some(at) => at,
                 None => {
-                    ids.push(id);
-                    advisories.push(Advisory::default());
-                    ids.len() - 1
+                    self.ids.push(id);
+                    self.advisories.push(Advisory::default());
+                    self.ids.len() - 1
                 }
             };
-            let (outcome, missing) = add(advisories.get_mut(at).ok_or("advisory")?, verdict, &build);
-            let none = outcome_names.id("");
+            let Some(advisory) = self.advisories.get_mut(at) else { continue };
+            let (outcome, missing) = add(advisory, verdict, &row.build);
+            let none = self.outcomes.id("");
             while row.outcomes.len() < at {
                 row.outcomes.push(none);
                 row.missing.push(Vec::new());
             }
-            row.outcomes.push(outcome_names.id(&outcome));
-            row.missing.push(missing.iter().map(|g| group_names.id(g)).collect());
+            row.outcomes.push(self.outcomes.id(&outcome));
+            row.missing.push(missing.iter().map(|g| self.groups.id(g)).collect());
         }
-        rows.push(row);
+        self.rows.push(row);
     }
-    Ok(Fleet { ids, advisories, rows, outcomes: outcome_names, groups: group_names })
 }
 
 /// Counts one verdict; returns its outcome and its missing install groups.
@@ -249,7 +270,7 @@ fn bars(outcomes: &BTreeMap<String, usize>, hosts: usize) -> String {
     svg
 }
 
-fn page(fleet: &Fleet) -> String {
+pub fn page(fleet: &Fleet) -> String {
     let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
     let hosts = rows.len();
     let mut body = String::new();
