@@ -132,8 +132,8 @@ enum Command {
     /// Turn an inventory export into facts, one JSON document per host (JSON Lines) for `batch`.
     Facts {
         /// The export's format: csv (a row per host, a column per fact) or osquery (the JSON Lines
-        /// results log of scheduled queries on os_version, patches, programs, secureboot and
-        /// platform_info).
+        /// results log of scheduled queries on os_version, patches, programs, secureboot,
+        /// platform_info and certificates).
         #[arg(long, value_name = "FORMAT", default_value = "csv")]
         from: String,
         /// The export: a file, or - for standard input.

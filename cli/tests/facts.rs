@@ -139,12 +139,15 @@ fn other_formats_are_refused_by_name() {
 }
 
 /// osquery's results log (snapshot and differential lines, as its filesystem logger writes them
-/// for scheduled queries on the standard tables os_version, patches, programs, secureboot and
-/// platform_info; the rows follow osquery's published table schemas) gives the example facts
+/// for scheduled queries on the standard tables os_version, patches, programs, secureboot,
+/// platform_info and certificates; the rows follow osquery's published table schemas) gives the
+/// example facts
 /// (reviewed by hand: the build with its revision, or without the dot when the revision is empty;
 /// `Server` in the OS name → server; every patch row a hotfix; the Trend Micro program row, not the
 /// first one, recognised by the rules' `detect` patterns, its version from the same row; UEFI and
-/// Secure Boot as booleans, left out when empty; the host identifier as `host.name`).
+/// Secure Boot as booleans, left out when empty; the root certificate the ACS rules declare with its
+/// thumbprint found by SHA-1 in one host's store, absent from another's, unknown for the host that
+/// sent no certificates; the host identifier as `host.name`).
 #[test]
 fn the_osquery_results_log_gives_the_example_facts() {
     let out = preflight(&["facts", "--from", "osquery", "examples/inventory/osquery-results.log"], b"");
@@ -160,6 +163,9 @@ fn the_osquery_results_log_gives_the_example_facts() {
     assert_eq!(hosts[2]["product"], serde_json::json!({"id": "deep_security_agent", "version": "12.0.0-1234"}));
     assert_eq!(hosts[2]["secure_boot"]["enabled"], false);
     assert!(hosts[1].get("secure_boot").is_none(), "an empty secure_boot column says nothing");
+    assert_eq!(hosts[0]["root_ca"]["identity_verification_2020"], true);
+    assert_eq!(hosts[2]["root_ca"]["identity_verification_2020"], false);
+    assert!(hosts[1].get("root_ca").is_none(), "no certificates rows: unknown");
 
     let answers = preflight(&["batch", "--as-of", "2026-11-25", "-"], want.as_bytes());
     assert_eq!(answers.status.code(), Some(0), "{}", text(&answers.stderr));
@@ -206,6 +212,11 @@ fn snapshots_replace_removed_rows_are_ignored_and_a_mapping_replaces_the_default
     let mapped = preflight(&["facts", "--from", "osquery", "-", "--map", map.to_str().unwrap()], log.as_bytes());
     let facts: Value = serde_json::from_str(text(&mapped.stdout).trim()).unwrap();
     assert_eq!(facts, serde_json::json!({"host": {"name": "h"}, "os": {"version": "10.0.17763"}}));
+
+    std::fs::write(&map, "[thumbprints]\ntable = \"certificates\"\n").unwrap();
+    let half = preflight(&["facts", "--from", "osquery", "-", "--map", map.to_str().unwrap()], log.as_bytes());
+    assert_eq!(half.status.code(), Some(3));
+    assert!(text(&half.stderr).contains("text = \"{sha1}\""), "{}", text(&half.stderr));
 
     std::fs::write(&map, "os_version = 3\n").unwrap();
     let broken = preflight(&["facts", "--from", "osquery", "-", "--map", map.to_str().unwrap()], log.as_bytes());

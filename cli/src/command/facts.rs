@@ -91,7 +91,17 @@ pub fn run(
     let ids: Vec<&str> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.as_str())).collect();
     let products = Products { ids: &ids, detect: &detect };
     if from == "osquery" {
-        return from_osquery(input, map, &types, &products, output);
+        // Certificates with a thumbprint and a fact: osquery's certificates table can tell them.
+        let certificates: Vec<(String, String)> = programs
+            .iter()
+            .flat_map(|p| {
+                p.certificates
+                    .iter()
+                    .filter(|c| !c.thumbprint.is_empty())
+                    .filter_map(|c| Some((c.thumbprint.clone(), p.fields.get(c.fact?)?.dotted())))
+            })
+            .collect();
+        return from_osquery(input, map, &types, &products, &certificates, output);
     }
     let mapping = match map {
         Some(path) => Some(read_map(path)?),
@@ -346,9 +356,10 @@ fn from_osquery(
     map: Option<&Path>,
     types: &BTreeMap<String, Type>,
     products: &Products<'_>,
+    certificates: &[(String, String)],
     output: Option<&Path>,
 ) -> Result<u8, String> {
-    let tables = match map {
+    let mapping = match map {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             osquery::read_map(&text, &format!("`{}`", path.display()))?
@@ -369,14 +380,14 @@ fn from_osquery(
         eprintln!("{} problems{kept}", errors.len());
         Ok(1)
     };
-    let hosts = match osquery::read_log(reader, &tables) {
+    let hosts = match osquery::read_log(reader, &mapping) {
         Ok(hosts) => hosts,
         Err(errors) => return fail(&errors),
     };
     let mut documents = Vec::with_capacity(hosts.len());
     let mut errors = Vec::new();
     for (name, host) in &hosts {
-        match osquery::facts(name, host, &tables, types, products) {
+        match osquery::facts(name, host, &mapping, certificates, types, products) {
             Ok(facts) => documents.push(facts),
             Err(mut e) => errors.append(&mut e),
         }

@@ -27,16 +27,43 @@ enum Entry {
     Values { text: String, values: Vec<(String, String)> },
 }
 
-/// Reads a mapping: table → the facts it feeds.
-pub fn read_map(text: &str, origin: &str) -> Result<Vec<(String, Vec<Rule>)>, String> {
-    let tables: BTreeMap<String, BTreeMap<String, Entry>> = toml::from_str(text).map_err(|e| {
+/// A mapping: table → the facts it feeds, and the table (and text) that lists the thumbprints of
+/// the certificates a host holds.
+pub struct Mapping {
+    pub tables: Vec<(String, Vec<Rule>)>,
+    pub thumbprints: Option<(String, String)>,
+}
+
+/// The section that names the certificates table rather than a table of its own.
+const THUMBPRINTS: &str = "thumbprints";
+
+/// Reads a mapping.
+pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
+    let mut tables: BTreeMap<String, toml::Table> = toml::from_str(text).map_err(|e| {
         format!(
             "{origin} is not an osquery mapping: {e}\n  write a section per table and a line per fact: \
              [os_version] \"os.version\" = \"{{major}}.{{minor}}.{{build}}.{{revision}}\""
         )
     })?;
+    let thumbprints = match tables.remove(THUMBPRINTS) {
+        None => None,
+        Some(section) => {
+            let field = |key: &str| section.get(key).and_then(toml::Value::as_str).map(str::to_string);
+            match (field("table"), field("text")) {
+                (Some(table), Some(text)) => Some((table, text)),
+                _ => {
+                    return Err(format!(
+                        "{origin}, [{THUMBPRINTS}]: name the table and the text of a row's thumbprint: table = \"certificates\", text = \"{{sha1}}\""
+                    ));
+                }
+            }
+        }
+    };
     let mut out = Vec::new();
-    for (table, facts) in tables {
+    for (table, section) in tables {
+        let facts: BTreeMap<String, Entry> = section.try_into().map_err(|e| {
+            format!("{origin}, [{table}]: {e}; a line per fact: \"os.version\" = \"{{major}}.{{minor}}.{{build}}\"")
+        })?;
         let mut rules = Vec::new();
         for (fact, entry) in facts {
             let (text, values) = match entry {
@@ -55,7 +82,7 @@ pub fn read_map(text: &str, origin: &str) -> Result<Vec<(String, Vec<Rule>)>, St
         }
         out.push((table, rules));
     }
-    Ok(out)
+    Ok(Mapping { tables: out, thumbprints })
 }
 
 /// The rows a host's queries returned, per table.
@@ -66,10 +93,16 @@ pub struct Host {
 
 /// Reads the results log; returns the hosts in the order they first appear, or the errors of
 /// lines that are not osquery results (naming the line).
-pub fn read_log(
-    text: impl std::io::BufRead,
-    tables: &[(String, Vec<Rule>)],
-) -> Result<Vec<(String, Host)>, Vec<String>> {
+pub fn read_log(text: impl std::io::BufRead, mapping: &Mapping) -> Result<Vec<(String, Host)>, Vec<String>> {
+    let thumbprint_table = mapping.thumbprints.as_ref().map(|(t, _)| t.as_str());
+    let known = |name: &str| {
+        mapping
+            .tables
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .chain(thumbprint_table)
+            .find(|t| name == *t || name.ends_with(&format!("_{t}")))
+    };
     let mut hosts: Vec<(String, Host)> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -110,15 +143,13 @@ pub fn read_log(
                 continue;
             }
         };
-        let Some((table, _)) = tables.iter().find(|(t, _)| name == t || name.ends_with(&format!("_{t}"))) else {
-            continue;
-        };
+        let Some(table) = known(name).map(str::to_string) else { continue };
         let at = *index.entry(host.to_string()).or_insert_with(|| {
             hosts.push((host.to_string(), Host::default()));
             hosts.len() - 1
         });
         let Some((_, entry)) = hosts.get_mut(at) else { continue };
-        let stored = entry.tables.entry(table.clone()).or_default();
+        let stored = entry.tables.entry(table).or_default();
         // A snapshot replaces what an earlier one said.
         if result.get("snapshot").is_some() {
             stored.clear();
@@ -162,18 +193,30 @@ fn render(template: &str, row: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// One host's facts document.
+/// One host's facts document. `certificates` are the rules' certificates that have a thumbprint
+/// and a fact: (thumbprint, fact path).
 pub fn facts(
     name: &str,
     host: &Host,
-    tables: &[(String, Vec<Rule>)],
+    mapping: &Mapping,
+    certificates: &[(String, String)],
     types: &BTreeMap<String, Type>,
     products: &Products<'_>,
 ) -> Result<Value, Vec<String>> {
     let mut root = Map::new();
     insert(&mut root, "host.name", Value::String(name.to_string()));
+    if let Some((table, text)) = &mapping.thumbprints
+        && let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty())
+    {
+        // Thumbprints compared as hex digits, whatever the case or separators.
+        let normal = |t: &str| t.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_ascii_uppercase();
+        let held: Vec<String> = rows.iter().map(|row| normal(&render(text, row))).collect();
+        for (thumbprint, fact) in certificates {
+            insert(&mut root, fact, Value::Bool(held.contains(&normal(thumbprint))));
+        }
+    }
     let mut errors = Vec::new();
-    for (table, rules) in tables {
+    for (table, rules) in &mapping.tables {
         let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty()) else { continue };
         // A product fact picks the row; the others read it.
         let chosen = rules
