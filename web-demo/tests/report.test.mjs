@@ -67,3 +67,14 @@ test("the host table filters and exports what it shows as CSV", async () => {
   await page.fill("#search", "srv");
   assert.equal(await page.textContent("#count"), "2 of 6 hosts");
 });
+
+test("on a phone the page fits its width and still filters", async () => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await phone.goto(page.url());
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  await phone.selectOption("#outcome", { label: "ready" });
+  assert.match(await phone.textContent("#count"), /^\d+ of 6 hosts$/);
+  await phone.screenshot({ path: join(artifacts, "report-phone.png"), fullPage: true });
+  await phone.close();
+});

@@ -247,26 +247,26 @@ fn esc(text: &str) -> String {
 
 /// Horizontal bars, one per outcome, each labelled with its name, count and share.
 fn bars(outcomes: &BTreeMap<String, usize>, hosts: usize) -> String {
-    let (row, width) = (26, 520.0);
+    let (row, width) = (26, 380.0);
     let height = row * outcomes.len().max(1);
     let mut svg = format!(
-        "<svg role=\"img\" aria-label=\"hosts by outcome\" viewBox=\"0 0 760 {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
+        "<div class=\"scroll\"><svg class=\"bars\" role=\"img\" aria-label=\"hosts by outcome\" viewBox=\"0 0 640 {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
     );
     for (i, (outcome, n)) in outcomes.iter().enumerate() {
         let share = *n as f64 / hosts.max(1) as f64;
         let y = i * row;
         let w = (width * share).max(1.0);
         svg.push_str(&format!(
-            "<g class=\"o-{class}\"><text x=\"0\" y=\"{ty}\">{label}</text><rect x=\"170\" y=\"{ry}\" width=\"{w:.1}\" height=\"18\"/><text x=\"{tx:.1}\" y=\"{ty}\">{n} ({pct:.1} %)</text></g>",
+            "<g class=\"o-{class}\"><text x=\"0\" y=\"{ty}\">{label}</text><rect x=\"160\" y=\"{ry}\" width=\"{w:.1}\" height=\"18\"/><text x=\"{tx:.1}\" y=\"{ty}\">{n} ({pct:.1} %)</text></g>",
             class = esc(&outcome.replace(':', "-")),
             label = esc(outcome),
             ty = y + 16,
             ry = y + 3,
-            tx = 176.0 + w,
+            tx = 166.0 + w,
             pct = share * 100.0
         ));
     }
-    svg.push_str("</svg>");
+    svg.push_str("</svg></div>");
     svg
 }
 
@@ -284,7 +284,14 @@ pub fn page(fleet: &Fleet) -> String {
             body.push_str(&format!("<th>{}</th>", esc(c)));
         }
         body.push_str("</tr></thead><tbody>");
-        for (build, counts) in &a.by_build {
+        // Builds in version order (10.0.19044 after 6.1.7601), hosts without one last.
+        let mut builds: Vec<(&String, &BTreeMap<String, usize>)> = a.by_build.iter().collect();
+        let key = |b: &str| {
+            let parts: Vec<u64> = b.split('.').map(|p| p.parse().unwrap_or(u64::MAX)).collect();
+            (b.is_empty(), parts)
+        };
+        builds.sort_by_cached_key(|(b, _)| key(b));
+        for (build, counts) in builds {
             let name = if build.is_empty() { "(none)" } else { build };
             body.push_str(&format!("<tr><td>{}</td>", esc(name)));
             for c in &columns {
@@ -300,27 +307,27 @@ pub fn page(fleet: &Fleet) -> String {
         if fixes.is_empty() {
             body.push_str("<p>No host is missing an update.</p>");
         } else {
-            body.push_str("<table><thead><tr><th>install any of</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
+            body.push_str("<div class=\"scroll\"><table><thead><tr><th>install any of</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
             for (group, (alone, needed)) in fixes {
                 body.push_str(&format!("<tr><td>{}</td><td>{alone}</td><td>{needed}</td></tr>", esc(group)));
             }
-            body.push_str("</tbody></table>");
+            body.push_str("</tbody></table></div>");
         }
         if !a.steps.is_empty() {
-            body.push_str("<h3>Other steps</h3><table><thead><tr><th>step</th><th>hosts</th></tr></thead><tbody>");
+            body.push_str("<h3>Other steps</h3><div class=\"scroll\"><table><thead><tr><th>step</th><th>hosts</th></tr></thead><tbody>");
             for (step, n) in &a.steps {
                 body.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(step)));
             }
-            body.push_str("</tbody></table>");
+            body.push_str("</tbody></table></div>");
         }
         if !a.errors.is_empty() {
             body.push_str(
-                "<h3>Input errors</h3><table><thead><tr><th>code</th><th>field</th><th>hosts</th></tr></thead><tbody>",
+                "<h3>Input errors</h3><div class=\"scroll\"><table><thead><tr><th>code</th><th>field</th><th>hosts</th></tr></thead><tbody>",
             );
             for ((code, field), n) in &a.errors {
                 body.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", esc(code), esc(field)));
             }
-            body.push_str("</tbody></table>");
+            body.push_str("</tbody></table></div>");
         }
         body.push_str("</section>");
     }
