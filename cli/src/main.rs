@@ -172,6 +172,9 @@ enum Command {
         #[arg(short, long, value_name = "OUT.html")]
         output: Option<PathBuf>,
     },
+    /// Run the language server (LSP over standard input and output) for editors: diagnostics as
+    /// you type, and formatting.
+    Lsp,
     /// Print the metadata a compiled module carries (advisory, compiler, rules hash, facts schema).
     Inspect {
         /// The compiled module (.wasm).
@@ -239,6 +242,7 @@ fn main() -> ExitCode {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
+        Command::Lsp => command::lsp::run(),
         Command::Report { answers, facts, id_field, build_field, output } => {
             command::report::run(&command::report::Options {
                 answers: &answers,

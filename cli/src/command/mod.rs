@@ -9,6 +9,7 @@ pub mod eval;
 pub mod facts;
 pub mod fmt;
 pub mod inspect;
+pub mod lsp;
 pub mod report;
 pub mod serve;
 pub mod test;

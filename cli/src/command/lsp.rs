@@ -1,0 +1,229 @@
+//! `preflight lsp`: a Language Server Protocol server over stdio for rules files, on `lsp-server`
+//! and `lsp-types`. It reuses the checker and the formatter as they are.
+//!
+//! Today it gives diagnostics (on open and on every change; changes that arrive together are
+//! checked once, on the last text) with their code, help and related locations, and formatting.
+//! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
+//! them, UTF-16 otherwise (the protocol's default).
+
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
+use lsp_types::request::Formatting;
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
+    PositionEncodingKind, PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextEdit, Uri,
+};
+use std::collections::HashMap;
+
+pub fn run() -> Result<u8, String> {
+    let (connection, threads) = Connection::stdio();
+    let (id, params) = connection.initialize_start().map_err(|e| format!("the editor did not initialize: {e}"))?;
+    let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
+    let utf8 = params
+        .capabilities
+        .general
+        .and_then(|g| g.position_encodings)
+        .is_some_and(|offered| offered.contains(&PositionEncodingKind::UTF8));
+    let capabilities = ServerCapabilities {
+        position_encoding: Some(if utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 }),
+        text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
+        document_formatting_provider: Some(lsp_types::OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    };
+    let result = serde_json::json!({
+        "capabilities": capabilities,
+        "serverInfo": { "name": "preflight", "version": env!("CARGO_PKG_VERSION") },
+    });
+    connection.initialize_finish(id, result).map_err(|e| format!("the editor did not initialize: {e}"))?;
+    let mut server = Server { connection: &connection, documents: HashMap::new(), utf8 };
+    server.serve()?;
+    drop(server);
+    drop(connection);
+    threads.join().map_err(|e| format!("the connection failed: {e}"))?;
+    Ok(0)
+}
+
+struct Server<'c> {
+    connection: &'c Connection,
+    documents: HashMap<Uri, String>,
+    utf8: bool,
+}
+
+impl Server<'_> {
+    fn serve(&mut self) -> Result<(), String> {
+        while let Ok(message) = self.connection.receiver.recv() {
+            let mut changed: Vec<Uri> = Vec::new();
+            let mut next = Some(message);
+            // Take whatever else has arrived too: a burst of keystrokes is checked once.
+            while let Some(message) = next {
+                match message {
+                    Message::Request(request) => {
+                        if self.connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
+                            return Ok(());
+                        }
+                        self.request(request)?;
+                    }
+                    Message::Notification(n) => {
+                        if let Some(uri) = self.notification(n)
+                            && !changed.contains(&uri)
+                        {
+                            changed.push(uri);
+                        }
+                    }
+                    Message::Response(_) => {}
+                }
+                next = self.connection.receiver.try_recv().ok();
+            }
+            for uri in changed {
+                self.publish(uri)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a document notification; returns the document whose diagnostics to publish.
+    fn notification(&mut self, n: Notification) -> Option<Uri> {
+        use lsp_types::notification::Notification as _;
+        match n.method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let p: lsp_types::DidOpenTextDocumentParams = serde_json::from_value(n.params).ok()?;
+                self.documents.insert(p.text_document.uri.clone(), p.text_document.text);
+                Some(p.text_document.uri)
+            }
+            DidChangeTextDocument::METHOD => {
+                let p: lsp_types::DidChangeTextDocumentParams = serde_json::from_value(n.params).ok()?;
+                // Full synchronisation: the last change is the whole text.
+                let text = p.content_changes.into_iter().last()?.text;
+                self.documents.insert(p.text_document.uri.clone(), text);
+                Some(p.text_document.uri)
+            }
+            DidCloseTextDocument::METHOD => {
+                let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params).ok()?;
+                self.documents.remove(&p.text_document.uri);
+                Some(p.text_document.uri)
+            }
+            _ => None,
+        }
+    }
+
+    fn request(&mut self, request: Request) -> Result<(), String> {
+        use lsp_types::request::Request as _;
+        let response = match request.method.as_str() {
+            Formatting::METHOD => {
+                let edits = serde_json::from_value::<lsp_types::DocumentFormattingParams>(request.params)
+                    .ok()
+                    .and_then(|p| self.documents.get(&p.text_document.uri))
+                    .and_then(|text| format(text, self.utf8));
+                Response::new_ok(request.id, edits)
+            }
+            _ => Response::new_err(
+                request.id,
+                lsp_server::ErrorCode::MethodNotFound as i32,
+                format!("preflight lsp does not answer `{}` yet", request.method),
+            ),
+        };
+        self.connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())
+    }
+
+    fn publish(&self, uri: Uri) -> Result<(), String> {
+        use lsp_types::notification::Notification as _;
+        let diagnostics = match self.documents.get(&uri) {
+            Some(text) => diagnostics(&uri, text, self.utf8),
+            None => Vec::new(),
+        };
+        let params = PublishDiagnosticsParams { uri, diagnostics, version: None };
+        let n = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
+        self.connection.sender.send(Message::Notification(n)).map_err(|e| e.to_string())
+    }
+}
+
+/// The checker's findings as the protocol's diagnostics. A panic in the checker (none is known:
+/// it is fuzzed) becomes one diagnostic rather than the end of the server.
+fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> Vec<lsp_types::Diagnostic> {
+    let checked = std::panic::catch_unwind(|| preflight_compiler::check_source(text).diagnostics);
+    let Ok(found) = checked else {
+        return vec![lsp_types::Diagnostic {
+            message: "internal error: the checker stopped on this file; please report it".into(),
+            severity: Some(DiagnosticSeverity::ERROR),
+            source: Some("preflight".into()),
+            ..lsp_types::Diagnostic::default()
+        }];
+    };
+    let lines = Lines::new(text, utf8);
+    found
+        .into_iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if !d.primary.message.is_empty() {
+                message.push_str(&format!(": {}", d.primary.message));
+            }
+            if let Some(help) = &d.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            for note in &d.notes {
+                message.push_str(&format!("\nnote: {note}"));
+            }
+            let related = d
+                .secondary
+                .iter()
+                .map(|l| DiagnosticRelatedInformation {
+                    location: Location { uri: uri.clone(), range: lines.range(l.span.start, l.span.end) },
+                    message: l.message.clone(),
+                })
+                .collect::<Vec<_>>();
+            lsp_types::Diagnostic {
+                range: lines.range(d.primary.span.start, d.primary.span.end),
+                severity: Some(match d.severity {
+                    preflight_compiler::diagnostic::Severity::Error => DiagnosticSeverity::ERROR,
+                    preflight_compiler::diagnostic::Severity::Warning => DiagnosticSeverity::WARNING,
+                }),
+                code: Some(NumberOrString::String(d.code.to_string())),
+                source: Some("preflight".into()),
+                message,
+                related_information: (!related.is_empty()).then_some(related),
+                ..lsp_types::Diagnostic::default()
+            }
+        })
+        .collect()
+}
+
+/// The whole document, formatted, as one edit; none when it is formatted already or does not parse.
+fn format(text: &str, utf8: bool) -> Option<Vec<TextEdit>> {
+    let formatted = preflight_compiler::format::format_source(text).ok()?;
+    if formatted == text {
+        return Some(Vec::new());
+    }
+    let end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    Some(vec![TextEdit { range: Lines::new(text, utf8).range(0, end), new_text: formatted }])
+}
+
+/// Byte offsets → protocol positions.
+struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+    utf8: bool,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str, utf8: bool) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Lines { text, starts, utf8 }
+    }
+
+    fn position(&self, offset: u32) -> Position {
+        let offset = (offset as usize).min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let before = self.text.get(start..offset).unwrap_or_default();
+        let character = if self.utf8 { before.len() } else { before.encode_utf16().count() };
+        Position {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            character: u32::try_from(character).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn range(&self, start: u32, end: u32) -> Range {
+        Range { start: self.position(start), end: self.position(end) }
+    }
+}

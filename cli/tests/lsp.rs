@@ -1,0 +1,183 @@
+//! `preflight lsp` driven over stdio the way an editor drives it.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::root;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+struct Editor {
+    child: Child,
+    input: ChildStdin,
+    output: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl Editor {
+    fn start(utf8: bool) -> Editor {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_preflight"))
+            .arg("lsp")
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        let mut editor = Editor { child, input, output, next_id: 1 };
+        let encodings = if utf8 { json!(["utf-8", "utf-16"]) } else { json!(["utf-16"]) };
+        let init = editor.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": encodings } } }),
+        );
+        assert_eq!(init["result"]["serverInfo"]["name"], "preflight");
+        editor.notify("initialized", json!({}));
+        editor
+    }
+
+    fn send(&mut self, message: Value) {
+        let text = message.to_string();
+        write!(self.input, "Content-Length: {}\r\n\r\n{text}", text.len()).unwrap();
+        self.input.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.output.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.output.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            let message = self.receive();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    fn diagnostics(&mut self) -> Value {
+        loop {
+            let message = self.receive();
+            if message["method"] == "textDocument/publishDiagnostics" {
+                return message["params"].clone();
+            }
+        }
+    }
+
+    fn stop(mut self) {
+        let done = self.request("shutdown", Value::Null);
+        assert!(done.get("error").is_none(), "{done}");
+        self.notify("exit", Value::Null);
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+const URI: &str = "file:///work/acs-2023.preflight";
+
+/// Open a file with a mistake → the checker's diagnostic at its place, with code, help and
+/// source; change it to the fixed text → no diagnostics; close → cleared.
+#[test]
+fn diagnostics_follow_the_text() {
+    let acs = preflight_compiler::ACS_RULES;
+    let broken = acs.replacen("require KB5011487", "require KB5011478", 1);
+    let (line, _) = broken.lines().enumerate().find(|(_, l)| l.contains("require KB5011478")).unwrap();
+    for utf8 in [false, true] {
+        let mut editor = Editor::start(utf8);
+        editor.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": broken } }),
+        );
+        let published = editor.diagnostics();
+        assert_eq!(published["uri"], URI);
+        let diagnostics = published["diagnostics"].as_array().unwrap();
+        assert_eq!(diagnostics.len(), 1, "{published}");
+        let d = &diagnostics[0];
+        assert_eq!(d["code"], "P0100");
+        assert_eq!(d["severity"], 1);
+        assert_eq!(d["source"], "preflight");
+        assert_eq!(d["range"]["start"], json!({ "line": line, "character": 10 }));
+        assert_eq!(d["range"]["end"], json!({ "line": line, "character": 19 }));
+        let message = d["message"].as_str().unwrap();
+        assert!(message.starts_with("unknown update `KB5011478`"), "{message}");
+        assert!(message.contains("help: did you mean `KB5011487`?"), "{message}");
+
+        editor.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": URI, "version": 2 }, "contentChanges": [{ "text": acs }] }),
+        );
+        assert_eq!(editor.diagnostics()["diagnostics"], json!([]));
+        editor.notify("textDocument/didClose", json!({ "textDocument": { "uri": URI } }));
+        assert_eq!(editor.diagnostics()["diagnostics"], json!([]));
+        editor.stop();
+    }
+}
+
+/// Positions count UTF-16 code units unless the editor offers UTF-8: a name after a non-ASCII
+/// character lands where each editor expects it.
+#[test]
+fn positions_count_what_the_editor_counts() {
+    let text = "advisory a {\n  title \"é — ✓\" sevrity x\n}\n";
+    let mut columns = Vec::new();
+    for utf8 in [false, true] {
+        let mut editor = Editor::start(utf8);
+        editor.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
+        );
+        let published = editor.diagnostics();
+        let d = &published["diagnostics"][0];
+        assert_eq!(d["range"]["start"]["line"], 1, "{published}");
+        columns.push(d["range"]["start"]["character"].as_u64().unwrap());
+        editor.stop();
+    }
+    // "  title \"é — ✓\" " is 16 UTF-16 units and 21 bytes.
+    assert_eq!(columns, [16, 21], "a diagnostic after the string starts at these columns");
+}
+
+/// Formatting replaces the document with `preflight fmt`'s text; a formatted file needs no edit.
+#[test]
+fn formatting_is_preflight_fmt() {
+    let acs = preflight_compiler::ACS_RULES;
+    let messy = acs.replacen("rule other_platform {", "rule   other_platform   {", 1);
+    let mut editor = Editor::start(false);
+    for (text, edits) in [(messy.as_str(), 1), (acs, 0)] {
+        editor.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
+        );
+        editor.diagnostics();
+        let answer = editor.request(
+            "textDocument/formatting",
+            json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }),
+        );
+        let result = answer["result"].as_array().unwrap();
+        assert_eq!(result.len(), edits, "{answer}");
+        if let Some(edit) = result.first() {
+            assert_eq!(edit["newText"], acs);
+        }
+    }
+    editor.stop();
+}
