@@ -181,3 +181,47 @@ fn formatting_is_preflight_fmt() {
     }
     editor.stop();
 }
+
+/// On the ACS file: definition and hover of an update named in a requirement, of a named value
+/// used in a condition, and of a fact path.
+#[test]
+fn definition_and_hover_find_the_declaration() {
+    let acs = preflight_compiler::ACS_RULES;
+    let line_of = |needle: &str| acs.lines().position(|l| l.contains(needle)).unwrap();
+    let column_of = |line: usize, needle: &str| acs.lines().nth(line).unwrap().find(needle).unwrap();
+    let mut editor = Editor::start(false);
+    editor.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": acs } }),
+    );
+    editor.diagnostics();
+    let at = |line: usize, character: usize| json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": character } });
+
+    // `require KB5011487` → `update KB5011487 {`
+    let use_line = line_of("require KB5011487");
+    let position = at(use_line, column_of(use_line, "KB5011487") + 3);
+    let definition = editor.request("textDocument/definition", position.clone());
+    let declared = line_of("update KB5011487 {");
+    assert_eq!(definition["result"]["range"]["start"], json!({ "line": declared, "character": 7 }), "{definition}");
+    let hover = editor.request("textDocument/hover", position);
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(shown.contains("update KB5011487 {") && shown.contains("kind cumulative"), "{shown}");
+
+    // `covered` in a rule's condition → `let covered = ...`
+    let rule_line = line_of("when covered and host.os == win10_21h2");
+    let definition = editor.request("textDocument/definition", at(rule_line, column_of(rule_line, "covered") + 1));
+    assert_eq!(definition["result"]["range"]["start"]["line"], line_of("let covered ="), "{definition}");
+
+    // A fact path in a condition → its line in the facts block, with its docs in the hover.
+    let fact_line = line_of("and root_ca.auto_update == false");
+    let position = at(fact_line, column_of(fact_line, "root_ca.auto_update") + 9);
+    let hover = editor.request("textDocument/hover", position);
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(shown.contains("auto_update: bool?"), "{shown}");
+    assert!(shown.contains("automatic root-certificate update"), "{shown}");
+
+    // Nothing declared under the cursor: no answer.
+    let keyword = editor.request("textDocument/hover", at(rule_line, 3));
+    assert_eq!(keyword["result"], Value::Null);
+    editor.stop();
+}

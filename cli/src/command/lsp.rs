@@ -2,13 +2,16 @@
 //! and `lsp-types`. It reuses the checker and the formatter as they are.
 //!
 //! Today it gives diagnostics (on open and on every change; changes that arrive together are
-//! checked once, on the last text) with their code, help and related locations, and formatting.
+//! checked once, on the last text) with their code, help and related locations, formatting, and
+//! for a declared name under the cursor (update, OS version, product, certificate, component,
+//! setting, action, series, named value, rule, fact) its definition and a hover with its
+//! declaration and `///` docs.
 //! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
 //! them, UTF-16 otherwise (the protocol's default).
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
-use lsp_types::request::Formatting;
+use lsp_types::request::{Formatting, GotoDefinition, HoverRequest};
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
     PositionEncodingKind, PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
@@ -29,6 +32,8 @@ pub fn run() -> Result<u8, String> {
         position_encoding: Some(if utf8 { PositionEncodingKind::UTF8 } else { PositionEncodingKind::UTF16 }),
         text_document_sync: Some(TextDocumentSyncCapability::Kind(TextDocumentSyncKind::FULL)),
         document_formatting_provider: Some(lsp_types::OneOf::Left(true)),
+        hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
+        definition_provider: Some(lsp_types::OneOf::Left(true)),
         ..ServerCapabilities::default()
     };
     let result = serde_json::json!({
@@ -117,6 +122,41 @@ impl Server<'_> {
                     .and_then(|text| format(text, self.utf8));
                 Response::new_ok(request.id, edits)
             }
+            HoverRequest::METHOD => {
+                let hover = serde_json::from_value::<lsp_types::HoverParams>(request.params).ok().and_then(|p| {
+                    let at = p.text_document_position_params;
+                    let text = self.documents.get(&at.text_document.uri)?;
+                    let lines = Lines::new(text, self.utf8);
+                    let symbol = symbol_at(text, lines.offset(at.position))?;
+                    let block = text.get(symbol.span.0..symbol.span.1)?;
+                    let shown: Vec<&str> = block.lines().take(14).collect();
+                    let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
+                    let mut value = format!("```preflight\n{}{more}\n```", shown.join("\n"));
+                    if !symbol.docs.is_empty() {
+                        value.push_str(&format!("\n\n{}", symbol.docs.join("\n")));
+                    }
+                    Some(lsp_types::Hover {
+                        contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
+                            kind: lsp_types::MarkupKind::Markdown,
+                            value,
+                        }),
+                        range: None,
+                    })
+                });
+                Response::new_ok(request.id, hover)
+            }
+            GotoDefinition::METHOD => {
+                let location =
+                    serde_json::from_value::<lsp_types::GotoDefinitionParams>(request.params).ok().and_then(|p| {
+                        let at = p.text_document_position_params;
+                        let text = self.documents.get(&at.text_document.uri)?;
+                        let lines = Lines::new(text, self.utf8);
+                        let symbol = symbol_at(text, lines.offset(at.position))?;
+                        let range = lines.range(u32::try_from(symbol.name.0).ok()?, u32::try_from(symbol.name.1).ok()?);
+                        Some(lsp_types::GotoDefinitionResponse::Scalar(Location { uri: at.text_document.uri, range }))
+                    });
+                Response::new_ok(request.id, location)
+            }
             _ => Response::new_err(
                 request.id,
                 lsp_server::ErrorCode::MethodNotFound as i32,
@@ -198,6 +238,76 @@ fn format(text: &str, utf8: bool) -> Option<Vec<TextEdit>> {
     Some(vec![TextEdit { range: Lines::new(text, utf8).range(0, end), new_text: formatted }])
 }
 
+/// A declaration: where its name is, where all of it is (byte ranges) and its `///` docs.
+struct Symbol {
+    name: (usize, usize),
+    span: (usize, usize),
+    docs: Vec<String>,
+}
+
+/// The declaration of the name under `offset` (a dotted fact path, or one of its segments), if
+/// the file declares it.
+fn symbol_at(text: &str, offset: usize) -> Option<Symbol> {
+    let word_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let start = text.get(..offset)?.rfind(|c: char| !word_char(c)).map_or(0, |i| i + 1);
+    let end = offset + text.get(offset..)?.find(|c: char| !word_char(c)).unwrap_or(text.len() - offset);
+    let word = text.get(start..end)?.trim_matches('.');
+    if word.is_empty() {
+        return None;
+    }
+    let mut symbols = declarations(text);
+    symbols.retain(|(name, _)| name == word);
+    symbols.into_iter().next().map(|(_, s)| s)
+}
+
+/// Every declared name of a file that parses (none of one that does not).
+fn declarations(text: &str) -> Vec<(String, Symbol)> {
+    use preflight_compiler::ast::{Field, FieldKind, Item};
+    let Ok(file) = preflight_compiler::syntax::parse(text) else { return Vec::new() };
+    let at = |s: preflight_compiler::ast::Span| (s.start as usize, s.end as usize);
+    let mut out = Vec::new();
+    fn fields(prefix: &str, list: &[Field], out: &mut Vec<(String, Symbol)>) {
+        for f in list {
+            let path = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
+            let symbol = Symbol {
+                name: (f.name.span.start as usize, f.name.span.end as usize),
+                span: (f.span.start as usize, f.span.end as usize),
+                docs: f.docs.clone(),
+            };
+            if let FieldKind::Group(inner) = &f.kind {
+                fields(&path, inner, out);
+            }
+            out.push((path, symbol));
+        }
+    }
+    for item in &file.items {
+        match item {
+            Item::Decl(d) => {
+                out.push((d.id.name.clone(), Symbol { name: at(d.id.span), span: at(d.span), docs: d.docs.clone() }))
+            }
+            Item::Series(series) => {
+                out.push((
+                    series.id.name.clone(),
+                    Symbol { name: at(series.id.span), span: at(series.span), docs: series.docs.clone() },
+                ));
+                for e in &series.entries {
+                    out.push((
+                        e.kb.raw.clone(),
+                        Symbol { name: at(e.kb.span), span: at(e.span), docs: e.docs.clone() },
+                    ));
+                }
+            }
+            Item::Let(l) => out
+                .push((l.name.name.clone(), Symbol { name: at(l.name.span), span: at(l.span), docs: l.docs.clone() })),
+            Item::Rule(r) => out
+                .push((r.name.name.clone(), Symbol { name: at(r.name.span), span: at(r.span), docs: r.docs.clone() })),
+            Item::Facts(f) => fields("", &f.fields, &mut out),
+            Item::Host(_) | Item::Test(_) => {}
+        }
+    }
+    out
+}
+
 /// Byte offsets → protocol positions.
 struct Lines<'t> {
     text: &'t str,
@@ -221,6 +331,21 @@ impl<'t> Lines<'t> {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             character: u32::try_from(character).unwrap_or(u32::MAX),
         }
+    }
+
+    /// A protocol position → a byte offset (clamped to the text).
+    fn offset(&self, p: Position) -> usize {
+        let start = self.starts.get(p.line as usize).copied().unwrap_or(self.text.len());
+        let line = self.text.get(start..).unwrap_or_default();
+        let line = line.split('\n').next().unwrap_or_default();
+        let mut units = 0;
+        for (i, c) in line.char_indices() {
+            if units >= p.character as usize {
+                return start + i;
+            }
+            units += if self.utf8 { c.len_utf8() } else { c.len_utf16() };
+        }
+        start + line.len()
     }
 
     fn range(&self, start: u32, end: u32) -> Range {
