@@ -225,3 +225,68 @@ fn definition_and_hover_find_the_declaration() {
     assert_eq!(keyword["result"], Value::Null);
     editor.stop();
 }
+
+/// References and rename of a named value: every use, none inside strings or comments; completion
+/// offers declared names, keywords and statuses.
+#[test]
+fn references_rename_and_completion() {
+    let acs = preflight_compiler::ACS_RULES;
+    let mut editor = Editor::start(true);
+    editor.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": acs } }),
+    );
+    editor.diagnostics();
+    let line = acs.lines().position(|l| l.starts_with("let has_esu =")).unwrap();
+    let position = json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": 5 } });
+    let mut with_context = position.clone();
+    with_context["context"] = json!({ "includeDeclaration": true });
+    let references = editor.request("textDocument/references", with_context);
+    let found = references["result"].as_array().unwrap();
+    // Whole-word uses in the code, as a plain scan that skips strings and comments counts them.
+    let code_uses = acs
+        .lines()
+        .map(|l| l.split("//").next().unwrap())
+        .map(|l| l.split('"').step_by(2).collect::<String>())
+        .map(|l| {
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).filter(|w| *w == "has_esu").count()
+        })
+        .sum::<usize>();
+    assert!(code_uses >= 4, "{code_uses}");
+    assert_eq!(found.len(), code_uses, "{references}");
+    let mut without = position.clone();
+    without["context"] = json!({ "includeDeclaration": false });
+    let uses = editor.request("textDocument/references", without);
+    assert_eq!(uses["result"].as_array().unwrap().len(), code_uses - 1, "{uses}");
+
+    let mut rename = position.clone();
+    rename["newName"] = json!("esu_or_azure");
+    let edit = editor.request("textDocument/rename", rename);
+    let edits = edit["result"]["changes"][URI].as_array().unwrap();
+    assert_eq!(edits.len(), code_uses);
+    // The renamed file still checks clean.
+    let mut renamed: Vec<String> = acs.lines().map(str::to_string).collect();
+    let mut sorted: Vec<&Value> = edits.iter().collect();
+    sorted.sort_by_key(|e| {
+        std::cmp::Reverse((e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64()))
+    });
+    for e in sorted {
+        let (l, a, b) = (
+            e["range"]["start"]["line"].as_u64().unwrap() as usize,
+            e["range"]["start"]["character"].as_u64().unwrap() as usize,
+            e["range"]["end"]["character"].as_u64().unwrap() as usize,
+        );
+        renamed[l].replace_range(a..b, "esu_or_azure");
+    }
+    let renamed = renamed.join("\n") + "\n";
+    let checked = preflight_compiler::check_source(&renamed);
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics.first());
+
+    let completion = editor.request("textDocument/completion", position);
+    let labels: Vec<&str> =
+        completion["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    for expected in ["KB5011487", "win10_21h2", "has_esu", "os.version", "require", "action_required"] {
+        assert!(labels.contains(&expected), "{expected} not offered");
+    }
+    editor.stop();
+}

@@ -4,14 +4,15 @@
 //! Today it gives diagnostics (on open and on every change; changes that arrive together are
 //! checked once, on the last text) with their code, help and related locations, formatting, and
 //! for a declared name under the cursor (update, OS version, product, certificate, component,
-//! setting, action, series, named value, rule, fact) its definition and a hover with its
-//! declaration and `///` docs.
+//! setting, action, series, named value, rule, fact) its definition, its references, a hover with
+//! its declaration and `///` docs, and rename (every occurrence outside strings and comments);
+//! completion offers the file's declared names, the keywords and the statuses.
 //! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
 //! them, UTF-16 otherwise (the protocol's default).
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
-use lsp_types::request::{Formatting, GotoDefinition, HoverRequest};
+use lsp_types::request::{Completion, Formatting, GotoDefinition, HoverRequest, References, Rename};
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
     PositionEncodingKind, PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
@@ -34,6 +35,9 @@ pub fn run() -> Result<u8, String> {
         document_formatting_provider: Some(lsp_types::OneOf::Left(true)),
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
+        references_provider: Some(lsp_types::OneOf::Left(true)),
+        rename_provider: Some(lsp_types::OneOf::Left(true)),
+        completion_provider: Some(lsp_types::CompletionOptions::default()),
         ..ServerCapabilities::default()
     };
     let result = serde_json::json!({
@@ -157,6 +161,50 @@ impl Server<'_> {
                     });
                 Response::new_ok(request.id, location)
             }
+            References::METHOD => {
+                let found = serde_json::from_value::<lsp_types::ReferenceParams>(request.params).ok().and_then(|p| {
+                    let at = p.text_document_position;
+                    let text = self.documents.get(&at.text_document.uri)?;
+                    let lines = Lines::new(text, self.utf8);
+                    let (name, _) = word_at(text, lines.offset(at.position))?;
+                    let declared = symbol_at(text, lines.offset(at.position))?;
+                    let uri = at.text_document.uri;
+                    Some(
+                        occurrences(text, &name)
+                            .into_iter()
+                            .filter(|&place| p.context.include_declaration || place != declared.name)
+                            .map(|(a, b)| Location { uri: uri.clone(), range: lines.range_of(a, b) })
+                            .collect::<Vec<_>>(),
+                    )
+                });
+                Response::new_ok(request.id, found)
+            }
+            Rename::METHOD => {
+                let edit = serde_json::from_value::<lsp_types::RenameParams>(request.params).ok().and_then(|p| {
+                    let at = p.text_document_position;
+                    let text = self.documents.get(&at.text_document.uri)?;
+                    let lines = Lines::new(text, self.utf8);
+                    let (name, _) = word_at(text, lines.offset(at.position))?;
+                    symbol_at(text, lines.offset(at.position))?;
+                    let edits = occurrences(text, &name)
+                        .into_iter()
+                        .map(|(a, b)| TextEdit { range: lines.range_of(a, b), new_text: p.new_name.clone() })
+                        .collect();
+                    // lsp-types' own map type; a `Uri` is never mutated once it is a key.
+                    #[allow(clippy::mutable_key_type)]
+                    let mut changes = HashMap::new();
+                    changes.insert(at.text_document.uri, edits);
+                    Some(lsp_types::WorkspaceEdit { changes: Some(changes), ..lsp_types::WorkspaceEdit::default() })
+                });
+                Response::new_ok(request.id, edit)
+            }
+            Completion::METHOD => {
+                let items = serde_json::from_value::<lsp_types::CompletionParams>(request.params).ok().and_then(|p| {
+                    let text = self.documents.get(&p.text_document_position.text_document.uri)?;
+                    Some(completions(text))
+                });
+                Response::new_ok(request.id, items)
+            }
             _ => Response::new_err(
                 request.id,
                 lsp_server::ErrorCode::MethodNotFound as i32,
@@ -245,19 +293,120 @@ struct Symbol {
     docs: Vec<String>,
 }
 
-/// The declaration of the name under `offset` (a dotted fact path, or one of its segments), if
-/// the file declares it.
-fn symbol_at(text: &str, offset: usize) -> Option<Symbol> {
-    let word_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+fn word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
+}
+
+/// The name under `offset` (a dotted fact path counts as one name) and where it starts.
+fn word_at(text: &str, offset: usize) -> Option<(String, usize)> {
     let start = text.get(..offset)?.rfind(|c: char| !word_char(c)).map_or(0, |i| i + 1);
     let end = offset + text.get(offset..)?.find(|c: char| !word_char(c)).unwrap_or(text.len() - offset);
     let word = text.get(start..end)?.trim_matches('.');
-    if word.is_empty() {
-        return None;
-    }
+    (!word.is_empty()).then(|| (word.to_string(), start))
+}
+
+/// The declaration of the name under `offset`, if the file declares it.
+fn symbol_at(text: &str, offset: usize) -> Option<Symbol> {
+    let (word, _) = word_at(text, offset)?;
     let mut symbols = declarations(text);
-    symbols.retain(|(name, _)| name == word);
+    symbols.retain(|(name, _)| *name == word);
     symbols.into_iter().next().map(|(_, s)| s)
+}
+
+/// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
+fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Skip the string (escapes included).
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' || c == b'\n' {
+                        break;
+                    }
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i += text.get(i..).and_then(|r| r.find('\n')).unwrap_or(text.len() - i);
+            }
+            _ if word_char(char::from(b)) => {
+                let end = i + text.get(i..).and_then(|r| r.find(|c: char| !word_char(c))).unwrap_or(text.len() - i);
+                if text.get(i..end) == Some(name) {
+                    out.push((i, end));
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// What completion offers: the file's declared names, the keywords and the statuses.
+fn completions(text: &str) -> Vec<lsp_types::CompletionItem> {
+    use lsp_types::{CompletionItem, CompletionItemKind};
+    const KEYWORDS: &[&str] = &[
+        "advisory",
+        "facts",
+        "host",
+        "product",
+        "os",
+        "update",
+        "series",
+        "certificate",
+        "component",
+        "setting",
+        "action",
+        "let",
+        "rule",
+        "test",
+        "when",
+        "require",
+        "severity",
+        "message",
+        "cite",
+        "link",
+        "given",
+        "expect",
+        "and",
+        "or",
+        "not",
+        "in",
+        "if",
+        "else",
+        "known",
+        "status",
+        "true",
+        "false",
+    ];
+    const STATUSES: &[&str] =
+        &["ready", "action_required", "limited", "unsupported", "unknown", "not_affected", "info", "warning"];
+    let mut items: Vec<CompletionItem> = declarations(text)
+        .into_iter()
+        .map(|(name, symbol)| CompletionItem {
+            label: name,
+            kind: Some(CompletionItemKind::REFERENCE),
+            documentation: (!symbol.docs.is_empty()).then(|| lsp_types::Documentation::String(symbol.docs.join("\n"))),
+            ..CompletionItem::default()
+        })
+        .collect();
+    items.extend(KEYWORDS.iter().map(|k| CompletionItem {
+        label: (*k).into(),
+        kind: Some(CompletionItemKind::KEYWORD),
+        ..CompletionItem::default()
+    }));
+    items.extend(STATUSES.iter().map(|k| CompletionItem {
+        label: (*k).into(),
+        kind: Some(CompletionItemKind::ENUM_MEMBER),
+        ..CompletionItem::default()
+    }));
+    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items.dedup_by(|a, b| a.label == b.label);
+    items
 }
 
 /// Every declared name of a file that parses (none of one that does not).
@@ -346,6 +495,10 @@ impl<'t> Lines<'t> {
             units += if self.utf8 { c.len_utf8() } else { c.len_utf16() };
         }
         start + line.len()
+    }
+
+    fn range_of(&self, start: usize, end: usize) -> Range {
+        self.range(u32::try_from(start).unwrap_or(u32::MAX), u32::try_from(end).unwrap_or(u32::MAX))
     }
 
     fn range(&self, start: u32, end: u32) -> Range {
