@@ -78,6 +78,15 @@ impl Editor {
         self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
     }
 
+    /// Opens a document at URI and returns the diagnostics published for it.
+    fn open(&mut self, text: &str) -> Value {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
+        );
+        self.diagnostics()
+    }
+
     fn diagnostics(&mut self) -> Value {
         loop {
             let message = self.receive();
@@ -106,11 +115,7 @@ fn diagnostics_follow_the_text() {
     let (line, _) = broken.lines().enumerate().find(|(_, l)| l.contains("require KB5011478")).unwrap();
     for utf8 in [false, true] {
         let mut editor = Editor::start(utf8);
-        editor.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": broken } }),
-        );
-        let published = editor.diagnostics();
+        let published = editor.open(&broken);
         assert_eq!(published["uri"], URI);
         let diagnostics = published["diagnostics"].as_array().unwrap();
         assert_eq!(diagnostics.len(), 1, "{published}");
@@ -143,11 +148,7 @@ fn positions_count_what_the_editor_counts() {
     let mut columns = Vec::new();
     for utf8 in [false, true] {
         let mut editor = Editor::start(utf8);
-        editor.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
-        );
-        let published = editor.diagnostics();
+        let published = editor.open(text);
         let d = &published["diagnostics"][0];
         assert_eq!(d["range"]["start"]["line"], 1, "{published}");
         columns.push(d["range"]["start"]["character"].as_u64().unwrap());
@@ -164,11 +165,7 @@ fn formatting_is_preflight_fmt() {
     let messy = acs.replacen("rule other_platform {", "rule   other_platform   {", 1);
     let mut editor = Editor::start(false);
     for (text, edits) in [(messy.as_str(), 1), (acs, 0)] {
-        editor.notify(
-            "textDocument/didOpen",
-            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
-        );
-        editor.diagnostics();
+        editor.open(text);
         let answer = editor.request(
             "textDocument/formatting",
             json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }),
@@ -190,11 +187,7 @@ fn definition_and_hover_find_the_declaration() {
     let line_of = |needle: &str| acs.lines().position(|l| l.contains(needle)).unwrap();
     let column_of = |line: usize, needle: &str| acs.lines().nth(line).unwrap().find(needle).unwrap();
     let mut editor = Editor::start(false);
-    editor.notify(
-        "textDocument/didOpen",
-        json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": acs } }),
-    );
-    editor.diagnostics();
+    editor.open(acs);
     let at = |line: usize, character: usize| json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": character } });
 
     // `require KB5011487` → `update KB5011487 {`
@@ -232,11 +225,7 @@ fn definition_and_hover_find_the_declaration() {
 fn references_rename_and_completion() {
     let acs = preflight_compiler::ACS_RULES;
     let mut editor = Editor::start(true);
-    editor.notify(
-        "textDocument/didOpen",
-        json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": acs } }),
-    );
-    editor.diagnostics();
+    editor.open(acs);
     let line = acs.lines().position(|l| l.starts_with("let has_esu =")).unwrap();
     let position = json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": 5 } });
     let mut with_context = position.clone();

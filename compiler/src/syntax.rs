@@ -823,6 +823,16 @@ const ITEM_KEYWORDS: [&str; 14] = [
     "test",
 ];
 
+/// The words of conditions (`known` and `status` read like functions and values but are words of
+/// the language too).
+const CONDITION_KEYWORDS: [&str; 10] = ["and", "or", "not", "in", "if", "else", "known", "status", "true", "false"];
+
+/// Every keyword of the language: items, the words inside them, and conditions (what an editor
+/// offers to complete).
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    ITEM_KEYWORDS.into_iter().chain(INNER_KEYWORDS).chain(CONDITION_KEYWORDS)
+}
+
 /// Mistakes people make from habit, and what to write instead.
 fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Option<String> {
     let before = source.get(..pos).unwrap_or("");

@@ -128,10 +128,7 @@ impl Server<'_> {
             }
             HoverRequest::METHOD => {
                 let hover = serde_json::from_value::<lsp_types::HoverParams>(request.params).ok().and_then(|p| {
-                    let at = p.text_document_position_params;
-                    let text = self.documents.get(&at.text_document.uri)?;
-                    let lines = Lines::new(text, self.utf8);
-                    let symbol = symbol_at(text, lines.offset(at.position))?;
+                    let Named { text, symbol, .. } = self.named(&p.text_document_position_params)?;
                     let block = text.get(symbol.span.0..symbol.span.1)?;
                     let shown: Vec<&str> = block.lines().take(14).collect();
                     let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
@@ -152,27 +149,21 @@ impl Server<'_> {
             GotoDefinition::METHOD => {
                 let location =
                     serde_json::from_value::<lsp_types::GotoDefinitionParams>(request.params).ok().and_then(|p| {
-                        let at = p.text_document_position_params;
-                        let text = self.documents.get(&at.text_document.uri)?;
-                        let lines = Lines::new(text, self.utf8);
-                        let symbol = symbol_at(text, lines.offset(at.position))?;
-                        let range = lines.range(u32::try_from(symbol.name.0).ok()?, u32::try_from(symbol.name.1).ok()?);
-                        Some(lsp_types::GotoDefinitionResponse::Scalar(Location { uri: at.text_document.uri, range }))
+                        let Named { lines, symbol, .. } = self.named(&p.text_document_position_params)?;
+                        let range = lines.range_of(symbol.name.0, symbol.name.1);
+                        let uri = p.text_document_position_params.text_document.uri;
+                        Some(lsp_types::GotoDefinitionResponse::Scalar(Location { uri, range }))
                     });
                 Response::new_ok(request.id, location)
             }
             References::METHOD => {
                 let found = serde_json::from_value::<lsp_types::ReferenceParams>(request.params).ok().and_then(|p| {
-                    let at = p.text_document_position;
-                    let text = self.documents.get(&at.text_document.uri)?;
-                    let lines = Lines::new(text, self.utf8);
-                    let (name, _) = word_at(text, lines.offset(at.position))?;
-                    let declared = symbol_at(text, lines.offset(at.position))?;
-                    let uri = at.text_document.uri;
+                    let Named { text, lines, name, symbol } = self.named(&p.text_document_position)?;
+                    let uri = &p.text_document_position.text_document.uri;
                     Some(
                         occurrences(text, &name)
                             .into_iter()
-                            .filter(|&place| p.context.include_declaration || place != declared.name)
+                            .filter(|&place| p.context.include_declaration || place != symbol.name)
                             .map(|(a, b)| Location { uri: uri.clone(), range: lines.range_of(a, b) })
                             .collect::<Vec<_>>(),
                     )
@@ -181,11 +172,7 @@ impl Server<'_> {
             }
             Rename::METHOD => {
                 let edit = serde_json::from_value::<lsp_types::RenameParams>(request.params).ok().and_then(|p| {
-                    let at = p.text_document_position;
-                    let text = self.documents.get(&at.text_document.uri)?;
-                    let lines = Lines::new(text, self.utf8);
-                    let (name, _) = word_at(text, lines.offset(at.position))?;
-                    symbol_at(text, lines.offset(at.position))?;
+                    let Named { text, lines, name, .. } = self.named(&p.text_document_position)?;
                     let edits = occurrences(text, &name)
                         .into_iter()
                         .map(|(a, b)| TextEdit { range: lines.range_of(a, b), new_text: p.new_name.clone() })
@@ -193,7 +180,7 @@ impl Server<'_> {
                     // lsp-types' own map type; a `Uri` is never mutated once it is a key.
                     #[allow(clippy::mutable_key_type)]
                     let mut changes = HashMap::new();
-                    changes.insert(at.text_document.uri, edits);
+                    changes.insert(p.text_document_position.text_document.uri, edits);
                     Some(lsp_types::WorkspaceEdit { changes: Some(changes), ..lsp_types::WorkspaceEdit::default() })
                 });
                 Response::new_ok(request.id, edit)
@@ -212,6 +199,14 @@ impl Server<'_> {
             ),
         };
         self.connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())
+    }
+
+    /// The declared name under the cursor, with its document and the document's lines.
+    fn named(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Named<'_>> {
+        let text = self.documents.get(&at.text_document.uri)?;
+        let lines = Lines::new(text, self.utf8);
+        let (name, symbol) = symbol_at(text, lines.offset(at.position))?;
+        Some(Named { text, lines, name, symbol })
     }
 
     fn publish(&self, uri: Uri) -> Result<(), String> {
@@ -297,20 +292,26 @@ fn word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '.'
 }
 
-/// The name under `offset` (a dotted fact path counts as one name) and where it starts.
-fn word_at(text: &str, offset: usize) -> Option<(String, usize)> {
+/// The name under `offset` (a dotted fact path counts as one name).
+fn word_at(text: &str, offset: usize) -> Option<String> {
     let start = text.get(..offset)?.rfind(|c: char| !word_char(c)).map_or(0, |i| i + 1);
     let end = offset + text.get(offset..)?.find(|c: char| !word_char(c)).unwrap_or(text.len() - offset);
     let word = text.get(start..end)?.trim_matches('.');
-    (!word.is_empty()).then(|| (word.to_string(), start))
+    (!word.is_empty()).then(|| word.to_string())
 }
 
-/// The declaration of the name under `offset`, if the file declares it.
-fn symbol_at(text: &str, offset: usize) -> Option<Symbol> {
-    let (word, _) = word_at(text, offset)?;
-    let mut symbols = declarations(text);
-    symbols.retain(|(name, _)| *name == word);
-    symbols.into_iter().next().map(|(_, s)| s)
+/// A declared name under the cursor: the document, its lines, the name and its declaration.
+struct Named<'t> {
+    text: &'t str,
+    lines: Lines<'t>,
+    name: String,
+    symbol: Symbol,
+}
+
+/// The name under `offset` and its declaration, if the file declares it.
+fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
+    let word = word_at(text, offset)?;
+    declarations(text).into_iter().find(|(name, _)| *name == word)
 }
 
 /// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
@@ -349,42 +350,6 @@ fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
 /// What completion offers: the file's declared names, the keywords and the statuses.
 fn completions(text: &str) -> Vec<lsp_types::CompletionItem> {
     use lsp_types::{CompletionItem, CompletionItemKind};
-    const KEYWORDS: &[&str] = &[
-        "advisory",
-        "facts",
-        "host",
-        "product",
-        "os",
-        "update",
-        "series",
-        "certificate",
-        "component",
-        "setting",
-        "action",
-        "let",
-        "rule",
-        "test",
-        "when",
-        "require",
-        "severity",
-        "message",
-        "cite",
-        "link",
-        "given",
-        "expect",
-        "and",
-        "or",
-        "not",
-        "in",
-        "if",
-        "else",
-        "known",
-        "status",
-        "true",
-        "false",
-    ];
-    const STATUSES: &[&str] =
-        &["ready", "action_required", "limited", "unsupported", "unknown", "not_affected", "info", "warning"];
     let mut items: Vec<CompletionItem> = declarations(text)
         .into_iter()
         .map(|(name, symbol)| CompletionItem {
@@ -394,13 +359,13 @@ fn completions(text: &str) -> Vec<lsp_types::CompletionItem> {
             ..CompletionItem::default()
         })
         .collect();
-    items.extend(KEYWORDS.iter().map(|k| CompletionItem {
-        label: (*k).into(),
+    items.extend(preflight_compiler::syntax::keywords().map(|k| CompletionItem {
+        label: k.into(),
         kind: Some(CompletionItemKind::KEYWORD),
         ..CompletionItem::default()
     }));
-    items.extend(STATUSES.iter().map(|k| CompletionItem {
-        label: (*k).into(),
+    items.extend(preflight_compiler::ir::Level::ALL.iter().map(|level| CompletionItem {
+        label: level.name().into(),
         kind: Some(CompletionItemKind::ENUM_MEMBER),
         ..CompletionItem::default()
     }));
