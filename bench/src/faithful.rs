@@ -201,16 +201,6 @@ const OSES: [&str; 23] = [
     "server2003",
 ];
 
-const PRODUCTS: [&str; 7] = [
-    "apex_one",
-    "apex_one_saas",
-    "cloud_one_wes",
-    "deep_security_agent",
-    "deep_security_manager",
-    "wfbs",
-    "wfbs_services",
-];
-
 impl Faithful {
     pub fn new(program: &Program) -> Faithful {
         let index = |names: &[&'static str], ids: Vec<&str>| -> HashMap<&'static str, usize> {
@@ -221,7 +211,8 @@ impl Faithful {
         };
         let rule = index(&RULES, program.rules.iter().map(|r| r.name.as_str()).collect());
         let os = index(&OSES, program.oses.iter().map(|o| o.id.as_str()).collect());
-        let product = index(&PRODUCTS, program.products.iter().map(|p| p.id.as_str()).collect());
+        let product =
+            index(&preflight_tests::hosts::PRODUCTS, program.products.iter().map(|p| p.id.as_str()).collect());
         let mut fragments = Fragments::new();
         for (r, spec) in program.rules.iter().enumerate() {
             let requirements: Vec<Option<usize>> =

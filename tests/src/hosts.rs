@@ -40,7 +40,8 @@ impl Rng {
     }
 }
 
-const PRODUCTS: [&str; 7] = [
+/// The ACS products' ids (the benchmark's hand-written baseline reads them too).
+pub const PRODUCTS: [&str; 7] = [
     "apex_one",
     "apex_one_saas",
     "cloud_one_wes",
