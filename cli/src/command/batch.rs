@@ -515,13 +515,13 @@ fn write_in_order(
 
 /// Where answers go: standard output, or a temporary file beside OUT that replaces OUT only
 /// when the run is complete.
-struct Sink {
+pub(crate) struct Sink {
     out: Box<dyn Write>,
     file: Option<(tempfile::TempPath, PathBuf)>,
 }
 
 impl Sink {
-    fn open(output: Option<&Path>, input: &str) -> Result<Sink, String> {
+    pub(crate) fn open(output: Option<&Path>, input: &str) -> Result<Sink, String> {
         let Some(path) = output else {
             return Ok(Sink {
                 out: Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
@@ -530,7 +530,7 @@ impl Sink {
         };
         if input != "-" && same_file::is_same_file(input, path).unwrap_or(false) {
             return Err(format!(
-                "`{}` is the input file; write the answers to another file (they would replace the facts)",
+                "`{}` is the input file; write to another file (the output would replace the input)",
                 path.display()
             ));
         }
@@ -540,7 +540,7 @@ impl Sink {
         Ok(Sink { out: Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), file: Some((temp_path, target)) })
     }
 
-    fn write_line(&mut self, text: &str) -> Result<(), String> {
+    pub(crate) fn write_line(&mut self, text: &str) -> Result<(), String> {
         let written = self.out.write_all(text.as_bytes()).and_then(|()| self.out.write_all(b"\n"));
         written.map_err(|e| self.write_error(&e))
     }
@@ -557,7 +557,7 @@ impl Sink {
     }
 
     /// Every line answered: OUT is replaced at once.
-    fn commit(mut self) -> Result<(), String> {
+    pub(crate) fn commit(mut self) -> Result<(), String> {
         self.flush()?;
         if let Some((temp, target)) = self.file.take() {
             temp.persist(&target).map_err(|e| format!("cannot write `{}`: {}", target.display(), e.error))?;

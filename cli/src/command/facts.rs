@@ -23,7 +23,6 @@ use crate::common;
 use preflight_compiler::ir::Type;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 /// The most cell errors reported before giving up.
@@ -124,7 +123,7 @@ pub fn run(
         .collect();
     let targets = targets(&header, mapping.as_ref(), &types)?;
 
-    let mut sink = Output::open(output)?;
+    let mut sink = super::batch::Sink::open(output, input)?;
     let (mut hosts, mut rows, mut errors) = (0usize, 0usize, Vec::new());
     let mut record = csv::StringRecord::new();
     loop {
@@ -144,7 +143,7 @@ pub fn run(
         match facts_of(&record, &targets, &types, &products, row, &header) {
             Ok(facts) => {
                 hosts += 1;
-                sink.line(&facts)?;
+                sink.write_line(&facts.to_string())?;
             }
             Err(mut bad) => {
                 errors.append(&mut bad);
@@ -163,7 +162,7 @@ pub fn run(
         eprintln!("{} cells could not be converted{more}{kept}", errors.len());
         return Ok(1);
     }
-    sink.finish()?;
+    sink.commit()?;
     eprintln!("{hosts} hosts");
     Ok(0)
 }
@@ -395,43 +394,11 @@ fn from_osquery(
     if !errors.is_empty() {
         return fail(&errors);
     }
-    let mut sink = Output::open(output)?;
+    let mut sink = super::batch::Sink::open(output, input)?;
     for facts in &documents {
-        sink.line(facts)?;
+        sink.write_line(&facts.to_string())?;
     }
-    sink.finish()?;
+    sink.commit()?;
     eprintln!("{} hosts", documents.len());
     Ok(0)
-}
-
-/// Standard output, or a temporary file beside OUT that replaces OUT when every row converted.
-struct Output {
-    out: Box<dyn Write>,
-    file: Option<(tempfile::TempPath, std::path::PathBuf)>,
-}
-
-impl Output {
-    fn open(path: Option<&Path>) -> Result<Output, String> {
-        let Some(path) = path else {
-            return Ok(Output { out: Box::new(std::io::BufWriter::new(std::io::stdout())), file: None });
-        };
-        let target = common::output_target(path);
-        let cannot = |e: &dyn std::fmt::Display| format!("cannot write `{}`: {e}", path.display());
-        let temp = common::temp_beside(&target).map_err(|e| cannot(&e))?;
-        let (file, temp_path) = temp.into_parts();
-        Ok(Output { out: Box::new(std::io::BufWriter::new(file)), file: Some((temp_path, target)) })
-    }
-
-    fn line(&mut self, facts: &Value) -> Result<(), String> {
-        writeln!(self.out, "{facts}").map_err(|e| format!("cannot write the facts: {e}"))
-    }
-
-    fn finish(mut self) -> Result<(), String> {
-        self.out.flush().map_err(|e| format!("cannot write the facts: {e}"))?;
-        drop(self.out);
-        if let Some((temp, target)) = self.file {
-            temp.persist(&target).map_err(|e| format!("cannot write `{}`: {}", target.display(), e.error))?;
-        }
-        Ok(())
-    }
 }
