@@ -13,6 +13,7 @@ struct Editor {
     input: ChildStdin,
     output: BufReader<ChildStdout>,
     next_id: i64,
+    capabilities: Value,
 }
 
 impl Editor {
@@ -27,13 +28,14 @@ impl Editor {
             .unwrap();
         let input = child.stdin.take().unwrap();
         let output = BufReader::new(child.stdout.take().unwrap());
-        let mut editor = Editor { child, input, output, next_id: 1 };
+        let mut editor = Editor { child, input, output, next_id: 1, capabilities: Value::Null };
         let encodings = if utf8 { json!(["utf-8", "utf-16"]) } else { json!(["utf-16"]) };
         let init = editor.request(
             "initialize",
             json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": encodings } } }),
         );
         assert_eq!(init["result"]["serverInfo"]["name"], "preflight");
+        editor.capabilities = init["result"]["capabilities"].clone();
         editor.notify("initialized", json!({}));
         editor
     }
@@ -271,11 +273,108 @@ fn references_rename_and_completion() {
     let checked = preflight_compiler::check_source(&renamed);
     assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics.first());
 
-    let completion = editor.request("textDocument/completion", position);
-    let labels: Vec<&str> =
-        completion["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
-    for expected in ["KB5011487", "win10_21h2", "has_esu", "os.version", "require", "action_required"] {
-        assert!(labels.contains(&expected), "{expected} not offered");
-    }
+    // Completion by place, on a half-typed rule at the end of the file: the names come from the
+    // last version that parsed.
+    let labels = |editor: &mut Editor, text: &str| -> Vec<String> {
+        editor.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": URI, "version": 3 }, "contentChanges": [{ "text": text }] }),
+        );
+        let end = text.lines().count() - 1;
+        let character = text.lines().last().unwrap().len();
+        let position = json!({ "textDocument": { "uri": URI }, "position": { "line": end, "character": character } });
+        let completion = editor.request("textDocument/completion", position);
+        completion["result"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap().to_string()).collect()
+    };
+    let has = |labels: &[String], want: &[&str], not: &[&str]| {
+        for w in want {
+            assert!(labels.iter().any(|l| l == w), "{w} not offered: {labels:?}");
+        }
+        for n in not {
+            assert!(!labels.iter().any(|l| l == n), "{n} offered: {labels:?}");
+        }
+    };
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  "));
+    has(&got, &["when", "require", "severity", "message"], &["KB5011487", "rule", "has_esu"]);
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  severity "));
+    has(&got, &["action_required", "not_affected", "info"], &["ready", "KB5011487", "when"]);
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  require KB5011487 and ("));
+    has(&got, &["KB5011487", "certificate", "component"], &["win10_21h2", "severity"]);
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  when has_esu and host.os == "));
+    has(&got, &["win10_21h2", "has_esu", "os.version", "host.os", "known", "patched"], &["severity"]);
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  when os.ver"));
+    has(&got, &["os.version"], &["win10_21h2"]);
+    let got = labels(&mut editor, &format!("{acs}\n"));
+    has(&got, &["rule", "update", "test"], &["when", "KB5011487"]);
+    let got = labels(&mut editor, &format!("{acs}\nrule extra {{\n  message \"on "));
+    has(&got, &[], &["win10_21h2", "when"]);
     editor.stop();
+}
+
+/// Semantic tokens: the parser's own reading of every token, in the protocol's relative encoding,
+/// with lengths in the editor's units.
+#[test]
+fn semantic_tokens_are_the_parsers_tokens() {
+    let acs = preflight_compiler::ACS_RULES;
+    let expected = preflight_compiler::highlight::tokens(acs).unwrap();
+    for utf8 in [false, true] {
+        let mut editor = Editor::start(utf8);
+        editor.open(acs);
+        let response = editor.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": URI } }));
+        let data: Vec<u64> =
+            response["result"]["data"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+        assert_eq!(data.len(), expected.len() * 5);
+        let lines: Vec<&str> = acs.split('\n').collect();
+        let (mut line, mut character) = (0usize, 0usize);
+        for (chunk, token) in data.chunks(5).zip(&expected) {
+            line += chunk[0] as usize;
+            character = if chunk[0] == 0 { character + chunk[1] as usize } else { chunk[1] as usize };
+            // Back from the editor's units to the text.
+            let text = lines[line];
+            let unit = |c: char| if utf8 { c.len_utf8() } else { c.len_utf16() };
+            let mut units = 0;
+            let mut start = text.len();
+            for (i, c) in text.char_indices() {
+                if units == character {
+                    start = i;
+                    break;
+                }
+                units += unit(c);
+            }
+            let mut end = start;
+            let mut length = 0;
+            for c in text[start..].chars() {
+                if length == chunk[2] as usize {
+                    break;
+                }
+                length += unit(c);
+                end += c.len_utf8();
+            }
+            assert_eq!(&text[start..end], &acs[token.span.range()], "line {line}");
+            let type_index = chunk[3] as usize;
+            let kind =
+                editor.capabilities["semanticTokensProvider"]["legend"]["tokenTypes"][type_index].as_str().unwrap();
+            let want = match token.class.name() {
+                "keyword" | "property" => "keyword",
+                "comment" | "doc" => "comment",
+                "string" => "string",
+                "date" | "version" | "kb" | "number" => "number",
+                "operator" => "operator",
+                "function" => "function",
+                "type" => "type",
+                "constant" | "level" => "enumMember",
+                "declaration" => "variable",
+                other => panic!("{other}"),
+            };
+            assert_eq!(kind, want, "{}", &acs[token.span.range()]);
+        }
+        // A file that does not parse gets no tokens (the editor's grammar colours it meanwhile).
+        editor.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": URI, "version": 2 }, "contentChanges": [{ "text": "rule r {" }] }),
+        );
+        let response = editor.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": URI } }));
+        assert_eq!(response["result"]["data"], json!([]));
+        editor.stop();
+    }
 }

@@ -12,6 +12,7 @@ pub mod collector;
 pub mod diagnostic;
 pub mod facts;
 pub mod format;
+pub mod highlight;
 pub mod interp;
 pub mod ir;
 pub mod json;

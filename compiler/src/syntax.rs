@@ -15,11 +15,17 @@ type Result<T> = std::result::Result<T, Diagnostic>;
 /// Parses a rules file. On a syntax error returns the one diagnostic that describes it (pest stops
 /// at the first error; everything after it would be guesswork).
 pub fn parse(source: &str) -> Result<File> {
+    let items = parse_tree(source)?.filter(|p| p.as_rule() != Rule::EOI).map(item).collect::<Result<_>>()?;
+    Ok(File { items })
+}
+
+/// The parse tree's items (and the end of input), for stages that read tokens rather than the AST
+/// (highlighting).
+pub(crate) fn parse_tree(source: &str) -> Result<pest::iterators::Pairs<'_, Rule>> {
     check_nesting(source)?;
     let mut pairs = parse_file(source)?;
     let file = pairs.next().ok_or_else(|| internal(Span::default(), "empty parse"))?;
-    let items = significant(file).filter(|p| p.as_rule() != Rule::EOI).map(item).collect::<Result<_>>()?;
-    Ok(File { items })
+    Ok(file.into_inner())
 }
 
 /// pest's error detail (the literal tokens it tried, so that errors can name `,` or `}`) makes a
@@ -826,6 +832,31 @@ const ITEM_KEYWORDS: [&str; 14] = [
 /// The words of conditions (`known` and `status` read like functions and values but are words of
 /// the language too).
 const CONDITION_KEYWORDS: [&str; 10] = ["and", "or", "not", "in", "if", "else", "known", "status", "true", "false"];
+
+/// The words that start a property, role or clause inside a block, by the word that opens the
+/// block (`os`, `update`, `series`, `host`, `rule`, and `expect` for a test's expectations); none
+/// for any other word. What an editor offers at the start of a line in that block.
+pub fn block_words(opener: &str) -> &'static [&'static str] {
+    keywords_of(match opener {
+        "advisory" => Rule::advisory_key,
+        "product" => Rule::product_key,
+        "os" => Rule::os_key,
+        "update" | "series" => Rule::update_key,
+        "certificate" => Rule::certificate_key,
+        "component" => Rule::component_key,
+        "setting" => Rule::setting_key,
+        "action" => Rule::action_key,
+        "host" => Rule::host_key,
+        "rule" => Rule::clause,
+        "expect" => Rule::expectation,
+        _ => return &[],
+    })
+}
+
+/// The words that start an item.
+pub fn item_keywords() -> &'static [&'static str] {
+    &ITEM_KEYWORDS
+}
 
 /// Every keyword of the language: items, the words inside them, and conditions (what an editor
 /// offers to complete).

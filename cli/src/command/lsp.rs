@@ -6,19 +6,25 @@
 //! for a declared name under the cursor (update, OS version, product, certificate, component,
 //! setting, action, series, named value, rule, fact) its definition, its references, a hover with
 //! its declaration and `///` docs, and rename (every occurrence outside strings and comments);
-//! completion offers the file's declared names, the keywords and the statuses.
+//! completion by place (`complete`), and semantic tokens: the parser's own classes of every token
+//! (`preflight_compiler::highlight`), so that editors colour `os` in `os win11 {` and in
+//! `os { version: build }` as the parser reads them.
 //! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
 //! them, UTF-16 otherwise (the protocol's default).
 
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
-use lsp_types::request::{Completion, Formatting, GotoDefinition, HoverRequest, References, Rename};
+use lsp_types::request::{
+    Completion, Formatting, GotoDefinition, HoverRequest, References, Rename, SemanticTokensFullRequest,
+};
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
     PositionEncodingKind, PublishDiagnosticsParams, Range, ServerCapabilities, TextDocumentSyncCapability,
     TextDocumentSyncKind, TextEdit, Uri,
 };
 use std::collections::HashMap;
+
+mod complete;
 
 pub fn run() -> Result<u8, String> {
     let (connection, threads) = Connection::stdio();
@@ -37,7 +43,20 @@ pub fn run() -> Result<u8, String> {
         definition_provider: Some(lsp_types::OneOf::Left(true)),
         references_provider: Some(lsp_types::OneOf::Left(true)),
         rename_provider: Some(lsp_types::OneOf::Left(true)),
-        completion_provider: Some(lsp_types::CompletionOptions::default()),
+        completion_provider: Some(lsp_types::CompletionOptions {
+            trigger_characters: Some(vec![".".into()]),
+            ..lsp_types::CompletionOptions::default()
+        }),
+        semantic_tokens_provider: Some(lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+            lsp_types::SemanticTokensOptions {
+                legend: lsp_types::SemanticTokensLegend {
+                    token_types: TOKEN_TYPES.to_vec(),
+                    token_modifiers: TOKEN_MODIFIERS.to_vec(),
+                },
+                full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                ..lsp_types::SemanticTokensOptions::default()
+            },
+        )),
         ..ServerCapabilities::default()
     };
     let result = serde_json::json!({
@@ -45,7 +64,7 @@ pub fn run() -> Result<u8, String> {
         "serverInfo": { "name": "preflight", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(|e| format!("the editor did not initialize: {e}"))?;
-    let mut server = Server { connection: &connection, documents: HashMap::new(), utf8 };
+    let mut server = Server { connection: &connection, documents: HashMap::new(), names: HashMap::new(), utf8 };
     server.serve()?;
     drop(server);
     drop(connection);
@@ -56,6 +75,8 @@ pub fn run() -> Result<u8, String> {
 struct Server<'c> {
     connection: &'c Connection,
     documents: HashMap<Uri, String>,
+    /// Each document's declared names as of the last version of it that parsed.
+    names: HashMap<Uri, Vec<complete::Name>>,
     utf8: bool,
 }
 
@@ -85,7 +106,8 @@ impl Server<'_> {
                 next = self.connection.receiver.try_recv().ok();
             }
             for uri in changed {
-                self.publish(uri)?;
+                self.publish(uri.clone())?;
+                self.remember_names(uri);
             }
         }
         Ok(())
@@ -110,6 +132,7 @@ impl Server<'_> {
             DidCloseTextDocument::METHOD => {
                 let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params).ok()?;
                 self.documents.remove(&p.text_document.uri);
+                self.names.remove(&p.text_document.uri);
                 Some(p.text_document.uri)
             }
             _ => None,
@@ -187,10 +210,27 @@ impl Server<'_> {
             }
             Completion::METHOD => {
                 let items = serde_json::from_value::<lsp_types::CompletionParams>(request.params).ok().and_then(|p| {
-                    let text = self.documents.get(&p.text_document_position.text_document.uri)?;
-                    Some(completions(text))
+                    let uri = p.text_document_position.text_document.uri;
+                    let text = self.documents.get(&uri)?;
+                    let names = self.names.get(&uri).map_or(&[][..], Vec::as_slice);
+                    let lines = Lines::new(text, self.utf8);
+                    let (mut items, (start, end)) =
+                        complete::complete(text, lines.offset(p.text_document_position.position), names);
+                    let range = lines.range_of(start, end);
+                    for item in &mut items {
+                        item.text_edit =
+                            Some(lsp_types::CompletionTextEdit::Edit(TextEdit { range, new_text: item.label.clone() }));
+                    }
+                    Some(items)
                 });
                 Response::new_ok(request.id, items)
+            }
+            SemanticTokensFullRequest::METHOD => {
+                let tokens = serde_json::from_value::<lsp_types::SemanticTokensParams>(request.params)
+                    .ok()
+                    .and_then(|p| self.documents.get(&p.text_document.uri))
+                    .map(|text| semantic_tokens(text, self.utf8));
+                Response::new_ok(request.id, tokens)
             }
             _ => Response::new_err(
                 request.id,
@@ -199,6 +239,15 @@ impl Server<'_> {
             ),
         };
         self.connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())
+    }
+
+    /// Keeps a document's declared names for completion, when its text parses: the text being
+    /// typed rarely does, and completion then offers the names of the last version that did.
+    /// (After its diagnostics are out, so that they are not delayed by a second parse.)
+    fn remember_names(&mut self, uri: Uri) {
+        let Some(declared) = self.documents.get(&uri).and_then(|text| declarations(text)) else { return };
+        let names = declared.into_iter().map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs }).collect();
+        self.names.insert(uri, names);
     }
 
     /// The declared name under the cursor, with its document and the document's lines.
@@ -281,8 +330,70 @@ fn format(text: &str, utf8: bool) -> Option<Vec<TextEdit>> {
     Some(vec![TextEdit { range: Lines::new(text, utf8).range(0, end), new_text: formatted }])
 }
 
+/// The semantic token types the server uses: the protocol's standard ones, so that every editor
+/// and theme colours them.
+const TOKEN_TYPES: [lsp_types::SemanticTokenType; 9] = [
+    lsp_types::SemanticTokenType::KEYWORD,
+    lsp_types::SemanticTokenType::COMMENT,
+    lsp_types::SemanticTokenType::STRING,
+    lsp_types::SemanticTokenType::NUMBER,
+    lsp_types::SemanticTokenType::OPERATOR,
+    lsp_types::SemanticTokenType::FUNCTION,
+    lsp_types::SemanticTokenType::TYPE,
+    lsp_types::SemanticTokenType::ENUM_MEMBER,
+    lsp_types::SemanticTokenType::VARIABLE,
+];
+const TOKEN_MODIFIERS: [lsp_types::SemanticTokenModifier; 3] = [
+    lsp_types::SemanticTokenModifier::DECLARATION,
+    lsp_types::SemanticTokenModifier::DOCUMENTATION,
+    lsp_types::SemanticTokenModifier::DEFAULT_LIBRARY,
+];
+
+/// A token class as (index in [`TOKEN_TYPES`], bits of [`TOKEN_MODIFIERS`]).
+fn token_type(class: preflight_compiler::highlight::Class) -> (u32, u32) {
+    use preflight_compiler::highlight::Class;
+    match class {
+        Class::Keyword | Class::Property => (0, 0),
+        Class::Comment => (1, 0),
+        Class::Doc => (1, 0b010),
+        Class::String => (2, 0),
+        Class::Date | Class::Version | Class::Kb | Class::Number => (3, 0),
+        Class::Operator => (4, 0),
+        Class::Function => (5, 0b100),
+        Class::Type => (6, 0b100),
+        Class::Constant | Class::Level => (7, 0),
+        Class::Declaration => (8, 0b001),
+    }
+}
+
+/// The file's tokens as the parser reads them, in the protocol's relative encoding. A file that
+/// does not parse gets none, and the editor's own grammar colours it meanwhile.
+fn semantic_tokens(text: &str, utf8: bool) -> lsp_types::SemanticTokens {
+    let Ok(tokens) = preflight_compiler::highlight::tokens(text) else { return lsp_types::SemanticTokens::default() };
+    let lines = Lines::new(text, utf8);
+    let mut data = Vec::with_capacity(tokens.len());
+    let (mut line, mut character) = (0, 0);
+    for token in tokens {
+        let (start, end) = (lines.position(token.span.start), lines.position(token.span.end));
+        // Tokens never span lines (strings and comments end at a line end); clamp to be sure.
+        let length = if end.line == start.line { end.character - start.character } else { 0 };
+        let (token_type, token_modifiers_bitset) = token_type(token.class);
+        let delta_start = if start.line == line { start.character - character } else { start.character };
+        data.push(lsp_types::SemanticToken {
+            delta_line: start.line - line,
+            delta_start,
+            length,
+            token_type,
+            token_modifiers_bitset,
+        });
+        (line, character) = (start.line, start.character);
+    }
+    lsp_types::SemanticTokens { result_id: None, data }
+}
+
 /// A declaration: where its name is, where all of it is (byte ranges) and its `///` docs.
 struct Symbol {
+    kind: complete::Kind,
     name: (usize, usize),
     span: (usize, usize),
     docs: Vec<String>,
@@ -311,7 +422,7 @@ struct Named<'t> {
 /// The name under `offset` and its declaration, if the file declares it.
 fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
     let word = word_at(text, offset)?;
-    declarations(text).into_iter().find(|(name, _)| *name == word)
+    declarations(text)?.into_iter().find(|(name, _)| *name == word)
 }
 
 /// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
@@ -347,43 +458,17 @@ fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// What completion offers: the file's declared names, the keywords and the statuses.
-fn completions(text: &str) -> Vec<lsp_types::CompletionItem> {
-    use lsp_types::{CompletionItem, CompletionItemKind};
-    let mut items: Vec<CompletionItem> = declarations(text)
-        .into_iter()
-        .map(|(name, symbol)| CompletionItem {
-            label: name,
-            kind: Some(CompletionItemKind::REFERENCE),
-            documentation: (!symbol.docs.is_empty()).then(|| lsp_types::Documentation::String(symbol.docs.join("\n"))),
-            ..CompletionItem::default()
-        })
-        .collect();
-    items.extend(preflight_compiler::syntax::keywords().map(|k| CompletionItem {
-        label: k.into(),
-        kind: Some(CompletionItemKind::KEYWORD),
-        ..CompletionItem::default()
-    }));
-    items.extend(preflight_compiler::ir::Level::ALL.iter().map(|level| CompletionItem {
-        label: level.name().into(),
-        kind: Some(CompletionItemKind::ENUM_MEMBER),
-        ..CompletionItem::default()
-    }));
-    items.sort_by(|a, b| a.label.cmp(&b.label));
-    items.dedup_by(|a, b| a.label == b.label);
-    items
-}
-
-/// Every declared name of a file that parses (none of one that does not).
-fn declarations(text: &str) -> Vec<(String, Symbol)> {
-    use preflight_compiler::ast::{Field, FieldKind, Item};
-    let Ok(file) = preflight_compiler::syntax::parse(text) else { return Vec::new() };
+/// Every declared name of a file that parses; none when it does not.
+fn declarations(text: &str) -> Option<Vec<(String, Symbol)>> {
+    use preflight_compiler::ast::{DeclKind, Field, FieldKind, Item};
+    let file = preflight_compiler::syntax::parse(text).ok()?;
     let at = |s: preflight_compiler::ast::Span| (s.start as usize, s.end as usize);
     let mut out = Vec::new();
     fn fields(prefix: &str, list: &[Field], out: &mut Vec<(String, Symbol)>) {
         for f in list {
             let path = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
             let symbol = Symbol {
+                kind: complete::Kind::Fact,
                 name: (f.name.span.start as usize, f.name.span.end as usize),
                 span: (f.span.start as usize, f.span.end as usize),
                 docs: f.docs.clone(),
@@ -397,29 +482,56 @@ fn declarations(text: &str) -> Vec<(String, Symbol)> {
     for item in &file.items {
         match item {
             Item::Decl(d) => {
-                out.push((d.id.name.clone(), Symbol { name: at(d.id.span), span: at(d.span), docs: d.docs.clone() }))
+                let kind = match d.kind {
+                    DeclKind::Advisory => complete::Kind::Advisory,
+                    DeclKind::Product => complete::Kind::Product,
+                    DeclKind::Os => complete::Kind::Os,
+                    DeclKind::Update => complete::Kind::Update,
+                    DeclKind::Certificate => complete::Kind::Certificate,
+                    DeclKind::Component => complete::Kind::Component,
+                    DeclKind::Setting => complete::Kind::Setting,
+                    DeclKind::Action => complete::Kind::Action,
+                };
+                out.push((
+                    d.id.name.clone(),
+                    Symbol { kind, name: at(d.id.span), span: at(d.span), docs: d.docs.clone() },
+                ))
             }
             Item::Series(series) => {
                 out.push((
                     series.id.name.clone(),
-                    Symbol { name: at(series.id.span), span: at(series.span), docs: series.docs.clone() },
+                    Symbol {
+                        kind: complete::Kind::Series,
+                        name: at(series.id.span),
+                        span: at(series.span),
+                        docs: series.docs.clone(),
+                    },
                 ));
                 for e in &series.entries {
                     out.push((
                         e.kb.raw.clone(),
-                        Symbol { name: at(e.kb.span), span: at(e.span), docs: e.docs.clone() },
+                        Symbol {
+                            kind: complete::Kind::Update,
+                            name: at(e.kb.span),
+                            span: at(e.span),
+                            docs: e.docs.clone(),
+                        },
                     ));
                 }
             }
-            Item::Let(l) => out
-                .push((l.name.name.clone(), Symbol { name: at(l.name.span), span: at(l.span), docs: l.docs.clone() })),
-            Item::Rule(r) => out
-                .push((r.name.name.clone(), Symbol { name: at(r.name.span), span: at(r.span), docs: r.docs.clone() })),
+            Item::Let(l) => out.push((
+                l.name.name.clone(),
+                Symbol { kind: complete::Kind::Let, name: at(l.name.span), span: at(l.span), docs: l.docs.clone() },
+            )),
+            Item::Rule(r) => out.push((
+                r.name.name.clone(),
+                Symbol { kind: complete::Kind::Rule, name: at(r.name.span), span: at(r.span), docs: r.docs.clone() },
+            )),
             Item::Facts(f) => fields("", &f.fields, &mut out),
             Item::Host(_) | Item::Test(_) => {}
         }
     }
-    out
+    Some(out)
 }
 
 /// Byte offsets → protocol positions.

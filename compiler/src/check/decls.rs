@@ -9,6 +9,9 @@ use crate::value::{Date, Kb, Version};
 use std::collections::HashMap;
 
 /// The type names a fact can have (besides `enum(...)`).
+/// The sources a fact's `from` can name.
+pub const SOURCES: [&str; 5] = ["registry", "powershell", "uefi", "hotfixes", "uninstall"];
+
 pub const TYPE_NAMES: [&str; 8] = ["bool", "int", "string", "date", "version", "build", "kbs", "product"];
 
 /// Properties that take a list of values.
@@ -654,7 +657,6 @@ impl<'a> Checker<'a> {
 
     /// `from SOURCE "arg"...`: each source's arguments, and the fact types it can fill.
     fn collect(&mut self, c: &ast::Collect, ty: &Type) -> Option<ir::Collect> {
-        const SOURCES: [&str; 5] = ["registry", "powershell", "uefi", "hotfixes", "uninstall"];
         let strings: Vec<String> =
             c.args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
         // Every argument must be a string; a source's arguments are matched by shape.

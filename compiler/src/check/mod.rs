@@ -11,6 +11,8 @@ mod tests;
 pub mod analysis;
 pub mod lint;
 
+pub use decls::{SOURCES, TYPE_NAMES};
+
 use crate::ast::{self, Span};
 use crate::diagnostic::{Diagnostic, line_col, suggest};
 use crate::ir::{self, Program};

@@ -1,0 +1,396 @@
+//! Completion by where the cursor stands: item keywords at the top level, a block's property or
+//! clause words at the start of its lines, statuses after `severity`, OS versions after `applies`,
+//! updates after `require` or `install`, fact paths after a `.`, and a condition's words inside
+//! conditions. It reads the text around the cursor rather than the parse tree, because the text
+//! being typed rarely parses; the declared names come from the last version of the file that did.
+
+use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
+use preflight_compiler::check::{SOURCES, TYPE_NAMES};
+use preflight_compiler::ir::{HostValue, Level};
+use preflight_compiler::syntax;
+
+/// What a declared name is, for completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Advisory,
+    Product,
+    Os,
+    Update,
+    Certificate,
+    Component,
+    Setting,
+    Action,
+    Series,
+    Let,
+    Rule,
+    Fact,
+}
+
+impl Kind {
+    fn item_kind(self) -> CompletionItemKind {
+        match self {
+            Kind::Fact => CompletionItemKind::FIELD,
+            Kind::Let => CompletionItemKind::VARIABLE,
+            Kind::Rule => CompletionItemKind::FUNCTION,
+            Kind::Update | Kind::Series => CompletionItemKind::CONSTANT,
+            Kind::Os | Kind::Product => CompletionItemKind::ENUM_MEMBER,
+            Kind::Advisory | Kind::Certificate | Kind::Component | Kind::Setting | Kind::Action => {
+                CompletionItemKind::REFERENCE
+            }
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            Kind::Advisory => "advisory",
+            Kind::Product => "product",
+            Kind::Os => "OS version",
+            Kind::Update => "update",
+            Kind::Certificate => "certificate",
+            Kind::Component => "component",
+            Kind::Setting => "setting",
+            Kind::Action => "action",
+            Kind::Series => "series",
+            Kind::Let => "named value",
+            Kind::Rule => "rule",
+            Kind::Fact => "fact",
+        }
+    }
+}
+
+/// A declared name of the file.
+#[derive(Clone, Debug)]
+pub(super) struct Name {
+    pub name: String,
+    pub kind: Kind,
+    pub docs: Vec<String>,
+}
+
+/// What the cursor's place accepts.
+#[derive(Debug, PartialEq, Eq)]
+enum Want {
+    Items,
+    Words(&'static [&'static str]),
+    Levels { error: bool },
+    Names(&'static [Kind]),
+    Needs,
+    Types,
+    Sources,
+    Facts,
+    Condition,
+    Expectations,
+    Nothing,
+}
+
+/// The completion items for the cursor at byte `offset` of `text`, and the byte range they replace
+/// (the word being typed, dots included).
+pub(super) fn complete(text: &str, offset: usize, names: &[Name]) -> (Vec<CompletionItem>, (usize, usize)) {
+    let offset = floor_char_boundary(text, offset);
+    let before = &text[..offset];
+    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+    let typed = &before[start..];
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..start];
+    if in_string_or_comment(line) {
+        return (Vec::new(), (start, offset));
+    }
+    let want = if typed.contains('.') { Want::Facts } else { want(&text[..start], line) };
+    (items(&want, names), (start, offset))
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Whether the end of `line` is inside a string or a `//` comment.
+fn in_string_or_comment(line: &str) -> bool {
+    let mut in_string = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '/' if !in_string && chars.peek() == Some(&'/') => return true,
+            _ => {}
+        }
+    }
+    in_string
+}
+
+/// The words opening the blocks around the end of `before` (outermost first): the first word of the
+/// line of each unclosed `{` — `rule`, `facts`, `given`, `expect`, a field group's name...
+fn open_blocks(before: &str) -> Vec<String> {
+    let mut stack = Vec::new();
+    for line in before.split('\n') {
+        let code = code_of(line);
+        for (i, c) in code.char_indices() {
+            match c {
+                '{' => {
+                    let head = code[..i].trim_start();
+                    // `expect ready {` opens the expectations, whatever the status.
+                    let word = head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
+                    stack.push(if word.is_empty() { "{" } else { word }.to_string());
+                }
+                '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    stack
+}
+
+/// A line without its strings and comment (each string kept as `""`, so positions do not matter).
+fn code_of(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => {
+                in_string = !in_string;
+                out.push('"');
+            }
+            '/' if !in_string && chars.peek() == Some(&'/') => break,
+            _ if in_string => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The last word or symbol before the cursor's word, over line ends.
+fn previous_token(before: &str) -> &str {
+    let trimmed = before.trim_end();
+    let Some(last) = trimmed.chars().last() else { return "" };
+    if last.is_ascii_alphanumeric() || last == '_' || last == '.' {
+        let start = trimmed.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+        &trimmed[start..]
+    } else {
+        // `>=`, `==`: two-character operators count as one token.
+        let two = trimmed.len().saturating_sub(2);
+        match trimmed.get(two..) {
+            Some(op @ (">=" | "<=" | "==" | "!=")) => op,
+            _ => &trimmed[trimmed.len() - last.len_utf8()..],
+        }
+    }
+}
+
+fn want(before: &str, line: &str) -> Want {
+    let blocks = open_blocks(before);
+    let prev = previous_token(before);
+    let line_code = code_of(line);
+    let at_line_start = line_code.trim().is_empty();
+    // The line's first word (a property, role or clause), or the one after a `{` on the line.
+    let key = line_code.rsplit('{').next().unwrap_or("").split_whitespace().next().unwrap_or("");
+    let item = blocks.first().map(String::as_str);
+    match item {
+        None if at_line_start => Want::Items,
+        None if key == "let" && line_code.contains('=') => Want::Condition,
+        None => Want::Nothing,
+        Some("facts") => match prev {
+            ":" => Want::Types,
+            "from" => Want::Sources,
+            _ if line_code.contains(" if ") || line_code.trim_end().ends_with(" if") => Want::Condition,
+            _ => Want::Nothing,
+        },
+        Some("host") if at_line_start => Want::Words(syntax::block_words("host")),
+        Some("host") if prev == "=" => Want::Facts,
+        Some("rule") => rule_place(prev, key, at_line_start),
+        Some("test") => test_place(&blocks, prev),
+        Some(
+            opener @ ("advisory" | "product" | "os" | "update" | "series" | "certificate" | "component" | "setting"
+            | "action"),
+        ) => {
+            if at_line_start || prev == "{" {
+                Want::Words(syntax::block_words(opener))
+            } else {
+                match (key, prev) {
+                    (_, "for") | ("applies", _) => Want::Names(&[Kind::Os]),
+                    ("supersedes" | "after", _) => Want::Names(&[Kind::Update]),
+                    ("fact", _) => Want::Facts,
+                    ("versions", _) => Want::Words(&["all"]),
+                    _ => Want::Nothing,
+                }
+            }
+        }
+        Some(_) => Want::Nothing,
+    }
+}
+
+fn rule_place(prev: &str, key: &str, at_line_start: bool) -> Want {
+    if at_line_start {
+        return Want::Words(syntax::block_words("rule"));
+    }
+    match (key, prev) {
+        (_, "certificate") => Want::Names(&[Kind::Certificate]),
+        ("require", "component") => Want::Names(&[Kind::Component]),
+        ("require", "setting") => Want::Names(&[Kind::Setting]),
+        ("require", "action") => Want::Names(&[Kind::Action]),
+        ("require", "require" | "and" | "or" | "(") => Want::Needs,
+        ("require", ">=" | "==") => Want::Names(&[Kind::Let]),
+        ("severity", "severity" | "else") => Want::Levels { error: false },
+        ("severity" | "when", _) => Want::Condition,
+        _ => Want::Nothing,
+    }
+}
+
+fn test_place(blocks: &[String], prev: &str) -> Want {
+    if blocks.iter().any(|b| b == "given") {
+        return Want::Nothing;
+    }
+    if blocks.last().is_some_and(|b| b == "expect") {
+        return match prev {
+            "install" | "or" => Want::Names(&[Kind::Update]),
+            "fires" => Want::Names(&[Kind::Rule]),
+            "certificate" => Want::Names(&[Kind::Certificate]),
+            "component" => Want::Names(&[Kind::Component]),
+            "setting" => Want::Names(&[Kind::Setting]),
+            "action" => Want::Names(&[Kind::Action]),
+            _ => Want::Expectations,
+        };
+    }
+    match prev {
+        "expect" => Want::Levels { error: true },
+        "error" => Want::Words(preflight_compiler::facts::INPUT_ERROR_CODES),
+        _ => Want::Words(&["given", "expect"]),
+    }
+}
+
+fn keyword(label: &str) -> CompletionItem {
+    CompletionItem { label: label.into(), kind: Some(CompletionItemKind::KEYWORD), ..CompletionItem::default() }
+}
+
+fn declared(name: &Name) -> CompletionItem {
+    CompletionItem {
+        label: name.name.clone(),
+        kind: Some(name.kind.item_kind()),
+        detail: Some(name.kind.detail().into()),
+        documentation: (!name.docs.is_empty()).then(|| Documentation::String(name.docs.join("\n"))),
+        ..CompletionItem::default()
+    }
+}
+
+fn of_kinds<'n>(names: &'n [Name], kinds: &'n [Kind]) -> impl Iterator<Item = CompletionItem> + 'n {
+    names.iter().filter(move |n| kinds.contains(&n.kind)).map(declared)
+}
+
+fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
+    let mut items: Vec<CompletionItem> = match want {
+        Want::Items => syntax::item_keywords().iter().map(|k| keyword(k)).collect(),
+        Want::Words(words) => words.iter().map(|k| keyword(k)).collect(),
+        Want::Levels { error } => Level::ALL
+            .iter()
+            // A test expects a status (`ready` included); a rule gives a severity (notices
+            // included, `ready` not).
+            .filter(|l| if *error { !matches!(l, Level::Info | Level::Warning) } else { **l != Level::Ready })
+            .map(|l| CompletionItem {
+                label: l.name().into(),
+                kind: Some(CompletionItemKind::ENUM_MEMBER),
+                ..CompletionItem::default()
+            })
+            .chain(error.then(|| keyword("error")))
+            .collect(),
+        Want::Names(kinds) => of_kinds(names, kinds).collect(),
+        Want::Needs => of_kinds(names, &[Kind::Update])
+            .chain(["certificate", "component", "setting", "action"].map(keyword))
+            .collect(),
+        Want::Types => TYPE_NAMES.iter().chain(&["enum"]).map(|t| keyword(t)).collect(),
+        Want::Sources => SOURCES.iter().map(|s| keyword(s)).collect(),
+        Want::Facts => facts(names).collect(),
+        Want::Condition => facts(names)
+            .chain(of_kinds(names, &[Kind::Let, Kind::Os, Kind::Product, Kind::Update]))
+            .chain(["known", "patched"].map(|f| CompletionItem {
+                label: f.into(),
+                kind: Some(CompletionItemKind::FUNCTION),
+                ..CompletionItem::default()
+            }))
+            .chain(["and", "or", "not", "in", "status"].map(keyword))
+            .chain(Level::ALL.iter().map(|l| CompletionItem {
+                label: l.name().into(),
+                kind: Some(CompletionItemKind::ENUM_MEMBER),
+                ..CompletionItem::default()
+            }))
+            .collect(),
+        Want::Expectations => syntax::block_words("expect").iter().chain(&["not"]).map(|k| keyword(k)).collect(),
+        Want::Nothing => Vec::new(),
+    };
+    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items.dedup_by(|a, b| a.label == b.label);
+    items
+}
+
+/// The declared facts and the `host.*` values.
+fn facts(names: &[Name]) -> impl Iterator<Item = CompletionItem> + '_ {
+    of_kinds(names, &[Kind::Fact]).chain(HostValue::ALL.iter().map(|(name, _)| CompletionItem {
+        label: format!("host.{name}"),
+        kind: Some(CompletionItemKind::FIELD),
+        detail: Some("derived from the host roles".into()),
+        ..CompletionItem::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(text_with_cursor: &str) -> Want {
+        let offset = text_with_cursor.find('|').unwrap();
+        let before = &text_with_cursor[..offset];
+        let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+        let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..start];
+        want(&before[..start], line)
+    }
+
+    #[test]
+    fn places_and_what_they_accept() {
+        assert_eq!(wanted("|"), Want::Items);
+        assert_eq!(wanted("rule r {\n  wh|"), Want::Words(syntax::block_words("rule")));
+        assert_eq!(wanted("rule r {\n  severity |"), Want::Levels { error: false });
+        assert_eq!(wanted("rule r {\n  severity info if x else w|"), Want::Levels { error: false });
+        assert_eq!(wanted("rule r {\n  severity info if |"), Want::Condition);
+        assert_eq!(wanted("rule r {\n  when host.os == |"), Want::Condition);
+        assert_eq!(wanted("rule r {\n  require KB1 and (|"), Want::Needs);
+        assert_eq!(wanted("rule r {\n  require certificate |"), Want::Names(&[Kind::Certificate]));
+        assert_eq!(wanted("update KB1 {\n  applies win7, |"), Want::Names(&[Kind::Os]));
+        assert_eq!(wanted("update KB1 {\n  released 2020-01-01 for |"), Want::Names(&[Kind::Os]));
+        assert_eq!(wanted("series s {\n  KB2 2020-01-01 { |"), Want::Words(syntax::block_words("series")));
+        assert_eq!(wanted("facts {\n  os {\n    version: |"), Want::Types);
+        assert_eq!(wanted("facts {\n  a: kbs from |"), Want::Sources);
+        assert_eq!(wanted("host {\n  |"), Want::Words(syntax::block_words("host")));
+        assert_eq!(wanted("test t {\n  given { os: { version: \"{\" } }\n  expect |"), Want::Levels { error: true });
+        assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(&[Kind::Update]));
+        assert_eq!(wanted("test t {\n  given {}\n  expect ready { fires |"), Want::Names(&[Kind::Rule]));
+        assert_eq!(wanted("test t {\n  given { |"), Want::Nothing);
+        assert_eq!(wanted("let x = |"), Want::Condition);
+        assert_eq!(wanted("rule r {\n}\n|"), Want::Items);
+    }
+
+    #[test]
+    fn nothing_inside_strings_and_comments() {
+        let names = [Name { name: "win11".into(), kind: Kind::Os, docs: Vec::new() }];
+        let (items, _) = complete("rule r {\n  message \"on |", 24, &names);
+        assert!(items.is_empty());
+        let (items, _) = complete("// rule |", 8, &names);
+        assert!(items.is_empty());
+    }
+
+    #[test]
+    fn a_dotted_word_is_a_fact_path_and_is_replaced_whole() {
+        let names = [Name { name: "os.version".into(), kind: Kind::Fact, docs: Vec::new() }];
+        let text = "rule r {\n  when os.ve";
+        let (items, range) = complete(text, text.len(), &names);
+        assert_eq!(range, (text.len() - 5, text.len()));
+        let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
+        assert!(labels.contains(&"os.version") && labels.contains(&"host.os"), "{labels:?}");
+    }
+}
