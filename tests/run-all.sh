@@ -27,7 +27,7 @@ finish() {
   rm -f "$log"
   if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   if [ "$code" -eq 0 ]; then
-    printf '\n%d passed, %d failed (Rust tests, in-file tests, browser tests, fuzz smoke runs)\n' "$passed" "$failed"
+    printf '\n%d passed, %d failed (Rust tests, in-file tests, browser and editor tests, fuzz smoke runs)\n' "$passed" "$failed"
   else
     printf '\n%d passed, %d failed; stopped at: %s\n' "$passed" "$failed" "$current"
   fi
@@ -88,6 +88,13 @@ cargo run -q -p preflight-bench -- corpus 50000 > target/web/corpus.jsonl
 step "browser tests (both pages in headless chromium; screenshots in tests/artifacts/)"
 status=0
 (cd web-demo && node --test tests/) 2>&1 | tee "$log" || status=$?
+count "$(awk '/^# pass / { print $3 }' "$log")" "$(awk '/^# fail / { print $3 }' "$log")"
+[ "$status" -eq 0 ]
+
+step "editor extension: npm packages, the .vsix (vsce), its grammar against the parser, its contents"
+status=0
+(cd editors/vscode && npm ci --no-audit --no-fund --silent && npm run --silent package >/dev/null \
+  && node --test test/*.test.mjs) 2>&1 | tee "$log" || status=$?
 count "$(awk '/^# pass / { print $3 }' "$log")" "$(awk '/^# fail / { print $3 }' "$log")"
 [ "$status" -eq 0 ]
 
