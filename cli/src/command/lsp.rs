@@ -106,8 +106,7 @@ impl Server<'_> {
                 next = self.connection.receiver.try_recv().ok();
             }
             for uri in changed {
-                self.publish(uri.clone())?;
-                self.remember_names(uri);
+                self.publish(uri)?;
             }
         }
         Ok(())
@@ -241,15 +240,6 @@ impl Server<'_> {
         self.connection.sender.send(Message::Response(response)).map_err(|e| e.to_string())
     }
 
-    /// Keeps a document's declared names for completion, when its text parses: the text being
-    /// typed rarely does, and completion then offers the names of the last version that did.
-    /// (After its diagnostics are out, so that they are not delayed by a second parse.)
-    fn remember_names(&mut self, uri: Uri) {
-        let Some(declared) = self.documents.get(&uri).and_then(|text| declarations(text)) else { return };
-        let names = declared.into_iter().map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs }).collect();
-        self.names.insert(uri, names);
-    }
-
     /// The declared name under the cursor, with its document and the document's lines.
     fn named(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Named<'_>> {
         let text = self.documents.get(&at.text_document.uri)?;
@@ -258,10 +248,23 @@ impl Server<'_> {
         Some(Named { text, lines, name, symbol })
     }
 
-    fn publish(&self, uri: Uri) -> Result<(), String> {
+    /// Checks a document and publishes its diagnostics. When its text parses, its declared names
+    /// are kept for completion, from the same parse: the text being typed rarely parses, and
+    /// completion then offers the names of the last version that did.
+    fn publish(&mut self, uri: Uri) -> Result<(), String> {
         use lsp_types::notification::Notification as _;
         let diagnostics = match self.documents.get(&uri) {
-            Some(text) => diagnostics(&uri, text, self.utf8),
+            Some(text) => {
+                let (diagnostics, declared) = diagnostics(&uri, text, self.utf8);
+                if let Some(declared) = declared {
+                    let names = declared
+                        .into_iter()
+                        .map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs })
+                        .collect();
+                    self.names.insert(uri.clone(), names);
+                }
+                diagnostics
+            }
             None => Vec::new(),
         };
         let params = PublishDiagnosticsParams { uri, diagnostics, version: None };
@@ -270,20 +273,26 @@ impl Server<'_> {
     }
 }
 
-/// The checker's findings as the protocol's diagnostics. A panic in the checker (none is known:
-/// it is fuzzed) becomes one diagnostic rather than the end of the server.
-fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> Vec<lsp_types::Diagnostic> {
-    let checked = std::panic::catch_unwind(|| preflight_compiler::check_source(text).diagnostics);
-    let Ok(found) = checked else {
-        return vec![lsp_types::Diagnostic {
+/// The checker's findings as the protocol's diagnostics, and the declared names when the text
+/// parses. A panic in the checker (none is known: it is fuzzed) becomes one diagnostic rather than
+/// the end of the server.
+type Declared = Vec<(String, Symbol)>;
+fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Option<Declared>) {
+    let checked = std::panic::catch_unwind(|| match preflight_compiler::syntax::parse(text) {
+        Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file))),
+        Err(syntax_error) => (vec![syntax_error], None),
+    });
+    let Ok((found, declared)) = checked else {
+        let internal = lsp_types::Diagnostic {
             message: "internal error: the checker stopped on this file; please report it".into(),
             severity: Some(DiagnosticSeverity::ERROR),
             source: Some("preflight".into()),
             ..lsp_types::Diagnostic::default()
-        }];
+        };
+        return (vec![internal], None);
     };
     let lines = Lines::new(text, utf8);
-    found
+    let diagnostics = found
         .into_iter()
         .map(|d| {
             let mut message = d.message.clone();
@@ -317,7 +326,8 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> Vec<lsp_types::Diagnostic> 
                 ..lsp_types::Diagnostic::default()
             }
         })
-        .collect()
+        .collect();
+    (diagnostics, declared)
 }
 
 /// The whole document, formatted, as one edit; none when it is formatted already or does not parse.
@@ -422,7 +432,8 @@ struct Named<'t> {
 /// The name under `offset` and its declaration, if the file declares it.
 fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
     let word = word_at(text, offset)?;
-    declarations(text)?.into_iter().find(|(name, _)| *name == word)
+    let file = preflight_compiler::syntax::parse(text).ok()?;
+    declared(&file).into_iter().find(|(name, _)| *name == word)
 }
 
 /// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
@@ -458,10 +469,9 @@ fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Every declared name of a file that parses; none when it does not.
-fn declarations(text: &str) -> Option<Vec<(String, Symbol)>> {
+/// Every declared name of a parsed file.
+fn declared(file: &preflight_compiler::ast::File) -> Declared {
     use preflight_compiler::ast::{DeclKind, Field, FieldKind, Item};
-    let file = preflight_compiler::syntax::parse(text).ok()?;
     let at = |s: preflight_compiler::ast::Span| (s.start as usize, s.end as usize);
     let mut out = Vec::new();
     fn fields(prefix: &str, list: &[Field], out: &mut Vec<(String, Symbol)>) {
@@ -531,7 +541,7 @@ fn declarations(text: &str) -> Option<Vec<(String, Symbol)>> {
             Item::Host(_) | Item::Test(_) => {}
         }
     }
-    Some(out)
+    out
 }
 
 /// Byte offsets → protocol positions.
