@@ -82,9 +82,21 @@ impl Editor {
 
     /// Opens a document at URI and returns the diagnostics published for it.
     fn open(&mut self, text: &str) -> Value {
+        self.open_at(URI, text)
+    }
+
+    fn open_at(&mut self, uri: &str, text: &str) -> Value {
         self.notify(
             "textDocument/didOpen",
-            json!({ "textDocument": { "uri": URI, "languageId": "preflight", "version": 1, "text": text } }),
+            json!({ "textDocument": { "uri": uri, "languageId": "preflight", "version": 1, "text": text } }),
+        );
+        self.diagnostics()
+    }
+
+    fn change(&mut self, uri: &str, text: &str) -> Value {
+        self.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": text }] }),
         );
         self.diagnostics()
     }
@@ -377,4 +389,67 @@ fn semantic_tokens_are_the_parsers_tokens() {
         assert_eq!(response["result"]["data"], json!([]));
         editor.stop();
     }
+}
+
+/// Two advisories open at once: each is checked on its own, and names resolve in their own file.
+#[test]
+fn several_advisories_each_on_its_own() {
+    let (acs, secureboot) = (preflight_compiler::ACS_RULES, preflight_compiler::BUILTIN_RULES[1].1);
+    let other = "file:///work/secureboot-2026.preflight";
+    let mut editor = Editor::start(false);
+    assert_eq!(editor.open(acs)["diagnostics"], json!([]));
+    assert_eq!(editor.open_at(other, secureboot)["diagnostics"], json!([]));
+    // Break the second: only it gets diagnostics.
+    let broken = format!("{secureboot}\nrule {{\n");
+    let published = editor.change(other, &broken);
+    assert_eq!(published["uri"], other);
+    assert_eq!(published["diagnostics"][0]["code"], "P0001", "{published}");
+    // A name of the first file is not a name of the second.
+    let kb_line = acs.lines().position(|l| l.starts_with("update KB5011487")).unwrap();
+    let position =
+        |uri: &str| json!({ "textDocument": { "uri": uri }, "position": { "line": kb_line, "character": 9 } });
+    let definition = editor.request("textDocument/definition", position(URI));
+    assert_eq!(definition["result"]["uri"], URI, "{definition}");
+    let fixed = editor.change(other, secureboot);
+    assert_eq!((fixed["uri"].as_str(), &fixed["diagnostics"]), (Some(other), &json!([])));
+    let definition = editor.request("textDocument/definition", position(other));
+    assert!(!secureboot.contains("KB5011487") || definition["result"]["uri"] == other, "{definition}");
+    editor.stop();
+}
+
+/// Half-typed and hostile text: every prefix of the ACS file as it is typed, deep nesting, bytes
+/// that are no language at all, requests about documents never opened or positions past the end.
+/// Each change gets its diagnostics, each request an answer, and the server ends cleanly.
+#[test]
+fn half_typed_and_hostile_text_never_stops_the_server() {
+    let acs = preflight_compiler::ACS_RULES;
+    let mut editor = Editor::start(false);
+    editor.open("");
+    let mut texts: Vec<String> =
+        (0..acs.len()).step_by(997).filter(|&n| acs.is_char_boundary(n)).map(|n| acs[..n].to_string()).collect();
+    texts.push("rule r { when ".to_string() + &"(".repeat(100_000));
+    texts.push("\u{0}\u{7f}\u{feff}\"\\ {{{{ }}}} ]] rule 9 { when".to_string());
+    texts.push("test t { given ".to_string() + &"[".repeat(50_000));
+    for text in &texts {
+        let published = editor.change(URI, text);
+        assert_eq!(published["uri"], URI);
+        for request in ["textDocument/semanticTokens/full", "textDocument/formatting"] {
+            let answer = editor.request(
+                request,
+                json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }),
+            );
+            assert!(answer.get("error").is_none(), "{request}: {answer}");
+        }
+        let end = json!({ "textDocument": { "uri": URI }, "position": { "line": 100_000, "character": 5 } });
+        for request in ["textDocument/completion", "textDocument/hover", "textDocument/definition"] {
+            let answer = editor.request(request, end.clone());
+            assert!(answer.get("error").is_none(), "{request}: {answer}");
+        }
+    }
+    // A document never opened, and parameters of the wrong shape.
+    let unknown = json!({ "textDocument": { "uri": "file:///never" }, "position": { "line": 0, "character": 0 } });
+    assert_eq!(editor.request("textDocument/hover", unknown)["result"], Value::Null);
+    let answer = editor.request("textDocument/completion", json!({ "nonsense": true }));
+    assert!(answer.get("error").is_none(), "{answer}");
+    editor.stop();
 }
