@@ -48,24 +48,6 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 15] = [
-        Class::Keyword,
-        Class::Property,
-        Class::Comment,
-        Class::Doc,
-        Class::String,
-        Class::Date,
-        Class::Version,
-        Class::Kb,
-        Class::Number,
-        Class::Constant,
-        Class::Operator,
-        Class::Function,
-        Class::Type,
-        Class::Declaration,
-        Class::Level,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Class::Keyword => "keyword",

@@ -15,7 +15,7 @@ function serverOptions() {
   return { run: { command, args }, debug: { command, args } };
 }
 
-async function start(context) {
+async function start() {
   client = new LanguageClient('preflight', 'Preflight', serverOptions(), {
     documentSelector: [{ language: 'preflight' }],
   });
@@ -30,21 +30,21 @@ async function start(context) {
   }
 }
 
-async function restart(context) {
+async function restart() {
   if (client) {
     await client.stop().catch(() => {});
   }
-  await start(context);
+  await start();
 }
 
 async function activate(context) {
   context.subscriptions.push(
-    vscode.commands.registerCommand('preflight.restartServer', () => restart(context)),
+    vscode.commands.registerCommand('preflight.restartServer', () => restart()),
     vscode.workspace.onDidChangeConfiguration((event) =>
-      event.affectsConfiguration('preflight.server') ? restart(context) : undefined,
+      event.affectsConfiguration('preflight.server') ? restart() : undefined,
     ),
   );
-  await start(context);
+  await start();
 }
 
 function deactivate() {

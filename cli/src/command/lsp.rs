@@ -273,10 +273,12 @@ impl Server<'_> {
     }
 }
 
+/// A file's declared names with their declarations.
+type Declared = Vec<(String, Symbol)>;
+
 /// The checker's findings as the protocol's diagnostics, and the declared names when the text
 /// parses. A panic in the checker (none is known: it is fuzzed) becomes one diagnostic rather than
 /// the end of the server.
-type Declared = Vec<(String, Symbol)>;
 fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Option<Declared>) {
     let checked = std::panic::catch_unwind(|| match preflight_compiler::syntax::parse(text) {
         Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file))),
@@ -359,21 +361,25 @@ const TOKEN_MODIFIERS: [lsp_types::SemanticTokenModifier; 3] = [
     lsp_types::SemanticTokenModifier::DEFAULT_LIBRARY,
 ];
 
-/// A token class as (index in [`TOKEN_TYPES`], bits of [`TOKEN_MODIFIERS`]).
+/// A token class as (its index in [`TOKEN_TYPES`], its bits of [`TOKEN_MODIFIERS`]).
 fn token_type(class: preflight_compiler::highlight::Class) -> (u32, u32) {
+    use lsp_types::{SemanticTokenModifier as M, SemanticTokenType as T};
     use preflight_compiler::highlight::Class;
-    match class {
-        Class::Keyword | Class::Property => (0, 0),
-        Class::Comment => (1, 0),
-        Class::Doc => (1, 0b010),
-        Class::String => (2, 0),
-        Class::Date | Class::Version | Class::Kb | Class::Number => (3, 0),
-        Class::Operator => (4, 0),
-        Class::Function => (5, 0b100),
-        Class::Type => (6, 0b100),
-        Class::Constant | Class::Level => (7, 0),
-        Class::Declaration => (8, 0b001),
-    }
+    let (token_type, modifier) = match class {
+        Class::Keyword | Class::Property => (T::KEYWORD, None),
+        Class::Comment => (T::COMMENT, None),
+        Class::Doc => (T::COMMENT, Some(M::DOCUMENTATION)),
+        Class::String => (T::STRING, None),
+        Class::Date | Class::Version | Class::Kb | Class::Number => (T::NUMBER, None),
+        Class::Operator => (T::OPERATOR, None),
+        Class::Function => (T::FUNCTION, Some(M::DEFAULT_LIBRARY)),
+        Class::Type => (T::TYPE, Some(M::DEFAULT_LIBRARY)),
+        Class::Constant | Class::Level => (T::ENUM_MEMBER, None),
+        Class::Declaration => (T::VARIABLE, Some(M::DECLARATION)),
+    };
+    let index = |found: Option<usize>| found.and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
+    let bits = modifier.map_or(0, |m| 1 << index(TOKEN_MODIFIERS.iter().position(|x| *x == m)));
+    (index(TOKEN_TYPES.iter().position(|t| *t == token_type)), bits)
 }
 
 /// The file's tokens as the parser reads them, in the protocol's relative encoding. A file that
@@ -385,12 +391,13 @@ fn semantic_tokens(text: &str, utf8: bool) -> lsp_types::SemanticTokens {
     let (mut line, mut character) = (0, 0);
     for token in tokens {
         let (start, end) = (lines.position(token.span.start), lines.position(token.span.end));
-        // Tokens never span lines (strings and comments end at a line end); clamp to be sure.
-        let length = if end.line == start.line { end.character - start.character } else { 0 };
+        // Tokens never span lines (strings and comments end at a line end) and come in source
+        // order; the arithmetic saturates all the same.
+        let length = if end.line == start.line { end.character.saturating_sub(start.character) } else { 0 };
         let (token_type, token_modifiers_bitset) = token_type(token.class);
-        let delta_start = if start.line == line { start.character - character } else { start.character };
+        let delta_start = if start.line == line { start.character.saturating_sub(character) } else { start.character };
         data.push(lsp_types::SemanticToken {
-            delta_line: start.line - line,
+            delta_line: start.line.saturating_sub(line),
             delta_start,
             length,
             token_type,

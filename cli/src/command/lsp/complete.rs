@@ -71,7 +71,7 @@ pub(super) struct Name {
 enum Want {
     Items,
     Words(&'static [&'static str]),
-    Levels { error: bool },
+    Levels { in_test: bool },
     Names(&'static [Kind]),
     Needs,
     Types,
@@ -238,7 +238,7 @@ fn rule_place(prev: &str, key: &str, at_line_start: bool) -> Want {
         ("require", "action") => Want::Names(&[Kind::Action]),
         ("require", "require" | "and" | "or" | "(") => Want::Needs,
         ("require", ">=" | "==") => Want::Names(&[Kind::Let]),
-        ("severity", "severity" | "else") => Want::Levels { error: false },
+        ("severity", "severity" | "else") => Want::Levels { in_test: false },
         ("severity" | "when", _) => Want::Condition,
         _ => Want::Nothing,
     }
@@ -260,7 +260,7 @@ fn test_place(blocks: &[String], prev: &str) -> Want {
         };
     }
     match prev {
-        "expect" => Want::Levels { error: true },
+        "expect" => Want::Levels { in_test: true },
         "error" => Want::Words(preflight_compiler::facts::INPUT_ERROR_CODES),
         _ => Want::Words(&["given", "expect"]),
     }
@@ -288,17 +288,17 @@ fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
     let mut items: Vec<CompletionItem> = match want {
         Want::Items => syntax::item_keywords().iter().map(|k| keyword(k)).collect(),
         Want::Words(words) => words.iter().map(|k| keyword(k)).collect(),
-        Want::Levels { error } => Level::ALL
+        Want::Levels { in_test } => Level::ALL
             .iter()
             // A test expects a status (`ready` included); a rule gives a severity (notices
             // included, `ready` not).
-            .filter(|l| if *error { !matches!(l, Level::Info | Level::Warning) } else { **l != Level::Ready })
+            .filter(|l| if *in_test { !matches!(l, Level::Info | Level::Warning) } else { **l != Level::Ready })
             .map(|l| CompletionItem {
                 label: l.name().into(),
                 kind: Some(CompletionItemKind::ENUM_MEMBER),
                 ..CompletionItem::default()
             })
-            .chain(error.then(|| keyword("error")))
+            .chain(in_test.then(|| keyword("error")))
             .collect(),
         Want::Names(kinds) => of_kinds(names, kinds).collect(),
         Want::Needs => of_kinds(names, &[Kind::Update])
@@ -355,8 +355,8 @@ mod tests {
     fn places_and_what_they_accept() {
         assert_eq!(wanted("|"), Want::Items);
         assert_eq!(wanted("rule r {\n  wh|"), Want::Words(syntax::block_words("rule")));
-        assert_eq!(wanted("rule r {\n  severity |"), Want::Levels { error: false });
-        assert_eq!(wanted("rule r {\n  severity info if x else w|"), Want::Levels { error: false });
+        assert_eq!(wanted("rule r {\n  severity |"), Want::Levels { in_test: false });
+        assert_eq!(wanted("rule r {\n  severity info if x else w|"), Want::Levels { in_test: false });
         assert_eq!(wanted("rule r {\n  severity info if |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  when host.os == |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  require KB1 and (|"), Want::Needs);
@@ -367,7 +367,7 @@ mod tests {
         assert_eq!(wanted("facts {\n  os {\n    version: |"), Want::Types);
         assert_eq!(wanted("facts {\n  a: kbs from |"), Want::Sources);
         assert_eq!(wanted("host {\n  |"), Want::Words(syntax::block_words("host")));
-        assert_eq!(wanted("test t {\n  given { os: { version: \"{\" } }\n  expect |"), Want::Levels { error: true });
+        assert_eq!(wanted("test t {\n  given { os: { version: \"{\" } }\n  expect |"), Want::Levels { in_test: true });
         assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(&[Kind::Update]));
         assert_eq!(wanted("test t {\n  given {}\n  expect ready { fires |"), Want::Names(&[Kind::Rule]));
         assert_eq!(wanted("test t {\n  given { |"), Want::Nothing);
