@@ -1,7 +1,7 @@
 // The TextMate grammar against the parser: every token of every rules file in docs/language.md
-// (each ```preflight and ```preflight-snippet block), rules/ and the test advisories is coloured
-// as what `preflight lsp` says the parser reads it as, and nothing else is coloured as a keyword,
-// literal, comment, function, type or declaration.
+// (each ```preflight and ```preflight-snippet block), rules/, the test advisories and the checker's
+// goldens is coloured as what `preflight lsp` says the parser reads it as, and nothing else is
+// coloured as a keyword, literal, comment, function, type or declaration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -69,8 +69,11 @@ function sources() {
     n += 1;
     out.push({ name: `docs/language.md block ${n} (${m[1]})`, text: m[2] });
   }
-  for (const dir of ['rules', 'tests/data/advisories']) {
-    for (const file of readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.preflight')).sort()) {
+  // The checker's goldens too, but those with syntax errors (P0001, P0002): the parser reads
+  // nothing of them.
+  for (const dir of ['rules', 'tests/data/advisories', 'tests/data/check/ok', 'tests/data/check/err']) {
+    const files = readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.preflight') && !/^P000[12]-/.test(f));
+    for (const file of files.sort()) {
       out.push({ name: `${dir}/${file}`, text: readFileSync(path.join(root, dir, file), 'utf8') });
     }
   }
