@@ -214,6 +214,16 @@ fn definition_and_hover_find_the_declaration() {
     let shown = hover["result"]["contents"]["value"].as_str().unwrap();
     assert!(shown.contains("update KB5011487 {") && shown.contains("kind cumulative"), "{shown}");
 
+    // A series entry: its own block, and what it shares with the series and supersedes.
+    let entry_line = line_of("KB5007236 2021-11-09");
+    let hover = editor.request("textDocument/hover", at(entry_line, 4));
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(shown.contains("November 9, 2021—KB5007236"), "{shown}");
+    assert!(
+        shown.contains("Entry of series `win7_monthly_rollups` (`kind monthly_rollup`, `applies win7_sp1, server2008r2`); supersedes `KB5006743`."),
+        "{shown}"
+    );
+
     // `covered` in a rule's condition → `let covered = ...`
     let rule_line = line_of("when covered and host.os == win10_21h2");
     let definition = editor.request("textDocument/definition", at(rule_line, column_of(rule_line, "covered") + 1));

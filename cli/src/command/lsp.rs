@@ -281,7 +281,7 @@ type Declared = Vec<(String, Symbol)>;
 /// the end of the server.
 fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Option<Declared>) {
     let checked = std::panic::catch_unwind(|| match preflight_compiler::syntax::parse(text) {
-        Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file))),
+        Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
         Err(syntax_error) => (vec![syntax_error], None),
     });
     let Ok((found, declared)) = checked else {
@@ -440,7 +440,7 @@ struct Named<'t> {
 fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
     let word = word_at(text, offset)?;
     let file = preflight_compiler::syntax::parse(text).ok()?;
-    declared(&file).into_iter().find(|(name, _)| *name == word)
+    declared(&file, text).into_iter().find(|(name, _)| *name == word)
 }
 
 /// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
@@ -476,8 +476,8 @@ fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// Every declared name of a parsed file.
-fn declared(file: &preflight_compiler::ast::File) -> Declared {
+/// Every declared name of a parsed file (and its text).
+fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
     use preflight_compiler::ast::{DeclKind, Field, FieldKind, Item};
     let at = |s: preflight_compiler::ast::Span| (s.start as usize, s.end as usize);
     let mut out = Vec::new();
@@ -524,15 +524,29 @@ fn declared(file: &preflight_compiler::ast::File) -> Declared {
                         docs: series.docs.clone(),
                     },
                 ));
+                // An entry's block shows only its own properties: its docs say what it shares
+                // with the series and which entry it supersedes.
+                let shared: Vec<String> = series
+                    .props
+                    .iter()
+                    .filter_map(|p| text.get(p.span.range()))
+                    .map(|p| format!("`{}`", p.trim()))
+                    .collect();
+                let mut previous: Option<&str> = None;
                 for e in &series.entries {
+                    let mut docs = e.docs.clone();
+                    let mut origin = format!("Entry of series `{}`", series.id.name);
+                    if !shared.is_empty() {
+                        origin.push_str(&format!(" ({})", shared.join(", ")));
+                    }
+                    if let Some(previous) = previous {
+                        origin.push_str(&format!("; supersedes `{previous}`"));
+                    }
+                    docs.push(format!("{origin}."));
+                    previous = Some(&e.kb.raw);
                     out.push((
                         e.kb.raw.clone(),
-                        Symbol {
-                            kind: complete::Kind::Update,
-                            name: at(e.kb.span),
-                            span: at(e.span),
-                            docs: e.docs.clone(),
-                        },
+                        Symbol { kind: complete::Kind::Update, name: at(e.kb.span), span: at(e.span), docs },
                     ));
                 }
             }
