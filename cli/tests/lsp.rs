@@ -143,6 +143,33 @@ fn diagnostics_follow_the_text() {
         assert!(message.starts_with("unknown update `KB5011478`"), "{message}");
         assert!(message.contains("help: did you mean `KB5011487`?"), "{message}");
 
+        // The quick fix for it: applying its edit gives the fixed file back.
+        let actions = editor.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": URI }, "range": d["range"], "context": { "diagnostics": [d] } }),
+        );
+        let actions = actions["result"].as_array().unwrap();
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        assert_eq!(actions[0]["title"], "Replace `KB5011478` with `KB5011487`");
+        assert_eq!(actions[0]["kind"], "quickfix");
+        assert_eq!(actions[0]["diagnostics"][0]["code"], "P0100");
+        let edit = &actions[0]["edit"]["changes"][URI][0];
+        assert_eq!(edit["range"], d["range"]);
+        let mut lines: Vec<String> = broken.lines().map(str::to_string).collect();
+        let (a, b) = (
+            edit["range"]["start"]["character"].as_u64().unwrap(),
+            edit["range"]["end"]["character"].as_u64().unwrap(),
+        );
+        lines[line].replace_range(a as usize..b as usize, edit["newText"].as_str().unwrap());
+        assert_eq!(lines.join("\n") + "\n", acs);
+        // Elsewhere in the file: none.
+        let elsewhere = json!({ "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 1 } });
+        let none = editor.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": URI }, "range": elsewhere, "context": { "diagnostics": [] } }),
+        );
+        assert_eq!(none["result"], json!([]));
+
         editor.notify(
             "textDocument/didChange",
             json!({ "textDocument": { "uri": URI, "version": 2 }, "contentChanges": [{ "text": acs }] }),

@@ -37,6 +37,18 @@ pub struct Diagnostic {
     pub help: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A replacement that surely fixes it (the help's "did you mean", `==` for `=`), for tools to
+    /// apply: an editor's quick fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// Replace the text at `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fix {
+    #[serde(serialize_with = "serialize_span")]
+    pub span: Span,
+    pub replacement: String,
 }
 
 fn serialize_span<S: serde::Serializer>(span: &Span, s: S) -> Result<S::Ok, S::Error> {
@@ -67,7 +79,14 @@ impl Diagnostic {
             secondary: Vec::new(),
             help: None,
             notes: Vec::new(),
+            fix: None,
         }
+    }
+
+    /// The fix the help describes: replacing `span` with `replacement`.
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix { span, replacement: replacement.into() });
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -773,10 +773,13 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     if words.is_empty() || word_start < pos {
         words.extend(ITEM_KEYWORDS.iter().chain(&INNER_KEYWORDS));
     }
-    if let Some(hint) = common_slip(source, pos, &found, &positives) {
+    if let Some((hint, fix)) = common_slip(source, pos, &found, &positives) {
         diagnostic = diagnostic.with_help(hint);
+        if let Some((span, replacement)) = fix {
+            diagnostic = diagnostic.with_fix(span, replacement);
+        }
     } else if let Some(word) = suggest(&found, words.iter().copied()).filter(|w| *w != found) {
-        diagnostic = diagnostic.with_help(format!("did you mean `{word}`?"));
+        diagnostic = diagnostic.with_help(format!("did you mean `{word}`?")).with_fix(found_span, word);
     } else if positives.iter().any(|r| matches!(r, Rule::kw_and | Rule::kw_or | Rule::cmp_op)) {
         diagnostic =
             diagnostic.with_help("join conditions with `and` / `or`, or start the next clause with its keyword");
@@ -864,13 +867,15 @@ pub fn keywords() -> impl Iterator<Item = &'static str> {
     ITEM_KEYWORDS.into_iter().chain(INNER_KEYWORDS).chain(CONDITION_KEYWORDS)
 }
 
-/// Mistakes people make from habit, and what to write instead.
-fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Option<String> {
+/// Mistakes people make from habit, what to write instead, and the replacement that fixes them
+/// when there is one.
+fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Option<(String, Option<(Span, String)>)> {
     let before = source.get(..pos).unwrap_or("");
     let after = source.get(pos..).unwrap_or("");
     // `=` where a comparison goes
     if after.starts_with('=') && !after.starts_with("==") && positives.contains(&Rule::cmp_op) {
-        return Some("compare with `==`; a single `=` only binds names (`let`, `host`)".into());
+        let help = "compare with `==`; a single `=` only binds names (`let`, `host`)".to_string();
+        return Some((help, Some((Span::new(pos, pos + 1), "==".into()))));
     }
     // `action-required`: names are written with `_`
     if found == "-" {
@@ -884,7 +889,9 @@ fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Opt
             .collect();
         let tail: String = after.chars().skip(1).take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         if !head.is_empty() && !tail.is_empty() && head.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Some(format!("did you mean `{head}_{tail}`? names are written with `_`, not `-`"));
+            let help = format!("did you mean `{head}_{tail}`? names are written with `_`, not `-`");
+            let span = Span::new(pos - head.len(), pos + 1 + tail.len());
+            return Some((help, Some((span, format!("{head}_{tail}")))));
         }
     }
     // `08/13/2019` or `2019/08/13`
@@ -895,11 +902,13 @@ fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Opt
         let parts: Vec<&str> = text.split('/').collect();
         if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) {
             let iso = match parts.as_slice() {
-                [y, m, d] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
-                [m, d, y] if y.len() == 4 => format!("{y}-{m:0>2}-{d:0>2}"),
-                _ => "2019-08-13".into(),
+                [y, m, d] if y.len() == 4 => Some(format!("{y}-{m:0>2}-{d:0>2}")),
+                [m, d, y] if y.len() == 4 => Some(format!("{y}-{m:0>2}-{d:0>2}")),
+                _ => None,
             };
-            return Some(format!("dates are written `YYYY-MM-DD`: `{iso}`"));
+            let help = format!("dates are written `YYYY-MM-DD`: `{}`", iso.as_deref().unwrap_or("2019-08-13"));
+            let fix = iso.map(|iso| (Span::new(start, pos + end), iso));
+            return Some((help, fix));
         }
     }
     None

@@ -102,3 +102,34 @@ fn acs_in_file_tests_pass() {
     let failed: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+/// Every fix a diagnostic of the goldens offers (the replacement an editor applies as a quick fix)
+/// does what it says: once applied, that diagnostic is gone from its place.
+#[test]
+fn fixes_remove_their_diagnostic() {
+    let dir = support::root().join("tests/data/check/err");
+    let mut fixed = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "preflight")) {
+        let source = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for d in preflight_compiler::check_source(&source).diagnostics {
+            let Some(fix) = &d.fix else { continue };
+            let mut repaired = source.clone();
+            repaired.replace_range(fix.span.range(), &fix.replacement);
+            let after = preflight_compiler::check_source(&repaired).diagnostics;
+            assert!(
+                !after.iter().any(|a| a.code == d.code && a.primary.span.start == d.primary.span.start),
+                "{name}: replacing `{}` with `{}` leaves {} in place:\n{}",
+                &source[fix.span.range()],
+                fix.replacement,
+                d.code,
+                render_plain(&name, &repaired, &after)
+            );
+            fixed.push(format!("{name}: `{}` → `{}`", &source[fix.span.range()], fix.replacement));
+        }
+    }
+    // The goldens exercise every kind of fix: misspelt keywords and names, `=`, `-` and dates.
+    insta::assert_snapshot!(fixed.join("\n"));
+}

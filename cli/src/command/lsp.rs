@@ -6,7 +6,8 @@
 //! for a declared name under the cursor (update, OS version, product, certificate, component,
 //! setting, action, series, named value, rule, fact) its definition, its references, a hover with
 //! its declaration and `///` docs, and rename (every occurrence outside strings and comments);
-//! completion by place (`complete`), and semantic tokens: the parser's own classes of every token
+//! quick fixes (a diagnostic's "did you mean", applied), completion by place (`complete`), and
+//! semantic tokens: the parser's own classes of every token
 //! (`preflight_compiler::highlight`), so that editors colour `os` in `os win11 {` and in
 //! `os { version: build }` as the parser reads them.
 //! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
@@ -15,7 +16,8 @@
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
 use lsp_types::request::{
-    Completion, Formatting, GotoDefinition, HoverRequest, References, Rename, SemanticTokensFullRequest,
+    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References, Rename,
+    SemanticTokensFullRequest,
 };
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
@@ -47,6 +49,10 @@ pub fn run() -> Result<u8, String> {
             trigger_characters: Some(vec![".".into()]),
             ..lsp_types::CompletionOptions::default()
         }),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(lsp_types::CodeActionOptions {
+            code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
+            ..lsp_types::CodeActionOptions::default()
+        })),
         semantic_tokens_provider: Some(lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
             lsp_types::SemanticTokensOptions {
                 legend: lsp_types::SemanticTokensLegend {
@@ -64,7 +70,13 @@ pub fn run() -> Result<u8, String> {
         "serverInfo": { "name": "preflight", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(|e| format!("the editor did not initialize: {e}"))?;
-    let mut server = Server { connection: &connection, documents: HashMap::new(), names: HashMap::new(), utf8 };
+    let mut server = Server {
+        connection: &connection,
+        documents: HashMap::new(),
+        names: HashMap::new(),
+        fixes: HashMap::new(),
+        utf8,
+    };
     server.serve()?;
     drop(server);
     drop(connection);
@@ -77,6 +89,8 @@ struct Server<'c> {
     documents: HashMap<Uri, String>,
     /// Each document's declared names as of the last version of it that parsed.
     names: HashMap<Uri, Vec<complete::Name>>,
+    /// Each document's diagnostics that carry a fix, as of its last check.
+    fixes: HashMap<Uri, Vec<QuickFix>>,
     utf8: bool,
 }
 
@@ -132,6 +146,7 @@ impl Server<'_> {
                 let p: lsp_types::DidCloseTextDocumentParams = serde_json::from_value(n.params).ok()?;
                 self.documents.remove(&p.text_document.uri);
                 self.names.remove(&p.text_document.uri);
+                self.fixes.remove(&p.text_document.uri);
                 Some(p.text_document.uri)
             }
             _ => None,
@@ -224,6 +239,34 @@ impl Server<'_> {
                 });
                 Response::new_ok(request.id, items)
             }
+            CodeActionRequest::METHOD => {
+                let actions = serde_json::from_value::<lsp_types::CodeActionParams>(request.params).ok().map(|p| {
+                    let overlaps = |r: &Range| r.start <= p.range.end && p.range.start <= r.end;
+                    let fixes = self.fixes.get(&p.text_document.uri).map_or(&[][..], Vec::as_slice);
+                    fixes
+                        .iter()
+                        .filter(|fix| overlaps(&fix.diagnostic.range))
+                        .map(|fix| {
+                            // lsp-types' own map type; a `Uri` is never mutated once it is a key.
+                            #[allow(clippy::mutable_key_type)]
+                            let mut changes = HashMap::new();
+                            changes.insert(p.text_document.uri.clone(), vec![fix.edit.clone()]);
+                            lsp_types::CodeActionOrCommand::CodeAction(lsp_types::CodeAction {
+                                title: fix.title.clone(),
+                                kind: Some(lsp_types::CodeActionKind::QUICKFIX),
+                                diagnostics: Some(vec![fix.diagnostic.clone()]),
+                                edit: Some(lsp_types::WorkspaceEdit {
+                                    changes: Some(changes),
+                                    ..lsp_types::WorkspaceEdit::default()
+                                }),
+                                is_preferred: Some(true),
+                                ..lsp_types::CodeAction::default()
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                });
+                Response::new_ok(request.id, actions)
+            }
             SemanticTokensFullRequest::METHOD => {
                 let tokens = serde_json::from_value::<lsp_types::SemanticTokensParams>(request.params)
                     .ok()
@@ -255,7 +298,8 @@ impl Server<'_> {
         use lsp_types::notification::Notification as _;
         let diagnostics = match self.documents.get(&uri) {
             Some(text) => {
-                let (diagnostics, declared) = diagnostics(&uri, text, self.utf8);
+                let (diagnostics, fixes, declared) = diagnostics(&uri, text, self.utf8);
+                self.fixes.insert(uri.clone(), fixes);
                 if let Some(declared) = declared {
                     let names = declared
                         .into_iter()
@@ -276,10 +320,10 @@ impl Server<'_> {
 /// A file's declared names with their declarations.
 type Declared = Vec<(String, Symbol)>;
 
-/// The checker's findings as the protocol's diagnostics, and the declared names when the text
-/// parses. A panic in the checker (none is known: it is fuzzed) becomes one diagnostic rather than
+/// The checker's findings as the protocol's diagnostics, the fixes they carry, and the declared
+/// names when the text parses. A panic in the checker (none is known: it is fuzzed) becomes one diagnostic rather than
 /// the end of the server.
-fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Option<Declared>) {
+fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Vec<QuickFix>, Option<Declared>) {
     let checked = std::panic::catch_unwind(|| match preflight_compiler::syntax::parse(text) {
         Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
         Err(syntax_error) => (vec![syntax_error], None),
@@ -291,7 +335,7 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
             source: Some("preflight".into()),
             ..lsp_types::Diagnostic::default()
         };
-        return (vec![internal], None);
+        return (vec![internal], Vec::new(), None);
     };
     let lines = Lines::new(text, utf8);
     let diagnostics = found
@@ -315,7 +359,7 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
                     message: l.message.clone(),
                 })
                 .collect::<Vec<_>>();
-            lsp_types::Diagnostic {
+            let diagnostic = lsp_types::Diagnostic {
                 range: lines.range(d.primary.span.start, d.primary.span.end),
                 severity: Some(match d.severity {
                     preflight_compiler::diagnostic::Severity::Error => DiagnosticSeverity::ERROR,
@@ -326,10 +370,30 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
                 message,
                 related_information: (!related.is_empty()).then_some(related),
                 ..lsp_types::Diagnostic::default()
-            }
+            };
+            let fix = d.fix.as_ref().map(|fix| {
+                let old = text.get(fix.span.range()).unwrap_or_default();
+                QuickFix {
+                    title: format!("Replace `{old}` with `{}`", fix.replacement),
+                    edit: TextEdit {
+                        range: lines.range(fix.span.start, fix.span.end),
+                        new_text: fix.replacement.clone(),
+                    },
+                    diagnostic: diagnostic.clone(),
+                }
+            });
+            (diagnostic, fix)
         })
-        .collect();
-    (diagnostics, declared)
+        .unzip::<_, _, Vec<_>, Vec<_>>();
+    let (diagnostics, fixes) = diagnostics;
+    (diagnostics, fixes.into_iter().flatten().collect(), declared)
+}
+
+/// A diagnostic's fix, offered as a code action.
+struct QuickFix {
+    title: String,
+    edit: TextEdit,
+    diagnostic: lsp_types::Diagnostic,
 }
 
 /// The whole document, formatted, as one edit; none when it is formatted already or does not parse.

@@ -420,7 +420,7 @@ impl<'a> Checker<'a> {
         let d =
             Diagnostic::error("P0100", format!("unknown {kind} `{name}`"), span, format!("no {kind} is called this"));
         let d = match suggest(name, known.iter().copied()) {
-            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            Some(best) => d.with_help(format!("did you mean `{best}`?")).with_fix(span, best),
             None if !hint.is_empty() => d.with_help(hint.to_string()),
             None if !known.is_empty() && known.len() <= 12 => d.with_help(format!("known: {}", backticked(&known))),
             None => d,

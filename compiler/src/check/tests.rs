@@ -122,7 +122,16 @@ impl<'a> Checker<'a> {
                     "not a declared fact",
                 );
                 let d = match crate::diagnostic::suggest(&dotted, known.iter().map(String::as_str)) {
-                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                    // The key is the last part of the path: a fix when only that part differs.
+                    Some(best) => {
+                        let help = format!("did you mean `{best}`?");
+                        let parent = dotted.rsplit_once('.').map(|(p, _)| p);
+                        match best.rsplit_once('.') {
+                            Some((p, last)) if Some(p) == parent => d.with_help(help).with_fix(key.span, last),
+                            None if parent.is_none() => d.with_help(help).with_fix(key.span, best),
+                            _ => d.with_help(help),
+                        }
+                    }
                     None => d.with_help("declare it in `facts`, or remove it from the test"),
                 };
                 self.error(d);
