@@ -7,7 +7,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diagnostic;
-use crate::syntax::{TokenKind, lex, parse_tree};
+use crate::syntax::{TokenKind, is_keyword, lex, parse_tree};
 use pest::iterators::Pair;
 use preflight_grammar::Rule;
 
@@ -99,41 +99,7 @@ fn push(out: &mut Vec<Token>, class: Class, pair: &Pair<'_, Rule>) {
 fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
     let rule = pair.as_rule();
     let class = match rule {
-        Rule::kw_advisory
-        | Rule::kw_product
-        | Rule::kw_os
-        | Rule::kw_update
-        | Rule::kw_series
-        | Rule::kw_component
-        | Rule::kw_setting
-        | Rule::kw_for
-        | Rule::kw_from
-        | Rule::kw_action
-        | Rule::kw_certificate
-        | Rule::kw_facts
-        | Rule::kw_host
-        | Rule::kw_enum
-        | Rule::kw_let
-        | Rule::kw_rule
-        | Rule::kw_when
-        | Rule::kw_require
-        | Rule::kw_severity
-        | Rule::kw_message
-        | Rule::kw_cite
-        | Rule::kw_link
-        | Rule::kw_if
-        | Rule::kw_else
-        | Rule::kw_and
-        | Rule::kw_or
-        | Rule::kw_not
-        | Rule::kw_in
-        | Rule::kw_test
-        | Rule::kw_given
-        | Rule::kw_expect
-        | Rule::kw_error
-        | Rule::kw_at
-        | Rule::kw_install
-        | Rule::kw_fires => Some(Class::Keyword),
+        _ if is_keyword(rule) => Some(Class::Keyword),
         Rule::advisory_key
         | Rule::product_key
         | Rule::os_key

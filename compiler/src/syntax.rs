@@ -57,7 +57,8 @@ fn internal(span: Span, what: &str) -> Diagnostic {
         .with_help("please report this file to the Preflight maintainers")
 }
 
-fn is_keyword(rule: Rule) -> bool {
+/// Whether a rule is a keyword (`kw_*`): the AST builder skips them, highlighting colours them.
+pub(crate) fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_advisory
