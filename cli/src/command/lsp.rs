@@ -563,16 +563,7 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
     for item in &file.items {
         match item {
             Item::Decl(d) => {
-                let kind = match d.kind {
-                    DeclKind::Advisory => complete::Kind::Advisory,
-                    DeclKind::Product => complete::Kind::Product,
-                    DeclKind::Os => complete::Kind::Os,
-                    DeclKind::Update => complete::Kind::Update,
-                    DeclKind::Certificate => complete::Kind::Certificate,
-                    DeclKind::Component => complete::Kind::Component,
-                    DeclKind::Setting => complete::Kind::Setting,
-                    DeclKind::Action => complete::Kind::Action,
-                };
+                let kind = complete::Kind::Decl(d.kind);
                 out.push((
                     d.id.name.clone(),
                     Symbol { kind, name: at(d.id.span), span: at(d.span), docs: d.docs.clone() },
@@ -610,7 +601,12 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                     previous = Some(&e.kb.raw);
                     out.push((
                         e.kb.raw.clone(),
-                        Symbol { kind: complete::Kind::Update, name: at(e.kb.span), span: at(e.span), docs },
+                        Symbol {
+                            kind: complete::Kind::Decl(DeclKind::Update),
+                            name: at(e.kb.span),
+                            span: at(e.span),
+                            docs,
+                        },
                     ));
                 }
             }

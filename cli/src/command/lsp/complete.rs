@@ -5,51 +5,50 @@
 //! being typed rarely parses; the declared names come from the last version of the file that did.
 
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
+use preflight_compiler::ast::DeclKind;
 use preflight_compiler::check::{SOURCES, TYPE_NAMES};
 use preflight_compiler::ir::{HostValue, Level};
 use preflight_compiler::syntax;
 
-/// What a declared name is, for completion.
+/// What a declared name is, for completion: a declaration of one of the shared kinds, or another
+/// named thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
-    Advisory,
-    Product,
-    Os,
-    Update,
-    Certificate,
-    Component,
-    Setting,
-    Action,
+    Decl(DeclKind),
     Series,
     Let,
     Rule,
     Fact,
 }
 
+const OS: Kind = Kind::Decl(DeclKind::Os);
+const UPDATE: Kind = Kind::Decl(DeclKind::Update);
+
 impl Kind {
+    /// The kind a requirement's or an expectation's word names: `certificate ID`, `component ID`,
+    /// `setting ID`, `action ID`.
+    fn named_by(word: &str) -> Option<Kind> {
+        [DeclKind::Certificate, DeclKind::Component, DeclKind::Setting, DeclKind::Action]
+            .into_iter()
+            .find(|kind| kind.keyword() == word)
+            .map(Kind::Decl)
+    }
+
     fn item_kind(self) -> CompletionItemKind {
         match self {
             Kind::Fact => CompletionItemKind::FIELD,
             Kind::Let => CompletionItemKind::VARIABLE,
             Kind::Rule => CompletionItemKind::FUNCTION,
-            Kind::Update | Kind::Series => CompletionItemKind::CONSTANT,
-            Kind::Os | Kind::Product => CompletionItemKind::ENUM_MEMBER,
-            Kind::Advisory | Kind::Certificate | Kind::Component | Kind::Setting | Kind::Action => {
-                CompletionItemKind::REFERENCE
-            }
+            Kind::Decl(DeclKind::Update) | Kind::Series => CompletionItemKind::CONSTANT,
+            Kind::Decl(DeclKind::Os | DeclKind::Product) => CompletionItemKind::ENUM_MEMBER,
+            Kind::Decl(_) => CompletionItemKind::REFERENCE,
         }
     }
 
     fn detail(self) -> &'static str {
         match self {
-            Kind::Advisory => "advisory",
-            Kind::Product => "product",
-            Kind::Os => "OS version",
-            Kind::Update => "update",
-            Kind::Certificate => "certificate",
-            Kind::Component => "component",
-            Kind::Setting => "setting",
-            Kind::Action => "action",
+            Kind::Decl(DeclKind::Os) => "OS version",
+            Kind::Decl(kind) => kind.keyword(),
             Kind::Series => "series",
             Kind::Let => "named value",
             Kind::Rule => "rule",
@@ -72,7 +71,7 @@ enum Want {
     Items,
     Words(&'static [&'static str]),
     Levels { in_test: bool },
-    Names(&'static [Kind]),
+    Names(Kind),
     Needs,
     Types,
     Sources,
@@ -215,8 +214,8 @@ fn want(before: &str, line: &str) -> Want {
                 Want::Words(syntax::block_words(opener))
             } else {
                 match (key, prev) {
-                    (_, "for") | ("applies", _) => Want::Names(&[Kind::Os]),
-                    ("supersedes" | "after", _) => Want::Names(&[Kind::Update]),
+                    (_, "for") | ("applies", _) => Want::Names(OS),
+                    ("supersedes" | "after", _) => Want::Names(UPDATE),
                     ("fact", _) => Want::Facts,
                     ("versions", _) => Want::Words(&["all"]),
                     _ => Want::Nothing,
@@ -231,13 +230,15 @@ fn rule_place(prev: &str, key: &str, at_line_start: bool) -> Want {
     if at_line_start {
         return Want::Words(syntax::block_words("rule"));
     }
+    // `certificate ID` is a clause of its own too.
+    if let Some(kind) = Kind::named_by(prev)
+        && (key == "require" || prev == "certificate")
+    {
+        return Want::Names(kind);
+    }
     match (key, prev) {
-        (_, "certificate") => Want::Names(&[Kind::Certificate]),
-        ("require", "component") => Want::Names(&[Kind::Component]),
-        ("require", "setting") => Want::Names(&[Kind::Setting]),
-        ("require", "action") => Want::Names(&[Kind::Action]),
         ("require", "require" | "and" | "or" | "(") => Want::Needs,
-        ("require", ">=" | "==") => Want::Names(&[Kind::Let]),
+        ("require", ">=" | "==") => Want::Names(Kind::Let),
         ("severity", "severity" | "else") => Want::Levels { in_test: false },
         ("severity" | "when", _) => Want::Condition,
         _ => Want::Nothing,
@@ -250,13 +251,9 @@ fn test_place(blocks: &[String], prev: &str) -> Want {
     }
     if blocks.last().is_some_and(|b| b == "expect") {
         return match prev {
-            "install" | "or" => Want::Names(&[Kind::Update]),
-            "fires" => Want::Names(&[Kind::Rule]),
-            "certificate" => Want::Names(&[Kind::Certificate]),
-            "component" => Want::Names(&[Kind::Component]),
-            "setting" => Want::Names(&[Kind::Setting]),
-            "action" => Want::Names(&[Kind::Action]),
-            _ => Want::Expectations,
+            "install" | "or" => Want::Names(UPDATE),
+            "fires" => Want::Names(Kind::Rule),
+            _ => Kind::named_by(prev).map_or(Want::Expectations, Want::Names),
         };
     }
     match prev {
@@ -300,15 +297,15 @@ fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
             })
             .chain(in_test.then(|| keyword("error")))
             .collect(),
-        Want::Names(kinds) => of_kinds(names, kinds).collect(),
-        Want::Needs => of_kinds(names, &[Kind::Update])
-            .chain(["certificate", "component", "setting", "action"].map(keyword))
-            .collect(),
+        Want::Names(kind) => of_kinds(names, std::slice::from_ref(kind)).collect(),
+        Want::Needs => {
+            of_kinds(names, &[UPDATE]).chain(["certificate", "component", "setting", "action"].map(keyword)).collect()
+        }
         Want::Types => TYPE_NAMES.iter().chain(&["enum"]).map(|t| keyword(t)).collect(),
         Want::Sources => SOURCES.iter().map(|s| keyword(s)).collect(),
         Want::Facts => facts(names).collect(),
         Want::Condition => facts(names)
-            .chain(of_kinds(names, &[Kind::Let, Kind::Os, Kind::Product, Kind::Update]))
+            .chain(of_kinds(names, &[Kind::Let, OS, Kind::Decl(DeclKind::Product), UPDATE]))
             .chain(["known", "patched"].map(|f| CompletionItem {
                 label: f.into(),
                 kind: Some(CompletionItemKind::FUNCTION),
@@ -360,16 +357,16 @@ mod tests {
         assert_eq!(wanted("rule r {\n  severity info if |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  when host.os == |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  require KB1 and (|"), Want::Needs);
-        assert_eq!(wanted("rule r {\n  require certificate |"), Want::Names(&[Kind::Certificate]));
-        assert_eq!(wanted("update KB1 {\n  applies win7, |"), Want::Names(&[Kind::Os]));
-        assert_eq!(wanted("update KB1 {\n  released 2020-01-01 for |"), Want::Names(&[Kind::Os]));
+        assert_eq!(wanted("rule r {\n  require certificate |"), Want::Names(Kind::Decl(DeclKind::Certificate)));
+        assert_eq!(wanted("update KB1 {\n  applies win7, |"), Want::Names(OS));
+        assert_eq!(wanted("update KB1 {\n  released 2020-01-01 for |"), Want::Names(OS));
         assert_eq!(wanted("series s {\n  KB2 2020-01-01 { |"), Want::Words(syntax::block_words("series")));
         assert_eq!(wanted("facts {\n  os {\n    version: |"), Want::Types);
         assert_eq!(wanted("facts {\n  a: kbs from |"), Want::Sources);
         assert_eq!(wanted("host {\n  |"), Want::Words(syntax::block_words("host")));
         assert_eq!(wanted("test t {\n  given { os: { version: \"{\" } }\n  expect |"), Want::Levels { in_test: true });
-        assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(&[Kind::Update]));
-        assert_eq!(wanted("test t {\n  given {}\n  expect ready { fires |"), Want::Names(&[Kind::Rule]));
+        assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(UPDATE));
+        assert_eq!(wanted("test t {\n  given {}\n  expect ready { fires |"), Want::Names(Kind::Rule));
         assert_eq!(wanted("test t {\n  given { |"), Want::Nothing);
         assert_eq!(wanted("let x = |"), Want::Condition);
         assert_eq!(wanted("rule r {\n}\n|"), Want::Items);
@@ -377,7 +374,7 @@ mod tests {
 
     #[test]
     fn nothing_inside_strings_and_comments() {
-        let names = [Name { name: "win11".into(), kind: Kind::Os, docs: Vec::new() }];
+        let names = [Name { name: "win11".into(), kind: OS, docs: Vec::new() }];
         let (items, _) = complete("rule r {\n  message \"on |", 24, &names);
         assert!(items.is_empty());
         let (items, _) = complete("// rule |", 8, &names);
