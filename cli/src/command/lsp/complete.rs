@@ -88,11 +88,11 @@ pub(super) fn complete(text: &str, offset: usize, names: &[Name]) -> (Vec<Comple
     let before = &text[..offset];
     let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
     let typed = &before[start..];
-    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..start];
-    if in_string_or_comment(line) {
+    let (line_code, in_text) = code_of(&before[before.rfind('\n').map_or(0, |i| i + 1)..start]);
+    if in_text {
         return (Vec::new(), (start, offset));
     }
-    let want = if typed.contains('.') { Want::Facts } else { want(&text[..start], line) };
+    let want = if typed.contains('.') { Want::Facts } else { want(&text[..start], &line_code) };
     (items(&want, names), (start, offset))
 }
 
@@ -104,29 +104,12 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// Whether the end of `line` is inside a string or a `//` comment.
-fn in_string_or_comment(line: &str) -> bool {
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if in_string => {
-                chars.next();
-            }
-            '"' => in_string = !in_string,
-            '/' if !in_string && chars.peek() == Some(&'/') => return true,
-            _ => {}
-        }
-    }
-    in_string
-}
-
 /// The words opening the blocks around the end of `before` (outermost first): the first word of the
 /// line of each unclosed `{` — `rule`, `facts`, `given`, `expect`, a field group's name...
 fn open_blocks(before: &str) -> Vec<String> {
     let mut stack = Vec::new();
     for line in before.split('\n') {
-        let code = code_of(line);
+        let (code, _) = code_of(line);
         for (i, c) in code.char_indices() {
             match c {
                 '{' => {
@@ -145,8 +128,9 @@ fn open_blocks(before: &str) -> Vec<String> {
     stack
 }
 
-/// A line without its strings and comment (each string kept as `""`, so positions do not matter).
-fn code_of(line: &str) -> String {
+/// A line without its strings and comment (each string kept as `""`: what is in it does not
+/// matter), and whether the line ends inside a string or the comment.
+fn code_of(line: &str) -> (String, bool) {
     let mut out = String::new();
     let mut in_string = false;
     let mut chars = line.chars().peekable();
@@ -159,12 +143,12 @@ fn code_of(line: &str) -> String {
                 in_string = !in_string;
                 out.push('"');
             }
-            '/' if !in_string && chars.peek() == Some(&'/') => break,
+            '/' if !in_string && chars.peek() == Some(&'/') => return (out, true),
             _ if in_string => {}
             _ => out.push(c),
         }
     }
-    out
+    (out, in_string)
 }
 
 /// The last word or symbol before the cursor's word, over line ends.
@@ -184,10 +168,10 @@ fn previous_token(before: &str) -> &str {
     }
 }
 
-fn want(before: &str, line: &str) -> Want {
+/// What the place after `before` accepts; `line_code` is the code of its line up to there.
+fn want(before: &str, line_code: &str) -> Want {
     let blocks = open_blocks(before);
     let prev = previous_token(before);
-    let line_code = code_of(line);
     let at_line_start = line_code.trim().is_empty();
     // The line's first word (a property, role or clause), or the one after a `{` on the line.
     let key = line_code.rsplit('{').next().unwrap_or("").split_whitespace().next().unwrap_or("");
@@ -345,7 +329,7 @@ mod tests {
         let before = &text_with_cursor[..offset];
         let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
         let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..start];
-        want(&before[..start], line)
+        want(&before[..start], &code_of(line).0)
     }
 
     #[test]
