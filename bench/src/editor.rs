@@ -3,48 +3,15 @@
 //! diagnostics, and of a semantic-tokens and a completion request; against checking the same text
 //! in process (the floor: the server checks the whole file on every change).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use preflight_tests::lsp_client::LspClient;
+use serde_json::json;
 use std::time::{Duration, Instant};
 
-struct Server {
-    input: std::process::ChildStdin,
-    output: BufReader<std::process::ChildStdout>,
-    child: std::process::Child,
-}
-
-impl Server {
-    fn send(&mut self, message: serde_json::Value) {
-        let text = message.to_string();
-        write!(self.input, "Content-Length: {}\r\n\r\n{text}", text.len()).expect("write to the server");
-        self.input.flush().expect("write to the server");
-    }
-
-    fn receive(&mut self) -> serde_json::Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.output.read_line(&mut line).expect("read from the server");
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(n) = line.strip_prefix("Content-Length: ") {
-                length = n.parse().expect("a length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.output.read_exact(&mut body).expect("read from the server");
-        serde_json::from_slice(&body).expect("JSON from the server")
-    }
-
-    /// Sends and waits for the message `done` accepts; returns the time in between.
-    fn time(&mut self, message: serde_json::Value, done: impl Fn(&serde_json::Value) -> bool) -> Duration {
-        let start = Instant::now();
-        self.send(message);
-        while !done(&self.receive()) {}
-        start.elapsed()
-    }
+/// How long `f` takes.
+fn time(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
 }
 
 fn median(mut times: Vec<Duration>) -> (Duration, Duration) {
@@ -60,63 +27,45 @@ pub fn measure(source: &str, check_time: Duration) {
         println!("\nlanguage server: skipped (build it: cargo build --release -p preflight-cli)");
         return;
     };
-    let mut child = Command::new(&binary)
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starts preflight lsp");
-    let input = child.stdin.take().expect("stdin");
-    let output = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut server = Server { input, output, child };
+    let mut server = LspClient::start(&binary, &std::env::temp_dir());
+    server.request("initialize", json!({ "capabilities": {} }));
+    server.notify("initialized", json!({}));
     let uri = "file:///bench/acs-2023.preflight";
-    let is_diagnostics = |m: &serde_json::Value| m["method"] == "textDocument/publishDiagnostics";
-    server.time(
-        serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": { "capabilities": {} } }),
-        |m| m["id"] == 1,
-    );
-    server.send(serde_json::json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }));
-    let open = server.time(
-        serde_json::json!({ "jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
-            "textDocument": { "uri": uri, "languageId": "preflight", "version": 1, "text": source } } }),
-        is_diagnostics,
-    );
+    // Each message is built before its clock starts.
+    let document = json!({ "textDocument": { "uri": uri, "languageId": "preflight", "version": 1, "text": source } });
+    let open = time(|| {
+        server.notify("textDocument/didOpen", document);
+        server.diagnostics();
+    });
     // A keystroke at the end of the file, one change at a time (each waits for its diagnostics).
     let changes: Vec<Duration> = (0..41)
         .map(|n| {
             let text = format!("{source}\n// edit {n}\n");
-            server.time(
-                serde_json::json!({ "jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-                    "textDocument": { "uri": uri, "version": n + 2 }, "contentChanges": [{ "text": text }] } }),
-                is_diagnostics,
-            )
+            let change =
+                json!({ "textDocument": { "uri": uri, "version": n + 2 }, "contentChanges": [{ "text": text }] });
+            time(|| {
+                server.notify("textDocument/didChange", change);
+                server.diagnostics();
+            })
         })
         .collect();
     let tokens: Vec<Duration> = (0..21)
-        .map(|n| {
-            let id = 100 + n;
-            server.time(
-                serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/semanticTokens/full",
-                    "params": { "textDocument": { "uri": uri } } }),
-                |m| m["id"] == id,
-            )
+        .map(|_| {
+            time(|| {
+                server.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": uri } }));
+            })
         })
         .collect();
     let line = source.lines().count() + 1;
     let completions: Vec<Duration> = (0..21)
-        .map(|n| {
-            let id = 200 + n;
-            server.time(
-                serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/completion",
-                    "params": { "textDocument": { "uri": uri }, "position": { "line": line, "character": 0 } } }),
-                |m| m["id"] == id,
-            )
+        .map(|_| {
+            time(|| {
+                let at = json!({ "textDocument": { "uri": uri }, "position": { "line": line, "character": 0 } });
+                server.request("textDocument/completion", at);
+            })
         })
         .collect();
-    server.time(serde_json::json!({ "jsonrpc": "2.0", "id": 999, "method": "shutdown" }), |m| m["id"] == 999);
-    server.send(serde_json::json!({ "jsonrpc": "2.0", "method": "exit" }));
-    let _ = server.child.wait();
+    server.stop();
 
     let (change, change_max) = median(changes);
     let (token, token_max) = median(tokens);

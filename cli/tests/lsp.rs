@@ -4,80 +4,38 @@
 mod common;
 
 use common::root;
+use preflight_tests_hosts::lsp_client::LspClient;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+/// An editor: the shared client, started with the editor's position encodings.
 struct Editor {
-    child: Child,
-    input: ChildStdin,
-    output: BufReader<ChildStdout>,
-    next_id: i64,
+    client: LspClient,
     capabilities: Value,
 }
 
 impl Editor {
     fn start(utf8: bool) -> Editor {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_preflight"))
-            .arg("lsp")
-            .current_dir(root())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let input = child.stdin.take().unwrap();
-        let output = BufReader::new(child.stdout.take().unwrap());
-        let mut editor = Editor { child, input, output, next_id: 1, capabilities: Value::Null };
+        let mut client = LspClient::start(std::path::Path::new(env!("CARGO_BIN_EXE_preflight")), &root());
         let encodings = if utf8 { json!(["utf-8", "utf-16"]) } else { json!(["utf-16"]) };
-        let init = editor.request(
+        let init = client.request(
             "initialize",
             json!({ "processId": null, "rootUri": null, "capabilities": { "general": { "positionEncodings": encodings } } }),
         );
         assert_eq!(init["result"]["serverInfo"]["name"], "preflight");
-        editor.capabilities = init["result"]["capabilities"].clone();
-        editor.notify("initialized", json!({}));
-        editor
-    }
-
-    fn send(&mut self, message: Value) {
-        let text = message.to_string();
-        write!(self.input, "Content-Length: {}\r\n\r\n{text}", text.len()).unwrap();
-        self.input.flush().unwrap();
-    }
-
-    fn receive(&mut self) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            self.output.read_line(&mut line).unwrap();
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(n) = line.strip_prefix("Content-Length: ") {
-                length = n.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.output.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
+        client.notify("initialized", json!({}));
+        Editor { client, capabilities: init["result"]["capabilities"].clone() }
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        loop {
-            let message = self.receive();
-            if message["id"] == id {
-                return message;
-            }
-        }
+        self.client.request(method, params)
     }
 
     fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+        self.client.notify(method, params);
+    }
+
+    fn diagnostics(&mut self) -> Value {
+        self.client.diagnostics()
     }
 
     /// Opens a document at URI and returns the diagnostics published for it.
@@ -101,20 +59,10 @@ impl Editor {
         self.diagnostics()
     }
 
-    fn diagnostics(&mut self) -> Value {
-        loop {
-            let message = self.receive();
-            if message["method"] == "textDocument/publishDiagnostics" {
-                return message["params"].clone();
-            }
-        }
-    }
-
-    fn stop(mut self) {
-        let done = self.request("shutdown", Value::Null);
+    fn stop(self) {
+        let (done, status) = self.client.stop();
         assert!(done.get("error").is_none(), "{done}");
-        self.notify("exit", Value::Null);
-        assert!(self.child.wait().unwrap().success());
+        assert!(status.success());
     }
 }
 
