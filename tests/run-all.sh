@@ -79,7 +79,7 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN"; then
   cargo install --quiet wasm-bindgen-cli --version "$WASM_BINDGEN"
 fi
-(cd web-demo && npm ci --no-audit --no-fund --silent)
+(cd web-demo && npm ci --no-audit --no-fund --silent --ignore-scripts)
 bash web-demo/build.sh
 mkdir -p target/web
 cargo run -q -p preflight-bench -- corpus 50000 > target/web/corpus.jsonl

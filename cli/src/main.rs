@@ -126,6 +126,11 @@ enum Command {
         /// The .ps1 file to write (replaced atomically); standard output when absent.
         #[arg(short, long, value_name = "OUT.ps1")]
         output: Option<PathBuf>,
+        /// Emit the PowerShell code that rules files carry (`from powershell`), listed at the
+        /// top of the script; without it such rules are refused. Read the code first: the
+        /// script runs it on the customer's machine.
+        #[arg(long)]
+        allow_code: bool,
         #[command(flatten)]
         diagnostics: common::DiagnosticOptions,
     },
@@ -255,8 +260,8 @@ fn main() -> ExitCode {
         Command::Facts { from, input, map, rules, output } => {
             command::facts::run(&from, &input, map.as_deref(), &rules, output.as_deref())
         }
-        Command::Collector { files, output, diagnostics } => {
-            command::collector::run(&files, output.as_deref(), &diagnostics)
+        Command::Collector { files, output, allow_code, diagnostics } => {
+            command::collector::run(&files, output.as_deref(), allow_code, &diagnostics)
         }
         Command::Serve { port, dir, no_build } => command::serve::run(&dir, port, !no_build),
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),

@@ -388,10 +388,41 @@ impl Need {
     }
 }
 
-/// `from SOURCE "arg" ...`: how a collector reads a fact on Windows.
+/// `from SOURCE "arg" ... [+ "text" + SOURCE ...] [map { ... }]`: how a collector reads a fact on
+/// Windows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Collect {
-    pub source: Ident,
-    pub args: Vec<Literal>,
+    /// What is read, in order; joined into one text when there are several.
+    pub pieces: Vec<CollectPiece>,
+    /// `map { KEY = VALUE, ... }`: what was read → the fact's value.
+    pub map: Option<Vec<MapEntry>>,
     pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CollectPiece {
+    /// Literal text between sources.
+    Text(Literal),
+    /// `SOURCE "arg" ...`.
+    Source { name: Ident, args: Vec<Literal>, span: Span },
+}
+
+/// `KEY = VALUE` in a `map { ... }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    pub key: MapKey,
+    pub value: Literal,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MapKey {
+    /// `"UEFI"` or `1`: what was read equals this (case-insensitively, as PowerShell's `-eq`).
+    Equals(Literal),
+    /// `matches "REGEX"`: what was read matches this regular expression (PowerShell's `-match`).
+    Matches(Literal),
+    /// `else`: anything that was read and matched no other entry.
+    Else(Span),
+    /// `missing`: nothing was read (the value or key does not exist).
+    Missing(Span),
 }

@@ -194,11 +194,17 @@ impl Printer {
                         text.push_str(&broken_expr(c, width, indent + 1));
                     }
                     if let Some(c) = collect {
-                        text.push_str(&format!(" from {}", c.source.name));
-                        for arg in &c.args {
+                        // Past the width, `from` starts a continuation line of its own.
+                        let from = format!("from {}", collect_text(c));
+                        let last = text.rsplit('\n').next().map_or(0, str::len);
+                        let used = if text.contains('\n') { last } else { indent * 2 + last };
+                        if used + 1 + from.len() <= WIDTH {
                             text.push(' ');
-                            text.push_str(&literal(arg));
+                        } else {
+                            text.push('\n');
+                            text.push_str(&"  ".repeat(indent + 1));
                         }
+                        text.push_str(&from);
                     }
                     self.line(indent, field.span, &text);
                 }
@@ -383,4 +389,40 @@ fn json(j: &Json) -> String {
         JsonKind::Bool(b) => b.to_string(),
         JsonKind::Null => "null".into(),
     }
+}
+
+/// `SOURCE "arg" + "text" + SOURCE map { KEY = VALUE, ... }`, as the clause after `from`.
+fn collect_text(c: &crate::ast::Collect) -> String {
+    use crate::ast::{CollectPiece, MapKey};
+    let pieces: Vec<String> = c
+        .pieces
+        .iter()
+        .map(|piece| match piece {
+            CollectPiece::Text(text) => literal(text),
+            CollectPiece::Source { name, args, .. } => {
+                std::iter::once(name.name.clone()).chain(args.iter().map(literal)).collect::<Vec<_>>().join(" ")
+            }
+        })
+        .collect();
+    let mut text = pieces.join(" + ");
+    if let Some(entries) = &c.map {
+        let entries: Vec<String> = entries
+            .iter()
+            .map(|entry| {
+                let key = match &entry.key {
+                    MapKey::Equals(key) => literal(key),
+                    MapKey::Matches(pattern) => format!("matches {}", literal(pattern)),
+                    MapKey::Else(_) => "else".to_string(),
+                    MapKey::Missing(_) => "missing".to_string(),
+                };
+                format!("{key} = {}", literal(&entry.value))
+            })
+            .collect();
+        if entries.is_empty() {
+            text.push_str(" map {}");
+        } else {
+            text.push_str(&format!(" map {{ {} }}", entries.join(", ")));
+        }
+    }
+    text
 }

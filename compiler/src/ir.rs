@@ -65,19 +65,69 @@ pub struct FieldDef {
     pub collect: Option<Collect>,
 }
 
-/// How a collector reads a fact on Windows.
+/// How a collector reads a fact on Windows: what is read (several pieces are joined into one
+/// text) and how what was read becomes the fact's value.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Collect {
+pub struct Collect {
+    /// Each source with the text written before it. When the first source reads nothing the
+    /// fact is not collected; a later source that reads nothing is left out with its text.
+    pub pieces: Vec<(String, Source)>,
+    /// Text written after the last source.
+    pub suffix: String,
+    /// `map { ... }`: the first entry that matches gives the value; no match, no value.
+    pub map: Vec<(MapKey, MapValue)>,
+}
+
+impl Collect {
+    /// Every source read, in order.
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        self.pieces.iter().map(|(_, source)| source)
+    }
+}
+
+/// One thing a collector reads on Windows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
     /// A registry value: key (`HKLM:\...`) and value name.
     Registry { key: String, value: String },
-    /// A PowerShell expression or statement list; its value is the fact.
-    PowerShell(String),
+    /// A property of the first instance of a CIM (WMI) class.
+    Cim { class: String, property: String },
+    /// An environment variable.
+    Env(String),
+    /// A file's version (`C:\Windows\System32\x.dll`; `%SystemRoot%`-style variables expanded).
+    FileVersion(String),
+    /// Whether a certificate with this SHA-1 thumbprint is in a certificate store of the local
+    /// machine (`Root`, `CA`, ...).
+    CertStore { store: String, thumbprint: String },
     /// Whether a certificate of this name is in a UEFI Secure Boot variable (`db`, `KEK`, ...).
     Uefi { variable: String, name: String },
     /// The installed updates (`Get-HotFix`).
     Hotfixes,
     /// The product whose `detect` pattern matches an uninstall entry, or that entry's version.
     Uninstall,
+    /// A PowerShell expression or statement list: code, which the collector emits only when asked.
+    PowerShell(String),
+}
+
+/// A `map` entry's test on what was read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MapKey {
+    /// Equal, ignoring case (PowerShell's `-eq` on text).
+    Equals(String),
+    /// Matches the regular expression (PowerShell's `-match`).
+    Matches(String),
+    /// Anything that was read.
+    Else,
+    /// Nothing was read: what a missing value means (a policy not set, say).
+    Missing,
+}
+
+/// The fact's value a `map` entry gives.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MapValue {
+    Text(String),
+    Int(i64),
+    Bool(bool),
 }
 
 impl FieldDef {

@@ -96,6 +96,9 @@ pub(crate) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_at
             | Rule::kw_install
             | Rule::kw_fires
+            | Rule::kw_map
+            | Rule::kw_matches
+            | Rule::kw_missing
     )
 }
 
@@ -329,17 +332,52 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
                 let cond_span = span(&part);
                 condition = Some(expr(significant(part).next().ok_or_else(|| internal(cond_span, "condition"))?)?);
             }
-            Rule::collect => {
-                let collect_span = span(&part);
-                let mut inner = Cursor::new(significant(part).collect(), collect_span);
-                let source = ident(inner.next("collection source")?);
-                let args = inner.rest().map(literal).collect::<Result<_>>()?;
-                collect = Some(Collect { source, args, span: collect_span });
-            }
+            Rule::collect => collect = Some(collect_clause(part)?),
             _ => return Err(internal(leaf_span, "field modifier")),
         }
     }
     Ok(FieldKind::Leaf { ty, optional, default, condition, collect })
+}
+
+fn collect_clause(pair: Pair<'_, Rule>) -> Result<Collect> {
+    let collect_span = span(&pair);
+    let (mut pieces, mut map) = (Vec::new(), None);
+    for part in significant(pair) {
+        match part.as_rule() {
+            Rule::string => pieces.push(CollectPiece::Text(literal(part)?)),
+            Rule::collect_source => {
+                let source_span = span(&part);
+                let mut inner = Cursor::new(significant(part).collect(), source_span);
+                let name = ident(inner.next("collection source")?);
+                let args = inner.rest().map(literal).collect::<Result<_>>()?;
+                pieces.push(CollectPiece::Source { name, args, span: source_span });
+            }
+            Rule::collect_map => {
+                let mut entries = Vec::new();
+                for entry in significant(part) {
+                    let entry_span = span(&entry);
+                    let mut inner = Cursor::new(entry.into_inner().collect(), entry_span);
+                    let key_pair = inner.next("map key")?;
+                    let key_span = span(&key_pair);
+                    let mut key_parts = key_pair.into_inner();
+                    let key = match key_parts.next() {
+                        Some(k) if k.as_rule() == Rule::kw_else => MapKey::Else(key_span),
+                        Some(k) if k.as_rule() == Rule::kw_missing => MapKey::Missing(key_span),
+                        Some(k) if k.as_rule() == Rule::kw_matches => MapKey::Matches(literal(
+                            key_parts.next().ok_or_else(|| internal(key_span, "pattern"))?,
+                        )?),
+                        Some(k) => MapKey::Equals(literal(k)?),
+                        None => return Err(internal(key_span, "map key")),
+                    };
+                    let value = literal(inner.next("map value")?)?;
+                    entries.push(MapEntry { key, value, span: entry_span });
+                }
+                map = Some(entries);
+            }
+            _ => return Err(internal(collect_span, "collection")),
+        }
+    }
+    Ok(Collect { pieces, map, span: collect_span })
 }
 
 fn binding(pair: Pair<'_, Rule>) -> Result<(Ident, crate::ast::Path)> {
@@ -585,9 +623,11 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::optional_mark => "`?`",
         Rule::default_value => "`=` and a default value",
         Rule::condition => "`if` and a condition",
-        Rule::collect => {
-            "`from` and how the fact is collected (`registry`, `powershell`, `uefi`, `hotfixes`, `uninstall`)"
+        Rule::collect | Rule::collect_piece | Rule::collect_source => {
+            "`from` and how the fact is collected (`registry`, `cim`, `env`, `file_version`, `cert_store`, `uefi`, `hotfixes`, `uninstall`, `powershell`)"
         }
+        Rule::collect_map => "`map { VALUE = FACT VALUE, ... }`",
+        Rule::map_entry | Rule::map_key => "a map entry (`\"UEFI\" = true`, `1 = \"workstation\"`, `matches \"VMware\" = \"virtual\"`, `else = false`, `missing = true`)",
         Rule::binding | Rule::host_key => {
             "a host role (`product`, `product_version`, `platform`, `os_version`, `os_role`, `hotfixes`)"
         }
@@ -673,6 +713,9 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_at => "`at`",
         Rule::kw_install => "`install`",
         Rule::kw_fires => "`fires`",
+        Rule::kw_map => "`map`",
+        Rule::kw_matches => "`matches`",
+        Rule::kw_missing => "`missing`",
     }
 }
 

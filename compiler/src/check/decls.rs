@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 /// The type names a fact can have (besides `enum(...)`).
 /// The sources a fact's `from` can name.
-pub const SOURCES: [&str; 5] = ["registry", "powershell", "uefi", "hotfixes", "uninstall"];
+pub const SOURCES: [&str; 9] =
+    ["registry", "cim", "env", "file_version", "cert_store", "uefi", "hotfixes", "uninstall", "powershell"];
 
 pub const TYPE_NAMES: [&str; 8] = ["bool", "int", "string", "date", "version", "build", "kbs", "product"];
 
@@ -655,72 +656,229 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// `from SOURCE "arg"...`: each source's arguments, and the fact types it can fill.
+    /// `from SOURCE "arg"... [+ "text" + SOURCE ...] [map { ... }]`: each source's arguments,
+    /// the fact types what is read can fill, and the map's entries against the fact's type.
     fn collect(&mut self, c: &ast::Collect, ty: &Type) -> Option<ir::Collect> {
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut ok = true;
+        for piece in &c.pieces {
+            match piece {
+                ast::CollectPiece::Text(lit) => text.push_str(&self.decode(lit)),
+                ast::CollectPiece::Source { name, args, span } => match self.source(name, args, *span) {
+                    Some(source) => pieces.push((std::mem::take(&mut text), source)),
+                    None => ok = false,
+                },
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let Some((_, first)) = pieces.first() else {
+            self.error(
+                Diagnostic::error("P0104", "`from` names no source", c.span, "only text here")
+                    .with_help(format!("name what is read: {}", SOURCES.join(", "))),
+            );
+            return None;
+        };
+        let joined = pieces.len() > 1 || !text.is_empty() || pieces.iter().any(|(before, _)| !before.is_empty());
+        // What the sources give before any map: a value of their own kind, or text.
+        let whole = |source: &ir::Source| match source {
+            ir::Source::Uefi { .. } => Some("`uefi` gives true or false"),
+            ir::Source::CertStore { .. } => Some("`cert_store` gives true or false"),
+            ir::Source::Hotfixes => Some("`hotfixes` gives a list of updates"),
+            ir::Source::Uninstall if *ty == Type::Product => Some("`uninstall` gives a product"),
+            _ => None,
+        };
+        if joined && let Some(why) = pieces.iter().find_map(|(_, s)| whole(s)) {
+            self.error(
+                Diagnostic::error("P0104", "this source cannot be joined with text", c.span, "joined here")
+                    .with_help(format!("{why}; only sources that read text (`registry`, `cim`, `env`, `file_version`, `powershell`, `uninstall` for a version) can be joined with `+`")),
+            );
+            return None;
+        }
+        let map = match &c.map {
+            Some(entries) => {
+                if matches!(first, ir::Source::Hotfixes) || matches!(first, ir::Source::Uninstall if *ty == Type::Product) {
+                    self.error(
+                        Diagnostic::error("P0104", "this source cannot be mapped", c.span, "mapped here")
+                            .with_help("`map` turns one text or number into the fact's value; `hotfixes` reads a list and `uninstall` a product"),
+                    );
+                    return None;
+                }
+                self.collect_map(entries, ty)?
+            }
+            None => Vec::new(),
+        };
+        if c.map.is_none() {
+            let fits = match first {
+                _ if joined => !matches!(ty, Type::Kbs | Type::Bool | Type::Product),
+                ir::Source::Uefi { .. } | ir::Source::CertStore { .. } => *ty == Type::Bool,
+                ir::Source::Hotfixes => *ty == Type::Kbs,
+                ir::Source::Uninstall => matches!(ty, Type::Product | Type::Version),
+                _ => true,
+            };
+            if !fits {
+                self.type_error(
+                    c.span,
+                    "a fact this `from` can fill",
+                    &format!("a `{}` fact", ty.name()),
+                    "`uefi` and `cert_store` fill a bool, `hotfixes` a kbs fact, `uninstall` a product or version fact; joined text fills a text, version, build, date or enum fact, or anything through `map { ... }`",
+                );
+                return None;
+            }
+        }
+        Some(ir::Collect { pieces, suffix: text, map })
+    }
+
+    /// One source and its arguments.
+    fn source(&mut self, name: &ast::Ident, args: &[ast::Literal], span: Span) -> Option<ir::Source> {
         let strings: Vec<String> =
-            c.args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
+            args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
         // Every argument must be a string; a source's arguments are matched by shape.
-        let args: &[String] = if strings.len() == c.args.len() { &strings } else { &[] };
-        let malformed = strings.len() != c.args.len();
-        let (collect, usage, fits) = match c.source.name.as_str() {
+        let args: &[String] = if strings.len() == args.len() { &strings } else { &[] };
+        let (source, usage) = match name.name.as_str() {
             "registry" => (
                 match args {
-                    [key, value] => Some(ir::Collect::Registry { key: key.clone(), value: value.clone() }),
+                    [key, value] => Some(ir::Source::Registry { key: key.clone(), value: value.clone() }),
                     _ => None,
                 },
-                "from registry \"HKLM:\\\\SOFTWARE\\\\...\" \"ValueName\"",
-                true,
+                "registry \"HKLM:\\\\SOFTWARE\\\\...\" \"ValueName\"",
+            ),
+            "cim" => (
+                match args {
+                    [class, property] => Some(ir::Source::Cim { class: class.clone(), property: property.clone() }),
+                    _ => None,
+                },
+                "cim \"Win32_OperatingSystem\" \"Version\"",
+            ),
+            "env" => (
+                match args {
+                    [variable] => Some(ir::Source::Env(variable.clone())),
+                    _ => None,
+                },
+                "env \"firmware_type\"",
+            ),
+            "file_version" => (
+                match args {
+                    [path] => Some(ir::Source::FileVersion(path.clone())),
+                    _ => None,
+                },
+                "file_version \"%SystemRoot%\\\\System32\\\\qmgr.dll\"",
+            ),
+            "cert_store" => (
+                match args {
+                    [store, thumbprint] => {
+                        Some(ir::Source::CertStore { store: store.clone(), thumbprint: thumbprint.clone() })
+                    }
+                    _ => None,
+                },
+                "cert_store \"Root\" \"F40042E2E5F7E8EF8189FED15519AECE42C3BFA2\"",
             ),
             "powershell" => (
                 match args {
-                    [expression] => Some(ir::Collect::PowerShell(expression.clone())),
+                    [expression] => Some(ir::Source::PowerShell(expression.clone())),
                     _ => None,
                 },
-                "from powershell \"EXPRESSION\"",
-                true,
+                "powershell \"EXPRESSION\"",
             ),
             "uefi" => (
                 match args {
-                    [variable, name] => Some(ir::Collect::Uefi { variable: variable.clone(), name: name.clone() }),
+                    [variable, name] => Some(ir::Source::Uefi { variable: variable.clone(), name: name.clone() }),
                     _ => None,
                 },
-                "from uefi \"db\" \"Windows UEFI CA 2023\"",
-                *ty == Type::Bool,
+                "uefi \"db\" \"Windows UEFI CA 2023\"",
             ),
-            "hotfixes" => ((c.args.is_empty()).then_some(ir::Collect::Hotfixes), "from hotfixes", *ty == Type::Kbs),
-            "uninstall" => (
-                (c.args.is_empty()).then_some(ir::Collect::Uninstall),
-                "from uninstall",
-                matches!(ty, Type::Product | Type::Version),
-            ),
+            "hotfixes" => (args.is_empty().then_some(ir::Source::Hotfixes), "hotfixes"),
+            "uninstall" => (args.is_empty().then_some(ir::Source::Uninstall), "uninstall"),
             other => {
-                self.unknown("collection source", other, c.source.span, SOURCES, "");
+                self.unknown("collection source", other, name.span, SOURCES, "");
                 return None;
             }
         };
-        let collect = collect.filter(|_| !malformed);
-        if collect.is_none() {
+        if source.is_none() {
             self.error(
-                Diagnostic::error(
-                    "P0104",
-                    format!("`from {}` takes other arguments", c.source.name),
-                    c.span,
-                    "these arguments",
-                )
-                .with_help(format!("write `{usage}` (strings in double quotes)")),
+                Diagnostic::error("P0104", format!("`from {}` takes other arguments", name.name), span, "these arguments")
+                    .with_help(format!("write `from {usage}` (strings in double quotes)")),
             );
-            return None;
         }
-        if !fits {
-            self.type_error(
-                c.source.span,
-                &format!("a fact `from {}` can fill", c.source.name),
-                &format!("a `{}` fact", ty.name()),
-                "`uefi` fills a bool, `hotfixes` a kbs fact, `uninstall` a product or version fact",
-            );
-            return None;
+        source
+    }
+
+    /// `map { KEY = VALUE, ... }`: keys are text, numbers or patterns, each once, `else` last;
+    /// values are the fact's type.
+    fn collect_map(&mut self, entries: &[ast::MapEntry], ty: &Type) -> Option<Vec<(ir::MapKey, ir::MapValue)>> {
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut ok = true;
+        for (i, entry) in entries.iter().enumerate() {
+            let (key, key_text, key_span) = match &entry.key {
+                ast::MapKey::Equals(lit) => match lit.kind {
+                    LitKind::String => {
+                        let text = self.decode(lit);
+                        (ir::MapKey::Equals(text.clone()), text.to_lowercase(), lit.span)
+                    }
+                    _ => (ir::MapKey::Equals(lit.raw.clone()), lit.raw.clone(), lit.span),
+                },
+                ast::MapKey::Matches(lit) => {
+                    let text = self.decode(lit);
+                    (ir::MapKey::Matches(text.clone()), format!("matches {text}"), lit.span)
+                }
+                ast::MapKey::Else(span) => {
+                    if entries.iter().skip(i + 1).any(|e| !matches!(e.key, ast::MapKey::Missing(_))) {
+                        self.error(
+                            Diagnostic::error("P0104", "`else` is not the last entry", *span, "entries after it are never used")
+                                .with_help("move `else = ...` after the other entries (only `missing = ...` may follow it)"),
+                        );
+                        ok = false;
+                    }
+                    (ir::MapKey::Else, "else".to_string(), *span)
+                }
+                ast::MapKey::Missing(span) => (ir::MapKey::Missing, "missing".to_string(), *span),
+            };
+            if let Some(first) = seen.get(&key_text) {
+                self.error(
+                    Diagnostic::error("P0105", "this map key is given twice", key_span, "again here")
+                        .with_secondary(*first, "first given here")
+                        .with_help("keys are compared ignoring case; keep one entry per key"),
+                );
+                ok = false;
+                continue;
+            }
+            seen.insert(key_text, key_span);
+            let value = &entry.value;
+            let mapped = match (ty, value.kind) {
+                (Type::Bool, LitKind::Bool) => Some(ir::MapValue::Bool(value.raw == "true")),
+                (Type::Int, LitKind::Int) => value.raw.parse().ok().map(ir::MapValue::Int),
+                (Type::Enum(variants), LitKind::String) => {
+                    let text = self.decode(value);
+                    if variants.contains(&text) {
+                        Some(ir::MapValue::Text(text))
+                    } else {
+                        self.unknown_name_of(ty, &text, value.span);
+                        ok = false;
+                        continue;
+                    }
+                }
+                (Type::String | Type::Version | Type::Build | Type::Date, LitKind::String) => {
+                    Some(ir::MapValue::Text(self.decode(value)))
+                }
+                _ => None,
+            };
+            match mapped {
+                Some(mapped) => out.push((key, mapped)),
+                None => {
+                    self.type_error(
+                        value.span,
+                        &format!("a value of the fact's type `{}`", ty.name()),
+                        &literal_kind_name(value.kind),
+                        "a map gives the fact's value: `true`/`false` for a bool, a number for an int, a listed word in quotes for an enum, text in quotes otherwise",
+                    );
+                    ok = false;
+                }
+            }
         }
-        collect
+        ok.then_some(out)
     }
 
     fn strings(&mut self, prop: &ast::Prop) -> Vec<String> {

@@ -250,7 +250,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn unknown_name_of(&mut self, ty: &Type, name: &str, span: Span) {
+    pub(super) fn unknown_name_of(&mut self, ty: &Type, name: &str, span: Span) {
         let known: Vec<String> = match ty {
             Type::Os => self.names.oses.keys().cloned().collect(),
             Type::Product => self.names.products.keys().cloned().collect(),

@@ -113,15 +113,56 @@ fn build_text(pattern: &crate::ir::BuildPattern) -> String {
     }
 }
 
-/// How a fact is collected, in words a person can follow by hand.
+/// How a fact is collected, in words a person can follow by hand: the source (`{"registry": KEY,
+/// "value": NAME}`, ...), or `{"join": [[TEXT, SOURCE], ...], "suffix": TEXT}` for joined pieces,
+/// with `"map": [[KIND, KEY, VALUE], ...]` when what is read is mapped.
 fn collect_text(c: &crate::ir::Collect) -> serde_json::Value {
-    use crate::ir::Collect;
-    match c {
-        Collect::Registry { key, value } => serde_json::json!({ "registry": key, "value": value }),
-        Collect::PowerShell(expression) => serde_json::json!({ "powershell": expression }),
-        Collect::Uefi { variable, name } => serde_json::json!({ "uefi": variable, "certificate": name }),
-        Collect::Hotfixes => serde_json::json!({ "powershell": "Get-HotFix" }),
-        Collect::Uninstall => serde_json::json!({ "uninstall": true }),
+    use crate::ir::{MapKey, MapValue};
+    let mut value = match c.pieces.as_slice() {
+        [(before, source)] if before.is_empty() && c.suffix.is_empty() => source_text(source),
+        pieces => serde_json::json!({
+            "join": pieces.iter().map(|(before, source)| serde_json::json!([before, source_text(source)])).collect::<Vec<_>>(),
+            "suffix": c.suffix,
+        }),
+    };
+    if !c.map.is_empty()
+        && let Some(object) = value.as_object_mut()
+    {
+        let entries: Vec<serde_json::Value> = c
+            .map
+            .iter()
+            .map(|(key, to)| {
+                let (kind, key) = match key {
+                    MapKey::Equals(key) => ("equals", key.as_str()),
+                    MapKey::Matches(pattern) => ("matches", pattern.as_str()),
+                    MapKey::Else => ("else", ""),
+                    MapKey::Missing => ("missing", ""),
+                };
+                let to = match to {
+                    MapValue::Text(text) => serde_json::json!(text),
+                    MapValue::Int(n) => serde_json::json!(n),
+                    MapValue::Bool(b) => serde_json::json!(b),
+                };
+                serde_json::json!([kind, key, to])
+            })
+            .collect();
+        object.insert("map".into(), entries.into());
+    }
+    value
+}
+
+fn source_text(source: &crate::ir::Source) -> serde_json::Value {
+    use crate::ir::Source;
+    match source {
+        Source::Registry { key, value } => serde_json::json!({ "registry": key, "value": value }),
+        Source::Cim { class, property } => serde_json::json!({ "cim": class, "property": property }),
+        Source::Env(name) => serde_json::json!({ "env": name }),
+        Source::FileVersion(path) => serde_json::json!({ "file_version": path }),
+        Source::PowerShell(expression) => serde_json::json!({ "powershell": expression }),
+        Source::CertStore { store, thumbprint } => serde_json::json!({ "cert_store": store, "thumbprint": thumbprint }),
+        Source::Uefi { variable, name } => serde_json::json!({ "uefi": variable, "certificate": name }),
+        Source::Hotfixes => serde_json::json!({ "hotfixes": true }),
+        Source::Uninstall => serde_json::json!({ "uninstall": true }),
     }
 }
 
