@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use preflight_compiler::{Diagnostic, Program, diagnostic};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Copy, ValueEnum, Default)]
 pub enum Format {
@@ -49,33 +49,6 @@ pub fn stdout_failed(e: &std::io::Error) -> String {
         std::process::exit(0);
     }
     format!("cannot write to standard output: {e}")
-}
-
-/// Replaces `path` with `contents` all at once: written to a temporary file beside it, then
-/// renamed over it, so a reader never sees half a file and a failure leaves the old one.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let cannot = |e: &dyn std::fmt::Display| format!("cannot write `{}`: {e}", path.display());
-    let target = output_target(path);
-    let mut file = temp_beside(&target).map_err(|e| cannot(&e))?;
-    file.write_all(contents).and_then(|()| file.as_file().sync_all()).map_err(|e| cannot(&e))?;
-    file.persist(&target).map_err(|e| cannot(&e.error))?;
-    Ok(())
-}
-
-/// The file an output path names: through a symbolic link, the file it points to is the one to
-/// replace (a rename over the link would replace the link itself).
-pub fn output_target(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// A temporary file in the folder of `path` (a rename within one file system is atomic).
-pub fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().map(|n| format!(".{}.", n.to_string_lossy())).unwrap_or_default();
-    tempfile::Builder::new().prefix(&name).suffix(".tmp").tempfile_in(dir)
 }
 
 /// Refuses bytes that are not WebAssembly in one line, before any engine's internals get to

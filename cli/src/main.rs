@@ -7,6 +7,7 @@
 
 mod command;
 mod common;
+mod output;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

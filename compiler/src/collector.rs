@@ -60,11 +60,9 @@ pub fn powershell(programs: &[&Program], allow_code: bool) -> Result<String, Cod
         .iter()
         .flat_map(|(program, field, collect)| {
             collect.sources().filter_map(move |source| match source {
-                Source::PowerShell(code) => Some(Snippet {
-                    advisory: program.advisory.id.clone(),
-                    fact: field.dotted(),
-                    code: code.clone(),
-                }),
+                Source::PowerShell(code) => {
+                    Some(Snippet { advisory: program.advisory.id.clone(), fact: field.dotted(), code: code.clone() })
+                }
                 _ => None,
             })
         })
@@ -86,12 +84,7 @@ pub fn powershell(programs: &[&Program], allow_code: bool) -> Result<String, Cod
     if !snippets.is_empty() {
         out.push_str("    Runs this PowerShell code from the rules files (allowed with --allow-code):\n");
         for snippet in &snippets {
-            out.push_str(&format!(
-                "      - {} {}: {}\n",
-                snippet.advisory,
-                snippet.fact,
-                comment_safe(&snippet.code)
-            ));
+            out.push_str(&format!("      - {} {}: {}\n", snippet.advisory, snippet.fact, comment_safe(&snippet.code)));
         }
     }
     out.push_str("    Paste the output into the self-check page. Nothing is sent anywhere.\n\n");

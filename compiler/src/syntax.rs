@@ -339,14 +339,23 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
     Ok(FieldKind::Leaf { ty, optional, default, condition, collect })
 }
 
+/// A pair's span without the whitespace pest's implicit skipping leaves after its last part.
+fn tight_span(pair: &Pair<'_, Rule>) -> Span {
+    let whole = span(pair);
+    match pair.clone().into_inner().last() {
+        Some(last) => Span::new(whole.start as usize, last.as_span().end()),
+        None => whole,
+    }
+}
+
 fn collect_clause(pair: Pair<'_, Rule>) -> Result<Collect> {
-    let collect_span = span(&pair);
+    let collect_span = tight_span(&pair);
     let (mut pieces, mut map) = (Vec::new(), None);
     for part in significant(pair) {
         match part.as_rule() {
             Rule::string => pieces.push(CollectPiece::Text(literal(part)?)),
             Rule::collect_source => {
-                let source_span = span(&part);
+                let source_span = tight_span(&part);
                 let mut inner = Cursor::new(significant(part).collect(), source_span);
                 let name = ident(inner.next("collection source")?);
                 let args = inner.rest().map(literal).collect::<Result<_>>()?;
@@ -355,7 +364,7 @@ fn collect_clause(pair: Pair<'_, Rule>) -> Result<Collect> {
             Rule::collect_map => {
                 let mut entries = Vec::new();
                 for entry in significant(part) {
-                    let entry_span = span(&entry);
+                    let entry_span = tight_span(&entry);
                     let mut inner = Cursor::new(entry.into_inner().collect(), entry_span);
                     let key_pair = inner.next("map key")?;
                     let key_span = span(&key_pair);
@@ -363,9 +372,9 @@ fn collect_clause(pair: Pair<'_, Rule>) -> Result<Collect> {
                     let key = match key_parts.next() {
                         Some(k) if k.as_rule() == Rule::kw_else => MapKey::Else(key_span),
                         Some(k) if k.as_rule() == Rule::kw_missing => MapKey::Missing(key_span),
-                        Some(k) if k.as_rule() == Rule::kw_matches => MapKey::Matches(literal(
-                            key_parts.next().ok_or_else(|| internal(key_span, "pattern"))?,
-                        )?),
+                        Some(k) if k.as_rule() == Rule::kw_matches => {
+                            MapKey::Matches(literal(key_parts.next().ok_or_else(|| internal(key_span, "pattern"))?)?)
+                        }
                         Some(k) => MapKey::Equals(literal(k)?),
                         None => return Err(internal(key_span, "map key")),
                     };
@@ -627,7 +636,9 @@ pub fn describe(r: Rule) -> &'static str {
             "`from` and how the fact is collected (`registry`, `cim`, `env`, `file_version`, `cert_store`, `uefi`, `hotfixes`, `uninstall`, `powershell`)"
         }
         Rule::collect_map => "`map { VALUE = FACT VALUE, ... }`",
-        Rule::map_entry | Rule::map_key => "a map entry (`\"UEFI\" = true`, `1 = \"workstation\"`, `matches \"VMware\" = \"virtual\"`, `else = false`, `missing = true`)",
+        Rule::map_entry | Rule::map_key => {
+            "a map entry (`\"UEFI\" = true`, `1 = \"workstation\"`, `matches \"VMware\" = \"virtual\"`, `else = false`, `missing = true`)"
+        }
         Rule::binding | Rule::host_key => {
             "a host role (`product`, `product_version`, `platform`, `os_version`, `os_role`, `hotfixes`)"
         }

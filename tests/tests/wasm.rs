@@ -35,7 +35,11 @@ fn acs_module_is_deterministic_and_carries_metadata() {
     let win11 = meta["oses"].as_array().unwrap().iter().find(|o| o["id"] == "win11").unwrap();
     assert_eq!(win11["builds"], serde_json::json!([">= 10.0.22000"]));
     assert_eq!(win11["role"], "workstation");
-    assert_eq!(meta["collect"]["hotfixes"], serde_json::json!({ "powershell": "Get-HotFix" }));
+    assert_eq!(meta["collect"]["hotfixes"], serde_json::json!({ "hotfixes": true }));
+    assert_eq!(
+        meta["collect"]["os.product_type"],
+        serde_json::json!({ "cim": "Win32_OperatingSystem", "property": "ProductType", "map": [["equals", "1", "workstation"], ["else", "", "server"]] })
+    );
     assert_eq!(meta["roles"]["os_version"], "os.version");
     assert_eq!(meta["roles"]["product"], "product.id");
     assert_eq!(meta["collect"]["product.id"], serde_json::json!({ "uninstall": true }));

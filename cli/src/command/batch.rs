@@ -8,6 +8,7 @@
 
 use super::engine::{Engines, Workers, combine};
 use crate::common;
+use crate::output::{Input, OutputFile, refuse_inputs};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -273,8 +274,16 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
         return Ok(1);
     };
     let ids = engines.ids();
+    let mut inputs: Vec<Input<'_>> = vec![("the input file", Path::new(args.input))];
+    inputs.extend(args.rules.iter().map(|r| ("a rules file", r.as_path())));
+    inputs.extend(args.modules.iter().map(|m| ("a module", m.as_path())));
+    if let Some((report, _)) = args.report {
+        let mut others = inputs.clone();
+        others.extend(args.output.map(|o| ("the answers' output (-o)", o)));
+        refuse_inputs(report, &others)?;
+    }
     let (input, size) = open_input(args.input)?;
-    let mut sink = Sink::open(args.output, args.input)?;
+    let mut sink = Sink::open(args.output, &inputs)?;
     let halt = interrupt_flag()?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let date = if args.raw { None } else { Some(args.as_of.unwrap_or_else(common::today)) };
@@ -311,7 +320,7 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
             sink.commit()?;
             if let (Some((path, _)), Some(fleet)) = (args.report, &report) {
                 let page = super::report::page(fleet);
-                common::write_atomic(path, page.as_bytes())?;
+                crate::output::write_file(path, page.as_bytes(), &inputs)?;
                 eprintln!("wrote the report {} ({} bytes)", path.display(), page.len());
             }
             Ok(0)
@@ -517,27 +526,21 @@ fn write_in_order(
 /// when the run is complete.
 pub(crate) struct Sink {
     out: Box<dyn Write>,
-    file: Option<(tempfile::TempPath, PathBuf)>,
+    file: Option<OutputFile>,
 }
 
 impl Sink {
-    pub(crate) fn open(output: Option<&Path>, input: &str) -> Result<Sink, String> {
+    /// Standard output, or `output` (see [`crate::output`]), which must be none of `inputs`.
+    pub(crate) fn open(output: Option<&Path>, inputs: &[Input<'_>]) -> Result<Sink, String> {
         let Some(path) = output else {
             return Ok(Sink {
                 out: Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
                 file: None,
             });
         };
-        if input != "-" && same_file::is_same_file(input, path).unwrap_or(false) {
-            return Err(format!(
-                "`{}` is the input file; write to another file (the output would replace the input)",
-                path.display()
-            ));
-        }
-        let target = common::output_target(path);
-        let temp = common::temp_beside(&target).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-        let (file, temp_path) = temp.into_parts();
-        Ok(Sink { out: Box::new(std::io::BufWriter::with_capacity(1 << 16, file)), file: Some((temp_path, target)) })
+        let mut file = OutputFile::create(path, inputs)?;
+        let writer = file.file().try_clone().map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        Ok(Sink { out: Box::new(std::io::BufWriter::with_capacity(1 << 16, writer)), file: Some(file) })
     }
 
     pub(crate) fn write_line(&mut self, text: &str) -> Result<(), String> {
@@ -547,7 +550,7 @@ impl Sink {
 
     fn write_error(&self, e: &std::io::Error) -> String {
         match &self.file {
-            Some((_, target)) => format!("cannot write `{}`: {e}", target.display()),
+            Some(file) => format!("cannot write `{}`: {e}", file.path().display()),
             None => common::stdout_failed(e),
         }
     }
@@ -559,30 +562,29 @@ impl Sink {
     /// Every line answered: OUT is replaced at once.
     pub(crate) fn commit(mut self) -> Result<(), String> {
         self.flush()?;
-        if let Some((temp, target)) = self.file.take() {
-            temp.persist(&target).map_err(|e| format!("cannot write `{}`: {}", target.display(), e.error))?;
+        match self.file.take() {
+            Some(file) => file.commit(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// An interrupted run: OUT stays as it was; the answers so far go to `OUT.partial`.
     fn keep_partial(mut self) -> Result<String, String> {
         self.flush()?;
-        let Some((temp, target)) = self.file.take() else { return Ok(String::new()) };
-        let mut partial = target.clone().into_os_string();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        temp.persist(&partial).map_err(|e| format!("cannot write `{}`: {}", partial.display(), e.error))?;
-        Ok(format!("; `{}` is unchanged, the answers so far are in `{}`", target.display(), partial.display()))
+        let Some(file) = self.file.take() else { return Ok(String::new()) };
+        let target = file.path().to_path_buf();
+        Ok(match file.keep_partial()? {
+            Some(partial) => {
+                format!("; `{}` is unchanged, the answers so far are in `{}`", target.display(), partial.display())
+            }
+            None => format!("; the answers so far were written to `{}`", target.display()),
+        })
     }
 
     /// A failed run: the temporary file goes, OUT stays as it was.
     fn discard(mut self) -> String {
         match self.file.take() {
-            Some((temp, target)) => {
-                drop(temp);
-                format!("; `{}` is unchanged", target.display())
-            }
+            Some(file) => format!("; `{}` is unchanged", file.path().display()),
             None => String::new(),
         }
     }

@@ -27,7 +27,8 @@ pub fn run(
     };
     match out {
         Some(path) => {
-            common::write_atomic(path, script.as_bytes())?;
+            let inputs: Vec<crate::output::Input<'_>> = files.iter().map(|f| ("a rules file", f.as_path())).collect();
+            crate::output::write_file(path, script.as_bytes(), &inputs)?;
             eprintln!("wrote {} ({} bytes)", path.display(), script.len());
         }
         None => common::out(&script)?,

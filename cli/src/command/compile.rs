@@ -11,7 +11,7 @@ pub fn run(file: &Path, out: Option<&Path>, emit_wat: bool, options: &Diagnostic
     let contents = if emit_wat { preflight_compiler::wasm::to_wat(&bytes)?.into_bytes() } else { bytes.clone() };
     match out {
         Some(path) => {
-            common::write_atomic(path, &contents)?;
+            crate::output::write_file(path, &contents, &[("the rules file", file)])?;
             eprintln!("wrote {} ({} bytes{})", path.display(), contents.len(), if emit_wat { " of text" } else { "" });
         }
         None if emit_wat => common::out(&String::from_utf8_lossy(&contents))?,

@@ -20,6 +20,7 @@
 mod osquery;
 
 use crate::common;
+use crate::output::{Input, refuse_inputs};
 use preflight_compiler::ir::Type;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -59,6 +60,12 @@ pub fn run(
 ) -> Result<u8, String> {
     if from != "csv" && from != "osquery" {
         return Err(format!("`--from {from}` is not a format this reads: `--from csv` or `--from osquery`"));
+    }
+    if let Some(output) = output {
+        let mut inputs: Vec<Input<'_>> = vec![("the export", Path::new(input))];
+        inputs.extend(map.map(|m| ("the mapping", m)));
+        inputs.extend(rules.iter().map(|r| ("a rules file", r.as_path())));
+        refuse_inputs(output, &inputs)?;
     }
     let mut programs = if rules.is_empty() { preflight_compiler::builtin_programs()? } else { Vec::new() };
     let options = common::DiagnosticOptions { format: common::Format::Text, color: common::Color::Auto };
@@ -123,7 +130,7 @@ pub fn run(
         .collect();
     let targets = targets(&header, mapping.as_ref(), &types)?;
 
-    let mut sink = super::batch::Sink::open(output, input)?;
+    let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
     let (mut hosts, mut rows, mut errors) = (0usize, 0usize, Vec::new());
     let mut record = csv::StringRecord::new();
     loop {
@@ -394,7 +401,7 @@ fn from_osquery(
     if !errors.is_empty() {
         return fail(&errors);
     }
-    let mut sink = super::batch::Sink::open(output, input)?;
+    let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
     for facts in &documents {
         sink.write_line(&facts.to_string())?;
     }

@@ -21,7 +21,8 @@ pub fn run(file: &Path, check: bool, write: bool) -> Result<u8, String> {
         return Ok(0);
     }
     if write {
-        common::write_atomic(file, formatted.as_bytes())?;
+        // The one output that replaces its input, on purpose.
+        crate::output::write_file(file, formatted.as_bytes(), &[])?;
     } else {
         common::out(&formatted)?;
     }

@@ -10,6 +10,7 @@
 //! number, so colour carries no meaning alone); the host table is data read by a few lines of
 //! script that show it a page at a time, filter it and export it as CSV.
 
+use crate::output::{Input, refuse_inputs};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -76,6 +77,10 @@ pub struct Options<'a> {
 }
 
 pub fn run(o: &Options<'_>) -> Result<u8, String> {
+    let inputs: [Input<'_>; 2] = [("the answers", Path::new(o.answers)), ("the facts", Path::new(o.facts))];
+    if let Some(output) = o.output {
+        refuse_inputs(output, &inputs)?;
+    }
     let open = |path: &str| -> Result<Box<dyn BufRead>, String> {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
         Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
@@ -85,7 +90,7 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
     let html = page(&fleet);
     match o.output {
         Some(path) => {
-            crate::common::write_atomic(path, html.as_bytes())?;
+            crate::output::write_file(path, html.as_bytes(), &inputs)?;
             eprintln!("wrote {} ({} hosts, {} bytes)", path.display(), fleet.rows.len(), html.len());
         }
         None => crate::common::out(&html)?,

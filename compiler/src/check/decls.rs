@@ -699,7 +699,9 @@ impl<'a> Checker<'a> {
         }
         let map = match &c.map {
             Some(entries) => {
-                if matches!(first, ir::Source::Hotfixes) || matches!(first, ir::Source::Uninstall if *ty == Type::Product) {
+                if matches!(first, ir::Source::Hotfixes)
+                    || matches!(first, ir::Source::Uninstall if *ty == Type::Product)
+                {
                     self.error(
                         Diagnostic::error("P0104", "this source cannot be mapped", c.span, "mapped here")
                             .with_help("`map` turns one text or number into the fact's value; `hotfixes` reads a list and `uninstall` a product"),
@@ -719,8 +721,12 @@ impl<'a> Checker<'a> {
                 _ => true,
             };
             if !fits {
+                let at = match c.pieces.as_slice() {
+                    [ast::CollectPiece::Source { name, .. }] => name.span,
+                    _ => c.span,
+                };
                 self.type_error(
-                    c.span,
+                    at,
                     "a fact this `from` can fill",
                     &format!("a `{}` fact", ty.name()),
                     "`uefi` and `cert_store` fill a bool, `hotfixes` a kbs fact, `uninstall` a product or version fact; joined text fills a text, version, build, date or enum fact, or anything through `map { ... }`",
@@ -733,8 +739,7 @@ impl<'a> Checker<'a> {
 
     /// One source and its arguments.
     fn source(&mut self, name: &ast::Ident, args: &[ast::Literal], span: Span) -> Option<ir::Source> {
-        let strings: Vec<String> =
-            args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
+        let strings: Vec<String> = args.iter().filter(|a| a.kind == LitKind::String).map(|a| self.decode(a)).collect();
         // Every argument must be a string; a source's arguments are matched by shape.
         let args: &[String] = if strings.len() == args.len() { &strings } else { &[] };
         let (source, usage) = match name.name.as_str() {
@@ -798,8 +803,13 @@ impl<'a> Checker<'a> {
         };
         if source.is_none() {
             self.error(
-                Diagnostic::error("P0104", format!("`from {}` takes other arguments", name.name), span, "these arguments")
-                    .with_help(format!("write `from {usage}` (strings in double quotes)")),
+                Diagnostic::error(
+                    "P0104",
+                    format!("`from {}` takes other arguments", name.name),
+                    span,
+                    "these arguments",
+                )
+                .with_help(format!("write `from {usage}` (strings in double quotes)")),
             );
         }
         source
@@ -827,8 +837,15 @@ impl<'a> Checker<'a> {
                 ast::MapKey::Else(span) => {
                     if entries.iter().skip(i + 1).any(|e| !matches!(e.key, ast::MapKey::Missing(_))) {
                         self.error(
-                            Diagnostic::error("P0104", "`else` is not the last entry", *span, "entries after it are never used")
-                                .with_help("move `else = ...` after the other entries (only `missing = ...` may follow it)"),
+                            Diagnostic::error(
+                                "P0104",
+                                "`else` is not the last entry",
+                                *span,
+                                "entries after it are never used",
+                            )
+                            .with_help(
+                                "move `else = ...` after the other entries (only `missing = ...` may follow it)",
+                            ),
                         );
                         ok = false;
                     }
