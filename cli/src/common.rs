@@ -37,6 +37,8 @@ pub struct DiagnosticOptions {
 /// reader has gone (`preflight eval ... | head -1`) or the disk is full (`> /dev/full`).
 /// A closed pipe ends the process quietly with success, as Unix tools do (nothing is left to
 /// clean up at any call site); any other write error is an error (exit 3).
+pub use preflight_compiler::diagnostic::printable;
+
 pub fn out(text: &str) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| stdout_failed(&e))

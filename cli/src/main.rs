@@ -271,7 +271,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(message) => {
-            eprintln!("error: {message}");
+            // Messages quote input (file names, cells, rules text): a line at a time, each made
+            // safe for a terminal.
+            let lines: Vec<String> = message.lines().map(common::printable).collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::from(3)
         }
     }

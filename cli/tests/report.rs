@@ -106,7 +106,7 @@ fn facts_that_end_early_are_an_error() {
         b"",
     );
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stderr).contains("the facts end before answer line 2"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the facts end after line 1 but the answers go on"), "{}", text(&out.stderr));
 }
 
 /// `batch --report` writes the same page as `report` over the answers `batch` wrote.
@@ -136,4 +136,71 @@ fn batch_report_is_the_report_of_its_answers() {
     let inline = std::fs::read_to_string(inline).unwrap();
     assert_eq!(inline, std::fs::read_to_string(after).unwrap());
     assert_eq!(data(&inline)["hosts"][0][0], "WS-0142");
+}
+
+/// The answers and facts are paired line by line and must be in step: a facts file longer,
+/// shorter, or (when answers name their host) shifted is refused with a message; line ends and
+/// bytes are read as `batch` reads them (a lone CR, invalid UTF-8 and an over-long line are one
+/// host each, never a refusal), and an over-long facts line costs at most its first MiB.
+#[test]
+fn answers_and_facts_are_paired_and_read_as_batch_reads() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-pairing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = |name: &str| {
+        format!(r#"{{"host":{{"name":"{name}"}},"os":{{"version":"10.0.19044.1466","product_type":"workstation"}}}}"#)
+    };
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // Facts with a lone CR line end, an invalid UTF-8 line and a 3 MiB line.
+    let mut facts = format!("{}\r{}\n", host("A"), host("B")).into_bytes();
+    facts.extend_from_slice(b"{\"host\":{\"name\":\"\xff\xfe\"}}\n");
+    facts.extend_from_slice(format!("{{\"host\":{{\"name\":\"{}\"}}}}\n", "x".repeat(3 << 20)).as_bytes());
+    facts.extend_from_slice(host("E").as_bytes());
+    let facts_path = write("facts.jsonl", &facts);
+    let answers_path = dir.join("answers.jsonl").to_str().unwrap().to_string();
+    let batch = preflight(&["batch", "--as-of", "2026-11-25", &facts_path, "-o", &answers_path], b"");
+    assert_eq!(batch.status.code(), Some(0), "{}", text(&batch.stderr));
+    let page = dir.join("fleet.html").to_str().unwrap().to_string();
+    let report = preflight(&["report", &answers_path, "--facts", &facts_path, "-o", &page], b"");
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.len() < 1 << 20, "the over-long line is not copied into the page: {} bytes", html.len());
+    let hosts = data(&html)["hosts"].as_array().unwrap().clone();
+    assert_eq!(hosts.len(), 5);
+    assert_eq!(hosts[0][0], "A");
+    assert_eq!(hosts[1][0], "B");
+    assert_eq!(hosts[4][0], "E");
+
+    // Facts longer or shorter than the answers.
+    let answers = std::fs::read(&answers_path).unwrap();
+    let one_more = write("more.jsonl", &[facts.clone(), b"\n".to_vec(), host("F").into_bytes()].concat());
+    let fewer_answers = write(
+        "fewer.jsonl",
+        &answers[..answers.len() - 1].split(|b| *b == b'\n').take(4).collect::<Vec<_>>().join(&b'\n'),
+    );
+    for (answers, facts, says) in [
+        (answers_path.as_str(), one_more.as_str(), "the answers end after line 5"),
+        (fewer_answers.as_str(), facts_path.as_str(), "the answers end after line 4"),
+        (answers_path.as_str(), write("short.jsonl", host("A").as_bytes()).as_str(), "the facts end after line 1"),
+    ] {
+        let out = preflight(&["report", answers, "--facts", facts, "-o", &page], b"");
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
+    // Answers that name their host must name the facts' host on the same line.
+    let named: String =
+        ["A", "B"].iter().map(|n| format!("{{\"host\":{{\"name\":\"{n}\"}},\"status\":\"ready\"}}\n")).collect();
+    let named = write("named.jsonl", named.as_bytes());
+    let shifted = write("shifted.jsonl", format!("{}\n{}\n", host("B"), host("A")).as_bytes());
+    let out = preflight(&["report", &named, "--facts", &shifted, "-o", &page], b"");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("answer line 1 is for host `A` but facts line 1 is host `B`"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,6 +8,7 @@
 //! of PowerShell can turn it into code. The one exception is `from powershell`, which *is* code:
 //! the script is refused unless the caller allows it, and then lists every such snippet at its top.
 
+use crate::diagnostic::printable;
 use crate::ir::{Collect, FieldDef, MapKey, MapValue, Program, Source, Type};
 use std::fmt;
 
@@ -221,20 +222,6 @@ pub fn quote(text: &str) -> String {
 /// broken, and control characters (line separators included) are shown as `\u{...}`.
 fn comment_safe(text: &str) -> String {
     printable(&text.replace("#>", "# >"))
-}
-
-/// Control characters shown as `\u{...}`, so that a message quoting a rules file cannot drive a
-/// terminal or break a line.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 const PRELUDE: &str = r#"[CmdletBinding()]

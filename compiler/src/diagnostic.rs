@@ -209,3 +209,19 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     }
     best.map(|(_, c)| c)
 }
+
+/// Text quoted from input, safe to print on a terminal: control characters (C0, DEL, C1), the
+/// line and paragraph separators and the bidirectional controls are shown as `\u{...}`, so a
+/// message quoting a file cannot move the cursor, retitle the window, clear the screen or reorder
+/// what follows it.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    text.chars().map(|c| if needs_escape(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect()
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
+}

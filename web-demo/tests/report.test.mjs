@@ -3,7 +3,7 @@
 // exports CSV, nothing is loaded from anywhere else. Needs target/debug/preflight built.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -78,3 +78,61 @@ test("on a phone the page fits its width and still filters", async () => {
   await phone.screenshot({ path: join(artifacts, "report-phone.png"), fullPage: true });
   await phone.close();
 });
+
+// Host names that hit every trigger of the HTML tokenizer inside a script element (`</script>`,
+// `<!--` with `<script>` into the double-escaped state, `-->`, `]]>`), line separators, NUL, and
+// CSV formula and row-forging characters: the page still shows every host, and the export
+// neutralises formulas and quotes line ends.
+test("hostile host names stay data in the page and in its CSV", async () => {
+  const names = ["<!--<script>", "</script><img src=x onerror=alert(1)>", "-->", "]]>", "a\u2028b\u2029c",
+    "nul\u0000x", "=HYPERLINK(\"http://x\",\"y\")", "+1", "-2", "@SUM(A1)", "\tTab", "\rCR", "lone\rCR", "a&amp;b"];
+  const lines = names.map((name) => JSON.stringify({ host: { name }, os: { version: "10.0.19044.1466", product_type: "workstation" } }));
+  const factsFile = join(work, "hostile.facts.jsonl");
+  const answersFile = join(work, "hostile.answers.jsonl");
+  const htmlFile = join(work, "hostile.html");
+  writeFileSync(factsFile, lines.join("\n") + "\n");
+  const batch = spawnSync(cli, ["batch", "--as-of", "2026-11-25", factsFile, "-o", answersFile]);
+  assert.equal(batch.status, 0, batch.stderr.toString());
+  execFileSync(cli, ["report", answersFile, "--facts", factsFile, "-o", htmlFile], { stdio: "ignore" });
+  const hostile = await browser.newPage({ acceptDownloads: true });
+  const pageErrors = [];
+  hostile.on("pageerror", (e) => pageErrors.push(e.message));
+  hostile.on("dialog", (d) => { pageErrors.push("dialog: " + d.message()); d.dismiss(); });
+  await hostile.goto(pathToFileURL(htmlFile).href);
+  assert.equal(await hostile.textContent("#count"), `${names.length} of ${names.length} hosts`);
+  assert.equal(await hostile.locator("#hosts tbody tr").count(), names.length);
+  assert.equal(await hostile.locator("img").count(), 0);
+  const shown = await hostile.locator("#hosts tbody tr td:first-child").allTextContents();
+  assert.deepEqual(shown, names);
+  const [download] = await Promise.all([hostile.waitForEvent("download"), hostile.click("#export")]);
+  const csv = readFileSync(await download.path()).toString();
+  const rows = parseCsv(csv);
+  assert.equal(rows.length, names.length + 1, csv);
+  for (const [i, name] of names.entries()) {
+    const cell = rows[i + 1][0];
+    const expected = /^[=+\-@\t\r]/.test(name) ? "'" + name : name;
+    assert.equal(cell, expected);
+    assert.ok(!/^[=+\-@\t\r]/.test(cell), cell);
+  }
+  assert.deepEqual(pageErrors, []);
+  await hostile.close();
+});
+
+// RFC 4180: quoted cells may hold separators, quotes (doubled) and line ends.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; }
+    else cell += c;
+  }
+  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}

@@ -162,7 +162,7 @@ pub fn run(
     }
     if !errors.is_empty() {
         for e in errors.iter().take(MAX_ERRORS) {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", common::printable(e));
         }
         let more = if errors.len() >= MAX_ERRORS { " (stopped at the first 20)" } else { "" };
         let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
@@ -234,7 +234,10 @@ fn targets(
                 .then(|| Target { fact: column.clone(), separators: DEFAULT_SEPARATORS.into() }),
         };
         if target.is_none() && mapping.is_none_or(|m| !m.contains_key(column)) {
-            eprintln!("note: column `{column}` feeds no fact and is left out (name one with --map)");
+            eprintln!(
+                "note: column `{}` feeds no fact and is left out (name one with --map)",
+                common::printable(column)
+            );
         }
         if let Some(t) = &target {
             if t.fact.is_empty() || t.fact.split('.').any(str::is_empty) {
@@ -249,7 +252,10 @@ fn targets(
     if let Some(map) = mapping {
         for column in map.keys() {
             if !header.contains(column) {
-                eprintln!("note: the mapping names column `{column}`, which the export does not have");
+                eprintln!(
+                    "note: the mapping names column `{}`, which the export does not have",
+                    common::printable(column)
+                );
             }
         }
     }
@@ -380,7 +386,7 @@ fn from_osquery(
     };
     let fail = |errors: &[String]| {
         for e in errors.iter().take(MAX_ERRORS) {
-            eprintln!("error: `{input}`, {e}");
+            eprintln!("error: `{}`, {}", common::printable(input), common::printable(e));
         }
         let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
         eprintln!("{} problems{kept}", errors.len());

@@ -10,6 +10,8 @@
 //! number, so colour carries no meaning alone); the host table is data read by a few lines of
 //! script that show it a page at a time, filter it and export it as CSV.
 
+use super::batch::Lines;
+use crate::common::printable;
 use crate::output::{Input, refuse_inputs};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -98,22 +100,72 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
     Ok(0)
 }
 
-/// Reads the two files in step.
+/// Reads the two files in step, line by line as `batch` reads its input (LF, CRLF or a lone CR;
+/// any bytes; a line over 1 MiB kept to its first MiB): answer N belongs to the host of facts
+/// line N. The files must have as many lines, and when an answer names its host (the id field)
+/// it must be the host the facts name. An answer that is not JSON counts as unreadable, with a
+/// note naming its line; it never stops the report.
 fn aggregate(answers: impl BufRead, facts: impl BufRead, id_field: &str, build_field: &str) -> Result<Fleet, String> {
+    let max = preflight_compiler::facts::MAX_INPUT_BYTES;
     let mut fleet = Fleet::default();
-    let mut facts = facts.lines();
-    for (n, line) in answers.lines().enumerate() {
-        let line = line.map_err(|e| format!("cannot read the answers: {e}"))?;
-        let answer: Value =
-            serde_json::from_str(&line).map_err(|e| format!("answer line {}: not JSON ({e})", n + 1))?;
-        let host = match facts.next() {
-            Some(Ok(text)) => Host::read(text.as_bytes(), id_field, build_field),
-            Some(Err(e)) => return Err(format!("cannot read the facts: {e}")),
-            None => return Err(format!("the facts end before answer line {}: give the facts `batch` answered", n + 1)),
+    let (mut answers, mut facts) = (Lines::new(answers, max), Lines::new(facts, max));
+    let mut unreadable: Vec<usize> = Vec::new();
+    let mut n = 0usize;
+    loop {
+        let answer = answers.next_line().map_err(|e| format!("cannot read the answers: {e}"))?;
+        let host = facts.next_line().map_err(|e| format!("cannot read the facts: {e}"))?;
+        let (answer, host) = match (answer, host) {
+            (None, None) => break,
+            (Some(_), None) => {
+                return Err(format!(
+                    "the facts end after line {n} but the answers go on: give the facts file `batch` answered (line N of the answers is the host on line N of the facts)"
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(format!(
+                    "the answers end after line {n} but the facts go on: give the answers `batch` wrote for these facts, complete (line N of the answers is the host on line N of the facts)"
+                ));
+            }
+            (Some((answer, _)), Some((host, _))) => (answer, host),
         };
+        n += 1;
+        let host = Host::read(&host, id_field, build_field);
+        let answer: Value = if answer.len() > max {
+            unreadable.push(n);
+            json!({ "error": { "code": "too_large", "message": "the answer line is longer than 1 MiB" } })
+        } else {
+            serde_json::from_slice(&answer).unwrap_or_else(|_| {
+                unreadable.push(n);
+                json!({ "error": { "code": "unreadable_answer", "message": "the answer line is not JSON" } })
+            })
+        };
+        if let (Some(named), Some(id)) = (id_in(&answer, id_field), &host.id)
+            && named != *id
+        {
+            return Err(format!(
+                "answer line {n} is for host `{}` but facts line {n} is host `{}`: the files are not in step; give the facts file `batch` answered",
+                printable(&named),
+                printable(id)
+            ));
+        }
         fleet.add(&answer, host);
     }
+    if let Some(first) = unreadable.first() {
+        eprintln!(
+            "note: {} answer line(s) were not JSON answers (the first: line {first}); they are counted as unreadable",
+            unreadable.len()
+        );
+    }
     Ok(fleet)
+}
+
+/// The host an answer names, if it carries the id field (`host.name`) at its top or in an
+/// advisory's answer.
+fn id_in(answer: &Value, id_field: &str) -> Option<String> {
+    let at = |v: &Value| {
+        id_field.split('.').try_fold(v, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
+    };
+    at(answer).or_else(|| answer.as_object()?.values().find_map(at))
 }
 
 /// What the table says of a host besides its answers: its name and Windows build (major.minor.build).
@@ -275,6 +327,24 @@ fn bars(outcomes: &BTreeMap<String, usize>, hosts: usize) -> String {
     svg
 }
 
+/// JSON text safe inside a `<script>` element: `<`, `>`, `&` and the line separators U+2028 and
+/// U+2029 written as `\u` escapes. They can only occur inside JSON strings, where the escape
+/// means the same character.
+pub fn script_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn page(fleet: &Fleet) -> String {
     let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
     let hosts = rows.len();
@@ -337,19 +407,20 @@ pub fn page(fleet: &Fleet) -> String {
         body.push_str("</section>");
     }
     // The host table's data, written as it goes (a million hosts make tens of megabytes):
-    // outcomes and groups as indices into their lists. `</` cannot end the script early.
+    // outcomes and groups as indices into their lists. No `<`, `>` or `&` is written raw, so no
+    // text can end the script or move the HTML tokenizer into another state (`<!--<script>`).
     let summary: serde_json::Map<String, Value> = ids
         .iter()
         .zip(advisories)
         .map(|(id, a)| (id.clone(), json!({ "hosts": hosts, "outcomes": a.outcomes })))
         .collect();
-    let text = |v: &str| Value::from(v).to_string().replace("</", "<\\/");
+    let text = |v: &str| script_json(&Value::from(v).to_string());
     let list = |names: &[String]| format!("[{}]", names.iter().map(|n| text(n)).collect::<Vec<_>>().join(","));
     let mut data = String::with_capacity(64 + rows.len() * 40);
     data.push_str(&format!(
         "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"groups\":{},\"hosts\":[",
         list(ids),
-        Value::Object(summary).to_string().replace("</", "<\\/"),
+        script_json(&Value::Object(summary).to_string()),
         list(&fleet.outcomes.list),
         list(&fleet.groups.list)
     ));
