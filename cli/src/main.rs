@@ -154,6 +154,10 @@ enum Command {
         /// built-in advisory by default.
         #[arg(long, value_name = "FILE")]
         rules: Vec<PathBuf>,
+        /// csv: the column separator (one character, or `tab`); read off the header row when
+        /// absent (the comma, semicolon or tab it holds most of outside quotes).
+        #[arg(long, value_name = "CHAR", value_parser = command::facts::parse_delimiter)]
+        delimiter: Option<u8>,
         /// The JSON Lines file to write (replaced only when every row converted); standard output
         /// when absent.
         #[arg(short, long, value_name = "FACTS.jsonl")]
@@ -258,8 +262,8 @@ fn main() -> ExitCode {
                 output: output.as_deref(),
             })
         }
-        Command::Facts { from, input, map, rules, output } => {
-            command::facts::run(&from, &input, map.as_deref(), &rules, output.as_deref())
+        Command::Facts { from, input, map, rules, delimiter, output } => {
+            command::facts::run(&from, &input, map.as_deref(), &rules, delimiter, output.as_deref())
         }
         Command::Collector { files, output, allow_code, diagnostics } => {
             command::collector::run(&files, output.as_deref(), allow_code, &diagnostics)

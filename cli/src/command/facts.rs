@@ -17,7 +17,7 @@
 //! converted is an error naming its row (as a spreadsheet numbers it, the header being row 1) and
 //! column; conversion goes on to report up to 20 of them.
 
-mod osquery;
+pub mod osquery;
 
 use crate::common;
 use crate::output::{Input, refuse_inputs};
@@ -56,6 +56,7 @@ pub fn run(
     input: &str,
     map: Option<&Path>,
     rules: &[std::path::PathBuf],
+    delimiter: Option<u8>,
     output: Option<&Path>,
 ) -> Result<u8, String> {
     if from != "csv" && from != "osquery" {
@@ -75,94 +76,54 @@ pub fn run(
             None => return Ok(1),
         }
     }
-    // Every declared fact and its type (the first file to declare it decides; `check` warns when
-    // two files disagree).
-    let mut types: BTreeMap<String, Type> = BTreeMap::new();
-    for program in &programs {
-        for field in &program.fields {
-            types.entry(field.dotted()).or_insert_with(|| field.ty.clone());
+    let converter = Converter::new(&programs)?;
+    let map_text = match map {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?)
         }
-    }
-    // Product names an inventory shows → product ids, by the rules' `detect` patterns.
-    let mut detect: Vec<(regex_lite::Regex, String)> = Vec::new();
-    for program in &programs {
-        for product in &program.products {
-            for pattern in &product.detect {
-                let regex = regex_lite::Regex::new(&format!("(?i){pattern}"))
-                    .map_err(|e| format!("the detect pattern of `{}` ({pattern}) is not usable: {e}", product.id))?;
-                detect.push((regex, product.id.clone()));
-            }
-        }
-    }
-    let ids: Vec<&str> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.as_str())).collect();
-    let products = Products { ids: &ids, detect: &detect };
-    if from == "osquery" {
-        // Certificates with a thumbprint and a fact: osquery's certificates table can tell them.
-        let certificates: Vec<(String, String)> = programs
-            .iter()
-            .flat_map(|p| {
-                p.certificates
-                    .iter()
-                    .filter(|c| !c.thumbprint.is_empty())
-                    .filter_map(|c| Some((c.thumbprint.clone(), p.fields.get(c.fact?)?.dotted())))
-            })
-            .collect();
-        return from_osquery(input, map, &types, &products, &certificates, output);
-    }
-    let mapping = match map {
-        Some(path) => Some(read_map(path)?),
         None => None,
     };
-
+    let map = map.zip(map_text.as_deref()).map(|(path, text)| (text, format!("`{}`", path.display())));
     let reader: Box<dyn std::io::Read> = if input == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?)
     };
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
-    let delimiter = delimiter(&mut reader).map_err(|e| format!("cannot read `{input}`: {e}"))?;
-    let mut csv = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter).from_reader(reader);
-    let header: Vec<String> = csv
-        .headers()
-        .map_err(|e| format!("`{input}`: cannot read the header row: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let targets = targets(&header, mapping.as_ref(), &types)?;
-
-    let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
-    let (mut hosts, mut rows, mut errors) = (0usize, 0usize, Vec::new());
-    let mut record = csv::StringRecord::new();
-    loop {
-        let more = csv.read_record(&mut record).map_err(|e| format!("`{input}`, row {}: {e}", rows + 2));
-        match more {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                errors.push(e);
-                break;
-            }
-        }
-        // Rows as a spreadsheet numbers them: the header is row 1 (a record is one row, even
-        // when a quoted cell spans lines).
-        rows += 1;
-        let row = rows + 1;
-        match facts_of(&record, &targets, &types, &products, row, &header) {
-            Ok(facts) => {
-                hosts += 1;
-                sink.write_line(&facts.to_string())?;
-            }
-            Err(mut bad) => {
-                errors.append(&mut bad);
-                if errors.len() >= MAX_ERRORS {
-                    break;
+    let reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let shown = common::printable(input);
+    if from == "osquery" {
+        let mapping = match &map {
+            Some((text, origin)) => osquery::read_map(text, origin)?,
+            None => osquery::read_map(osquery::DEFAULT_MAP, "the default osquery mapping")?,
+        };
+        let documents = match converter.osquery(reader, &mapping) {
+            Ok(documents) => documents,
+            Err(errors) => {
+                for e in errors.iter().take(MAX_ERRORS) {
+                    eprintln!("error: `{shown}`, {}", common::printable(e));
                 }
+                let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
+                eprintln!("{} problems{kept}", errors.len());
+                return Ok(1);
             }
+        };
+        let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
+        for facts in &documents {
+            sink.write_line(&facts.to_string())?;
         }
+        sink.commit()?;
+        eprintln!("{} hosts", documents.len());
+        return Ok(0);
     }
+    let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
+    let mut hosts = 0usize;
+    let errors = converter.csv(reader, map.as_ref().map(|(t, o)| (*t, o.as_str())), delimiter, &mut |facts| {
+        hosts += 1;
+        sink.write_line(&facts.to_string())
+    })?;
     if !errors.is_empty() {
         for e in errors.iter().take(MAX_ERRORS) {
-            eprintln!("error: {}", common::printable(e));
+            eprintln!("error: `{shown}`, {}", common::printable(e));
         }
         let more = if errors.len() >= MAX_ERRORS { " (stopped at the first 20)" } else { "" };
         let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
@@ -174,22 +135,169 @@ pub fn run(
     Ok(0)
 }
 
-/// The separator of the export's columns, read off its header line: a comma, or the semicolon or
-/// tab that spreadsheets write in some locales — whichever the header holds most of.
-fn delimiter(reader: &mut impl std::io::BufRead) -> std::io::Result<u8> {
-    let buf = reader.fill_buf()?;
-    let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
-    let count = |c: u8| line.iter().filter(|&&b| b == c).count();
-    Ok([b',', b';', b'\t'].into_iter().max_by_key(|&c| (count(c), c == b',')).unwrap_or(b','))
+/// What an inventory export becomes, by a set of rules files: each declared fact's type, the
+/// products' ids and `detect` patterns, and the certificates osquery can tell by thumbprint.
+pub struct Converter {
+    /// Every declared fact and its type (the first file to declare it decides; `check` warns
+    /// when two files disagree).
+    types: BTreeMap<String, Type>,
+    products: Products,
+    certificates: Vec<(String, String)>,
 }
 
-fn read_map(path: &Path) -> Result<BTreeMap<String, Option<Target>>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    let entries: BTreeMap<String, MapEntry> = toml::from_str(&text).map_err(|e| {
+impl Converter {
+    pub fn new(programs: &[preflight_compiler::Program]) -> Result<Converter, String> {
+        let mut types: BTreeMap<String, Type> = BTreeMap::new();
+        for program in programs {
+            for field in &program.fields {
+                types.entry(field.dotted()).or_insert_with(|| field.ty.clone());
+            }
+        }
+        // Product names an inventory shows → product ids, by the rules' `detect` patterns.
+        let mut detect: Vec<(regex_lite::Regex, String)> = Vec::new();
+        for program in programs {
+            for product in &program.products {
+                for pattern in &product.detect {
+                    let regex = regex_lite::Regex::new(&format!("(?i){pattern}")).map_err(|e| {
+                        format!("the detect pattern of `{}` ({pattern}) is not usable: {e}", product.id)
+                    })?;
+                    detect.push((regex, product.id.clone()));
+                }
+            }
+        }
+        let ids: Vec<String> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.clone())).collect();
+        // Certificates with a thumbprint and a fact: osquery's certificates table can tell them.
+        let certificates: Vec<(String, String)> = programs
+            .iter()
+            .flat_map(|p| {
+                p.certificates
+                    .iter()
+                    .filter(|c| !c.thumbprint.is_empty())
+                    .filter_map(|c| Some((c.thumbprint.clone(), p.fields.get(c.fact?)?.dotted())))
+            })
+            .collect();
+        Ok(Converter { types, products: Products { ids, detect }, certificates })
+    }
+
+    /// A CSV export (`map`: a mapping file's text and how to name it; `delimiter`: the column
+    /// separator, read off the header when absent): each row's facts document goes to `emit`.
+    /// Returns the cells that could not be converted (up to [`MAX_ERRORS`]); an unreadable
+    /// export or mapping, or a failing `emit`, is an error.
+    pub fn csv(
+        &self,
+        mut reader: impl std::io::BufRead,
+        map: Option<(&str, &str)>,
+        delimiter: Option<u8>,
+        emit: &mut dyn FnMut(Value) -> Result<(), String>,
+    ) -> Result<Vec<String>, String> {
+        let mapping = match map {
+            Some((text, origin)) => Some(read_map(text, origin)?),
+            None => None,
+        };
+        let delimiter = match delimiter {
+            Some(d) => d,
+            None => sniff_delimiter(&mut reader).map_err(|e| format!("cannot read the export: {e}"))?,
+        };
+        let mut csv = csv::ReaderBuilder::new().flexible(false).delimiter(delimiter).from_reader(reader);
+        let header: Vec<String> = csv
+            .headers()
+            .map_err(|e| format!("cannot read the header row: {e}"))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let targets = targets(&header, mapping.as_ref(), &self.types)?;
+        let (mut rows, mut errors) = (0usize, Vec::new());
+        let mut record = csv::StringRecord::new();
+        loop {
+            match csv.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    errors.push(format!("row {}: {e}", rows + 2));
+                    break;
+                }
+            }
+            // Rows as a spreadsheet numbers them: the header is row 1 (a record is one row, even
+            // when a quoted cell spans lines).
+            rows += 1;
+            match facts_of(&record, &targets, &self.types, &self.products, rows + 1, &header) {
+                Ok(facts) => emit(facts)?,
+                Err(mut bad) => {
+                    errors.append(&mut bad);
+                    if errors.len() >= MAX_ERRORS {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(errors)
+    }
+
+    /// osquery's results log, by a mapping ([`osquery::read_map`]): a facts document per host, or
+    /// every problem found.
+    pub fn osquery(
+        &self,
+        reader: impl std::io::BufRead,
+        mapping: &osquery::Mapping,
+    ) -> Result<Vec<Value>, Vec<String>> {
+        let hosts = osquery::read_log(reader, mapping)?;
+        let mut documents = Vec::with_capacity(hosts.len());
+        let mut errors = Vec::new();
+        for (name, host) in &hosts {
+            match osquery::facts(name, host, mapping, &self.certificates, &self.types, &self.products) {
+                Ok(facts) => documents.push(facts),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() { Ok(documents) } else { Err(errors) }
+    }
+}
+
+/// The separator of the export's columns, read off its header line: a comma, or the semicolon or
+/// tab that spreadsheets write in some locales — whichever the header holds most of outside
+/// quoted cells (a quoted header may hold any of them). `--delimiter` names it instead.
+fn sniff_delimiter(reader: &mut impl std::io::BufRead) -> std::io::Result<u8> {
+    let buf = reader.fill_buf()?;
+    let (mut counts, mut quoted) = ([0usize; 3], false);
+    for &b in buf {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let [comma, semicolon, tab] = counts;
+    Ok(if semicolon > comma && semicolon >= tab {
+        b';'
+    } else if tab > comma && tab > semicolon {
+        b'\t'
+    } else {
+        b','
+    })
+}
+
+/// `--delimiter`: one character, or `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() && text != "\"" && text != "\n" && text != "\r" => {
+            Ok(text.as_bytes()[0])
+        }
+        _ => Err(format!(
+            "`--delimiter {}` is not one character: write `,`, `;`, `tab` or another single ASCII character",
+            common::printable(text)
+        )),
+    }
+}
+
+fn read_map(text: &str, origin: &str) -> Result<BTreeMap<String, Option<Target>>, String> {
+    let entries: BTreeMap<String, MapEntry> = toml::from_str(text).map_err(|e| {
         format!(
-            "`{}` is not a mapping file: {e}\n  write one line per column: \"Column name\" = \"fact.path\", \
-             or = {{ fact = \"hotfixes\", separator = \";\" }}, or = false to leave it out",
-            path.display()
+            "{origin} is not a mapping file: {e}\n  write one line per column: \"Column name\" = \"fact.path\", \
+             or = {{ fact = \"hotfixes\", separator = \";\" }}, or = false to leave it out"
         )
     })?;
     entries
@@ -203,8 +311,7 @@ fn read_map(path: &Path) -> Result<BTreeMap<String, Option<Target>>, String> {
                 MapEntry::Skip(false) => None,
                 MapEntry::Skip(true) => {
                     return Err(format!(
-                        "`{}`: column `{column}` = true means nothing; name the fact it feeds, or write false to leave it out",
-                        path.display()
+                        "{origin}: column `{column}` = true means nothing; name the fact it feeds, or write false to leave it out"
                     ));
                 }
             };
@@ -220,7 +327,11 @@ fn targets(
     types: &BTreeMap<String, Type>,
 ) -> Result<Vec<Option<Target>>, String> {
     let mut targets: Vec<Option<Target>> = Vec::with_capacity(header.len());
+    let mut named = std::collections::HashSet::new();
     for column in header {
+        if !named.insert(column.as_str()) {
+            return Err(format!("the header names column `{}` twice; rename one", common::printable(column)));
+        }
         let target = match mapping {
             Some(map) => match map.get(column) {
                 Some(target) => target.clone(),
@@ -239,19 +350,17 @@ fn targets(
                 common::printable(column)
             );
         }
-        if let Some(t) = &target {
-            if t.fact.is_empty() || t.fact.split('.').any(str::is_empty) {
-                return Err(format!("column `{column}` is mapped to `{}`, which is not a dotted fact path", t.fact));
-            }
-            if targets.iter().flatten().any(|o| o.fact == t.fact) {
-                return Err(format!("two columns feed `{}`; map one of them to false", t.fact));
-            }
-        }
         targets.push(target);
     }
+    check_paths(
+        header.iter().zip(&targets).filter_map(|(column, t)| {
+            Some((format!("column `{}`", common::printable(column)), t.as_ref()?.fact.as_str()))
+        }),
+        &[],
+    )?;
     if let Some(map) = mapping {
         for column in map.keys() {
-            if !header.contains(column) {
+            if !named.contains(column.as_str()) {
                 eprintln!(
                     "note: the mapping names column `{}`, which the export does not have",
                     common::printable(column)
@@ -264,16 +373,16 @@ fn targets(
 
 /// One row's facts document, or the errors of its cells.
 /// The products the rules declare: their ids, and the patterns that recognise their names.
-pub(super) struct Products<'a> {
-    ids: &'a [&'a str],
-    detect: &'a [(regex_lite::Regex, String)],
+pub(super) struct Products {
+    ids: Vec<String>,
+    detect: Vec<(regex_lite::Regex, String)>,
 }
 
-impl Products<'_> {
+impl Products {
     /// A declared id as it is; a name some product's `detect` pattern matches, as that id; any
     /// other text as it is (the host's `unknown_value`, answered by `batch`).
     fn id(&self, cell: &str) -> String {
-        if self.ids.contains(&cell) {
+        if self.ids.iter().any(|id| id == cell) {
             return cell.to_string();
         }
         self.detect.iter().find(|(r, _)| r.is_match(cell)).map_or_else(|| cell.to_string(), |(_, id)| id.clone())
@@ -281,7 +390,7 @@ impl Products<'_> {
 
     /// Whether the text names a product: its id, or a name a `detect` pattern matches.
     fn known(&self, text: &str) -> bool {
-        self.ids.contains(&text) || self.detect.iter().any(|(r, _)| r.is_match(text))
+        self.ids.iter().any(|id| id == text) || self.detect.iter().any(|(r, _)| r.is_match(text))
     }
 }
 
@@ -289,7 +398,7 @@ fn facts_of(
     record: &csv::StringRecord,
     targets: &[Option<Target>],
     types: &BTreeMap<String, Type>,
-    products: &Products<'_>,
+    products: &Products,
     row: usize,
     header: &[String],
 ) -> Result<Value, Vec<String>> {
@@ -310,12 +419,7 @@ fn facts_of(
 }
 
 /// What a non-empty cell becomes, by the type of the fact it feeds.
-fn convert(
-    cell: &str,
-    target: &Target,
-    types: &BTreeMap<String, Type>,
-    products: &Products<'_>,
-) -> Result<Value, String> {
+fn convert(cell: &str, target: &Target, types: &BTreeMap<String, Type>, products: &Products) -> Result<Value, String> {
     {
         match types.get(&target.fact) {
             Some(Type::Bool) => match cell.to_ascii_lowercase().as_str() {
@@ -344,6 +448,58 @@ fn convert(
 }
 
 /// Puts `value` at the dotted `path`, making the groups on the way.
+/// The one check of the fact paths a mapping writes (CSV columns or osquery tables): each a
+/// dotted path of non-empty names, none written twice, none inside another (`os` and
+/// `os.version` would overwrite each other), none inside a `reserved` path. `what` names each
+/// path's source for the message. Linear in the paths' total length.
+pub(super) fn check_paths<'a>(
+    paths: impl IntoIterator<Item = (String, &'a str)>,
+    reserved: &[(&str, &str)],
+) -> Result<(), String> {
+    let mut seen: std::collections::HashMap<&'a str, String> = std::collections::HashMap::new();
+    let mut all: Vec<(String, &'a str)> = Vec::new();
+    for (what, path) in paths {
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!(
+                "{what} is mapped to `{}`, which is not a dotted fact path (names joined by `.`, such as `os.version`)",
+                common::printable(path)
+            ));
+        }
+        if let Some(first) = seen.get(path) {
+            return Err(format!(
+                "{first} and {what} both feed `{}`; map one of them to another fact or leave it out",
+                common::printable(path)
+            ));
+        }
+        seen.insert(path, what.clone());
+        all.push((what, path));
+    }
+    for (what, path) in &all {
+        // Every proper prefix at a `.`: a value there would be replaced by this path's object.
+        for (at, _) in path.match_indices('.') {
+            let prefix = path.get(..at).unwrap_or_default();
+            if let Some(other) = seen.get(prefix) {
+                return Err(format!(
+                    "{other} feeds `{prefix}` and {what} feeds `{}` inside it: one would overwrite the other; map one of them elsewhere",
+                    common::printable(path)
+                ));
+            }
+        }
+        for (name, reserved) in reserved {
+            if path == reserved
+                || reserved.starts_with(&format!("{path}."))
+                || path.starts_with(&format!("{reserved}."))
+            {
+                return Err(format!(
+                    "{what} feeds `{}`, which is {name} (`{reserved}`); map it to another fact",
+                    common::printable(path)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     let mut node = root;
     let mut parts = path.split('.').peekable();
@@ -359,59 +515,4 @@ pub(super) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
         let Value::Object(next) = entry else { return };
         node = next;
     }
-}
-
-/// `--from osquery`: the results log → a facts document per host, by the default mapping or
-/// `--map`.
-fn from_osquery(
-    input: &str,
-    map: Option<&Path>,
-    types: &BTreeMap<String, Type>,
-    products: &Products<'_>,
-    certificates: &[(String, String)],
-    output: Option<&Path>,
-) -> Result<u8, String> {
-    let mapping = match map {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            osquery::read_map(&text, &format!("`{}`", path.display()))?
-        }
-        None => osquery::read_map(osquery::DEFAULT_MAP, "the default osquery mapping")?,
-    };
-    let reader: Box<dyn std::io::BufRead> = if input == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let file = std::fs::File::open(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
-        Box::new(std::io::BufReader::new(file))
-    };
-    let fail = |errors: &[String]| {
-        for e in errors.iter().take(MAX_ERRORS) {
-            eprintln!("error: `{}`, {}", common::printable(input), common::printable(e));
-        }
-        let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
-        eprintln!("{} problems{kept}", errors.len());
-        Ok(1)
-    };
-    let hosts = match osquery::read_log(reader, &mapping) {
-        Ok(hosts) => hosts,
-        Err(errors) => return fail(&errors),
-    };
-    let mut documents = Vec::with_capacity(hosts.len());
-    let mut errors = Vec::new();
-    for (name, host) in &hosts {
-        match osquery::facts(name, host, &mapping, certificates, types, products) {
-            Ok(facts) => documents.push(facts),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if !errors.is_empty() {
-        return fail(&errors);
-    }
-    let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
-    for facts in &documents {
-        sink.write_line(&facts.to_string())?;
-    }
-    sink.commit()?;
-    eprintln!("{} hosts", documents.len());
-    Ok(0)
 }

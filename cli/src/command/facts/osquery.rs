@@ -4,7 +4,7 @@
 //! Which table feeds which fact is data: `osquery.toml` beside this file is the default mapping,
 //! a `--map` file replaces it. A query feeds the section of the table its name ends with.
 
-use super::{Products, Target, convert, insert};
+use super::{Products, Target, check_paths, convert, insert};
 use preflight_compiler::ir::Type;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -82,6 +82,12 @@ pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
         }
         out.push((table, rules));
     }
+    check_paths(
+        out.iter()
+            .flat_map(|(table, rules)| rules.iter().map(move |r| (format!("[{table}] `{}`", r.fact), r.fact.as_str()))),
+        &[("the host's identity, from `hostIdentifier`", "host.name")],
+    )
+    .map_err(|e| format!("{origin}: {e}"))?;
     Ok(Mapping { tables: out, thumbprints })
 }
 
@@ -156,8 +162,10 @@ pub fn read_log(text: impl std::io::BufRead, mapping: &Mapping) -> Result<Vec<(S
         }
         for row in rows {
             let Some(row) = row.as_object() else { continue };
+            // A null column is a missing one (`"revision": null` leaves the revision out).
             stored.push(
                 row.iter()
+                    .filter(|(_, v)| !v.is_null())
                     .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                     .collect(),
             );
@@ -201,7 +209,7 @@ pub fn facts(
     mapping: &Mapping,
     certificates: &[(String, String)],
     types: &BTreeMap<String, Type>,
-    products: &Products<'_>,
+    products: &Products,
 ) -> Result<Value, Vec<String>> {
     let mut root = Map::new();
     insert(&mut root, "host.name", Value::String(name.to_string()));
