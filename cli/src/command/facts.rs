@@ -373,7 +373,7 @@ fn targets(
 
 /// One row's facts document, or the errors of its cells.
 /// The products the rules declare: their ids, and the patterns that recognise their names.
-pub(super) struct Products {
+pub struct Products {
     ids: Vec<String>,
     detect: Vec<(regex_lite::Regex, String)>,
 }
