@@ -281,11 +281,9 @@ fn sniff_delimiter(reader: &mut impl std::io::BufRead) -> std::io::Result<u8> {
 
 /// `--delimiter`: one character, or `tab`.
 pub fn parse_delimiter(text: &str) -> Result<u8, String> {
-    match text {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ if text.len() == 1 && text.is_ascii() && text != "\"" && text != "\n" && text != "\r" => {
-            Ok(text.as_bytes()[0])
-        }
+    match text.as_bytes() {
+        b"tab" | b"\\t" | b"\t" => Ok(b'\t'),
+        [c] if c.is_ascii() && !matches!(c, b'"' | b'\n' | b'\r') => Ok(*c),
         _ => Err(format!(
             "`--delimiter {}` is not one character: write `,`, `;`, `tab` or another single ASCII character",
             common::printable(text)
