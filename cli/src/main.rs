@@ -5,9 +5,7 @@
 //! file could not be read or written, a module that is not usable, a port in use); 130 `batch`
 //! was interrupted.
 
-mod command;
-mod common;
-mod output;
+use preflight_cli::{command, common};
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

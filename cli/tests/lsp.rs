@@ -438,3 +438,109 @@ fn half_typed_and_hostile_text_never_stops_the_server() {
     assert!(answer.get("error").is_none(), "{answer}");
     editor.stop();
 }
+
+/// The framing is read with bounds: a message declaring more than 64 MiB (even 10^18 bytes) is
+/// answered with an error and skipped as it streams, never allocated; a body that is not JSON
+/// is answered the same way; the server goes on answering.
+#[test]
+fn oversized_and_broken_messages_are_refused_and_the_server_goes_on() {
+    let mut editor = Editor::start(true);
+    // A broken body, then a request that must still be answered.
+    editor.client.send_raw(b"Content-Length: 5\r\n\r\nhello");
+    let refused = editor.client.receive();
+    assert_eq!(refused["id"], Value::Null, "{refused}");
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+    assert_eq!(editor.open("advisory a {").as_object().map(|o| o.contains_key("diagnostics")), Some(true));
+
+    // 80 MiB declared and sent: skipped, answered, and the next request works.
+    let size = 80usize << 20;
+    editor.client.send_raw(format!("Content-Length: {size}\r\n\r\n").as_bytes());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..80 {
+        editor.client.send_raw(&chunk);
+    }
+    let refused = editor.client.receive();
+    assert!(refused["error"]["message"].as_str().unwrap().contains("over the limit"), "{refused}");
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert!(hover.get("result").is_some(), "{hover}");
+    let rss = rss_kib(editor.client.pid());
+    assert!(rss < 200 * 1024, "the server holds {rss} KiB after an 80 MiB message");
+
+    // 10^18 bytes declared: refused at once, with the server's memory untouched.
+    editor.client.send_raw(b"Content-Length: 1000000000000000000\r\n\r\n");
+    let refused = editor.client.receive();
+    assert!(refused["error"]["message"].as_str().unwrap().contains("1000000000000000000 bytes"), "{refused}");
+    let rss = rss_kib(editor.client.pid());
+    assert!(rss < 200 * 1024, "the server holds {rss} KiB");
+}
+
+/// Resident memory of a process, in KiB (Linux).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Rename refuses a new name that is not a name of the old one's kind, or that another
+/// declaration has; the editor then applies nothing.
+#[test]
+fn rename_refuses_what_would_break_the_file() {
+    let acs = preflight_compiler::ACS_RULES;
+    let mut editor = Editor::start(true);
+    editor.open(acs);
+    let at = |prefix: &str, character: usize| {
+        let line = acs.lines().position(|l| l.starts_with(prefix)).unwrap();
+        json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": character } })
+    };
+    let other_let = acs.lines().find_map(|l| l.strip_prefix("let ")).map(|l| l.split(' ').next().unwrap()).unwrap();
+    let other_let = if other_let == "has_esu" {
+        acs.lines().filter_map(|l| l.strip_prefix("let ")).map(|l| l.split(' ').next().unwrap()).nth(1).unwrap()
+    } else {
+        other_let
+    };
+    for (new_name, says) in [
+        ("", "cannot replace"),
+        ("a b", "cannot replace"),
+        ("x\"; y", "cannot replace"),
+        ("9lives", "cannot replace"),
+        ("and", "cannot replace"),
+        (other_let, "already declared"),
+    ] {
+        let mut rename = at("let has_esu =", 5);
+        rename["newName"] = json!(new_name);
+        let answer = editor.request("textDocument/rename", rename);
+        assert!(answer.get("result").is_none_or(Value::is_null), "{new_name:?}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(says), "{new_name:?}: {answer}");
+    }
+    // An update keeps the shape of an update id.
+    let mut rename = at("update KB5011487", 8);
+    rename["newName"] = json!("not_a_kb");
+    let answer = editor.request("textDocument/rename", rename);
+    assert!(answer["error"]["message"].as_str().unwrap_or_default().contains("update id"), "{answer}");
+}
+
+/// Semantic tokens of a whole file written on one line, for a UTF-16 editor, in columns the
+/// editor counts (the conversion walks the line once, not once per token).
+#[test]
+fn semantic_tokens_on_one_long_line() {
+    let mut source = String::from("advisory a { title \"é→\" published 2023-01-01 } ");
+    for i in 0..3_000 {
+        source.push_str(&format!("let v{i} = \"ü{i}\" == \"x\" "));
+    }
+    let expected = preflight_compiler::highlight::tokens(&source).unwrap();
+    let mut editor = Editor::start(false);
+    editor.open(&source);
+    let response = editor.request("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": URI } }));
+    let data: Vec<u64> = response["result"]["data"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).collect();
+    assert_eq!(data.len(), expected.len() * 5);
+    let mut character = 0u64;
+    for (chunk, token) in data.chunks(5).zip(&expected) {
+        assert_eq!(chunk[0], 0);
+        character += chunk[1];
+        let before = &source[..token.span.start as usize];
+        assert_eq!(character, before.encode_utf16().count() as u64);
+    }
+}

@@ -6,7 +6,6 @@
 
 use crate::ast::Span;
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term;
 use serde::Serialize;
 
@@ -135,14 +134,17 @@ pub fn line_col(source: &str, offset: u32) -> (usize, usize) {
 }
 
 /// Renders diagnostics as plain text (no colour), the way the CLI prints them off a terminal.
+/// Each diagnostic shows only its excerpt of the source (`excerpt`): long lines clipped around
+/// its labels, control characters replaced.
 pub fn render_plain(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let file = SimpleFile::new(file_name, source);
+    let file = crate::excerpt::Source::new(file_name, source);
     let config = term::Config::default();
     let mut out = String::new();
     for diagnostic in diagnostics {
+        let (excerpt, shown) = file.excerpt(&diagnostic.to_codespan());
         // Writing into a String cannot fail except for an out-of-range span, which would be a
         // checker bug; fall back to the message so that nothing is lost.
-        if term::emit_to_string(&mut out, &config, &file, &diagnostic.to_codespan()).is_err() {
+        if term::emit_to_string(&mut out, &config, &excerpt, &shown).is_err() {
             out.push_str(&format!(
                 "{}[{}]: {}\n",
                 severity_word(diagnostic.severity),
@@ -162,10 +164,11 @@ pub fn render_color(
     source: &str,
     diagnostics: &[Diagnostic],
 ) -> std::io::Result<()> {
-    let file = SimpleFile::new(file_name, source);
+    let file = crate::excerpt::Source::new(file_name, source);
     let config = term::Config::default();
     for diagnostic in diagnostics {
-        term::emit_to_write_style(writer, &config, &file, &diagnostic.to_codespan())
+        let (excerpt, shown) = file.excerpt(&diagnostic.to_codespan());
+        term::emit_to_write_style(writer, &config, &excerpt, &shown)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
     }
     Ok(())
@@ -222,6 +225,11 @@ pub fn printable(text: &str) -> String {
 }
 
 fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
+    c.is_control() || is_bidi_or_separator(c)
+}
+
+/// The line and paragraph separators and the bidirectional formatting characters: invisible,
+/// yet they move or reorder the text around them.
+pub(crate) fn is_bidi_or_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
 }

@@ -10,6 +10,7 @@ pub mod ast;
 pub mod check;
 pub mod collector;
 pub mod diagnostic;
+mod excerpt;
 pub mod facts;
 pub mod format;
 pub mod highlight;

@@ -35,6 +35,17 @@ impl LspClient {
         self.input.flush().expect("writes to the server");
     }
 
+    /// Bytes as they are, framing included (for tests of what the server does with bad framing).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.input.write_all(bytes).expect("writes to the server");
+        self.input.flush().expect("writes to the server");
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The next message from the server.
     pub fn receive(&mut self) -> Value {
         let mut length = 0;

@@ -104,3 +104,45 @@ fn fmt_of_a_clean_file_checks_clean() {
         assert_eq!(format::format_source(&formatted).unwrap(), formatted, "variant {i}: not idempotent");
     }
 }
+
+/// A rules file on one line shows each diagnostic with a window of its line, not the whole line:
+/// the rendered output grows with the diagnostics, not with the line (a 79 KB line under each of
+/// hundreds of diagnostics made hundreds of megabytes). Locations stay the file's own.
+#[test]
+fn a_long_line_is_clipped_around_each_diagnostic() {
+    let mut source = String::from("advisory a { title \"t\" published 2023-01-01 } ");
+    for i in 0..3_000 {
+        source.push_str(&format!("let v{i} = undeclared_{i} "));
+    }
+    assert!(source.len() > 60_000 && !source.contains('\n'));
+    let checked = check_source(&source);
+    let diagnostics = &checked.diagnostics;
+    assert!(diagnostics.len() > 1_000, "{}", diagnostics.len());
+    let rendered = preflight_compiler::diagnostic::render_plain("one-line.preflight", &source, diagnostics);
+    assert!(
+        rendered.len() < diagnostics.len() * 1_000,
+        "{} bytes for {} diagnostics",
+        rendered.len(),
+        diagnostics.len()
+    );
+    // The last undeclared name is reported at its real column, and shown under its label.
+    let at = source.find("undeclared_2999").unwrap() + 1;
+    assert!(rendered.contains(&format!("one-line.preflight:1:{at}")), "column {at}");
+    assert!(rendered.contains("let v2999 = undeclared_2999 "), "the window around the label");
+    assert!(rendered.contains('…'), "the cut is marked");
+}
+
+/// Control characters in a rules file (terminal escapes, a bidirectional override, a lone CR)
+/// are shown as placeholders under a diagnostic, never written to the terminal.
+#[test]
+fn control_characters_never_reach_the_terminal() {
+    let source = "advisory a {\n  title \"t\u{1b}[2J\u{1b}]0;x\u{7}\u{202e}yz\" published 2023-13-01\n}\n";
+    let checked = check_source(source);
+    assert!(!checked.diagnostics.is_empty());
+    let rendered = preflight_compiler::diagnostic::render_plain("esc.preflight", source, &checked.diagnostics);
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!rendered.contains(c), "{c:?} in {rendered}");
+    }
+    assert!(rendered.contains("esc.preflight:2:36"), "{rendered}");
+    assert!(rendered.contains("title \"t?[2J?]0;x?\u{fffd}yz\""), "{rendered}");
+}

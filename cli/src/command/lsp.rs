@@ -27,9 +27,10 @@ use lsp_types::{
 use std::collections::HashMap;
 
 mod complete;
+mod transport;
 
 pub fn run() -> Result<u8, String> {
-    let (connection, threads) = Connection::stdio();
+    let (connection, writer) = transport::stdio();
     let (id, params) = connection.initialize_start().map_err(|e| format!("the editor did not initialize: {e}"))?;
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let utf8 = params
@@ -80,7 +81,7 @@ pub fn run() -> Result<u8, String> {
     server.serve()?;
     drop(server);
     drop(connection);
-    threads.join().map_err(|e| format!("the connection failed: {e}"))?;
+    writer.join().map_err(|_| "the connection's writer failed".to_string())?;
     Ok(0)
 }
 
@@ -207,8 +208,18 @@ impl Server<'_> {
                 });
                 Response::new_ok(request.id, found)
             }
-            Rename::METHOD => {
-                let edit = serde_json::from_value::<lsp_types::RenameParams>(request.params).ok().and_then(|p| {
+            Rename::METHOD => 'rename: {
+                let Ok(p) = serde_json::from_value::<lsp_types::RenameParams>(request.params) else {
+                    let why = "the rename request's parameters are not readable".to_string();
+                    break 'rename Response::new_err(request.id, -32602, why);
+                };
+                if let Some(Named { text, name, .. }) = self.named(&p.text_document_position)
+                    && let Err(why) = rename_allowed(text, &name, &p.new_name)
+                {
+                    // The editor shows this and applies nothing.
+                    break 'rename Response::new_err(request.id, -32602, why);
+                }
+                let edit = Some(p).and_then(|p| {
                     let Named { text, lines, name, .. } = self.named(&p.text_document_position)?;
                     let edits = occurrences(text, &name)
                         .into_iter()
@@ -507,6 +518,49 @@ fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
     declared(&file, text).into_iter().find(|(name, _)| *name == word)
 }
 
+/// Whether `old` may become `new`: a name of the same shape (an update id for an update, a
+/// dotted path for a fact, else a plain name that is not a keyword) that no declaration of the
+/// file already has.
+fn rename_allowed(text: &str, old: &str, new: &str) -> Result<(), String> {
+    let plain = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !preflight_compiler::syntax::keywords().any(|k| k == w)
+            && !["and", "or", "not", "in", "if", "else", "true", "false", "null"].contains(&w)
+    };
+    let kb = |w: &str| {
+        w.len() > 2
+            && w.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb"))
+            && w.bytes().skip(2).all(|b| b.is_ascii_digit())
+    };
+    let shown = preflight_compiler::diagnostic::printable(new);
+    let fits = if kb(old) {
+        kb(new)
+    } else if old.contains('.') {
+        new.split('.').all(plain)
+    } else {
+        plain(new)
+    };
+    if !fits {
+        let shape = if kb(old) {
+            "an update id such as KB5011487"
+        } else if old.contains('.') {
+            "a dotted fact path of names (letters, digits, `_`)"
+        } else {
+            "a name of letters, digits and `_`, not starting with a digit and not a keyword"
+        };
+        return Err(format!("`{shown}` cannot replace `{old}`: write {shape}"));
+    }
+    if new != old
+        && let Ok(file) = preflight_compiler::syntax::parse(text)
+        && declared(&file, text).iter().any(|(name, _)| name == new)
+    {
+        return Err(format!("`{shown}` is already declared in this file: choose another name"));
+    }
+    Ok(())
+}
+
 /// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
 fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -630,20 +684,34 @@ struct Lines<'t> {
     text: &'t str,
     starts: Vec<usize>,
     utf8: bool,
+    /// The last position computed (offset, line, character): a later offset on the same line is
+    /// counted from there, so converting a file's tokens in order is linear even when the whole
+    /// file is one line (UTF-16 columns must be counted, not computed).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'t> Lines<'t> {
     fn new(text: &'t str, utf8: bool) -> Self {
         let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Lines { text, starts, utf8 }
+        Lines { text, starts, utf8, last: std::cell::Cell::new((0, 0, 0)) }
     }
 
     fn position(&self, offset: u32) -> Position {
-        let offset = (offset as usize).min(self.text.len());
+        let mut offset = (offset as usize).min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
-        let before = self.text.get(start..offset).unwrap_or_default();
-        let character = if self.utf8 { before.len() } else { before.encode_utf16().count() };
+        let (last_offset, last_line, last_character) = self.last.get();
+        let (from, base) = if last_line == line && last_offset >= start && last_offset <= offset {
+            (last_offset, last_character)
+        } else {
+            (start, 0)
+        };
+        let between = self.text.get(from..offset).unwrap_or_default();
+        let character = base + if self.utf8 { between.len() } else { between.encode_utf16().count() };
+        self.last.set((offset, line, character));
         Position {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             character: u32::try_from(character).unwrap_or(u32::MAX),

@@ -105,7 +105,12 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
 /// line N. The files must have as many lines, and when an answer names its host (the id field)
 /// it must be the host the facts name. An answer that is not JSON counts as unreadable, with a
 /// note naming its line; it never stops the report.
-fn aggregate(answers: impl BufRead, facts: impl BufRead, id_field: &str, build_field: &str) -> Result<Fleet, String> {
+pub fn aggregate(
+    answers: impl BufRead,
+    facts: impl BufRead,
+    id_field: &str,
+    build_field: &str,
+) -> Result<Fleet, String> {
     let max = preflight_compiler::facts::MAX_INPUT_BYTES;
     let mut fleet = Fleet::default();
     let (mut answers, mut facts) = (Lines::new(answers, max), Lines::new(facts, max));
