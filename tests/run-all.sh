@@ -105,7 +105,7 @@ count "$(awk '/^test result:/ { p += $4 } END { print p + 0 }' "$log")" "$(awk '
 [ "$status" -eq 0 ]
 
 step "fuzz smoke runs (20 s per target; fuzz/README.md runs them for hours)"
-for target in rules facts paste; do
+for target in rules facts import report paste; do
   fuzz/run "$target" 20 2>&1 | tee "$log" | grep -E '^(#[0-9]+ +DONE|stat::|==[0-9]+== ERROR|SUMMARY)' || true
   if grep -qE '==[0-9]+== ERROR|^SUMMARY|panicked' "$log"; then count 0 1; exit 1; fi
   count 1 0
