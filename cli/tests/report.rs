@@ -166,6 +166,11 @@ fn answers_and_facts_are_paired_and_read_as_batch_reads() {
     let page = dir.join("fleet.html").to_str().unwrap().to_string();
     let report = preflight(&["report", &answers_path, "--facts", &facts_path, "-o", &page], b"");
     assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    assert!(
+        text(&report.stderr).contains("1 facts line(s) are longer than 1 MiB (the first: line 4)"),
+        "{}",
+        text(&report.stderr)
+    );
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.len() < 1 << 20, "the over-long line is not copied into the page: {} bytes", html.len());
     let hosts = data(&html)["hosts"].as_array().unwrap().clone();

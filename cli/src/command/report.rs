@@ -114,7 +114,7 @@ pub fn aggregate(
     let max = preflight_compiler::facts::MAX_INPUT_BYTES;
     let mut fleet = Fleet::default();
     let (mut answers, mut facts) = (Lines::new(answers, max), Lines::new(facts, max));
-    let mut unreadable: Vec<usize> = Vec::new();
+    let (mut unreadable, mut long_facts): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
     let mut n = 0usize;
     loop {
         let answer = answers.next_line().map_err(|e| format!("cannot read the answers: {e}"))?;
@@ -134,6 +134,9 @@ pub fn aggregate(
             (Some((answer, _)), Some((host, _))) => (answer, host),
         };
         n += 1;
+        if host.len() > max {
+            long_facts.push(n);
+        }
         let host = Host::read(&host, id_field, build_field);
         let answer: Value = if answer.len() > max {
             unreadable.push(n);
@@ -154,6 +157,12 @@ pub fn aggregate(
             ));
         }
         fleet.add(&answer, host);
+    }
+    if let Some(first) = long_facts.first() {
+        eprintln!(
+            "note: {} facts line(s) are longer than 1 MiB (the first: line {first}), as batch answered them (too_large); their hosts are named by their line",
+            long_facts.len()
+        );
     }
     if let Some(first) = unreadable.first() {
         eprintln!(
