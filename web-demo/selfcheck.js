@@ -84,7 +84,7 @@ function leaves(schema, prefix = []) {
 
 /** What the chosen advisories read: facts by path (first schema wins), roles, products, OSes. */
 function union(advisories) {
-  const facts = new Map(), roles = {}, products = new Map(), oses = new Map();
+  const facts = new Map(), roles = {}, products = new Map(), oses = new Map(), versions = [];
   for (const { meta } of advisories) {
     for (const leaf of leaves(meta.facts_schema)) if (!facts.has(leaf.path)) facts.set(leaf.path, leaf.schema);
     for (const [role, path] of Object.entries(meta.roles ?? {})) roles[role] ??= path;
@@ -93,9 +93,21 @@ function union(advisories) {
       const build = exampleBuild(os.builds?.[0] ?? "");
       const value = `${build}|${os.role ?? ""}`;
       if (build && !oses.has(value)) oses.set(value, `${os.name} (${os.builds.join(", ")})`);
+      if (build) versions.push({ value, builds: os.builds ?? [], role: os.role ?? "" });
     }
   }
-  return { facts, roles, products, oses };
+  return { facts, roles, products, oses, versions };
+}
+
+/** Whether a build (major.minor.build) is one a rules file's build pattern names. */
+function buildMatches(pattern, build) {
+  const [op, bound] = pattern.includes(" ") ? pattern.split(" ") : ["", pattern];
+  const a = build.split(".").map(Number), b = bound.split(".").map(Number);
+  let order = 0;
+  for (let i = 0; i < Math.max(a.length, b.length) && !order; i++) order = Math.sign((a[i] ?? 0) - (b[i] ?? 0));
+  if (op === ">=") return order >= 0;
+  if (op === ">") return order > 0;
+  return build === bound || build.startsWith(`${bound}.`);
 }
 
 /** A build a rules pattern matches: `a.b.c` as is, `>= a.b.c` its bound, `> a.b.c` just above it. */
@@ -230,7 +242,7 @@ function factsFromForm() {
 /** Fills the form from facts (read off pasted text, or kept across a change of advisory). */
 function fillForm(facts) {
   if (!all.length) return;
-  const { facts: schemas, roles } = union(chosen());
+  const { facts: schemas, roles, versions } = union(chosen());
   const set = (id, v) => { if ($(id) && v !== undefined && v !== null) $(id).value = String(v); };
   if (roles.product) set("product", at(facts, roles.product));
   if (roles.product_version) set("product-version", at(facts, roles.product_version));
@@ -240,14 +252,20 @@ function fillForm(facts) {
     $("platform").value = platform;
   }
   const version = roles.os_version && at(facts, roles.os_version);
+  const role = roles.os_role && at(facts, roles.os_role);
   if (typeof version === "string" && $("build")) {
     const parts = version.split(".");
-    $("build").value = parts.slice(0, 3).join(".");
+    const build = parts.slice(0, 3).join(".");
+    $("build").value = build;
     $("revision").value = parts[3] ?? "";
-    const match = [...$("windows").options].find((o) => o.value.startsWith(`${parts.slice(0, 3).join(".")}|`));
+    // The Windows version whose builds hold this build, *and* of this role: one build can be a
+    // workstation's and a server's (10.0.26100 is Windows 11 24H2 and Server 2025). Without a
+    // role, only a build that one version alone holds is matched.
+    const holding = versions.filter((v) => v.builds.some((p) => buildMatches(p, build)));
+    const match = holding.find((v) => role && v.role === role)
+      ?? (!role && new Set(holding.map((v) => v.value)).size === 1 ? holding[0] : undefined);
     $("windows").value = match ? match.value : "other";
   }
-  const role = roles.os_role && at(facts, roles.os_role);
   if (role) {
     const radio = document.querySelector(`input[name=role][value="${role}"]`);
     if (radio) radio.checked = true;

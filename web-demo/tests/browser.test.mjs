@@ -138,6 +138,20 @@ test("a date in pasted facts is the date the page judges by, and the customer ca
   assert.deepEqual(errors, []);
 });
 
+// One build can be a workstation's and a server's (10.0.26100: Windows 11 24H2 and Windows
+// Server 2025): the Windows list follows the pasted role.
+test("the Windows list matches a pasted build and its role", async () => {
+  const { page, errors } = await openSelfCheck("*");
+  const shown = async () => page.$eval("#windows", (s) => s.options[s.selectedIndex].textContent);
+  await page.fill("#paste", JSON.stringify({ os: { version: "10.0.26100.4946", product_type: "workstation" } }));
+  await page.waitForFunction(() => document.getElementById("build").value === "10.0.26100");
+  assert.match(await shown(), /^Windows 11 /);
+  await page.fill("#paste", JSON.stringify({ os: { version: "10.0.26100.4946", product_type: "server" } }));
+  await page.waitForFunction(() => document.querySelector("input[name=role][value=server]")?.checked);
+  assert.match(await shown(), /^Windows Server /);
+  assert.deepEqual(errors, []);
+});
+
 test("the page and the native module agree on the whole differential corpus", async () => {
   const corpus = readFileSync(join(root, "target", "web", "corpus.jsonl"), "utf8").split("\n").filter((l, i, a) => i < a.length - 1 || l);
   const expected = readFileSync(join(root, "target", "web", "expected.jsonl"), "utf8").split("\n").filter(Boolean);
