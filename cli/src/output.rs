@@ -60,6 +60,11 @@ impl OutputFile {
         &mut self.file
     }
 
+    /// Whether what is written goes straight to the target (a device, a FIFO).
+    pub fn in_place(&self) -> bool {
+        matches!(self.kind, Kind::InPlace { .. })
+    }
+
     /// The path a message should name.
     pub fn path(&self) -> &Path {
         match &self.kind {

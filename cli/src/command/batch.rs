@@ -581,9 +581,13 @@ impl Sink {
         })
     }
 
-    /// A failed run: the temporary file goes, OUT stays as it was.
+    /// A failed run: the temporary file goes, OUT stays as it was (a device or FIFO has had
+    /// what was written so far).
     fn discard(mut self) -> String {
         match self.file.take() {
+            Some(file) if file.in_place() => {
+                format!("; the answers so far were written to `{}`", file.path().display())
+            }
             Some(file) => format!("; `{}` is unchanged", file.path().display()),
             None => String::new(),
         }

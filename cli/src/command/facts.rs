@@ -117,10 +117,12 @@ pub fn run(
     }
     let mut sink = super::batch::Sink::open(output, &[("the export", Path::new(input))])?;
     let mut hosts = 0usize;
-    let errors = converter.csv(reader, map.as_ref().map(|(t, o)| (*t, o.as_str())), delimiter, &mut |facts| {
-        hosts += 1;
-        sink.write_line(&facts.to_string())
-    })?;
+    let errors = converter
+        .csv(reader, map.as_ref().map(|(t, o)| (*t, o.as_str())), delimiter, &mut |facts| {
+            hosts += 1;
+            sink.write_line(&facts.to_string())
+        })
+        .map_err(|e| format!("`{shown}`: {e}"))?;
     if !errors.is_empty() {
         for e in errors.iter().take(MAX_ERRORS) {
             eprintln!("error: `{shown}`, {}", common::printable(e));
