@@ -112,13 +112,17 @@ impl Diagnostic {
             Severity::Error => cs::Severity::Error,
             Severity::Warning => cs::Severity::Warning,
         };
-        let mut labels = vec![cs::Label::primary((), self.primary.span.range()).with_message(&self.primary.message)];
-        labels.extend(self.secondary.iter().map(|l| cs::Label::secondary((), l.span.range()).with_message(&l.message)));
-        let mut notes: Vec<String> = self.help.iter().map(|h| format!("help: {h}")).collect();
-        notes.extend(self.notes.iter().map(|n| format!("note: {n}")));
+        // Messages may quote the source (a name, an escape): shown safe for a terminal.
+        let mut labels =
+            vec![cs::Label::primary((), self.primary.span.range()).with_message(printable(&self.primary.message))];
+        labels.extend(
+            self.secondary.iter().map(|l| cs::Label::secondary((), l.span.range()).with_message(printable(&l.message))),
+        );
+        let mut notes: Vec<String> = self.help.iter().map(|h| format!("help: {}", printable(h))).collect();
+        notes.extend(self.notes.iter().map(|n| format!("note: {}", printable(n))));
         cs::Diagnostic::new(severity)
             .with_code(self.code)
-            .with_message(&self.message)
+            .with_message(printable(&self.message))
             .with_labels(labels)
             .with_notes(notes)
     }

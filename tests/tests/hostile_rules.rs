@@ -136,7 +136,7 @@ fn a_long_line_is_clipped_around_each_diagnostic() {
 /// are shown as placeholders under a diagnostic, never written to the terminal.
 #[test]
 fn control_characters_never_reach_the_terminal() {
-    let source = "advisory a {\n  title \"t\u{1b}[2J\u{1b}]0;x\u{7}\u{202e}yz\" published 2023-13-01\n}\n";
+    let source = "advisory a {\n  title \"t\u{1b}[2J\u{1b}]0;x\u{7}\u{202e}yz\" published 2023-13-01\n  source \"\\\u{1b}\"\n}\n";
     let checked = check_source(source);
     assert!(!checked.diagnostics.is_empty());
     let rendered = preflight_compiler::diagnostic::render_plain("esc.preflight", source, &checked.diagnostics);
@@ -144,5 +144,7 @@ fn control_characters_never_reach_the_terminal() {
         assert!(!rendered.contains(c), "{c:?} in {rendered}");
     }
     assert!(rendered.contains("esc.preflight:2:36"), "{rendered}");
+    // A message quoting the source (an unknown escape `\<ESC>`) is escaped too.
+    assert!(rendered.contains("unknown escape `\\\\u{1b}`"), "{rendered}");
     assert!(rendered.contains("title \"t?[2J?]0;x?\u{fffd}yz\""), "{rendered}");
 }
