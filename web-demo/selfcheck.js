@@ -259,8 +259,8 @@ function fillForm(facts) {
     $("build").value = build;
     $("revision").value = parts[3] ?? "";
     // The Windows version whose builds hold this build, *and* of this role: one build can be a
-    // workstation's and a server's (10.0.26100 is Windows 11 24H2 and Server 2025). Without a
-    // role, only a build that one version alone holds is matched.
+    // workstation's and a server's. Without a role, only a build that one version alone holds is
+    // matched.
     const holding = versions.filter((v) => v.builds.some((p) => buildMatches(p, build)));
     const match = holding.find((v) => role && v.role === role)
       ?? (!role && new Set(holding.map((v) => v.value)).size === 1 ? holding[0] : undefined);
