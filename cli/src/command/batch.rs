@@ -543,6 +543,16 @@ impl Sink {
         Ok(Sink { out: Box::new(std::io::BufWriter::with_capacity(1 << 16, writer)), file: Some(file) })
     }
 
+    /// What became of the output when a run stops without committing: a file is left as it was;
+    /// a device or FIFO has had what was written.
+    pub(crate) fn left(&self) -> &'static str {
+        match &self.file {
+            Some(file) if file.in_place() => "; what was converted before the errors was written to the output",
+            Some(_) => "; the output file was left as it was",
+            None => "",
+        }
+    }
+
     pub(crate) fn write_line(&mut self, text: &str) -> Result<(), String> {
         let written = self.out.write_all(text.as_bytes()).and_then(|()| self.out.write_all(b"\n"));
         written.map_err(|e| self.write_error(&e))

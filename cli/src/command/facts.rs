@@ -128,8 +128,7 @@ pub fn run(
             eprintln!("error: `{shown}`, {}", common::printable(e));
         }
         let more = if errors.len() >= MAX_ERRORS { " (stopped at the first 20)" } else { "" };
-        let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
-        eprintln!("{} cells could not be converted{more}{kept}", errors.len());
+        eprintln!("{} cells could not be converted{more}{}", errors.len(), sink.left());
         return Ok(1);
     }
     sink.commit()?;
