@@ -769,7 +769,7 @@ impl<'a> Checker<'a> {
                     [path] => Some(ir::Source::FileVersion(path.clone())),
                     _ => None,
                 },
-                "file_version \"%SystemRoot%\\\\System32\\\\qmgr.dll\"",
+                "file_version \"%SystemRoot%\\\\System32\\\\NAME.dll\"",
             ),
             "cert_store" => (
                 match args {
@@ -778,7 +778,7 @@ impl<'a> Checker<'a> {
                     }
                     _ => None,
                 },
-                "cert_store \"Root\" \"F40042E2E5F7E8EF8189FED15519AECE42C3BFA2\"",
+                "cert_store \"Root\" \"SHA1 THUMBPRINT\"",
             ),
             "powershell" => (
                 match args {
@@ -792,7 +792,7 @@ impl<'a> Checker<'a> {
                     [variable, name] => Some(ir::Source::Uefi { variable: variable.clone(), name: name.clone() }),
                     _ => None,
                 },
-                "uefi \"db\" \"Windows UEFI CA 2023\"",
+                "uefi \"db\" \"CERTIFICATE NAME\"",
             ),
             "hotfixes" => (args.is_empty().then_some(ir::Source::Hotfixes), "hotfixes"),
             "uninstall" => (args.is_empty().then_some(ir::Source::Uninstall), "uninstall"),
