@@ -32,6 +32,11 @@ fn workspace(name: &str) -> PathBuf {
     dir
 }
 
+/// `report` over the workspace's answers and input, up to its `-o` (the path comes next).
+fn report_of(dir: &Path) -> Vec<String> {
+    vec!["report".into(), s(&dir.join("answers.jsonl")), "--facts".into(), s(&dir.join("in.jsonl")), "-o".into()]
+}
+
 fn s(path: &Path) -> String {
     path.to_str().unwrap().to_string()
 }
@@ -91,14 +96,7 @@ fn a_device_is_written_in_place() {
     let dir = workspace("device");
     for args in [
         vec!["batch".to_string(), s(&dir.join("in.jsonl")), "-o".into(), "/dev/null".into()],
-        vec![
-            "report".into(),
-            s(&dir.join("answers.jsonl")),
-            "--facts".into(),
-            s(&dir.join("in.jsonl")),
-            "-o".into(),
-            "/dev/null".into(),
-        ],
+        [report_of(&dir), vec!["/dev/null".into()]].concat(),
         vec!["collector".into(), "-o".into(), "/dev/null".into()],
         vec!["compile".into(), "rules/acs-2023.preflight".into(), "-o".into(), "/dev/null".into()],
     ] {
@@ -175,16 +173,7 @@ fn outputs_have_the_usual_mode_and_keep_an_existing_one() {
     let usual = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
     let outputs = [
         ("batch.jsonl", vec!["batch".to_string(), s(&dir.join("in.jsonl")), "-o".into()]),
-        (
-            "fleet.html",
-            vec![
-                "report".into(),
-                s(&dir.join("answers.jsonl")),
-                "--facts".into(),
-                s(&dir.join("in.jsonl")),
-                "-o".into(),
-            ],
-        ),
+        ("fleet.html", report_of(&dir)),
         ("facts.jsonl", vec!["facts".into(), s(&dir.join("export.csv")), "-o".into()]),
         ("acs.wasm", vec!["compile".into(), s(&dir.join("acs.preflight")), "-o".into()]),
         ("collect.ps1", vec!["collector".into(), "-o".into()]),
