@@ -364,10 +364,7 @@ fn expectation(x: &Expectation) -> String {
 }
 
 fn is_plain_key(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !matches!(key, "and" | "or" | "not" | "in" | "if" | "else" | "true" | "false" | "null")
+    crate::syntax::is_name(key)
 }
 
 fn json(j: &Json) -> String {

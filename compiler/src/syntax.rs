@@ -916,6 +916,15 @@ pub fn item_keywords() -> &'static [&'static str] {
     &ITEM_KEYWORDS
 }
 
+/// Whether `word` is a name as the grammar's `ident` reads one: a letter or `_`, then letters,
+/// digits and `_`, and not one of the reserved words.
+pub fn is_name(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(word, "and" | "or" | "not" | "in" | "if" | "else" | "true" | "false" | "null")
+}
+
 /// Every keyword of the language: items, the words inside them, and conditions (what an editor
 /// offers to complete).
 pub fn keywords() -> impl Iterator<Item = &'static str> {

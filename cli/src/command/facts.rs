@@ -91,6 +91,11 @@ pub fn run(
     };
     let reader = std::io::BufReader::with_capacity(1 << 16, reader);
     let shown = common::printable(input);
+    let print_errors = |errors: &[String]| {
+        for e in errors.iter().take(MAX_ERRORS) {
+            eprintln!("error: `{shown}`, {}", common::printable(e));
+        }
+    };
     if from == "osquery" {
         let mapping = match &map {
             Some((text, origin)) => osquery::read_map(text, origin)?,
@@ -99,9 +104,7 @@ pub fn run(
         let documents = match converter.osquery(reader, &mapping) {
             Ok(documents) => documents,
             Err(errors) => {
-                for e in errors.iter().take(MAX_ERRORS) {
-                    eprintln!("error: `{shown}`, {}", common::printable(e));
-                }
+                print_errors(&errors);
                 let kept = if output.is_some() { "; the output file was left as it was" } else { "" };
                 eprintln!("{} problems{kept}", errors.len());
                 return Ok(1);
@@ -124,9 +127,7 @@ pub fn run(
         })
         .map_err(|e| format!("`{shown}`: {e}"))?;
     if !errors.is_empty() {
-        for e in errors.iter().take(MAX_ERRORS) {
-            eprintln!("error: `{shown}`, {}", common::printable(e));
-        }
+        print_errors(&errors);
         let more = if errors.len() >= MAX_ERRORS { " (stopped at the first 20)" } else { "" };
         eprintln!("{} cells could not be converted{more}{}", errors.len(), sink.left());
         return Ok(1);

@@ -522,13 +522,8 @@ fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
 /// dotted path for a fact, else a plain name that is not a keyword) that no declaration of the
 /// file already has.
 fn rename_allowed(text: &str, old: &str, new: &str) -> Result<(), String> {
-    let plain = |w: &str| {
-        let mut chars = w.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !preflight_compiler::syntax::keywords().any(|k| k == w)
-            && !["and", "or", "not", "in", "if", "else", "true", "false", "null"].contains(&w)
-    };
+    let plain =
+        |w: &str| preflight_compiler::syntax::is_name(w) && !preflight_compiler::syntax::keywords().any(|k| k == w);
     let kb = |w: &str| {
         w.len() > 2
             && w.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb"))
