@@ -161,6 +161,8 @@ pub enum LitKind {
     Kb,
     Int,
     Bool,
+    /// `none`: the fact is known to have no value.
+    None,
 }
 
 /// The `facts { ... }` schema.
@@ -183,8 +185,16 @@ pub struct Field {
 pub enum FieldKind {
     /// `name { fields }`: a nested JSON object.
     Group(Vec<Field>),
-    /// `name: type [?] [= default] [if condition]`.
-    Leaf { ty: TypeExpr, optional: bool, default: Option<Default>, condition: Option<Expr>, collect: Option<Collect> },
+    /// `name: type [?] [= default] [null = value] [if condition] [from ...]`.
+    Leaf {
+        ty: TypeExpr,
+        optional: bool,
+        default: Option<Default>,
+        /// What `null` in the facts means (`null = none`); without it, null reads as absent.
+        null: Option<Default>,
+        condition: Option<Expr>,
+        collect: Option<Collect>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

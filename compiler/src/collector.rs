@@ -108,8 +108,11 @@ pub fn powershell(programs: &[&Program], allow_code: bool) -> Result<String, Cod
     }
     for (_, field, collect) in &facts {
         let path: Vec<String> = field.path.iter().map(|s| quote(s)).collect();
+        // A fact whose rules read `null` (`null = none`) is written as null when nothing was
+        // found: the collector looked. Any other fact is left out: not collected.
+        let setter = if field.null.is_some() { "Set-Fact -Looked" } else { "Set-Fact" };
         out.push_str(&format!(
-            "\n# {}\ntry {{ Set-Fact @({}) (ConvertTo-Fact {} ({})) }} catch {{ }}\n",
+            "\n# {}\ntry {{ {setter} @({}) (ConvertTo-Fact {} ({})) }} catch {{ }}\n",
             field.dotted(),
             path.join(", "),
             quote(type_word(&field.ty)),
@@ -230,9 +233,10 @@ param()
 $ErrorActionPreference = 'SilentlyContinue'
 $facts = [ordered]@{}
 
-# Puts a value at a dotted path (`os.version` is $facts.os.version); $null leaves the fact out.
-function Set-Fact([string[]]$Path, $Value) {
-    if ($null -eq $Value) { return }
+# Puts a value at a dotted path (`os.version` is $facts.os.version); $null leaves the fact out,
+# or with -Looked writes null: looked for and not found.
+function Set-Fact([string[]]$Path, $Value, [switch]$Looked) {
+    if ($null -eq $Value -and -not $Looked) { return }
     $node = $facts
     for ($i = 0; $i -lt $Path.Length - 1; $i++) {
         if (-not $node.Contains($Path[$i])) { $node[$Path[$i]] = [ordered]@{} }

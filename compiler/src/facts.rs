@@ -5,7 +5,7 @@
 //! bounded before anything else, and every access is checked.
 
 use crate::interp;
-use crate::ir::{Presence, Program, Type, Value};
+use crate::ir::{FieldDef, Presence, Program, Type, Value};
 use crate::json::{self, Json};
 use crate::value::{Date, Kb, Version};
 use serde::Serialize;
@@ -82,15 +82,17 @@ pub fn read(program: &Program, input: &[u8], evaluation_date: Option<i32>) -> Re
     let mut facts = Facts { values: Vec::with_capacity(program.fields.len()) };
     for (index, field) in program.fields.iter().enumerate() {
         let applies = match &field.condition {
-            Some(cond) => interp::holds_on_partial(program, &facts, cond),
-            None => true,
+            Some(cond) => interp::truth_on_partial(program, &facts, cond),
+            None => interp::Truth::True,
         };
         // The host's date stands in for the evaluation-date fact when the document omits it.
         let supplied = evaluation_date.filter(|_| program.host.evaluation_date == Some(index)).map(Value::Date);
-        let value = if applies {
-            read_field(program, &json, &field.path, &field.ty, &field.presence, supplied)?
-        } else {
-            Value::Unknown
+        let value = match applies {
+            interp::Truth::True => read_field(program, &json, field, supplied)?,
+            // The fact does not apply to this host: it has none.
+            interp::Truth::False => Value::None,
+            // Whether it applies depends on a fact not sent: so does its value.
+            interp::Truth::Unknown => Value::Unknown,
         };
         facts.values.push(value);
     }
@@ -104,11 +106,10 @@ fn invalid_json(offset: usize) -> InputError {
 fn read_field(
     program: &Program,
     json: &Json<'_>,
-    path: &[String],
-    ty: &Type,
-    presence: &Presence,
+    field: &FieldDef,
     supplied: Option<Value>,
 ) -> Result<Value, InputError> {
+    let (path, ty, presence) = (&field.path, &field.ty, &field.presence);
     let dotted = path.join(".");
     let mut node = json;
     for (depth, segment) in path.iter().enumerate() {
@@ -117,7 +118,11 @@ fn read_field(
             return Err(InputError::new("wrong_type", group.clone(), format!("`{group}` must be an object")));
         }
         match node.get(segment) {
-            // null reads as "not given": collectors write it for what they could not find out.
+            // `null` (the fact or a group holding it) is what the rules say it means: the
+            // collector looked and found nothing.
+            Some(Json::Null) if field.null.is_some() => return Ok(field.null.clone().unwrap_or(Value::None)),
+            // Otherwise null reads as "not given": collectors write it for what they could not
+            // find out.
             Some(Json::Null) | None => {
                 if let Some(value) = supplied {
                     return Ok(value);

@@ -176,13 +176,20 @@ impl Printer {
                     self.fields(children, indent + 1);
                     self.close(indent, field.span);
                 }
-                FieldKind::Leaf { ty, optional, default, condition, collect } => {
+                FieldKind::Leaf { ty, optional, default, null, condition, collect } => {
                     let mut text = format!("{}: {}", field.name.name, type_expr(ty));
                     if *optional {
                         text.push('?');
                     }
                     if let Some(d) = default {
                         text.push_str(" = ");
+                        text.push_str(&match d {
+                            Default::Literal(lit) => literal(lit),
+                            Default::List(items, _) => list(items),
+                        });
+                    }
+                    if let Some(d) = null {
+                        text.push_str(" null = ");
                         text.push_str(&match d {
                             Default::Literal(lit) => literal(lit),
                             Default::List(items, _) => list(items),

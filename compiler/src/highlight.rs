@@ -115,7 +115,7 @@ fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
         Rule::version => Some(Class::Version),
         Rule::kb => Some(Class::Kb),
         Rule::int | Rule::json_number => Some(Class::Number),
-        Rule::boolean | Rule::null => Some(Class::Constant),
+        Rule::boolean | Rule::null | Rule::none => Some(Class::Constant),
         Rule::cmp_op | Rule::range_op => Some(Class::Operator),
         _ => None,
     };

@@ -8,12 +8,55 @@
 //! (`not_affected` > `unknown` > `unsupported` > `limited` > `action_required`), or
 //! `ready` when none fired; `info` and `warning` notices never change it. `status` inside a rule
 //! reads the status given by the rules before it.
+//!
+//! Conditions have three values (Kleene's logic): a condition that reads a fact the host did not
+//! send is *undetermined* unless the rest decides it (`false and x` is false). A rule whose
+//! outcome is undetermined gives no finding and is listed in the verdict's `undetermined`, with
+//! the statuses it could give and the unknown facts it reads; when one of those statuses would
+//! win over the status the fired rules give, the verdict's status is `unknown`.
 
 use crate::facts::Facts;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Program, Rule, Segment, Type, Value};
 use crate::value::{Kb, Version};
-use crate::verdict::{ActionInfo, ComponentInfo, Finding, SettingInfo, TraceStep, UpdateInfo, Verdict};
+use crate::verdict::{
+    ActionInfo, ComponentInfo, Finding, NeededFact, SettingInfo, TraceStep, Undetermined, UpdateInfo, Verdict,
+};
 use std::cmp::Ordering;
+
+/// A condition's value: Kleene's three-valued logic, ordered so that `and` is the minimum and
+/// `or` the maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Truth {
+    False,
+    /// The facts do not decide it.
+    Unknown,
+    True,
+}
+
+impl Truth {
+    pub fn of(b: bool) -> Truth {
+        if b { Truth::True } else { Truth::False }
+    }
+
+    #[must_use]
+    pub fn not(self) -> Truth {
+        match self {
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+            Truth::True => Truth::False,
+        }
+    }
+}
+
+/// How one rule came out on a host.
+#[derive(Clone, Debug, Default)]
+struct Outcome {
+    /// Fired: the level and the requirements found unmet.
+    fired: Option<(Level, Vec<usize>)>,
+    /// Undetermined: the levels the rule could give (for a fired rule: requirements it cannot
+    /// tell met or unmet).
+    open: Option<Vec<Level>>,
+}
 
 /// Evaluates every rule on a host's facts.
 pub fn evaluate(program: &Program, facts: &Facts) -> Verdict {
@@ -29,89 +72,161 @@ pub fn evaluate_traced(program: &Program, facts: &Facts) -> (Verdict, Vec<TraceS
 /// cost more than the evaluation itself).
 fn run(program: &Program, facts: &Facts, explain: bool) -> (Verdict, Vec<TraceStep>) {
     let host = Host::derive(program, facts);
-    let mut ctx = Ctx { program, facts, host, status: Level::Ready };
+    let mut ctx = Ctx { program, facts, host, status: Level::Ready, possible: Level::Ready };
     let mut trace = Vec::new();
-    // Per rule: the level it fired at and the requirements it found unmet.
-    let mut fired: Vec<Option<(Level, Vec<usize>)>> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for rule in &program.rules {
-        let (decision, why) = ctx.decide(rule, explain);
+        let (outcome, why) = ctx.decide(rule, explain);
         if explain {
-            trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: decision.is_some(), why });
+            trace.push(TraceStep { rule: rule.name.clone(), line: rule.line, fired: outcome.fired.is_some(), why });
         }
-        if let Some((level, _)) = &decision
+        if let Some((level, _)) = &outcome.fired
             && level.is_status()
         {
             ctx.status = ctx.status.max(*level);
+            ctx.possible = ctx.possible.max(*level);
         }
-        fired.push(decision);
+        for level in outcome.open.iter().flatten().filter(|l| l.is_status()) {
+            ctx.possible = ctx.possible.max(*level);
+        }
+        outcomes.push(outcome);
     }
     let mut findings = Vec::new();
     for &(r, requirement) in &program.finding_order {
-        let (Some(rule), Some(Some((level, unmet)))) = (program.rules.get(r), fired.get(r)) else { continue };
+        let (Some(rule), Some(Outcome { fired: Some((level, unmet)), .. })) = (program.rules.get(r), outcomes.get(r))
+        else {
+            continue;
+        };
         if requirement.is_none_or(|k| unmet.contains(&k)) {
             findings.push(ctx.finding(rule, requirement, *level));
         }
     }
-    let verdict = Verdict { advisory: program.advisory.id.clone(), status: ctx.status.name(), findings };
+    let undetermined = program
+        .rules
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(rule, outcome)| {
+            let could_be = outcome.open.as_ref()?;
+            Some(Undetermined {
+                rule: rule.name.clone(),
+                could_be: could_be.iter().map(|l| l.name()).collect(),
+                needs: needed_facts(program, facts, rule),
+            })
+        })
+        .collect();
+    let verdict =
+        Verdict { advisory: program.advisory.id.clone(), status: ctx.final_status().name(), findings, undetermined };
     (verdict, trace)
+}
+
+/// The facts an undetermined rule reads that the host did not send, with how each is collected.
+fn needed_facts(program: &Program, facts: &Facts, rule: &Rule) -> Vec<NeededFact> {
+    crate::ir::rule_reads(program, rule)
+        .into_iter()
+        .filter(|f| matches!(facts.values.get(*f), Some(Value::Unknown)))
+        .filter_map(|f| program.fields.get(f))
+        .map(|field| NeededFact {
+            fact: field.dotted(),
+            collect: field.collect.as_ref().map(crate::ir::Collect::describe),
+        })
+        .collect()
 }
 
 /// Evaluates a fact's condition while the facts are still being read: facts not read yet are
 /// unknown (the checker only lets a condition read earlier facts).
-pub fn holds_on_partial(program: &Program, partial: &Facts, cond: &Expr) -> bool {
+pub fn truth_on_partial(program: &Program, partial: &Facts, cond: &Expr) -> Truth {
     let mut values = partial.values.clone();
     values.resize(program.fields.len(), Value::Unknown);
     let facts = Facts { values };
     let host = Host::derive(program, &facts);
-    Ctx { program, facts: &facts, host, status: Level::Ready }.holds(cond)
+    Ctx { program, facts: &facts, host, status: Level::Ready, possible: Level::Ready }.truth(cond)
 }
 
-/// The derived host values (`host.*`), computed once per host.
+/// The derived host values (`host.*`), computed once per host. Each is a value, `None` (the
+/// facts show there is none: no product, a build no declared OS matches) or `Unknown` (a fact it
+/// is derived from was not sent).
 struct Host {
-    product: Option<usize>,
-    os: Option<usize>,
-    revision: Option<u32>,
-    version_listed: Option<bool>,
-    platform_listed: Option<bool>,
+    product: Value,
+    os: Value,
+    revision: Value,
+    version_listed: Value,
+    platform_listed: Value,
+}
+
+/// `Unknown` if either is, else `None` if either is, else what `f` makes of the two values.
+fn both(a: &Value, b: &Value, f: impl FnOnce() -> Value) -> Value {
+    match (a, b) {
+        (Value::Unknown, _) | (_, Value::Unknown) => Value::Unknown,
+        (Value::None, _) | (_, Value::None) => Value::None,
+        _ => f(),
+    }
 }
 
 impl Host {
     fn derive(program: &Program, facts: &Facts) -> Host {
-        let get = |i: Option<usize>| i.and_then(|i| facts.values.get(i)).unwrap_or(&Value::Unknown);
+        // An unbound role has no value.
+        let get = |i: Option<usize>| i.map_or(&Value::None, |i| facts.values.get(i).unwrap_or(&Value::Unknown));
         let roles = &program.host;
         let product = match get(roles.product) {
-            Value::Product(p) => Some(*p),
-            _ => None,
+            v @ (Value::Product(_) | Value::Unknown) => v.clone(),
+            _ => Value::None,
         };
-        let build = match get(roles.os_version) {
-            Value::Version(v) => Some(v),
-            _ => None,
-        };
-        let role = match get(roles.os_role) {
-            Value::Enum(r) => Some(*r),
-            _ => None,
-        };
-        let os = build.and_then(|b| {
-            program.oses.iter().position(|os| {
-                os.role.is_none_or(|want| Some(want) == role) && os.builds.iter().any(|p| matches_build(b, p))
-            })
-        });
-        let spec = product.and_then(|p| program.products.get(p));
-        let version_listed = spec.and_then(|p| match (&p.versions, get(roles.product_version)) {
-            (None, _) => Some(true),
-            (Some(listed), Value::Version(v)) => {
-                Some(listed.iter().any(|l| l.spellings.iter().any(|s| v.cmp_prefix(s) == Ordering::Equal)))
+        let build = get(roles.os_version);
+        let role = get(roles.os_role);
+        let os = match build {
+            Value::Version(b) => {
+                let mut found = Value::None;
+                for (index, os) in program.oses.iter().enumerate() {
+                    if !os.builds.iter().any(|p| matches_build(b, p)) {
+                        continue;
+                    }
+                    match (os.role, role) {
+                        (None, _) => found = Value::Os(index),
+                        (Some(want), Value::Enum(r)) if want == *r => found = Value::Os(index),
+                        (Some(_), Value::Enum(_) | Value::None) => continue,
+                        // The first candidate needs the role, which was not sent.
+                        (Some(_), _) => found = Value::Unknown,
+                    }
+                    break;
+                }
+                found
             }
-            _ => None,
-        });
-        let platform_name = match get(roles.platform) {
-            Value::Str(s) => Some(s.clone()),
-            Value::Enum(i) => roles.platform.and_then(|f| enum_name(program, f, *i)),
+            Value::Unknown => Value::Unknown,
+            _ => Value::None,
+        };
+        let revision = match build {
+            Value::Version(v) => v.revision().map_or(Value::None, |r| Value::Int(r.into())),
+            Value::Unknown => Value::Unknown,
+            _ => Value::None,
+        };
+        let spec = match product {
+            Value::Product(p) => program.products.get(p),
             _ => None,
         };
-        let platform_listed =
-            spec.zip(platform_name).map(|(p, name)| p.platforms.is_empty() || p.platforms.contains(&name));
-        Host { product, os, revision: build.and_then(Version::revision), version_listed, platform_listed }
+        let version_listed = match (spec, &product) {
+            (Some(p), _) => match (&p.versions, get(roles.product_version)) {
+                (None, _) => Value::Bool(true),
+                (Some(listed), Value::Version(v)) => {
+                    Value::Bool(listed.iter().any(|l| l.spellings.iter().any(|s| v.cmp_prefix(s) == Ordering::Equal)))
+                }
+                (Some(_), Value::Unknown) => Value::Unknown,
+                (Some(_), _) => Value::None,
+            },
+            (None, other) => both(other, other, || Value::None),
+        };
+        let platform = get(roles.platform);
+        let platform_listed = both(&product, platform, || {
+            let name = match platform {
+                Value::Str(s) => Some(s.clone()),
+                Value::Enum(i) => roles.platform.and_then(|f| enum_name(program, f, *i)),
+                _ => None,
+            };
+            match (spec, name) {
+                (Some(p), Some(name)) => Value::Bool(p.platforms.is_empty() || p.platforms.contains(&name)),
+                _ => Value::None,
+            }
+        });
+        Host { product, os, revision, version_listed, platform_listed }
     }
 }
 
@@ -134,43 +249,72 @@ struct Ctx<'p> {
     program: &'p Program,
     facts: &'p Facts,
     host: Host,
+    /// The status the rules so far give.
     status: Level,
+    /// The highest status the rules so far could give, counting undetermined ones.
+    possible: Level,
 }
 
 impl Ctx<'_> {
-    /// Whether `rule` fires, at which level and with which requirements unmet, and (when
-    /// `explain`) why.
-    fn decide(&self, rule: &Rule, explain: bool) -> (Option<(Level, Vec<usize>)>, String) {
-        if !self.holds(&rule.when) {
+    /// Whether `rule` fires, at which level and with which requirements unmet, or is
+    /// undetermined, and (when `explain`) why.
+    fn decide(&self, rule: &Rule, explain: bool) -> (Outcome, String) {
+        let when = self.truth(&rule.when);
+        if when == Truth::False {
             let why = if explain {
                 format!("condition does not hold: {}", self.why_false(&rule.when))
             } else {
                 String::new()
             };
-            return (None, why);
+            return (Outcome::default(), why);
         }
-        let unmet: Vec<usize> =
-            (0..rule.require.len()).filter(|k| rule.require.get(*k).is_some_and(|q| !self.holds(&q.met))).collect();
-        if !rule.require.is_empty() && unmet.is_empty() {
+        let met: Vec<Truth> = rule.require.iter().map(|q| self.truth(&q.met)).collect();
+        let unmet: Vec<usize> = (0..met.len()).filter(|k| met.get(*k) == Some(&Truth::False)).collect();
+        let open = met.contains(&Truth::Unknown);
+        if !rule.require.is_empty() && unmet.is_empty() && !open {
             if !explain {
-                return (None, String::new());
+                return (Outcome::default(), String::new());
             }
             let met: Vec<String> = rule.require.iter().map(|q| self.met_by(&q.need)).collect();
             let what = if met.len() == 1 { "requirement" } else { "requirements" };
-            return (None, format!("condition holds; {what} met by {}", met.join(", ")));
+            return (Outcome::default(), format!("condition holds; {what} met by {}", met.join(", ")));
         }
-        let level = match &rule.otherwise {
-            Some((cond, alt)) if !self.holds(cond) => *alt,
-            _ => rule.severity,
+        let levels = match &rule.otherwise {
+            Some((cond, alt)) => match self.truth(cond) {
+                Truth::True => vec![rule.severity],
+                Truth::False => vec![*alt],
+                Truth::Unknown => vec![rule.severity, *alt],
+            },
+            None => vec![rule.severity],
         };
-        let why = if explain { format!("condition holds; fires as {}", level.name()) } else { String::new() };
-        (Some((level, unmet)), why)
+        let certain = when == Truth::True && levels.len() == 1 && (rule.require.is_empty() || !unmet.is_empty());
+        let outcome = match (certain, levels.first()) {
+            (true, Some(level)) => Outcome { fired: Some((*level, unmet)), open: open.then(|| levels.clone()) },
+            _ => Outcome { fired: None, open: Some(levels.clone()) },
+        };
+        let why = match (explain, &outcome.fired) {
+            (false, _) => String::new(),
+            (true, Some((level, _))) => format!("condition holds; fires as {}", level.name()),
+            (true, None) => {
+                let names: Vec<&str> = levels.iter().map(|l| l.name()).collect();
+                format!("undetermined: unknown facts decide whether it fires (as {})", names.join(" or "))
+            }
+        };
+        (outcome, why)
+    }
+
+    /// The verdict's status: `unknown` when an undetermined rule could give a status that wins
+    /// over the one the fired rules give.
+    fn final_status(&self) -> Level {
+        if self.possible > self.status { self.status.max(Level::Unknown) } else { self.status }
     }
 
     /// Which part of a condition that does not hold is false, with the values it read.
     fn why_false(&self, e: &Expr) -> String {
         match e {
-            Expr::And(parts) => parts.iter().find(|p| !self.holds(p)).map_or_else(|| "?".into(), |p| self.why_false(p)),
+            Expr::And(parts) => {
+                parts.iter().find(|p| self.truth(p) == Truth::False).map_or_else(|| "?".into(), |p| self.why_false(p))
+            }
             Expr::Or(parts) => {
                 let each: Vec<String> = parts.iter().map(|p| self.why_false(p)).collect();
                 format!("none of its alternatives holds ({})", each.join("; "))
@@ -212,7 +356,7 @@ impl Ctx<'_> {
         match need {
             Need::Updates(ids) => ids
                 .iter()
-                .find(|u| self.patched(**u))
+                .find(|u| self.patched(**u) == Truth::True)
                 .and_then(|u| p.updates.get(*u))
                 .map(|u| u.kb.to_string())
                 .unwrap_or_default(),
@@ -226,8 +370,45 @@ impl Ctx<'_> {
         }
     }
 
-    fn holds(&self, e: &Expr) -> bool {
-        self.eval(e) == Value::Bool(true)
+    /// A condition's truth on this host.
+    fn truth(&self, e: &Expr) -> Truth {
+        match e {
+            Expr::Not(inner) => self.truth(inner).not(),
+            Expr::And(parts) => {
+                let mut all = Truth::True;
+                for p in parts {
+                    all = all.min(self.truth(p));
+                    if all == Truth::False {
+                        break;
+                    }
+                }
+                all
+            }
+            Expr::Or(parts) => {
+                let mut any = Truth::False;
+                for p in parts {
+                    any = any.max(self.truth(p));
+                    if any == Truth::True {
+                        break;
+                    }
+                }
+                any
+            }
+            Expr::Compare(l, op, r) => compare3(&self.eval(l), *op, &self.eval(r)),
+            Expr::In(l, values) => {
+                let v = self.eval(l);
+                values.iter().map(|x| compare3(&v, crate::ast::CmpOp::Eq, x)).max().unwrap_or(Truth::False)
+            }
+            Expr::Patched(u) => self.patched(*u),
+            Expr::Known(inner) => Truth::of(!matches!(self.eval(inner), Value::Unknown | Value::None)),
+            Expr::Definitely(inner) => Truth::of(self.truth(inner) == Truth::True),
+            Expr::Possibly(inner) => Truth::of(self.truth(inner) != Truth::False),
+            Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Status => match self.eval(e) {
+                Value::Bool(b) => Truth::of(b),
+                Value::Unknown => Truth::Unknown,
+                _ => Truth::False,
+            },
+        }
     }
 
     fn eval(&self, e: &Expr) -> Value {
@@ -235,58 +416,64 @@ impl Ctx<'_> {
             Expr::Const(v) => v.clone(),
             Expr::Field(i) => self.facts.values.get(*i).cloned().unwrap_or(Value::Unknown),
             Expr::Host(h) => self.host_value(*h),
+            // Undetermined rules before this one could have raised it.
+            Expr::Status if self.possible > self.status => Value::Unknown,
             Expr::Status => Value::Level(self.status),
-            Expr::Not(inner) => Value::Bool(!self.holds(inner)),
-            Expr::And(parts) => Value::Bool(parts.iter().all(|p| self.holds(p))),
-            Expr::Or(parts) => Value::Bool(parts.iter().any(|p| self.holds(p))),
-            Expr::Compare(l, op, r) => Value::Bool(compare(&self.eval(l), *op, &self.eval(r))),
-            Expr::In(l, values) => {
-                let v = self.eval(l);
-                Value::Bool(values.iter().any(|x| compare(&v, crate::ast::CmpOp::Eq, x)))
-            }
-            Expr::Patched(u) => Value::Bool(self.patched(*u)),
-            Expr::Known(inner) => Value::Bool(self.eval(inner) != Value::Unknown),
+            _ => match self.truth(e) {
+                Truth::True => Value::Bool(true),
+                Truth::False => Value::Bool(false),
+                Truth::Unknown => Value::Unknown,
+            },
         }
     }
 
     fn host_value(&self, value: HostValue) -> Value {
         let host = &self.host;
-        let known_bool = |b: Option<bool>| b.map_or(Value::Unknown, Value::Bool);
         match value {
-            HostValue::Product => host.product.map_or(Value::Unknown, Value::Product),
-            HostValue::Os => host.os.map_or(Value::Unknown, Value::Os),
-            HostValue::Revision => host.revision.map_or(Value::Unknown, |r| Value::Int(r.into())),
-            HostValue::VersionListed => known_bool(host.version_listed),
-            HostValue::PlatformListed => known_bool(host.platform_listed),
-            HostValue::EndOfSupport => host
-                .os
-                .and_then(|os| self.program.oses.get(os))
-                .and_then(|os| os.end_of_support)
-                .map_or(Value::Unknown, Value::Date),
+            HostValue::Product => host.product.clone(),
+            HostValue::Os => host.os.clone(),
+            HostValue::Revision => host.revision.clone(),
+            HostValue::VersionListed => host.version_listed.clone(),
+            HostValue::PlatformListed => host.platform_listed.clone(),
+            HostValue::EndOfSupport => match host.os {
+                Value::Os(os) => {
+                    self.program.oses.get(os).and_then(|os| os.end_of_support).map_or(Value::None, Value::Date)
+                }
+                ref other => other.clone(),
+            },
         }
     }
 
     /// An update is patched when it is installed, a declared update that supersedes it is
     /// installed, or the host's OS is one it applies to and its revision is at least the one
-    /// the update brings.
-    fn patched(&self, update: usize) -> bool {
-        let Some(u) = self.program.updates.get(update) else { return false };
-        let installed = match self.program.host.hotfixes.and_then(|h| self.facts.values.get(h)) {
-            Some(Value::Kbs(kbs)) => kbs.as_slice(),
-            _ => &[],
+    /// the update brings. Undetermined when neither the installed list nor the build shows it
+    /// and one of them was not sent.
+    fn patched(&self, update: usize) -> Truth {
+        let Some(u) = self.program.updates.get(update) else { return Truth::False };
+        let listed = match self.program.host.hotfixes.and_then(|h| self.facts.values.get(h)) {
+            Some(Value::Kbs(kbs)) => {
+                let has = |kb: &Kb| kbs.binary_search(kb).is_ok();
+                Truth::of(has(&u.kb) || u.superseded_by.iter().any(has))
+            }
+            Some(Value::Unknown) => Truth::Unknown,
+            _ => Truth::False,
         };
-        let has = |kb: &Kb| installed.binary_search(kb).is_ok();
-        if has(&u.kb) || u.superseded_by.iter().any(has) {
-            return true;
-        }
-        match (self.host.revision, self.host.os) {
-            (Some(rev), Some(os)) => u.applies.contains(&os) && u.revision_on(os).is_some_and(|needed| rev >= needed),
-            _ => false,
-        }
+        let by_build = match (&self.host.revision, &self.host.os) {
+            (Value::Int(rev), Value::Os(os)) => {
+                Truth::of(u.applies.contains(os) && u.revision_on(*os).is_some_and(|needed| *rev >= i64::from(needed)))
+            }
+            // Only an update that brings a revision can be read from the build.
+            (Value::Unknown, _) | (_, Value::Unknown) if u.revision.is_some() || !u.revision_for.is_empty() => {
+                Truth::Unknown
+            }
+            _ => Truth::False,
+        };
+        listed.max(by_build)
     }
 
     fn finding(&self, rule: &Rule, requirement: Option<usize>, level: Level) -> Finding {
-        finding_for(self.program, rule, requirement, self.host.os, level.name(), self.render(&rule.message))
+        let os = if let Value::Os(os) = self.host.os { Some(os) } else { None };
+        finding_for(self.program, rule, requirement, os, level.name(), self.render(&rule.message))
     }
 
     fn render(&self, segments: &[Segment]) -> String {
@@ -305,6 +492,7 @@ impl Ctx<'_> {
         let p = self.program;
         match (self.eval(e), e) {
             (Value::Unknown, _) => "unknown".into(),
+            (Value::None, _) => "none".into(),
             (Value::Bool(b), _) => b.to_string(),
             (Value::Int(n), _) => n.to_string(),
             (Value::Str(s), _) => s,
@@ -420,6 +608,8 @@ pub(crate) fn source(p: &Program, e: &Expr) -> String {
         }
         Expr::Patched(u) => format!("patched({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
         Expr::Known(inner) => format!("known({})", src(inner)),
+        Expr::Definitely(inner) => format!("definitely({})", src(inner)),
+        Expr::Possibly(inner) => format!("possibly({})", src(inner)),
     }
 }
 
@@ -456,27 +646,39 @@ pub(crate) fn value_text(program: &Program, field: usize, value: &Value) -> Stri
         Value::Kbs(kbs) => kbs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
         Value::Level(l) => l.name().into(),
         Value::Unknown => "unknown".into(),
+        Value::None => "none".into(),
     }
 }
 
-/// Compares two values. An unknown side makes every comparison false except `!=`.
-pub(crate) fn compare(l: &Value, op: crate::ast::CmpOp, r: &Value) -> bool {
+/// Compares two values on what the facts show: an unknown side leaves it undetermined; a side
+/// that is `none` equals only `none` and has no order.
+pub fn compare3(l: &Value, op: crate::ast::CmpOp, r: &Value) -> Truth {
     use crate::ast::CmpOp::*;
     let ordering = match (l, r) {
-        (Value::Unknown, _) | (_, Value::Unknown) => None,
+        (Value::Unknown, _) | (_, Value::Unknown) => return Truth::Unknown,
+        (Value::None, Value::None) => Some(Ordering::Equal),
+        (Value::None, _) | (_, Value::None) => None,
         (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
         (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
         (Value::Version(a), Value::Version(b)) => Some(a.cmp_prefix(b)),
         (Value::Level(a), Value::Level(b)) => Some(a.cmp(b)),
         (a, b) => (a == b).then_some(Ordering::Equal),
     };
-    match (op, ordering) {
+    let ordered = !matches!((l, r), (Value::None, _) | (_, Value::None));
+    Truth::of(match (op, ordering) {
         (Ne, o) => o != Some(Ordering::Equal),
         (_, None) => false,
         (Eq, Some(o)) => o == Ordering::Equal,
-        (Lt, Some(o)) => o == Ordering::Less,
-        (Le, Some(o)) => o != Ordering::Greater,
-        (Gt, Some(o)) => o == Ordering::Greater,
-        (Ge, Some(o)) => o != Ordering::Less,
-    }
+        (Lt, Some(o)) => ordered && o == Ordering::Less,
+        (Le, Some(o)) => ordered && o != Ordering::Greater,
+        (Gt, Some(o)) => ordered && o == Ordering::Greater,
+        (Ge, Some(o)) => ordered && o != Ordering::Less,
+    })
+}
+
+/// [`compare3`] read two-valued, with an unknown side taken as `none` (for the checker's
+/// analyses, which ask whether some host could make a condition true).
+pub(crate) fn compare(l: &Value, op: crate::ast::CmpOp, r: &Value) -> bool {
+    let known = |v: &Value| if *v == Value::Unknown { Value::None } else { v.clone() };
+    compare3(&known(l), op, &known(r)) == Truth::True
 }

@@ -57,6 +57,8 @@ pub struct FieldDef {
     pub path: Vec<String>,
     pub ty: Type,
     pub presence: Presence,
+    /// What `null` in the facts means (`null = none`); without it, null reads as absent.
+    pub null: Option<Value>,
     /// The field is read only when this holds (it may only read earlier fields); otherwise it is
     /// unknown, whatever the input says.
     pub condition: Option<Expr>,
@@ -82,6 +84,31 @@ impl Collect {
     /// Every source read, in order.
     pub fn sources(&self) -> impl Iterator<Item = &Source> {
         self.pieces.iter().map(|(_, source)| source)
+    }
+
+    /// Where the fact is read, as a person would look it up (`registry HKLM:\...: UBR`).
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self.sources().map(Source::describe).collect();
+        parts.join(" + ")
+    }
+}
+
+impl Source {
+    /// Where this source reads, in a few words.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Registry { key, value } => format!("registry {key}: {value}"),
+            Source::Cim { class, property } => format!("CIM {class}.{property}"),
+            Source::Env(name) => format!("environment variable {name}"),
+            Source::FileVersion(path) => format!("file version of {path}"),
+            Source::CertStore { store, thumbprint } => {
+                format!("certificate {thumbprint} in the local machine's {store} store")
+            }
+            Source::Uefi { variable, name } => format!("\"{name}\" in the UEFI {variable} variable"),
+            Source::Hotfixes => "installed updates (Get-HotFix)".into(),
+            Source::Uninstall => "installed programs (uninstall entries)".into(),
+            Source::PowerShell(code) => format!("PowerShell: {code}"),
+        }
     }
 }
 
@@ -186,10 +213,14 @@ impl Type {
     }
 }
 
-/// A runtime value. `Unknown` is an absent optional fact or a host value that cannot be derived.
+/// A runtime value. `Unknown`: the host did not say (an optional fact left out, or a value
+/// derived from one); conditions on it are undetermined. `None`: the host is known to have no
+/// value (`null` read as `none`, a fact whose `if` does not hold, a build no declared OS
+/// matches); a comparison with it is false, `!=` true.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Unknown,
+    None,
     Bool(bool),
     Int(i64),
     Str(String),
@@ -442,7 +473,68 @@ pub enum Expr {
     Compare(Box<Expr>, CmpOp, Box<Expr>),
     In(Box<Expr>, Vec<Value>),
     Patched(UpdateId),
+    /// Whether a fact or host value has a value: false when unknown or none (never undetermined).
     Known(Box<Expr>),
+    /// `definitely(c)`: the condition holds on what the facts show (undetermined reads false).
+    Definitely(Box<Expr>),
+    /// `possibly(c)`: the condition holds or is undetermined.
+    Possibly(Box<Expr>),
+}
+
+/// The facts a rule's outcome depends on (its `when`, requirements and `severity ... if`), with
+/// the facts host values are derived from and the facts that decide whether those are read, in
+/// declaration order.
+pub fn rule_reads<'p>(program: &'p Program, rule: &'p Rule) -> Vec<FieldId> {
+    let mut reads = vec![false; program.fields.len()];
+    let mut conds: Vec<&'p Expr> = vec![&rule.when];
+    conds.extend(rule.require.iter().map(|q| &q.met));
+    conds.extend(rule.otherwise.as_ref().map(|(c, _)| c));
+    let mut stack = conds;
+    let mark = |f: Option<FieldId>, stack: &mut Vec<&'p Expr>, reads: &mut Vec<bool>| {
+        let Some(f) = f else { return };
+        if let Some(seen) = reads.get_mut(f)
+            && !*seen
+        {
+            *seen = true;
+            if let Some(c) = program.fields.get(f).and_then(|d| d.condition.as_ref()) {
+                stack.push(c);
+            }
+        }
+    };
+    let h = &program.host;
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Field(f) => mark(Some(*f), &mut stack, &mut reads),
+            Expr::Host(value) => {
+                let roles: &[Option<FieldId>] = match value {
+                    HostValue::Product => &[h.product],
+                    HostValue::Os | HostValue::EndOfSupport => &[h.os_version, h.os_role],
+                    HostValue::Revision => &[h.os_version],
+                    HostValue::VersionListed => &[h.product, h.product_version],
+                    HostValue::PlatformListed => &[h.product, h.platform],
+                };
+                for role in roles {
+                    mark(*role, &mut stack, &mut reads);
+                }
+            }
+            Expr::Patched(_) => {
+                for role in [h.hotfixes, h.os_version, h.os_role] {
+                    mark(role, &mut stack, &mut reads);
+                }
+            }
+            Expr::Not(inner) | Expr::Known(inner) | Expr::Definitely(inner) | Expr::Possibly(inner) => {
+                stack.push(inner);
+            }
+            Expr::And(parts) | Expr::Or(parts) => stack.extend(parts.iter()),
+            Expr::Compare(l, _, r) => {
+                stack.push(l);
+                stack.push(r);
+            }
+            Expr::In(l, _) => stack.push(l),
+            Expr::Const(_) | Expr::Status => {}
+        }
+    }
+    reads.iter().enumerate().filter(|(_, r)| **r).map(|(f, _)| f).collect()
 }
 
 #[derive(Clone, Debug)]

@@ -69,7 +69,7 @@ fn leaf_schema(program: &Program, ty: &Type) -> Json {
 
 fn value_json(program: &Program, ty: &Type, v: &Value) -> Json {
     match v {
-        Value::Unknown => Json::Null,
+        Value::Unknown | Value::None => Json::Null,
         Value::Bool(b) => json!(b),
         Value::Int(n) => json!(n),
         Value::Str(s) => json!(s),

@@ -287,6 +287,7 @@ fn literal(pair: Pair<'_, Rule>) -> Result<Literal> {
         Rule::kb => LitKind::Kb,
         Rule::int => LitKind::Int,
         Rule::boolean => LitKind::Bool,
+        Rule::none => LitKind::None,
         _ => return Err(internal(lit_span, "literal")),
     };
     Ok(Literal { kind, raw: pair.as_str().to_string(), span: lit_span })
@@ -316,17 +317,25 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
         }
         _ => TypeExpr::Named(ident(ty_pair)),
     };
-    let (mut optional, mut default, mut condition, mut collect) = (false, None, None, None);
+    let (mut optional, mut default, mut null, mut condition, mut collect) = (false, None, None, None, None);
     for part in cur.rest() {
         match part.as_rule() {
             Rule::optional_mark => optional = true,
-            Rule::default_value => {
+            Rule::default_value | Rule::null_value => {
+                let is_default = part.as_rule() == Rule::default_value;
                 let value_span = span(&part);
-                let value = part.into_inner().next().ok_or_else(|| internal(value_span, "default"))?;
-                default = Some(match value.as_rule() {
+                let value = significant(part)
+                    .find(|p| p.as_rule() != Rule::null)
+                    .ok_or_else(|| internal(value_span, "default"))?;
+                let value = match value.as_rule() {
                     Rule::list => Default::List(list_items(value)?, value_span),
                     _ => Default::Literal(literal(value)?),
-                });
+                };
+                if is_default {
+                    default = Some(value);
+                } else {
+                    null = Some(value);
+                }
             }
             Rule::condition => {
                 let cond_span = span(&part);
@@ -336,7 +345,7 @@ fn field_leaf(pair: Pair<'_, Rule>) -> Result<FieldKind> {
             _ => return Err(internal(leaf_span, "field modifier")),
         }
     }
-    Ok(FieldKind::Leaf { ty, optional, default, condition, collect })
+    Ok(FieldKind::Leaf { ty, optional, default, null, condition, collect })
 }
 
 /// A pair's span without the whitespace pest's implicit skipping leaves after its last part.
@@ -631,6 +640,7 @@ pub fn describe(r: Rule) -> &'static str {
         }
         Rule::optional_mark => "`?`",
         Rule::default_value => "`=` and a default value",
+        Rule::null_value => "`null =` and what null means",
         Rule::condition => "`if` and a condition",
         Rule::collect | Rule::collect_piece | Rule::collect_source => {
             "`from` and how the fact is collected (`registry`, `cim`, `env`, `file_version`, `cert_store`, `uefi`, `hotfixes`, `uninstall`, `powershell`)"
@@ -688,6 +698,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kb => "an update id (`KB1234567`)",
         Rule::int => "a number",
         Rule::boolean => "`true` or `false`",
+        Rule::none => "`none`",
         Rule::ident_char | Rule::ident | Rule::keyword => "a name",
         Rule::kw_advisory => "`advisory`",
         Rule::kw_product => "`product`",
@@ -922,7 +933,7 @@ pub fn is_name(word: &str) -> bool {
     let mut chars = word.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !matches!(word, "and" | "or" | "not" | "in" | "if" | "else" | "true" | "false" | "null")
+        && !matches!(word, "and" | "or" | "not" | "in" | "if" | "else" | "true" | "false" | "null" | "none")
 }
 
 /// Every keyword of the language: items, the words inside them, and conditions (what an editor

@@ -7,6 +7,27 @@ pub struct Verdict {
     pub advisory: String,
     pub status: &'static str,
     pub findings: Vec<Finding>,
+    /// Rules the facts cannot decide: a fact they read was not sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undetermined: Vec<Undetermined>,
+}
+
+/// A rule whose outcome depends on facts the host did not send: it gives no finding.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Undetermined {
+    pub rule: String,
+    /// The severities it could give once the facts are known.
+    pub could_be: Vec<&'static str>,
+    /// The facts it reads that the host did not send.
+    pub needs: Vec<NeededFact>,
+}
+
+/// A fact an answer needs, and how a Windows collector reads it (its `from`), if the rules say.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NeededFact {
+    pub fact: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collect: Option<String>,
 }
 
 /// One fired rule: what it says and what to do.

@@ -13,7 +13,7 @@ const days = Math.floor(asOf / 86_400_000);                 // the evaluation da
 const [wasmPath, ...factsPaths] = args;
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath));
 const { memory, alloc, evaluate, output, abi_version } = instance.exports;
-if (abi_version() !== 2) throw new Error("this script speaks ABI version 2");
+if (abi_version() !== 3) throw new Error("this script speaks ABI version 3");
 
 for (const path of factsPaths) {
   const facts = readFileSync(path);                         // bytes, UTF-8

@@ -239,6 +239,8 @@ impl<'p> Analysis<'p> {
         match e {
             Expr::Const(Value::Bool(b)) => F::Const(*b),
             Expr::Not(inner) => F::not(self.formula(inner, rule)),
+            // The analyses are two-valued: some host makes the inner condition true or false.
+            Expr::Definitely(inner) | Expr::Possibly(inner) => self.formula(inner, rule),
             Expr::And(parts) => F::And(parts.iter().map(|p| self.formula(p, rule)).collect()),
             Expr::Or(parts) => F::Or(parts.iter().map(|p| self.formula(p, rule)).collect()),
             Expr::Compare(l, op, r) => match (l.as_ref(), r.as_ref()) {
@@ -406,7 +408,7 @@ fn holds(test: &Test, value: &Value) -> bool {
     match test {
         Test::Compare(op, c) => compare(value, *op, c),
         Test::In(values) => values.iter().any(|c| compare(value, CmpOp::Eq, c)),
-        Test::Known => *value != Value::Unknown,
+        Test::Known => !matches!(value, Value::Unknown | Value::None),
         Test::Free => true,
     }
 }
@@ -414,7 +416,7 @@ fn holds(test: &Test, value: &Value) -> bool {
 /// Values worth trying for a subject: unknown, every constant its atoms mention and their
 /// neighbours, and every value of a finite type.
 fn candidates(program: &Program, ty: Option<&Type>, constraints: &[(&Atom, bool)]) -> Vec<Value> {
-    let mut out = vec![Value::Unknown];
+    let mut out = vec![Value::None];
     match ty {
         Some(Type::Bool) => out.extend([Value::Bool(true), Value::Bool(false)]),
         Some(Type::Os) => out.extend((0..program.oses.len()).map(Value::Os)),

@@ -638,18 +638,27 @@ impl<'a> Checker<'a> {
                     self.names.groups.insert(dotted, field.name.span);
                     self.lower_fields(children, &path);
                 }
-                ast::FieldKind::Leaf { ty, optional, default, condition, collect } => {
+                ast::FieldKind::Leaf { ty, optional, default, null, condition, collect } => {
                     let Some(ty) = self.field_type(ty) else {
                         self.names.poisoned.insert(dotted);
                         continue;
                     };
                     let presence = self.presence(&ty, *optional, default.as_ref(), field);
+                    let null = null.as_ref().and_then(|n| self.default_value(&ty, n));
                     let scope = Scope { visible_fields: self.fields.len(), status: false };
                     let condition = condition.as_ref().and_then(|c| self.condition(c, scope));
                     let collect = collect.as_ref().and_then(|c| self.collect(c, &ty));
                     let index = self.fields.len();
                     self.names.fields.insert(dotted, Declared { index, span: field.name.span });
-                    self.fields.push(ir::FieldDef { path, ty, presence, condition, docs: field.docs.clone(), collect });
+                    self.fields.push(ir::FieldDef {
+                        path,
+                        ty,
+                        presence,
+                        null,
+                        condition,
+                        docs: field.docs.clone(),
+                        collect,
+                    });
                     self.field_spans.push(field.name.span);
                 }
             }
@@ -990,6 +999,8 @@ impl<'a> Checker<'a> {
     /// A literal read as a value of `ty` (a string names an enum variant or a product).
     pub(super) fn literal_as(&mut self, lit: &ast::Literal, ty: &Type) -> Option<Value> {
         match (ty, lit.kind) {
+            // `none` is a value of every type: the fact is known to have none.
+            (_, LitKind::None) => Some(Value::None),
             (Type::Bool, LitKind::Bool) => Some(Value::Bool(lit.raw == "true")),
             (Type::Int, LitKind::Int) => match lit.raw.parse() {
                 Ok(n) => Some(Value::Int(n)),
@@ -1375,6 +1386,7 @@ pub(super) fn literal_kind_name(kind: LitKind) -> String {
         LitKind::Kb => "an update id",
         LitKind::Int => "a number",
         LitKind::Bool => "a bool",
+        LitKind::None => "`none`",
     }
     .to_string()
 }

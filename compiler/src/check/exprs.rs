@@ -11,7 +11,7 @@ use crate::ir::{self, Expr, HostValue, Level, Type, Value};
 const MAX_REQUIREMENTS: usize = 32;
 
 /// The built-in functions.
-const FUNCTIONS: [&str; 2] = ["patched", "known"];
+const FUNCTIONS: [&str; 4] = ["patched", "known", "definitely", "possibly"];
 
 impl<'a> Checker<'a> {
     /// Lowers a condition: an expression of type `bool`.
@@ -59,6 +59,15 @@ impl<'a> Checker<'a> {
         let ty = match (lit.kind, expected) {
             (_, Some(t)) if !matches!(t, Type::Kbs | Type::Os | Type::Update | Type::Status) => t.clone(),
             (LitKind::Bool, _) => Type::Bool,
+            (LitKind::None, _) => {
+                self.type_error(
+                    lit.span,
+                    "a value",
+                    "`none` on its own",
+                    "compare a fact with it: `product.id == none`",
+                );
+                return None;
+            }
             (LitKind::Int, _) => Type::Int,
             (LitKind::String, _) => Type::String,
             (LitKind::Date, _) => Type::Date,
@@ -373,7 +382,12 @@ impl<'a> Checker<'a> {
                 }
                 Some((Expr::Known(Box::new(inner)), Type::Bool))
             }
-            ("patched" | "known", _) => {
+            ("definitely" | "possibly", [arg]) => {
+                let inner = Box::new(self.condition(arg, scope)?);
+                let expr = if name.name == "definitely" { Expr::Definitely(inner) } else { Expr::Possibly(inner) };
+                Some((expr, Type::Bool))
+            }
+            ("patched" | "known" | "definitely" | "possibly", _) => {
                 self.error(
                     Diagnostic::error(
                         "P0102",
@@ -381,10 +395,10 @@ impl<'a> Checker<'a> {
                         span,
                         "wrong number of arguments",
                     )
-                    .with_help(if name.name == "patched" {
-                        "write `patched(KB1234567)`"
-                    } else {
-                        "write `known(root_ca.auto_update)`"
+                    .with_help(match name.name.as_str() {
+                        "patched" => "write `patched(KB1234567)`",
+                        "known" => "write `known(root_ca.auto_update)`",
+                        _ => "write it around one condition: `definitely(root_ca.auto_update == false)`",
                     }),
                 );
                 None
@@ -855,6 +869,7 @@ impl<'a> Checker<'a> {
     fn const_text(&self, v: &Value, ty: &Type) -> String {
         match (v, ty) {
             (Value::Unknown, _) => "unknown".into(),
+            (Value::None, _) => "none".into(),
             (Value::Bool(b), _) => b.to_string(),
             (Value::Int(n), _) => n.to_string(),
             (Value::Str(s), _) => s.clone(),
@@ -1011,7 +1026,7 @@ fn compatible(a: &Type, b: &Type) -> bool {
 pub(crate) fn reads_status(e: &Expr) -> bool {
     match e {
         Expr::Status => true,
-        Expr::Not(inner) | Expr::Known(inner) => reads_status(inner),
+        Expr::Not(inner) | Expr::Known(inner) | Expr::Definitely(inner) | Expr::Possibly(inner) => reads_status(inner),
         Expr::And(parts) | Expr::Or(parts) => parts.iter().any(reads_status),
         Expr::Compare(l, _, r) => reads_status(l) || reads_status(r),
         Expr::In(l, _) => reads_status(l),

@@ -86,7 +86,7 @@ fn each_expr(program: &Program, f: &mut dyn FnMut(&Expr)) {
 pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
     match e {
-        Expr::Not(inner) | Expr::Known(inner) => walk(inner, f),
+        Expr::Not(inner) | Expr::Known(inner) | Expr::Definitely(inner) | Expr::Possibly(inner) => walk(inner, f),
         Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| walk(p, f)),
         Expr::Compare(l, _, r) => {
             walk(l, f);

@@ -1,9 +1,13 @@
 //! The code generator: IR → WebAssembly functions, specialised to one rules file.
 //!
 //! Memory layout of the generated part (from [`DATA_BASE`]): the *state* (one 16-byte slot per
-//! fact — known flag at +0, payload at +8 —, one per host value, one per rule — fired, level,
-//! status when it fired —, and the final status), then the constants (strings, version records,
-//! KB arrays). Payloads: bool 0/1, int, date as days, index for product / OS / enum values,
+//! fact — known flag at +0, unknown flag at +4 (neither: none), payload at +8 —, one per host
+//! value, a 32-byte one per rule — fired, level, status when it fired, unmet requirements,
+//! undetermined, second possible level —, and the final status), then the constants (strings,
+//! version records, KB arrays).
+//!
+//! Conditions are three-valued: 0 false, 1 undetermined, 2 true (`and` is the minimum, `or` the
+//! maximum, `not` is 2 - x). Payloads: bool 0/1, int, date as days, index for product / OS / enum values,
 //! level ordinal for a status, a version record pointer, `ptr << 32 | len` for strings and
 //! `ptr << 32 | count` for KB arrays.
 //!
@@ -98,12 +102,28 @@ fn kind_of(ty: &Type) -> Kind {
     }
 }
 
-/// Where `status` comes from: a local while rules run, a rule's slot while its message is written.
+/// Where `status` comes from: locals while rules run (the status so far and the highest one
+/// undetermined rules could give: `status` is unknown when that is higher), a rule's slot while
+/// its message is written.
 #[derive(Clone, Copy)]
 enum StatusFrom {
-    Local(u32),
+    Local { status: u32, possible: u32 },
     Slot(u32),
     None,
+}
+
+/// Condition values.
+const FALSE: i32 = 0;
+const UNDETERMINED: i32 = 1;
+const TRUE: i32 = 2;
+
+/// A value loaded into locals: known (i32), unknown (i32: the host did not send it; neither
+/// flag: none) and payload (i64).
+#[derive(Clone, Copy)]
+struct Loaded {
+    known: u32,
+    unknown: u32,
+    payload: u32,
 }
 
 /// A function body under construction.
@@ -158,7 +178,7 @@ pub fn generate(program: &Program, support: &Symbols) -> Result<Generated, Strin
     let facts = DATA_BASE;
     let host = facts + slots(program.fields.len());
     let rules = host + slots(HOST_VALUES.len());
-    let status_slot = rules + slots(program.rules.len());
+    let status_slot = rules + slots(program.rules.len() * 2);
     let state_size = status_slot + 16 - DATA_BASE;
     let mut g = Gen {
         program,
@@ -295,7 +315,7 @@ impl Gen<'_> {
     /// The payload of a constant, or `None` for unknown.
     fn const_payload(&mut self, v: &Value) -> Option<i64> {
         Some(match v {
-            Value::Unknown => return None,
+            Value::Unknown | Value::None => return None,
             Value::Bool(b) => i64::from(*b),
             Value::Int(n) => *n,
             Value::Str(s) => self.packed(s.as_bytes(), 1, s.len()),
@@ -345,35 +365,64 @@ impl Gen<'_> {
 
     /// Loads a value into two fresh locals: known (i32) and payload (i64).
     fn load(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(u32, u32), String> {
+        let v = self.load_value(b, e, status, false)?;
+        Ok((v.known, v.payload))
+    }
+
+    /// Loads a value into fresh locals, with whether it is unknown.
+    fn load3(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<Loaded, String> {
+        self.load_value(b, e, status, true)
+    }
+
+    fn load_value(&mut self, b: &mut Body, e: &Expr, status: StatusFrom, with_unknown: bool) -> Result<Loaded, String> {
         let known = b.local(ValType::I32);
+        let unknown = b.local(ValType::I32);
         let payload = b.local(ValType::I64);
         match (e, self.slot(e)) {
             (_, Some(slot)) => {
                 b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2))).i(I::LocalSet(known));
                 b.i(I::I32Const(slot as i32)).i(I::I64Load(mem(8, 3))).i(I::LocalSet(payload));
+                if with_unknown {
+                    b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(unknown));
+                }
             }
             (Expr::Const(v), None) => {
                 let p = self.const_payload(v);
                 b.i(I::I32Const(i32::from(p.is_some()))).i(I::LocalSet(known));
                 b.i(I::I64Const(p.unwrap_or(0))).i(I::LocalSet(payload));
+                b.i(I::I32Const(i32::from(*v == Value::Unknown))).i(I::LocalSet(unknown));
             }
             (Expr::Status, None) => {
-                b.i(I::I32Const(1)).i(I::LocalSet(known));
                 match status {
-                    StatusFrom::Local(l) => b.i(I::LocalGet(l)),
-                    StatusFrom::Slot(addr) => b.i(I::I32Const(addr as i32)).i(I::I32Load(mem(8, 2))),
+                    StatusFrom::Local { status: l, possible } => {
+                        // Unknown while an undetermined rule before could have raised it.
+                        b.i(I::LocalGet(possible)).i(I::LocalGet(l)).i(I::I32GtS).i(I::LocalTee(unknown));
+                        b.i(I::I32Eqz).i(I::LocalSet(known));
+                        b.i(I::LocalGet(l));
+                    }
+                    StatusFrom::Slot(addr) => {
+                        b.i(I::I32Const(1)).i(I::LocalSet(known));
+                        b.i(I::I32Const(addr as i32)).i(I::I32Load(mem(8, 2)));
+                    }
                     StatusFrom::None => return Err("`status` read outside a rule".into()),
                 };
                 b.i(I::I64ExtendI32U).i(I::LocalSet(payload));
             }
             (other, None) => {
                 // A condition used as a value (`known(x) == true`).
-                b.i(I::I32Const(1)).i(I::LocalSet(known));
+                let c = b.local(ValType::I32);
                 self.cond(b, other, status)?;
-                b.i(I::I64ExtendI32U).i(I::LocalSet(payload));
+                b.i(I::LocalTee(c)).i(I::I32Const(UNDETERMINED)).i(I::I32Ne).i(I::LocalSet(known));
+                b.i(I::LocalGet(c)).i(I::I32Const(UNDETERMINED)).i(I::I32Eq).i(I::LocalSet(unknown));
+                b.i(I::LocalGet(c)).i(I::I32Const(TRUE)).i(I::I32Eq).i(I::I64ExtendI32U).i(I::LocalSet(payload));
             }
         }
-        Ok((known, payload))
+        Ok(Loaded { known, unknown, payload })
+    }
+
+    /// Turns the i32 bool on the stack into a condition value (0 or 2).
+    fn truth_of_bool(b: &mut Body) {
+        b.i(I::I32Const(1)).i(I::I32Shl);
     }
 
     /// Pushes an i32 comparison result for two known payloads of `kind`.
@@ -458,7 +507,7 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Pushes 1 when the condition holds, 0 otherwise (interp's `holds`).
+    /// Pushes the condition's value: 0 false, 1 undetermined, 2 true (interp's `truth`).
     fn cond(&mut self, b: &mut Body, e: &Expr, status: StatusFrom) -> Result<(), String> {
         if let Some(&(_, local)) = self.shared.iter().find(|(x, _)| x == e) {
             b.i(I::LocalGet(local));
@@ -466,91 +515,161 @@ impl Gen<'_> {
         }
         match e {
             Expr::Const(Value::Bool(v)) => {
-                b.i(I::I32Const(i32::from(*v)));
+                b.i(I::I32Const(if *v { TRUE } else { FALSE }));
             }
             Expr::Not(inner) => {
+                b.i(I::I32Const(TRUE));
                 self.cond(b, inner, status)?;
-                b.i(I::I32Eqz);
+                b.i(I::I32Sub);
+            }
+            Expr::Definitely(inner) | Expr::Possibly(inner) => {
+                self.cond(b, inner, status)?;
+                if matches!(e, Expr::Definitely(_)) {
+                    b.i(I::I32Const(TRUE)).i(I::I32Eq);
+                } else {
+                    b.i(I::I32Const(FALSE)).i(I::I32Ne);
+                }
+                Self::truth_of_bool(b);
             }
             Expr::And(parts) | Expr::Or(parts) => {
                 let is_and = matches!(e, Expr::And(_));
                 let Some((first, rest)) = parts.split_first() else {
-                    b.i(I::I32Const(i32::from(is_and)));
+                    b.i(I::I32Const(if is_and { TRUE } else { FALSE }));
                     return Ok(());
                 };
-                // a && b && c  =  a ? (b ? c : 0) : 0;   a || b || c  =  a ? 1 : (b ? 1 : c)
+                // and: a == 0 ? 0 : min(a, b and ...);   or: a == 2 ? 2 : max(a, b or ...)
+                let (stop, acc) = (if is_and { FALSE } else { TRUE }, b.local(ValType::I32));
                 self.cond(b, first, status)?;
                 for part in rest {
-                    b.i(I::If(BlockType::Result(ValType::I32)));
-                    if is_and {
-                        self.cond(b, part, status)?;
-                    } else {
-                        b.i(I::I32Const(1)).i(I::Else);
-                        self.cond(b, part, status)?;
-                    }
-                }
-                for _ in rest {
-                    if is_and {
-                        b.i(I::Else).i(I::I32Const(0));
-                    }
+                    b.i(I::LocalTee(acc)).i(I::I32Const(stop)).i(I::I32Eq);
+                    b.i(I::If(BlockType::Result(ValType::I32))).i(I::I32Const(stop)).i(I::Else);
+                    let next = b.local(ValType::I32);
+                    self.cond(b, part, status)?;
+                    b.i(I::LocalTee(next)).i(I::LocalGet(acc)).i(I::LocalGet(next)).i(I::LocalGet(acc));
+                    b.i(if is_and { I::I32LtS } else { I::I32GtS }).i(I::Select);
                     b.i(I::End);
                 }
             }
-            Expr::Compare(l, op, r) if matches!(r.as_ref(), Expr::Const(v) if *v != Value::Unknown) => {
+            Expr::Compare(l, op, r) if matches!(r.as_ref(), Expr::Const(v) if !matches!(v, Value::Unknown | Value::None)) =>
+            {
                 // The common shape `fact OP constant`: the constant stays an immediate.
                 let kind = if self.kind(l) == Kind::Int { self.kind(r) } else { self.kind(l) };
                 let Expr::Const(v) = r.as_ref() else { return Err("constant".into()) };
                 let constant = self.const_payload(v).unwrap_or(0);
-                let (kl, pl) = self.load(b, l, status)?;
+                let x = self.load3(b, l, status)?;
                 let c = b.local(ValType::I64);
-                b.i(I::LocalGet(kl)).i(I::If(BlockType::Result(ValType::I32)));
+                b.i(I::LocalGet(x.known)).i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::I64Const(constant)).i(I::LocalSet(c));
-                self.compare_known(b, kind, pl, *op, c)?;
-                b.i(I::Else).i(I::I32Const(i32::from(*op == CmpOp::Ne))).i(I::End);
+                self.compare_known(b, kind, x.payload, *op, c)?;
+                Self::truth_of_bool(b);
+                b.i(I::Else);
+                self.absent_compare(b, x.unknown, *op == CmpOp::Ne);
+                b.i(I::End);
             }
             Expr::Compare(l, op, r) => {
                 let kind = if self.kind(l) == Kind::Int { self.kind(r) } else { self.kind(l) };
-                let (kl, pl) = self.load(b, l, status)?;
-                let (kr, pr) = self.load(b, r, status)?;
-                b.i(I::LocalGet(kl)).i(I::LocalGet(kr)).i(I::I32And);
+                let x = self.load3(b, l, status)?;
+                let y = self.load3(b, r, status)?;
+                b.i(I::LocalGet(x.unknown)).i(I::LocalGet(y.unknown)).i(I::I32Or);
+                b.i(I::If(BlockType::Result(ValType::I32))).i(I::I32Const(UNDETERMINED)).i(I::Else);
+                b.i(I::LocalGet(x.known)).i(I::LocalGet(y.known)).i(I::I32And);
                 b.i(I::If(BlockType::Result(ValType::I32)));
-                self.compare_known(b, kind, pl, *op, pr)?;
-                b.i(I::Else).i(I::I32Const(i32::from(*op == CmpOp::Ne))).i(I::End);
+                self.compare_known(b, kind, x.payload, *op, y.payload)?;
+                b.i(I::Else);
+                // Some side is none: equal only when both are.
+                b.i(I::LocalGet(x.known)).i(I::LocalGet(y.known)).i(I::I32Or).i(I::I32Eqz);
+                b.i(I::I32Const(i32::from(*op == CmpOp::Eq))).i(I::I32And);
+                b.i(I::I32Const(i32::from(*op == CmpOp::Ne))).i(I::I32Or);
+                if *op == CmpOp::Ne {
+                    // both none: `!=` is false
+                    b.i(I::LocalGet(x.known)).i(I::LocalGet(y.known)).i(I::I32Or).i(I::I32And);
+                }
+                b.i(I::End);
+                Self::truth_of_bool(b);
+                b.i(I::End);
             }
             Expr::In(l, values) => {
                 let kind = self.kind(l);
-                let (kl, pl) = self.load(b, l, status)?;
-                b.i(I::LocalGet(kl)).i(I::If(BlockType::Result(ValType::I32)));
+                let x = self.load3(b, l, status)?;
+                b.i(I::LocalGet(x.known)).i(I::If(BlockType::Result(ValType::I32)));
                 b.i(I::I32Const(0));
-                for v in values {
+                for v in values.iter().filter(|v| !matches!(v, Value::None | Value::Unknown)) {
                     let payload = self.const_payload(v).unwrap_or(0);
-                    self.equals_constant(b, kind, pl, payload)?;
+                    self.equals_constant(b, kind, x.payload, payload)?;
                     b.i(I::I32Or);
                 }
-                b.i(I::Else).i(I::I32Const(0)).i(I::End);
+                Self::truth_of_bool(b);
+                b.i(I::Else);
+                self.absent_compare(b, x.unknown, values.contains(&Value::None));
+                b.i(I::End);
             }
             Expr::Patched(u) => self.patched(b, *u)?,
             Expr::Known(inner) => {
                 let (k, _) = self.load(b, inner, status)?;
                 b.i(I::LocalGet(k));
+                Self::truth_of_bool(b);
             }
             Expr::Field(_) | Expr::Host(_) if self.slot(e).is_some() => {
-                // A bool fact or host value: known and true, read straight from its slot.
+                // A bool fact or host value: known and true, read straight from its slot; 1 when
+                // unknown.
                 let slot = self.slot(e).unwrap_or(0) as i32;
                 b.i(I::I32Const(slot)).i(I::I32Load(mem(0, 2)));
                 b.i(I::I32Const(slot)).i(I::I64Load(mem(8, 3))).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
+                Self::truth_of_bool(b);
+                b.i(I::I32Const(slot)).i(I::I32Load(mem(4, 2))).i(I::I32Or);
             }
             Expr::Field(_) | Expr::Host(_) | Expr::Const(_) | Expr::Status => {
-                let (k, p) = self.load(b, e, status)?;
-                b.i(I::LocalGet(k)).i(I::LocalGet(p)).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
+                let x = self.load3(b, e, status)?;
+                b.i(I::LocalGet(x.known)).i(I::LocalGet(x.payload)).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
+                Self::truth_of_bool(b);
+                b.i(I::LocalGet(x.unknown)).i(I::I32Or);
             }
         }
         Ok(())
     }
 
-    /// interp's `patched`: installed, superseded by an installed update, or contained in the
-    /// host's build.
+    /// A comparison whose subject has no value: undetermined when it is unknown, else `none_gives`.
+    fn absent_compare(&self, b: &mut Body, unknown: u32, none_gives: bool) {
+        b.i(I::I32Const(UNDETERMINED))
+            .i(I::I32Const(if none_gives { TRUE } else { FALSE }))
+            .i(I::LocalGet(unknown))
+            .i(I::Select);
+    }
+
+    /// interp's `patched`: 2 when installed, superseded by an installed update, or contained in
+    /// the host's build; else 1 when the installed list or (for an update a build shows) the
+    /// host's OS and revision are unknown; else 0.
     fn patched(&mut self, b: &mut Body, update: usize) -> Result<(), String> {
+        let u = self.program.updates.get(update).ok_or("unknown update")?.clone();
+        self.patched_known(b, update)?;
+        Self::truth_of_bool(b);
+        let mut undetermined = false;
+        if let Some(hotfixes) = self.program.host.hotfixes {
+            let hot = self.slot(&Expr::Field(hotfixes)).ok_or("no hotfixes slot")?;
+            b.i(I::I32Const(hot as i32)).i(I::I32Load(mem(4, 2)));
+            undetermined = true;
+        }
+        if self.program.host.os_version.is_some() && (u.revision.is_some() || !u.revision_for.is_empty()) {
+            let os = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+            let rev = self.slot(&Expr::Host(HostValue::Revision)).ok_or("no revision slot")?;
+            b.i(I::I32Const(os as i32)).i(I::I32Load(mem(4, 2)));
+            b.i(I::I32Const(rev as i32)).i(I::I32Load(mem(4, 2))).i(I::I32Or);
+            if undetermined {
+                b.i(I::I32Or);
+            }
+            undetermined = true;
+        }
+        if undetermined {
+            // max(evidence, unknown flag): 2 stays 2, 0 becomes 1 when something is unknown
+            let (x, y) = (b.local(ValType::I32), b.local(ValType::I32));
+            b.i(I::LocalSet(y)).i(I::LocalTee(x)).i(I::LocalGet(y)).i(I::LocalGet(x)).i(I::LocalGet(y)).i(I::I32GtS);
+            b.i(I::Select);
+        }
+        Ok(())
+    }
+
+    /// Pushes 1 when the facts show the update installed (interp's `patched` is true).
+    fn patched_known(&mut self, b: &mut Body, update: usize) -> Result<(), String> {
         let u = self.program.updates.get(update).ok_or("unknown update")?.clone();
         b.i(I::I32Const(0));
         if let Some(hotfixes) = self.program.host.hotfixes {
@@ -893,8 +1012,13 @@ impl Gen<'_> {
             if reads_host(c) {
                 b.i(I::Call(self.generated_fn("derive_host")?));
             }
+            // false: the fact has none; undetermined: it is unknown; true: it is read
+            let c_local = b.local(ValType::I32);
             self.cond(b, c, StatusFrom::None)?;
-            b.i(I::I32Eqz).i(I::BrIf(0));
+            b.i(I::LocalTee(c_local)).i(I::I32Eqz).i(I::BrIf(0));
+            b.i(I::LocalGet(c_local)).i(I::I32Const(UNDETERMINED)).i(I::I32Eq).i(I::If(BlockType::Empty));
+            mark_unknown(b, slot);
+            b.i(I::Br(1)).i(I::End);
         }
         b.i(I::Block(BlockType::Empty)); // $absent
         b.i(I::I32Const(0)).i(I::LocalSet(node));
@@ -912,7 +1036,18 @@ impl Gen<'_> {
             b.i(I::LocalTee(node)).i(I::I32Const(0)).i(I::I32LtS).i(I::BrIf(0));
             b.i(I::LocalGet(node));
             self.call(b, "kind")?;
-            b.i(I::I32Eqz).i(I::BrIf(0));
+            b.i(I::I32Eqz);
+            match &field.null {
+                // null means what the rules say
+                Some(v) => {
+                    b.i(I::If(BlockType::Empty));
+                    self.store_const(b, slot, v);
+                    b.i(I::Br(2)).i(I::End);
+                }
+                None => {
+                    b.i(I::BrIf(0));
+                }
+            }
         }
         self.convert(b, &field.ty, &dotted, slot, node, d, sp, sl, tmp)?;
         b.i(I::Br(1));
@@ -928,15 +1063,18 @@ impl Gen<'_> {
         }
         match &field.presence {
             Presence::Required => self.fail(b, "missing_field", &dotted, &format!("`{dotted}` is required"))?,
-            Presence::Optional => {}
-            Presence::Default(v) => {
-                let p = self.const_payload(v);
-                b.i(I::I32Const(slot as i32)).i(I::I32Const(i32::from(p.is_some()))).i(I::I32Store(mem(0, 2)));
-                b.i(I::I32Const(slot as i32)).i(I::I64Const(p.unwrap_or(0))).i(I::I64Store(mem(8, 3)));
-            }
+            Presence::Optional => mark_unknown(b, slot),
+            Presence::Default(v) => self.store_const(b, slot, &v.clone()),
         }
         b.i(I::End); // $done
         Ok(())
+    }
+
+    /// Stores a constant (or none) in a fact's slot.
+    fn store_const(&mut self, b: &mut Body, slot: u32, v: &Value) {
+        let p = self.const_payload(v);
+        b.i(I::I32Const(slot as i32)).i(I::I32Const(i32::from(p.is_some()))).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(slot as i32)).i(I::I64Const(p.unwrap_or(0))).i(I::I64Store(mem(8, 3)));
     }
 
     /// Marks a fact's slot known, with the payload held in the local `payload`.
@@ -1148,25 +1286,37 @@ impl Gen<'_> {
     fn derive_host(&mut self) -> Result<Body, String> {
         let mut b = Body::new(0);
         let roles = self.program.host.clone();
-        // An unbound role reads as unknown.
-        let field = |i: Option<usize>| i.map_or(Expr::Const(Value::Unknown), Expr::Field);
+        // An unbound role has no value.
+        let field = |i: Option<usize>| i.map_or(Expr::Const(Value::None), Expr::Field);
         b.i(I::I32Const(self.host as i32))
             .i(I::I32Const(0))
             .i(I::I32Const((HOST_VALUES.len() * 16) as i32))
             .i(I::MemoryFill(0));
         // product
-        let (pk, pp) = self.load(&mut b, &field(roles.product), StatusFrom::None)?;
+        let product = self.load3(&mut b, &field(roles.product), StatusFrom::None)?;
+        let (pk, pp, pu) = (product.known, product.payload, product.unknown);
         let product_slot = self.slot(&Expr::Host(HostValue::Product)).ok_or("slot")?;
         b.i(I::I32Const(product_slot as i32)).i(I::LocalGet(pk)).i(I::I32Store(mem(0, 2)));
+        b.i(I::I32Const(product_slot as i32)).i(I::LocalGet(pu)).i(I::I32Store(mem(4, 2)));
         b.i(I::I32Const(product_slot as i32)).i(I::LocalGet(pp)).i(I::I64Store(mem(8, 3)));
-        // os: the first declaration whose role and build match
-        let (bk, bp) = self.load(&mut b, &field(roles.os_version), StatusFrom::None)?;
-        let (rk, rp) = self.load(&mut b, &field(roles.os_role), StatusFrom::None)?;
+        // os: the first declaration whose role and build match; unknown when the build is, or
+        // the first whose build matches needs the role and the role is unknown
+        let build = self.load3(&mut b, &field(roles.os_version), StatusFrom::None)?;
+        let (bk, bp) = (build.known, build.payload);
+        let role = self.load3(&mut b, &field(roles.os_role), StatusFrom::None)?;
+        let (rk, rp, ru) = (role.known, role.payload, role.unknown);
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("slot")?;
+        let rev_slot = self.slot(&Expr::Host(HostValue::Revision)).ok_or("slot")?;
+        b.i(I::LocalGet(build.unknown)).i(I::If(BlockType::Empty));
+        mark_unknown(&mut b, os_slot);
+        mark_unknown(&mut b, rev_slot);
+        b.i(I::End);
         b.i(I::LocalGet(bk)).i(I::If(BlockType::Empty)).i(I::Block(BlockType::Empty));
         for (index, os) in self.program.oses.clone().iter().enumerate() {
             match os.role {
                 Some(role) => {
                     b.i(I::LocalGet(rk)).i(I::LocalGet(rp)).i(I::I64Const(role as i64)).i(I::I64Eq).i(I::I32And);
+                    b.i(I::LocalGet(ru)).i(I::I32Or);
                 }
                 None => {
                     b.i(I::I32Const(1));
@@ -1207,6 +1357,11 @@ impl Gen<'_> {
             }
             b.i(I::Else).i(I::I32Const(0)).i(I::End);
             b.i(I::If(BlockType::Empty));
+            if os.role.is_some() {
+                b.i(I::LocalGet(ru)).i(I::If(BlockType::Empty));
+                mark_unknown(&mut b, os_slot);
+                b.i(I::Br(2)).i(I::End);
+            }
             self.set_host(&mut b, HostValue::Os, index as i64);
             b.i(I::Br(1)).i(I::End);
         }
@@ -1218,7 +1373,6 @@ impl Gen<'_> {
             .i(I::I32Const(4))
             .i(I::I32GeU)
             .i(I::If(BlockType::Empty));
-        let rev_slot = self.slot(&Expr::Host(HostValue::Revision)).ok_or("slot")?;
         mark_known(&mut b, rev_slot);
         b.i(I::I32Const(rev_slot as i32))
             .i(I::LocalGet(bp))
@@ -1228,9 +1382,17 @@ impl Gen<'_> {
             .i(I::I64Store(mem(8, 3)));
         b.i(I::End);
         b.i(I::End);
-        // version_listed and platform_listed, per product
-        let (vk, vp) = self.load(&mut b, &field(roles.product_version), StatusFrom::None)?;
-        let (fk, fp) = self.load(&mut b, &field(roles.platform), StatusFrom::None)?;
+        // version_listed and platform_listed, per product; unknown when the product is
+        let version = self.load3(&mut b, &field(roles.product_version), StatusFrom::None)?;
+        let (vk, vp) = (version.known, version.payload);
+        let platform = self.load3(&mut b, &field(roles.platform), StatusFrom::None)?;
+        let (fk, fp) = (platform.known, platform.payload);
+        let version_slot = self.slot(&Expr::Host(HostValue::VersionListed)).ok_or("slot")?;
+        let platform_slot = self.slot(&Expr::Host(HostValue::PlatformListed)).ok_or("slot")?;
+        b.i(I::LocalGet(pu)).i(I::If(BlockType::Empty));
+        mark_unknown(&mut b, version_slot);
+        mark_unknown(&mut b, platform_slot);
+        b.i(I::End);
         let platform_ty = roles.platform.and_then(|p| self.program.fields.get(p)).map(|f| f.ty.clone());
         for (index, product) in self.program.products.clone().iter().enumerate() {
             b.i(I::LocalGet(pk))
@@ -1253,6 +1415,9 @@ impl Gen<'_> {
                         b.i(I::I32Eqz).i(I::I32Or);
                     }
                     b.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+                    b.i(I::End);
+                    b.i(I::LocalGet(version.unknown)).i(I::If(BlockType::Empty));
+                    mark_unknown(&mut b, slot);
                     b.i(I::End);
                 }
             }
@@ -1286,10 +1451,16 @@ impl Gen<'_> {
             }
             b.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
             b.i(I::End);
+            b.i(I::LocalGet(platform.unknown)).i(I::If(BlockType::Empty));
+            mark_unknown(&mut b, platform_slot);
+            b.i(I::End);
             b.i(I::End);
         }
-        // end_of_support of the OS
-        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("slot")?;
+        // end_of_support of the OS; unknown when the OS is
+        let eos_slot = self.slot(&Expr::Host(HostValue::EndOfSupport)).ok_or("slot")?;
+        b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(4, 2))).i(I::If(BlockType::Empty));
+        mark_unknown(&mut b, eos_slot);
+        b.i(I::End);
         for (index, os) in self.program.oses.clone().iter().enumerate() {
             let Some(date) = os.end_of_support else { continue };
             b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
@@ -1308,70 +1479,103 @@ impl Gen<'_> {
     // ---------------------------------------------------------------- rules (interp's evaluate)
 
     fn rule_slot(&self, r: usize) -> u32 {
-        self.rules + u32::try_from(r * 16).unwrap_or(0)
+        self.rules + u32::try_from(r * 32).unwrap_or(0)
     }
 
     fn run_rules(&mut self) -> Result<Body, String> {
         let mut b = Body::new(0);
         let status = b.local(ValType::I32);
+        let possible = b.local(ValType::I32);
+        let from = StatusFrom::Local { status, possible };
+        let when = b.local(ValType::I32);
         let level = b.local(ValType::I32);
+        let second = b.local(ValType::I32);
         let unmet = b.local(ValType::I32);
-        b.i(I::I32Const(ordinal(Level::Ready))).i(I::LocalSet(status));
+        let open = b.local(ValType::I32);
+        let certain = b.local(ValType::I32);
+        let c = b.local(ValType::I32);
+        b.i(I::I32Const(ordinal(Level::Ready))).i(I::LocalTee(status)).i(I::LocalSet(possible));
         // Shared conditions first, smallest first, so that a larger one uses the smaller ones.
         for shared in shared_conditions(self.program) {
-            self.cond(&mut b, &shared, StatusFrom::Local(status))?;
+            self.cond(&mut b, &shared, from)?;
             let local = b.local(ValType::I32);
             b.i(I::LocalSet(local));
             self.shared.push((shared, local));
         }
+        let max = |b: &mut Body, into: u32, x: u32| {
+            b.i(I::LocalGet(x)).i(I::LocalGet(into)).i(I::LocalGet(x)).i(I::LocalGet(into)).i(I::I32GtS);
+            b.i(I::Select).i(I::LocalSet(into));
+        };
         for (r, rule) in self.program.rules.clone().iter().enumerate() {
-            self.cond(&mut b, &rule.when, StatusFrom::Local(status))?;
-            if !rule.require.is_empty() {
-                // unmet = the bit set of requirements not met; the rule fires when it is not empty
-                b.i(I::If(BlockType::Result(ValType::I32)));
-                b.i(I::I32Const(0));
-                for (k, requirement) in rule.require.iter().enumerate() {
-                    self.cond(&mut b, &requirement.met, StatusFrom::Local(status))?;
-                    b.i(I::I32Eqz);
-                    if k > 0 {
-                        b.i(I::I32Const(k as i32)).i(I::I32Shl);
-                    }
-                    b.i(I::I32Or);
-                }
-                b.i(I::LocalTee(unmet)).i(I::Else).i(I::I32Const(0)).i(I::End);
+            let slot = self.rule_slot(r);
+            self.cond(&mut b, &rule.when, from)?;
+            b.i(I::LocalTee(when)).i(I::If(BlockType::Empty));
+            // unmet / open = the bit sets of requirements not met / undetermined
+            b.i(I::I32Const(0)).i(I::LocalSet(unmet)).i(I::I32Const(0)).i(I::LocalSet(open));
+            for (k, requirement) in rule.require.iter().enumerate() {
+                self.cond(&mut b, &requirement.met, from)?;
+                b.i(I::LocalTee(c)).i(I::I32Eqz);
+                b.i(I::I32Const(k as i32)).i(I::I32Shl).i(I::LocalGet(unmet)).i(I::I32Or).i(I::LocalSet(unmet));
+                b.i(I::LocalGet(c)).i(I::I32Const(UNDETERMINED)).i(I::I32Eq);
+                b.i(I::I32Const(k as i32)).i(I::I32Shl).i(I::LocalGet(open)).i(I::I32Or).i(I::LocalSet(open));
             }
-            b.i(I::If(BlockType::Empty));
+            // every requirement met: quiet
+            let quiet_when_met = !rule.require.is_empty();
+            if quiet_when_met {
+                b.i(I::LocalGet(unmet)).i(I::LocalGet(open)).i(I::I32Or).i(I::If(BlockType::Empty));
+            }
+            // level, and the second level when `severity ... if` is undetermined
             match &rule.otherwise {
-                Some((c, alt)) => {
-                    b.i(I::I32Const(ordinal(rule.severity))).i(I::I32Const(ordinal(*alt)));
-                    self.cond(&mut b, c, StatusFrom::Local(status))?;
-                    b.i(I::Select);
+                Some((cond, alt)) => {
+                    self.cond(&mut b, cond, from)?;
+                    b.i(I::LocalSet(c));
+                    b.i(I::I32Const(ordinal(*alt))).i(I::I32Const(ordinal(rule.severity)));
+                    b.i(I::LocalGet(c)).i(I::I32Eqz).i(I::Select).i(I::LocalSet(level));
+                    b.i(I::I32Const(ordinal(*alt))).i(I::LocalGet(level));
+                    b.i(I::LocalGet(c)).i(I::I32Const(UNDETERMINED)).i(I::I32Eq).i(I::Select).i(I::LocalSet(second));
                 }
                 None => {
-                    b.i(I::I32Const(ordinal(rule.severity)));
+                    b.i(I::I32Const(ordinal(rule.severity))).i(I::LocalTee(level)).i(I::LocalSet(second));
                 }
             }
-            b.i(I::LocalSet(level));
-            // status = max(status, level) for levels that are statuses
-            b.i(I::LocalGet(level)).i(I::I32Const(ordinal(Level::Ready))).i(I::I32GeS).i(I::If(BlockType::Empty));
-            b.i(I::LocalGet(level))
-                .i(I::LocalGet(status))
-                .i(I::LocalGet(level))
-                .i(I::LocalGet(status))
-                .i(I::I32GtS)
-                .i(I::Select)
-                .i(I::LocalSet(status));
-            b.i(I::End);
-            let slot = self.rule_slot(r);
+            // certain: the condition holds, one level, and (with requirements) one unmet
+            b.i(I::LocalGet(when)).i(I::I32Const(TRUE)).i(I::I32Eq);
+            b.i(I::LocalGet(level)).i(I::LocalGet(second)).i(I::I32Eq).i(I::I32And);
+            if quiet_when_met {
+                b.i(I::LocalGet(unmet)).i(I::I32Const(0)).i(I::I32Ne).i(I::I32And);
+            }
+            b.i(I::LocalTee(certain)).i(I::If(BlockType::Empty));
+            max(&mut b, status, level);
             mark_known(&mut b, slot);
-            b.i(I::I32Const(slot as i32)).i(I::LocalGet(level)).i(I::I32Store(mem(4, 2)));
             b.i(I::I32Const(slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(8, 2)));
-            if !rule.require.is_empty() {
+            if quiet_when_met {
                 b.i(I::I32Const(slot as i32)).i(I::LocalGet(unmet)).i(I::I32Store(mem(12, 2)));
             }
             b.i(I::End);
+            b.i(I::I32Const(slot as i32)).i(I::LocalGet(level)).i(I::I32Store(mem(4, 2)));
+            // undetermined: not certain, or certain with requirements it cannot tell
+            b.i(I::LocalGet(certain)).i(I::I32Eqz);
+            if quiet_when_met {
+                b.i(I::LocalGet(open)).i(I::I32Const(0)).i(I::I32Ne).i(I::I32Or);
+            }
+            b.i(I::If(BlockType::Empty));
+            b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(16, 2)));
+            b.i(I::I32Const(slot as i32)).i(I::LocalGet(second)).i(I::I32Store(mem(20, 2)));
+            max(&mut b, possible, level);
+            max(&mut b, possible, second);
+            b.i(I::End);
+            max(&mut b, possible, status);
+            if quiet_when_met {
+                b.i(I::End);
+            }
+            b.i(I::End);
         }
-        b.i(I::I32Const(self.status_slot as i32)).i(I::LocalGet(status)).i(I::I32Store(mem(0, 2)));
+        // unknown when an undetermined rule could give a status that wins
+        b.i(I::I32Const(self.status_slot as i32));
+        b.i(I::I32Const(ordinal(Level::Unknown))).i(I::LocalGet(status));
+        b.i(I::LocalGet(status)).i(I::I32Const(ordinal(Level::Unknown))).i(I::I32LtS);
+        b.i(I::LocalGet(possible)).i(I::LocalGet(status)).i(I::I32GtS).i(I::I32And);
+        b.i(I::Select).i(I::I32Store(mem(0, 2)));
         self.shared.clear();
         Ok(b)
     }
@@ -1420,8 +1624,63 @@ impl Gen<'_> {
             self.write_finding(&mut b, &rule, requirement, slot, level)?;
             b.i(I::End);
         }
-        self.out_static(&mut b, b"]}")?;
+        self.out_static(&mut b, b"]")?;
+        self.write_undetermined(&mut b, level, first)?;
+        self.out_static(&mut b, b"}")?;
         Ok(b)
+    }
+
+    /// `,"undetermined":[...]` when some rule is undetermined: each with the levels it could
+    /// give and the facts it reads that are unknown (interp's `needed_facts`).
+    fn write_undetermined(&mut self, b: &mut Body, level: u32, first: u32) -> Result<(), String> {
+        let any = b.local(ValType::I32);
+        let first_fact = b.local(ValType::I32);
+        b.i(I::I32Const(0)).i(I::LocalSet(any));
+        for (r, rule) in self.program.rules.clone().iter().enumerate() {
+            let slot = self.rule_slot(r);
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(16, 2))).i(I::If(BlockType::Empty));
+            b.i(I::LocalGet(any)).i(I::If(BlockType::Empty));
+            self.out_static(b, b",")?;
+            b.i(I::Else);
+            self.out_static(b, b",\"undetermined\":[")?;
+            b.i(I::End);
+            b.i(I::I32Const(1)).i(I::LocalSet(any));
+            let name = serde_json::to_string(&rule.name).map_err(|e| e.to_string())?;
+            self.out_static(b, format!("{{\"rule\":{name},\"could_be\":[\"").as_bytes())?;
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
+            self.write_level(b, level)?;
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(20, 2))).i(I::LocalGet(level)).i(I::I32Ne);
+            b.i(I::If(BlockType::Empty));
+            self.out_static(b, b"\",\"")?;
+            b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(20, 2))).i(I::LocalSet(level));
+            self.write_level(b, level)?;
+            b.i(I::End);
+            self.out_static(b, b"\"],\"needs\":[")?;
+            b.i(I::I32Const(1)).i(I::LocalSet(first_fact));
+            for f in crate::ir::rule_reads(self.program, rule) {
+                let field = self.program.fields.get(f).ok_or("field")?.clone();
+                let fact_slot = self.slot(&Expr::Field(f)).ok_or("slot")?;
+                let needed = crate::verdict::NeededFact {
+                    fact: field.dotted(),
+                    collect: field.collect.as_ref().map(crate::ir::Collect::describe),
+                };
+                let json = serde_json::to_string(&needed).map_err(|e| e.to_string())?;
+                b.i(I::I32Const(fact_slot as i32)).i(I::I32Load(mem(4, 2))).i(I::If(BlockType::Empty));
+                b.i(I::LocalGet(first_fact)).i(I::I32Eqz).i(I::If(BlockType::Empty));
+                self.out_static(b, b",")?;
+                b.i(I::End);
+                b.i(I::I32Const(0)).i(I::LocalSet(first_fact));
+                self.out_static(b, json.as_bytes())?;
+                b.i(I::End);
+            }
+            self.out_static(b, b"]}")?;
+            b.i(I::End);
+        }
+        b.i(I::LocalGet(any)).i(I::If(BlockType::Empty));
+        self.out_static(b, b"]")?;
+        b.i(I::End);
+        let _ = first;
+        Ok(())
     }
 
     fn write_finding(
@@ -1489,9 +1748,14 @@ impl Gen<'_> {
 
     /// interp's `display`, escaped for a JSON string.
     fn write_value(&mut self, b: &mut Body, e: &Expr, slot: u32) -> Result<(), String> {
-        let (k, p) = self.load(b, e, StatusFrom::Slot(slot))?;
+        let x = self.load3(b, e, StatusFrom::Slot(slot))?;
+        let (k, p) = (x.known, x.payload);
         b.i(I::LocalGet(k)).i(I::I32Eqz).i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(x.unknown)).i(I::If(BlockType::Empty));
         self.out_static(b, b"unknown")?;
+        b.i(I::Else);
+        self.out_static(b, b"none")?;
+        b.i(I::End);
         b.i(I::Else);
         let ty = match e {
             Expr::Field(i) => self.program.fields.get(*i).map(|f| f.ty.clone()).ok_or("field")?,
@@ -1546,6 +1810,11 @@ impl Gen<'_> {
 /// Sets a slot's known flag.
 fn mark_known(b: &mut Body, slot: u32) {
     b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(0, 2)));
+}
+
+/// Sets a slot's unknown flag: the host did not send it.
+fn mark_unknown(b: &mut Body, slot: u32) {
+    b.i(I::I32Const(slot as i32)).i(I::I32Const(1)).i(I::I32Store(mem(4, 2)));
 }
 
 /// The conditions that appear more than once across the rules (`when`, requirements, `severity
