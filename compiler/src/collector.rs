@@ -110,9 +110,9 @@ pub fn powershell(programs: &[&Program], allow_code: bool) -> Result<String, Cod
         let path: Vec<String> = field.path.iter().map(|s| quote(s)).collect();
         // A fact whose rules read `null` (`null = none`) is written as null when nothing was
         // found: the collector looked. Any other fact is left out: not collected.
-        let setter = if field.null.is_some() { "Set-Fact -Looked" } else { "Set-Fact" };
+        let looked = if field.null.is_some() { " -Looked" } else { "" };
         out.push_str(&format!(
-            "\n# {}\ntry {{ {setter} @({}) (ConvertTo-Fact {} ({})) }} catch {{ }}\n",
+            "\n# {}\ntry {{ Set-Fact @({}) (ConvertTo-Fact {} ({})){looked} }} catch {{ }}\n",
             field.dotted(),
             path.join(", "),
             quote(type_word(&field.ty)),
@@ -324,10 +324,11 @@ function Test-StoreCertificate([string]$Store, [string]$Thumbprint) {
     return [bool]$found
 }
 
-# Whether a certificate of this name is in a UEFI Secure Boot variable (db, KEK, ...).
+# Whether a certificate of this name is in a UEFI Secure Boot variable (db, KEK, ...). A variable
+# that cannot be read (no UEFI, no rights) is an error: the fact is left out, not "absent".
 function Test-UefiCertificate([string]$Variable, [string]$Name) {
     $bytes = (Get-SecureBootUEFI -Name $Variable).bytes
-    if ($null -eq $bytes) { return $null }
+    if ($null -eq $bytes) { throw "cannot read the UEFI variable $Variable" }
     return [System.Text.Encoding]::ASCII.GetString($bytes).Contains($Name)
 }
 "#;

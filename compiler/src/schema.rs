@@ -8,8 +8,13 @@ use serde_json::{Value as Json, json};
 /// schema says what may be given, the rules file says when it is required.
 pub fn facts_schema(program: &Program) -> Json {
     let mut root = object_schema();
-    for field in &program.fields {
+    for (index, field) in program.fields.iter().enumerate() {
         let mut schema = leaf_schema(program, &field.ty);
+        // A fact whose rules read null (looked for, found nothing) takes it.
+        if let Some(v) = &field.null {
+            let means = crate::interp::value_text(program, index, v);
+            schema = json!({ "anyOf": [schema, { "type": "null" }], "x-null-means": means });
+        }
         if let Some(obj) = schema.as_object_mut() {
             if !field.docs.is_empty() {
                 obj.insert("description".into(), Json::String(field.docs.join(" ")));
@@ -100,12 +105,16 @@ pub fn markdown(program: &Program) -> String {
         ". {}\n\n## Facts\n\n| fact | type | | description |\n| --- | --- | --- | --- |\n",
         a.source
     ));
-    for f in &program.fields {
+    for (index, f) in program.fields.iter().enumerate() {
         let presence = match (&f.presence, &f.condition) {
             (_, Some(_)) => "conditional".to_string(),
             (Presence::Required, None) => "required".to_string(),
-            (Presence::Optional, None) => "optional".to_string(),
+            (Presence::Optional, None) => "optional (left out: unknown)".to_string(),
             (Presence::Default(v), None) => format!("default `{}`", value_json(program, &f.ty, v)),
+        };
+        let presence = match &f.null {
+            Some(v) => format!("{presence}; null means `{}`", crate::interp::value_text(program, index, v)),
+            None => presence,
         };
         out.push_str(&format!("| `{}` | {} | {presence} | {} |\n", f.dotted(), f.ty.name(), f.docs.join(" ")));
     }

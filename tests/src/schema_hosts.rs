@@ -98,7 +98,7 @@ fn collect_consts(e: &Expr, out: &mut Vec<V>) {
             collect_consts(l, out);
             out.extend(values.iter().cloned());
         }
-        Expr::Not(x) | Expr::Known(x) => collect_consts(x, out),
+        Expr::Not(x) | Expr::Known(x) | Expr::Definitely(x) | Expr::Possibly(x) => collect_consts(x, out),
         Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|p| collect_consts(p, out)),
         Expr::Compare(l, _, r) => {
             collect_consts(l, out);
@@ -115,7 +115,14 @@ pub fn host_for(program: &Program, palette: &Palette, rng: &mut Rng) -> Vec<u8> 
         if rng.chance(15) {
             continue; // left out
         }
-        let value = if rng.chance(4) { wrong(rng, &field.ty) } else { valid(program, palette, rng, &field.ty) };
+        // null: looked for and not found (what `null = ...` reads), or not given
+        let value = if rng.chance(8) {
+            Value::Null
+        } else if rng.chance(4) {
+            wrong(rng, &field.ty)
+        } else {
+            valid(program, palette, rng, &field.ty)
+        };
         insert(&mut root, &field.path, value);
     }
     serde_json::to_vec(&Value::Object(root)).unwrap_or_default()

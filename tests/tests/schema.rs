@@ -8,7 +8,11 @@ fn acs_facts_schema() {
     let schema = preflight_compiler::schema::facts_schema(support::acs());
     assert_eq!(schema["required"], serde_json::json!(["product"]));
     assert_eq!(schema["properties"]["product"]["required"], serde_json::json!(["id"]));
-    assert_eq!(schema["properties"]["product"]["properties"]["id"]["enum"].as_array().unwrap().len(), 7);
+    // null: the collector looked and found no product
+    let id = &schema["properties"]["product"]["properties"]["id"];
+    assert_eq!(id["anyOf"][0]["enum"].as_array().unwrap().len(), 7);
+    assert_eq!(id["anyOf"][1], serde_json::json!({ "type": "null" }));
+    assert_eq!(id["x-null-means"], "none");
     assert!(schema["properties"]["hotfixes"]["description"].as_str().unwrap().contains("Get-HotFix"));
     insta::assert_json_snapshot!(schema);
 }
@@ -29,7 +33,13 @@ fn acs_reference_lists_every_rule_with_its_citation() {
 fn reference_shows_conditions_requirements_and_severities() {
     let doc = preflight_compiler::schema::markdown(support::acs());
     assert!(doc.contains("- severity: action_required if `(esu or azure)`, else limited"), "{doc}");
-    assert!(doc.contains("- when: `host.platform_listed and host.version_listed and host.os == win10_21h2`"), "{doc}");
+    assert!(
+        doc.contains(
+            "- when: `known(host.product) and host.platform_listed and host.version_listed and host.os == win10_21h2`"
+        ),
+        "{doc}"
+    );
+    assert!(doc.contains("| `product.id` | product | required; null means `none` |"), "{doc}");
     assert!(doc.contains("- requires: any of KB5006714, KB5006729"), "{doc}");
     let path = support::root().join("tests/data/advisories/sha2-2019.preflight");
     let program = preflight_compiler::check_source(&std::fs::read_to_string(path).unwrap()).program.unwrap();
