@@ -112,7 +112,7 @@ fn eval_reads_stdin_and_explains() {
     let new_install = trace.iter().find(|s| s["rule"] == "root_ca_missing").unwrap();
     assert_eq!(
         new_install["why"],
-        "condition does not hold: `root_ca.auto_update == false` is false: root_ca.auto_update is unknown"
+        "condition does not hold: `root_ca.auto_update == false` is undetermined: root_ca.auto_update is unknown"
     );
 }
 
@@ -130,7 +130,7 @@ fn eval_input_error_exits_2_with_a_json_error() {
 /// it answers alone; `--rules` repeats.
 #[test]
 fn eval_answers_every_built_in_advisory() {
-    let facts = r#"{"os":{"version":"10.0.19045.6456","product_type":"workstation"},"product":{"id":"apex_one","version":"2019"},"kek":{"kek_2k_ca_2023":true}}"#;
+    let facts = r#"{"os":{"version":"10.0.19045.6456","product_type":"workstation"},"product":{"id":"apex_one","version":"2019"},"kek":{"kek_2k_ca_2023":true},"secure_boot":{"enabled":true}}"#;
     let all = preflight(&["eval", "--as-of", "2026-03-01", "-"], Some(facts));
     assert_eq!(all.status.code(), Some(0), "{}", String::from_utf8_lossy(&all.stderr));
     let all: serde_json::Value = serde_json::from_str(&stdout(&all)).unwrap();

@@ -324,6 +324,14 @@ impl Ctx<'_> {
             }
             Expr::Not(inner) => format!("`{}` holds", self.source(inner)),
             Expr::Known(inner) => format!("{} is unknown", self.source(inner)),
+            Expr::Definitely(inner) if self.truth(inner) == Truth::Unknown => {
+                let seen = match inner.as_ref() {
+                    Expr::Compare(l, _, _) | Expr::In(l, _) => format!(": {}", self.seen(l)),
+                    _ => String::new(),
+                };
+                format!("`{}` is undetermined{seen}", self.source(inner))
+            }
+            Expr::Definitely(inner) => self.why_false(inner),
             Expr::Patched(u) => {
                 let kb = self.program.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default();
                 format!("{kb} is not installed")

@@ -139,10 +139,29 @@ fn status_origin(answer: &Json) -> String {
         })
         .collect();
     rules.dedup();
-    match rules.as_slice() {
+    let mut out = match rules.as_slice() {
         [] => format!("  the status is `{status}`: no rule set one\n"),
         _ => format!("  the status `{status}` was set by rule {}\n", rules.join(", ")),
+    };
+    // Rules the facts could not decide, and the facts that would decide them.
+    for u in answer.get("undetermined").and_then(Json::as_array).into_iter().flatten() {
+        let rule = u.get("rule").and_then(Json::as_str).unwrap_or_default();
+        let could: Vec<&str> =
+            u.get("could_be").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_str).collect();
+        let needs: Vec<&str> = u
+            .get("needs")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.get("fact").and_then(Json::as_str))
+            .collect();
+        out.push_str(&format!(
+            "  rule `{rule}` is undetermined (could give {}): the facts leave out {}\n",
+            could.join(" or "),
+            needs.join(", ")
+        ));
     }
+    out
 }
 
 /// A small line diff: lines only expected start with `-`, lines only actual with `+`.

@@ -1,6 +1,7 @@
 //! Lints over a checked program: facts never read (P0204), OS versions no rule covers (P0203),
 //! rules reading `status` before a rule that can still change it (P0205), declarations never
-//! used (P0206). All are warnings: the program means something, perhaps not what was meant.
+//! used (P0206), requirements on facts whose absence the rules do not read (P0208). All are
+//! warnings: the program means something, perhaps not what was meant.
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
@@ -13,7 +14,59 @@ pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
     uncovered_oses(program, &spans, &mut out);
     status_read_too_early(program, &mut out);
     unused_declarations(program, &spans, &mut out);
+    unread_absence(program, &spans, &mut out);
     out
+}
+
+/// Whether a condition holds only when `known(fact)` does (a conjunct of it).
+fn asks_known(e: &Expr, fact: usize) -> bool {
+    match e {
+        Expr::Known(inner) => **inner == Expr::Field(fact),
+        Expr::And(parts) => parts.iter().any(|p| asks_known(p, fact)),
+        _ => false,
+    }
+}
+
+/// P0208: a requirement on an optional fact that says nothing of `null`. A host that leaves the
+/// fact out leaves the requirement undetermined: no finding, and an `unknown` status whenever
+/// the rule's status would win. Say what absence means (`= false`, `null = false`) when the
+/// collector's silence is an answer; otherwise the warning states what unknown will do.
+fn unread_absence(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
+    let mut warned: Vec<usize> = Vec::new();
+    for rule in &program.rules {
+        for requirement in &rule.require {
+            let fact = match &requirement.need {
+                Need::Certificate(c) => program.certificates.get(*c).and_then(|c| c.fact),
+                Need::Component { component, .. } => program.components.get(*component).map(|c| c.fact),
+                Need::Setting { setting, .. } => program.settings.get(*setting).map(|s| s.fact),
+                Need::Action(a) => program.actions.get(*a).and_then(|a| a.fact),
+                Need::Updates(_) => None,
+            };
+            let Some(f) = fact else { continue };
+            let Some(field) = program.fields.get(f) else { continue };
+            if field.presence != crate::ir::Presence::Optional
+                || field.null.is_some()
+                || warned.contains(&f)
+                || asks_known(&rule.when, f)
+            {
+                continue;
+            }
+            warned.push(f);
+            let dotted = field.dotted();
+            out.push(
+                Diagnostic::warning(
+                    "P0208",
+                    format!("rule `{}` requires what optional fact `{dotted}` says, and nothing says what its absence means", rule.name),
+                    rule.span,
+                    "requires it here",
+                )
+                .with_secondary(spans.field(&dotted), "optional, no `null =` reading")
+                .with_help(format!(
+                    "a host that leaves `{dotted}` out gets no finding from this rule and, when the rule's status would win, the status `unknown`; if the collector's silence means something, say it: `null = false` (looked, not found) or a default (`= false`)"
+                )),
+            );
+        }
+    }
 }
 
 /// Where each declaration is, by id (the IR keeps indexes, the AST keeps spans).
