@@ -60,6 +60,10 @@ const STATUS = {
   not_affected: ["–", "Not affected", "The advisory does not concern this machine."],
   unknown: ["?", "Not covered", "The advisory does not cover this machine."],
 };
+/** `unknown` because facts are missing, not because the advisory does not cover the machine. */
+const UNDECIDED = ["?", "Cannot tell yet", "Answer the highlighted questions: the advisory's answer depends on them."];
+/** The option that says "looked, found nothing" for a fact whose rules read `null`. */
+const NULL_OPTION = "null";
 
 let all = [];
 
@@ -71,13 +75,17 @@ function chosen() {
 
 // ---------------------------------------------------------------- the form, from the metadata
 
-/** The facts' leaves of a JSON Schema, with their dotted paths. */
+/** The facts' leaves of a JSON Schema, with their dotted paths. A fact whose rules read `null`
+ * (`anyOf: [T, null]`) is its type, marked `nullable`. */
 function leaves(schema, prefix = []) {
   const out = [];
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
     const path = [...prefix, key];
     if (node.type === "object") out.push(...leaves(node, path));
-    else out.push({ path: path.join("."), schema: node });
+    else if (node.anyOf) {
+      const [own] = node.anyOf.filter((alternative) => alternative.type !== "null");
+      out.push({ path: path.join("."), schema: { ...own, description: node.description, nullable: true } });
+    } else out.push({ path: path.join("."), schema: node });
   }
   return out;
 }
@@ -143,7 +151,8 @@ function genericField(path, schema) {
   const id = idOf(path);
   const text = schema.description ? `${schema.description} (${path})` : path;
   if (schema.type === "boolean") return labelled(id, text, select(id, [["", "I don't know"], ["true", "Yes"], ["false", "No"]]));
-  if (schema.enum) return labelled(id, text, select(id, [["", "I don't know"], ...schema.enum.map((v) => [v, v])]));
+  const none = schema.nullable ? [[NULL_OPTION, "Not there"]] : [];
+  if (schema.enum) return labelled(id, text, select(id, [["", "I don't know"], ...schema.enum.map((v) => [v, v]), ...none]));
   if (schema.type === "array") return labelled(id, text, element("textarea", { id, rows: "2", spellcheck: "false" }));
   const input = element("input", { id, autocomplete: "off" });
   if (schema.type === "integer") input.setAttribute("inputmode", "numeric");
@@ -159,7 +168,8 @@ function renderForm() {
   const special = new Set(Object.values(roles));
   if (roles.product) {
     const set = element("fieldset", {}, element("legend", {}, "Product"));
-    set.append(...labelled("product", "Product", select("product", [["", "Choose…"], ...products])));
+    const none = facts.get(roles.product)?.nullable ? [[NULL_OPTION, "None of these is installed"]] : [];
+    set.append(...labelled("product", "Product", select("product", [["", "Choose…"], ...products, ...none])));
     if (roles.product_version) set.append(...labelled("product-version", "Version", element("input", { id: "product-version", autocomplete: "off" })));
     fields.append(set);
   }
@@ -216,8 +226,9 @@ function factsFromForm() {
   const { facts: schemas, roles } = union(chosen());
   if (roles.evaluation_date) put(facts, roles.evaluation_date, $("as-of").value || today());
   const value = (id) => $(id)?.value.trim() ?? "";
-  if (roles.product && value("product")) put(facts, roles.product, value("product"));
-  if (roles.product_version && value("product") && value("product-version")) put(facts, roles.product_version, value("product-version"));
+  const product = value("product") === NULL_OPTION ? null : value("product");
+  if (roles.product && value("product")) put(facts, roles.product, product);
+  if (roles.product_version && product && value("product-version")) put(facts, roles.product_version, value("product-version"));
   if (roles.platform && $("platform") && value("platform") !== "windows") put(facts, roles.platform, value("platform"));
   if (roles.os_version && value("build")) put(facts, roles.os_version, value("revision") ? `${value("build")}.${value("revision")}` : value("build"));
   const role = document.querySelector("input[name=role]:checked");
@@ -231,7 +242,8 @@ function factsFromForm() {
     if (special.has(path) || !$(idOf(path))) continue;
     const raw = value(idOf(path));
     if (raw === "") continue;
-    if (schema.type === "boolean") put(facts, path, raw === "true");
+    if (schema.nullable && raw === NULL_OPTION) put(facts, path, null);
+    else if (schema.type === "boolean") put(facts, path, raw === "true");
     else if (schema.type === "integer") put(facts, path, Number.isSafeInteger(Number(raw)) ? Number(raw) : raw);
     else if (schema.type === "array") put(facts, path, raw.split(/[\s,;]+/).filter(Boolean));
     else put(facts, path, raw);
@@ -244,7 +256,7 @@ function fillForm(facts) {
   if (!all.length) return;
   const { facts: schemas, roles, versions } = union(chosen());
   const set = (id, v) => { if ($(id) && v !== undefined && v !== null) $(id).value = String(v); };
-  if (roles.product) set("product", at(facts, roles.product));
+  if (roles.product) set("product", at(facts, roles.product) === null ? NULL_OPTION : at(facts, roles.product));
   if (roles.product_version) set("product-version", at(facts, roles.product_version));
   const platform = roles.platform && at(facts, roles.platform);
   if (platform && $("platform")) {
@@ -277,7 +289,8 @@ function fillForm(facts) {
     if (special.has(path)) continue;
     const v = at(facts, path);
     if (v === undefined) continue;
-    set(idOf(path), Array.isArray(v) ? v.join(" ") : v);
+    if (v === null && schema.nullable) set(idOf(path), NULL_OPTION);
+    else set(idOf(path), Array.isArray(v) ? v.join(" ") : v);
   }
   // A date in the facts is the date to judge by; the customer can still change it.
   const date = roles.evaluation_date && at(facts, roles.evaluation_date);
@@ -337,8 +350,10 @@ function verdictSection(advisory, answer, single) {
     summary.textContent = `${answer.error.message}${answer.error.field ? ` (${answer.error.field})` : ""}.`;
     return section;
   }
-  const [icon, word, sentence] = STATUS[answer.status];
+  const undecided = answer.status === "unknown" && (answer.undetermined ?? []).length > 0;
+  const [icon, word, sentence] = undecided ? UNDECIDED : STATUS[answer.status];
   badge.dataset.status = answer.status;
+  if (undecided) badge.dataset.undecided = "true";
   badge.textContent = `${icon} ${word}`;
   summary.textContent = sentence;
   const sets = (f) => !["info", "warning"].includes(f.severity);
@@ -346,9 +361,41 @@ function verdictSection(advisory, answer, single) {
   const notices = answer.findings.filter((f) => !sets(f)).map((f) => element("li", {}, (f.severity === "warning" ? "Warning: " : "") + f.message));
   if (actions.length) section.append(element("h4", {}, "What to do"), element("ol", { class: "actions", ...idAttr("actions") }, ...actions));
   if (notices.length) section.append(element("h4", {}, "Good to know"), element("ul", { class: "notices", ...idAttr("notices") }, ...notices));
+  const needed = neededFacts(answer);
+  if (needed.length) {
+    const items = needed.map(({ fact, collect }) => {
+      const schema = union([advisory]).facts.get(fact);
+      const li = element("li", { "data-fact": fact }, schema?.description ?? fact);
+      if (collect) li.append(element("div", { class: "meta" }, `Where Windows keeps it: ${collect}`));
+      return li;
+    });
+    section.append(element("h4", {}, "Still to find out"), element("ul", { class: "needed", ...idAttr("needed") }, ...items));
+  }
   const links = advisory.meta.links ?? [];
   if (links.length) section.append(element("p", { class: "refs" }, "Sources: ", ...links.flatMap((href, i) => [i ? ", " : "", element("a", { href }, href)])));
   return section;
+}
+
+/** The facts an answer's undetermined rules need, each once, in the order they are first named. */
+function neededFacts(answer) {
+  const seen = new Map();
+  for (const u of answer.undetermined ?? []) for (const n of u.needs) if (!seen.has(n.fact)) seen.set(n.fact, n);
+  return [...seen.values()];
+}
+
+/** Highlights the form's questions the answers still need (and only those). */
+function highlightNeeded(answers) {
+  for (const e of document.querySelectorAll(".needed-fact")) e.classList.remove("needed-fact");
+  const { roles } = union(chosen());
+  const byRole = Object.fromEntries(Object.entries(roles).map(([role, path]) => [path, role]));
+  const controls = { product: "product", product_version: "product-version", os_version: "build", hotfixes: "hotfixes" };
+  for (const { fact } of answers.flatMap(neededFacts)) {
+    const control = $(controls[byRole[fact]] ?? idOf(fact));
+    if (control) {
+      control.classList.add("needed-fact");
+      document.querySelector(`label[for="${control.id}"]`)?.classList.add("needed-fact");
+    }
+  }
 }
 
 function summaryText() {
@@ -357,6 +404,7 @@ function summaryText() {
     lines.push("", `${section.querySelector("h3").textContent}: ${section.querySelector(".badge").textContent}`, section.querySelector(".summary").textContent);
     for (const li of section.querySelectorAll(".actions li")) lines.push(`- ${li.textContent}`);
     for (const li of section.querySelectorAll(".notices li")) lines.push(`* ${li.textContent}`);
+    for (const li of section.querySelectorAll(".needed li")) lines.push(`? ${li.textContent}`);
   }
   return lines.join("\n");
 }
@@ -373,6 +421,7 @@ async function check(event) {
   $("as-of-used").textContent = `Judged as of ${asOf}${asOf === today() ? " (today)" : ""}.`;
   $("facts-json").textContent = JSON.stringify(facts, null, 2);
   $("verdicts").replaceChildren(...advisories.map((a, i) => verdictSection(a, answers[i], advisories.length === 1)));
+  highlightNeeded(answers);
   return answers;
 }
 

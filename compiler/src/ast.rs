@@ -181,6 +181,8 @@ pub struct Field {
     pub span: Span,
 }
 
+// A leaf is what most fields are; boxing it would allocate once per fact for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldKind {
     /// `name { fields }`: a nested JSON object.

@@ -37,9 +37,12 @@ impl Truth {
     pub fn of(b: bool) -> Truth {
         if b { Truth::True } else { Truth::False }
     }
+}
 
-    #[must_use]
-    pub fn not(self) -> Truth {
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
+    fn not(self) -> Truth {
         match self {
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
@@ -381,7 +384,7 @@ impl Ctx<'_> {
     /// A condition's truth on this host.
     fn truth(&self, e: &Expr) -> Truth {
         match e {
-            Expr::Not(inner) => self.truth(inner).not(),
+            Expr::Not(inner) => !self.truth(inner),
             Expr::And(parts) => {
                 let mut all = Truth::True;
                 for p in parts {

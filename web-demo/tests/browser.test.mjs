@@ -152,6 +152,42 @@ test("the Windows list matches a pasted build and its role", async () => {
   assert.deepEqual(errors, []);
 });
 
+// A host the collector found no product on has none: "None of these" answers `not_affected`, as
+// `"product": null` does natively. A host that leaves out facts an answer depends on is told
+// which: the page highlights exactly those questions and says where Windows keeps each.
+test("the page offers no product, and asks for exactly the facts an answer needs", async () => {
+  let { page, errors } = await openSelfCheck("acs_2023");
+  await page.selectOption("#product", "null");
+  await page.selectOption("#windows", "6.3.9600|workstation");
+  await page.click("#check");
+  const used = await page.textContent("#facts-json");
+  assert.equal(JSON.parse(used).product.id, null);
+  assert.equal(await page.getAttribute("#badge", "data-status"), native(used).status);
+  assert.equal(await page.getAttribute("#badge", "data-status"), "not_affected");
+  assert.deepEqual(errors, []);
+
+  ({ page, errors } = await openSelfCheck("secureboot_2026"));
+  const facts = JSON.stringify({ os: { version: "10.0.26100.4946", product_type: "workstation" }, as_of: "2026-03-01" });
+  await page.fill("#paste", facts);
+  await page.click("#check");
+  const answer = native(await page.textContent("#facts-json"), "secureboot-2026");
+  assert.equal(answer.status, "unknown");
+  assert.equal(await page.getAttribute("#badge", "data-status"), "unknown");
+  assert.equal(await page.getAttribute("#badge", "data-undecided"), "true");
+  const needed = new Set(answer.undetermined.flatMap((u) => u.needs.map((n) => n.fact)));
+  const listed = await page.$$eval("#needed li", (items) => items.map((li) => li.dataset.fact));
+  assert.deepEqual(new Set(listed), needed);
+  const highlighted = await page.$$eval("select.needed-fact, input.needed-fact, textarea.needed-fact", (es) => es.map((e) => e.id));
+  assert.ok(highlighted.includes("fact-secure_boot-enabled"), highlighted.join(", "));
+  assert.ok(!highlighted.includes("build"), "a fact the host sent is not asked again");
+  // Answering the question decides the rules that waited for it.
+  await page.selectOption("#fact-secure_boot-enabled", "false");
+  await page.click("#check");
+  assert.equal(await page.getAttribute("#badge", "data-status"), "not_affected");
+  assert.equal(await page.$$eval("#needed li", (items) => items.length), 0);
+  assert.deepEqual(errors, []);
+});
+
 test("the page and the native module agree on the whole differential corpus", async () => {
   const corpus = readFileSync(join(root, "target", "web", "corpus.jsonl"), "utf8").split("\n").filter((l, i, a) => i < a.length - 1 || l);
   const expected = readFileSync(join(root, "target", "web", "expected.jsonl"), "utf8").split("\n").filter(Boolean);
@@ -197,7 +233,7 @@ test("a host pasted once gets every advisory's verdict, each the native module's
 
 test("the form offers exactly what the rules declare, and follows a changed rules file", async () => {
   const listed = async (page) => ({
-    products: await page.$$eval("#product option", (os) => os.map((o) => o.value).filter(Boolean)),
+    products: await page.$$eval("#product option", (os) => os.map((o) => o.value).filter((v) => v && v !== "null")),
     windows: await page.$$eval("#windows option", (os) => os.map((o) => o.textContent)),
   });
   let { page, errors } = await openSelfCheck("acs_2023");
