@@ -130,6 +130,10 @@ enum Command {
         /// script runs it on the customer's machine.
         #[arg(long)]
         allow_code: bool,
+        /// Write an osquery pack instead: the scheduled queries `preflight facts --from osquery`
+        /// reads with its default mapping, the registry values the rules read among them.
+        #[arg(long, conflicts_with = "allow_code")]
+        osquery: bool,
         #[command(flatten)]
         diagnostics: common::DiagnosticOptions,
     },
@@ -263,8 +267,8 @@ fn main() -> ExitCode {
         Command::Facts { from, input, map, rules, delimiter, output } => {
             command::facts::run(&from, &input, map.as_deref(), &rules, delimiter, output.as_deref())
         }
-        Command::Collector { files, output, allow_code, diagnostics } => {
-            command::collector::run(&files, output.as_deref(), allow_code, &diagnostics)
+        Command::Collector { files, output, allow_code, osquery, diagnostics } => {
+            command::collector::run(&files, output.as_deref(), allow_code, osquery, &diagnostics)
         }
         Command::Serve { port, dir, no_build } => command::serve::run(&dir, port, !no_build),
         Command::Fmt { file, check, write } => command::fmt::run(&file, check, write),

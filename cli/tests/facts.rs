@@ -328,3 +328,67 @@ fn an_osquery_null_column_is_a_missing_one() {
     let facts: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(facts["os"]["version"], "10.0.19044");
 }
+
+/// The registry values the rules read `from registry` come from osquery's `registry` table,
+/// through the rules' own `map`; a value the key lacks is null for a fact whose rules read null
+/// (looked, not set), and a programs table that lists no product the rules know says the host
+/// has none. The pack `collector --osquery` prints schedules exactly those keys.
+#[test]
+fn osquery_registry_values_and_an_absent_product() {
+    let servicing = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecureBoot\Servicing";
+    let state = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecureBoot\State";
+    let registry = serde_json::json!({
+        "name": "pack_preflight_registry", "hostIdentifier": "h", "action": "snapshot",
+        "snapshot": [
+            { "key": servicing, "name": "UEFICA2023Status", "data": "InProgress" },
+            { "key": state.to_ascii_lowercase(), "name": "UEFISecureBootEnabled", "data": "1" },
+        ],
+    });
+    let programs = serde_json::json!({
+        "name": "pack_preflight_programs", "hostIdentifier": "h", "action": "snapshot",
+        "snapshot": [{ "name": "Some Editor", "version": "1.2" }],
+    });
+    let os = serde_json::json!({
+        "name": "pack_preflight_os_version", "hostIdentifier": "h", "action": "snapshot",
+        "snapshot": [{ "major": "10", "minor": "0", "build": "26100", "revision": "4946", "name": "Microsoft Windows 11 Pro" }],
+    });
+    let log = format!("{registry}\n{programs}\n{os}\n");
+    let out = preflight(&["facts", "--from", "osquery", "-"], log.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let facts: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(facts["servicing"]["status"], "InProgress");
+    // not set: the rules read null as 0
+    assert_eq!(facts["servicing"]["available_updates"], Value::Null);
+    assert!(facts["servicing"].as_object().unwrap().contains_key("available_updates"));
+    assert_eq!(facts["secure_boot"]["enabled"], true);
+    // the policy key has no rows: the rules' `missing` entry says automatic updates work
+    assert_eq!(facts["root_ca"]["auto_update"], true);
+    // programs listed, none a product of the rules: no product
+    assert_eq!(facts["product"]["id"], Value::Null);
+    let dir = temp_dir("osquery-registry");
+    let facts_file = dir.join("facts.jsonl");
+    std::fs::write(&facts_file, text(&out.stdout)).unwrap();
+    let batch = preflight(&["batch", facts_file.to_str().unwrap(), "--as-of", "2026-03-01"], b"");
+    let answer: Value = serde_json::from_str(text(&batch.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(answer["acs_2023"]["status"], "not_affected", "{answer}");
+
+    let pack = preflight(&["collector", "--osquery"], b"");
+    let pack: Value = serde_json::from_slice(&pack.stdout).unwrap();
+    let query = pack["queries"]["preflight_registry"]["query"].as_str().unwrap();
+    for key in [servicing, state] {
+        assert!(query.contains(key), "{query}");
+    }
+}
+
+/// A CSV cell `none` (or `null`) for a fact whose rules read null: the host has none.
+#[test]
+fn a_csv_cell_none_is_null_for_a_fact_that_reads_null() {
+    let csv =
+        "product.id,os.version,os.product_type\nnone,10.0.19044.1000,workstation\nNULL,10.0.19044.1000,workstation\n";
+    let out = preflight(&["facts", "--from", "csv", "-"], csv.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for line in text(&out.stdout).lines() {
+        let facts: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(facts["product"]["id"], Value::Null);
+    }
+}

@@ -145,6 +145,18 @@ pub struct Converter {
     types: BTreeMap<String, Type>,
     products: Products,
     certificates: Vec<(String, String)>,
+    /// What the rules read beyond types: facts whose `null` means something, registry values.
+    readings: Readings,
+}
+
+/// What a rules file says about reading its facts that an inventory conversion needs: the facts
+/// whose `null` means something ("looked, found nothing": a CSV cell `null` or `none`, a
+/// product osquery's programs table does not list), and the facts read from one registry value
+/// (osquery's `registry` table reads them).
+#[derive(Default)]
+pub struct Readings {
+    pub nullable: std::collections::BTreeSet<String>,
+    pub registry: Vec<osquery::RegistryFact>,
 }
 
 impl Converter {
@@ -168,6 +180,17 @@ impl Converter {
             }
         }
         let ids: Vec<String> = programs.iter().flat_map(|p| p.products.iter().map(|x| x.id.clone())).collect();
+        let mut readings = Readings::default();
+        for field in programs.iter().flat_map(|p| p.fields.iter()) {
+            if field.null.is_some() {
+                readings.nullable.insert(field.dotted());
+            }
+            if let Some(registry) = field.collect.as_ref().and_then(|c| osquery::RegistryFact::of(&field.dotted(), c))
+                && !readings.registry.iter().any(|r| r.fact == registry.fact)
+            {
+                readings.registry.push(registry);
+            }
+        }
         // Certificates with a thumbprint and a fact: osquery's certificates table can tell them.
         let certificates: Vec<(String, String)> = programs
             .iter()
@@ -178,7 +201,7 @@ impl Converter {
                     .filter_map(|c| Some((c.thumbprint.clone(), p.fields.get(c.fact?)?.dotted())))
             })
             .collect();
-        Ok(Converter { types, products: Products { ids, detect }, certificates })
+        Ok(Converter { types, products: Products { ids, detect }, certificates, readings })
     }
 
     /// A CSV export (`map`: a mapping file's text and how to name it; `delimiter`: the column
@@ -222,7 +245,7 @@ impl Converter {
             // Rows as a spreadsheet numbers them: the header is row 1 (a record is one row, even
             // when a quoted cell spans lines).
             rows += 1;
-            match facts_of(&record, &targets, &self.types, &self.products, rows + 1, &header) {
+            match facts_of(&record, &targets, &self.types, &self.products, &self.readings, rows + 1, &header) {
                 Ok(facts) => emit(facts)?,
                 Err(mut bad) => {
                     errors.append(&mut bad);
@@ -246,7 +269,7 @@ impl Converter {
         let mut documents = Vec::with_capacity(hosts.len());
         let mut errors = Vec::new();
         for (name, host) in &hosts {
-            match osquery::facts(name, host, mapping, &self.certificates, &self.types, &self.products) {
+            match osquery::facts(name, host, mapping, &self.certificates, &self.types, &self.products, &self.readings) {
                 Ok(facts) => documents.push(facts),
                 Err(mut e) => errors.append(&mut e),
             }
@@ -399,6 +422,7 @@ fn facts_of(
     targets: &[Option<Target>],
     types: &BTreeMap<String, Type>,
     products: &Products,
+    readings: &Readings,
     row: usize,
     header: &[String],
 ) -> Result<Value, Vec<String>> {
@@ -408,6 +432,13 @@ fn facts_of(
         let Some(target) = target else { continue };
         let cell = cell.trim();
         if cell.is_empty() {
+            continue;
+        }
+        // "Looked, found nothing", for a fact whose rules read null.
+        if readings.nullable.contains(&target.fact)
+            && (cell.eq_ignore_ascii_case("null") || cell.eq_ignore_ascii_case("none"))
+        {
+            insert(&mut root, &target.fact, Value::Null);
             continue;
         }
         match convert(cell, target, types, products) {
@@ -447,7 +478,6 @@ fn convert(cell: &str, target: &Target, types: &BTreeMap<String, Type>, products
     }
 }
 
-/// Puts `value` at the dotted `path`, making the groups on the way.
 /// The one check of the fact paths a mapping writes (CSV columns or osquery tables): each a
 /// dotted path of non-empty names, none written twice, none inside another (`os` and
 /// `os.version` would overwrite each other), none inside a `reserved` path. `what` names each
@@ -500,6 +530,7 @@ pub(super) fn check_paths<'a>(
     Ok(())
 }
 
+/// Puts `value` at the dotted `path`, making the groups on the way.
 pub(super) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     let mut node = root;
     let mut parts = path.split('.').peekable();

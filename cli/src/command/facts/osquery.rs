@@ -4,8 +4,8 @@
 //! Which table feeds which fact is data: `osquery.toml` beside this file is the default mapping,
 //! a `--map` file replaces it. A query feeds the section of the table its name ends with.
 
-use super::{Products, Target, check_paths, convert, insert};
-use preflight_compiler::ir::Type;
+use super::{Products, Readings, Target, check_paths, convert, insert};
+use preflight_compiler::ir::{Collect, MapKey, MapValue, Source, Type};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -32,10 +32,75 @@ enum Entry {
 pub struct Mapping {
     pub tables: Vec<(String, Vec<Rule>)>,
     pub thumbprints: Option<(String, String)>,
+    /// The table of registry values (osquery's `registry`: `key`, `name`, `data` columns) that
+    /// feeds every fact the rules read `from registry`.
+    pub registry: Option<String>,
 }
 
 /// The section that names the certificates table rather than a table of its own.
 const THUMBPRINTS: &str = "thumbprints";
+/// The section that names the registry table.
+const REGISTRY: &str = "registry";
+
+/// A fact the rules read from one registry value (`from registry "KEY" "NAME" [map {...}]`).
+pub struct RegistryFact {
+    pub fact: String,
+    /// The key as osquery writes it (`HKEY_LOCAL_MACHINE\...`).
+    pub key: String,
+    name: String,
+    map: Vec<(MapKey, MapValue)>,
+}
+
+impl RegistryFact {
+    /// The registry value a fact is read from, when it is exactly one (no text joined to it).
+    pub fn of(fact: &str, collect: &Collect) -> Option<RegistryFact> {
+        let [(before, Source::Registry { key, value })] = collect.pieces.as_slice() else { return None };
+        if !before.is_empty() || !collect.suffix.is_empty() {
+            return None;
+        }
+        // PowerShell's drive names → the hive names osquery's `key` column uses.
+        let hives =
+            [("HKLM:\\", "HKEY_LOCAL_MACHINE\\"), ("HKCU:\\", "HKEY_CURRENT_USER\\"), ("HKU:\\", "HKEY_USERS\\")];
+        let key = hives
+            .iter()
+            .find_map(|(drive, hive)| {
+                let head = key.get(..drive.len())?;
+                head.eq_ignore_ascii_case(drive)
+                    .then(|| format!("{hive}{}", key.get(drive.len()..).unwrap_or_default()))
+            })
+            .unwrap_or_else(|| key.clone());
+        Some(RegistryFact { fact: fact.to_string(), key, name: value.clone(), map: collect.map.clone() })
+    }
+
+    /// What a host's registry rows (from a query that read the fact's key) say of the fact: the
+    /// value's data through the rules' `map`, as the PowerShell collector maps it; `None` when
+    /// the value is not set (no row for it: the key or the value is absent) and no `missing`
+    /// entry says what that means.
+    fn read(&self, rows: &[BTreeMap<String, String>]) -> Option<String> {
+        let data = rows
+            .iter()
+            .filter(|r| r.get("key").is_some_and(|k| k.trim_end_matches('\\').eq_ignore_ascii_case(&self.key)))
+            .find(|r| r.get("name").is_some_and(|n| n.eq_ignore_ascii_case(&self.name)))
+            .and_then(|r| r.get("data"))
+            .map(|d| d.trim().to_string());
+        if self.map.is_empty() {
+            return data;
+        }
+        // The collector's map: `eq` ignoring case, `matches` a pattern, `else`, `missing`.
+        let chosen = self.map.iter().find(|(key, _)| match (key, &data) {
+            (MapKey::Missing, None) => true,
+            (MapKey::Else, Some(_)) => true,
+            (MapKey::Equals(k), Some(d)) => k.eq_ignore_ascii_case(d),
+            (MapKey::Matches(p), Some(d)) => regex_lite::Regex::new(p).is_ok_and(|r| r.is_match(d)),
+            _ => false,
+        });
+        chosen.map(|(_, value)| match value {
+            MapValue::Text(t) => t.clone(),
+            MapValue::Int(n) => n.to_string(),
+            MapValue::Bool(b) => b.to_string(),
+        })
+    }
+}
 
 /// Reads a mapping.
 pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
@@ -45,6 +110,15 @@ pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
              [os_version] \"os.version\" = \"{{major}}.{{minor}}.{{build}}.{{revision}}\""
         )
     })?;
+    let registry = match tables.remove(REGISTRY) {
+        None => None,
+        Some(section) => match section.get("table").and_then(toml::Value::as_str) {
+            Some(table) => Some(table.to_string()),
+            None => {
+                return Err(format!("{origin}, [{REGISTRY}]: name the table of registry values: table = \"registry\""));
+            }
+        },
+    };
     let thumbprints = match tables.remove(THUMBPRINTS) {
         None => None,
         Some(section) => {
@@ -88,7 +162,7 @@ pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
         &[("the host's identity, from `hostIdentifier`", "host.name")],
     )
     .map_err(|e| format!("{origin}: {e}"))?;
-    Ok(Mapping { tables: out, thumbprints })
+    Ok(Mapping { tables: out, thumbprints, registry })
 }
 
 /// The rows a host's queries returned, per table.
@@ -101,12 +175,14 @@ pub struct Host {
 /// lines that are not osquery results (naming the line).
 pub fn read_log(text: impl std::io::BufRead, mapping: &Mapping) -> Result<Vec<(String, Host)>, Vec<String>> {
     let thumbprint_table = mapping.thumbprints.as_ref().map(|(t, _)| t.as_str());
+    let registry_table = mapping.registry.as_deref();
     let known = |name: &str| {
         mapping
             .tables
             .iter()
             .map(|(t, _)| t.as_str())
             .chain(thumbprint_table)
+            .chain(registry_table)
             .find(|t| name == *t || name.ends_with(&format!("_{t}")))
     };
     let mut hosts: Vec<(String, Host)> = Vec::new();
@@ -210,9 +286,26 @@ pub fn facts(
     certificates: &[(String, String)],
     types: &BTreeMap<String, Type>,
     products: &Products,
+    readings: &Readings,
 ) -> Result<Value, Vec<String>> {
     let mut root = Map::new();
     insert(&mut root, "host.name", Value::String(name.to_string()));
+    let mut errors = Vec::new();
+    // The host's registry query ran (its result may hold no rows: none of the keys exists).
+    if let Some(rows) = mapping.registry.as_ref().and_then(|t| host.tables.get(t)) {
+        for registry in &readings.registry {
+            let target = Target { fact: registry.fact.clone(), separators: String::new() };
+            match registry.read(rows) {
+                Some(text) => match convert(&text, &target, types, products) {
+                    Ok(v) => insert(&mut root, &registry.fact, v),
+                    Err(why) => errors.push(format!("host `{name}`, registry ({}): {why}", registry.fact)),
+                },
+                // Not set: null (looked, found nothing) when the rules read it, else left out.
+                None if readings.nullable.contains(&registry.fact) => insert(&mut root, &registry.fact, Value::Null),
+                None => {}
+            }
+        }
+    }
     if let Some((table, text)) = &mapping.thumbprints
         && let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty())
     {
@@ -223,16 +316,21 @@ pub fn facts(
             insert(&mut root, fact, Value::Bool(held.contains(&normal(thumbprint))));
         }
     }
-    let mut errors = Vec::new();
     for (table, rules) in &mapping.tables {
         let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty()) else { continue };
         // A product fact picks the row; the others read it.
-        let chosen = rules
-            .iter()
-            .find(|r| matches!(types.get(&r.fact), Some(Type::Product)))
-            .and_then(|r| rows.iter().find(|row| products.known(&render(&r.text, row))))
-            .or(rows.first());
-        let Some(row) = chosen else { continue };
+        let product = rules.iter().find(|r| matches!(types.get(&r.fact), Some(Type::Product)));
+        let named = product.and_then(|r| rows.iter().find(|row| products.known(&render(&r.text, row))));
+        // The table lists the host's programs and none is a product the rules know: the host has
+        // none, when the rules read null so.
+        if let Some(rule) = product
+            && named.is_none()
+            && readings.nullable.contains(&rule.fact)
+        {
+            insert(&mut root, &rule.fact, Value::Null);
+            continue;
+        }
+        let Some(row) = named.or(rows.first()) else { continue };
         for rule in rules {
             let target = Target { fact: rule.fact.clone(), separators: String::new() };
             let value = if matches!(types.get(&rule.fact), Some(Type::Kbs)) {
