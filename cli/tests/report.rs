@@ -209,3 +209,54 @@ fn answers_and_facts_are_paired_and_read_as_batch_reads() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Hosts whose facts leave rules undetermined are counted apart from hosts the advisory does not
+/// cover, by `batch` and by the report alike, and the report lists the facts to collect with how
+/// a collector reads each and how many hosts lack it.
+#[test]
+fn undetermined_hosts_and_the_facts_to_collect() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-undetermined-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let facts = dir.join("facts.jsonl");
+    std::fs::write(
+        &facts,
+        concat!(
+            r#"{"os":{"version":"10.0.26100.4946","product_type":"workstation"}}"#,
+            "\n",
+            r#"{"os":{"version":"10.0.26100.4946","product_type":"workstation"},"secure_boot":{"enabled":false}}"#,
+            "\n",
+            r#"{"os":{"version":"6.0.6001","product_type":"workstation"},"secure_boot":{"enabled":true}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let answers = dir.join("answers.jsonl");
+    let out = preflight(
+        &[
+            "batch",
+            "--rules",
+            "rules/secureboot-2026.preflight",
+            "--as-of",
+            "2026-03-01",
+            "--summary",
+            "json",
+            facts.to_str().unwrap(),
+            "-o",
+            answers.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: Value = serde_json::from_str(text(&out.stderr).lines().next().unwrap()).unwrap();
+    let outcomes = serde_json::json!({"undetermined": 1, "not_affected": 1, "unknown": 1});
+    assert_eq!(summary["outcomes"], outcomes, "{summary}");
+    let report = preflight(&["report", answers.to_str().unwrap(), "--facts", facts.to_str().unwrap()], b"");
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    let html = text(&report.stdout);
+    assert_eq!(data(&html)["summary"]["secureboot_2026"]["outcomes"], outcomes);
+    assert!(html.contains("<h3>Facts to collect</h3><p>1 hosts cannot be decided"), "{html}");
+    assert!(
+        html.contains("<tr><td>secure_boot.enabled</td><td>registry HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\State: UEFISecureBootEnabled</td><td>1</td></tr>"),
+        "{html}"
+    );
+}

@@ -160,10 +160,15 @@ static STATUS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"status\":\""));
 static CODE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"code\":\""));
+static UNDETERMINED: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"undetermined\":["));
 static INSTALL: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
     std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\"install_any_of\":["));
 
-/// `ready`, `action_required`, ... or `error:CODE`, read off the answer's first fields.
+/// `ready`, `action_required`, ... or `error:CODE`, read off the answer's first fields; an
+/// `unknown` the facts left undetermined (the answer lists `undetermined` rules) is
+/// `undetermined`, apart from the `unknown` of hosts the advisory does not cover. (Quotes in
+/// strings are escaped, so the key can only be the answer's own.)
 fn outcome(answer: &str) -> std::borrow::Cow<'_, str> {
     let field = |key: &memchr::memmem::Finder<'_>| {
         key.find(answer.as_bytes())
@@ -173,7 +178,10 @@ fn outcome(answer: &str) -> std::borrow::Cow<'_, str> {
     if answer.starts_with("{\"error\"") {
         format!("error:{}", field(&CODE).unwrap_or_default()).into()
     } else {
-        field(&STATUS).unwrap_or("?").into()
+        match field(&STATUS).unwrap_or("?") {
+            "unknown" if UNDETERMINED.find(answer.as_bytes()).is_some() => super::report::UNDETERMINED.into(),
+            status => status.into(),
+        }
     }
 }
 

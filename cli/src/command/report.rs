@@ -30,6 +30,8 @@ struct Advisory {
     steps: BTreeMap<String, usize>,
     /// (code, field) → hosts.
     errors: BTreeMap<(String, String), usize>,
+    /// A fact undetermined rules need → (hosts that lack it, how a collector reads it).
+    to_collect: BTreeMap<String, (usize, Option<String>)>,
 }
 
 /// One host's row in the table: its id, build, and per advisory its outcome and missing groups,
@@ -252,7 +254,26 @@ fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) 
         *a.by_build.entry(build.to_string()).or_default().entry(outcome.clone()).or_default() += 1;
         return (outcome, Vec::new());
     }
-    let status = verdict.get("status").and_then(Value::as_str).unwrap_or("?").to_string();
+    let mut status = verdict.get("status").and_then(Value::as_str).unwrap_or("?").to_string();
+    // The facts undetermined rules need, each counted once per host.
+    let mut needed: Vec<(String, Option<String>)> = Vec::new();
+    for u in verdict.get("undetermined").and_then(Value::as_array).into_iter().flatten() {
+        for n in u.get("needs").and_then(Value::as_array).into_iter().flatten() {
+            let Some(fact) = n.get("fact").and_then(Value::as_str) else { continue };
+            if !needed.iter().any(|(f, _)| f == fact) {
+                needed.push((fact.to_string(), n.get("collect").and_then(Value::as_str).map(str::to_string)));
+            }
+        }
+    }
+    for (fact, collect) in needed.iter().cloned() {
+        let entry = a.to_collect.entry(fact).or_insert((0, collect));
+        entry.0 += 1;
+    }
+    // `unknown` because facts are missing is not `unknown` because the advisory does not cover
+    // the host: the report counts them apart.
+    if status == "unknown" && !needed.is_empty() {
+        status = UNDETERMINED.to_string();
+    }
     *a.outcomes.entry(status.clone()).or_default() += 1;
     *a.by_build.entry(build.to_string()).or_default().entry(status.clone()).or_default() += 1;
     let findings = verdict.get("findings").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -299,6 +320,9 @@ fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) 
     }
     (status, groups)
 }
+
+/// The outcome of a host whose status is `unknown` because facts it did not send decide it.
+pub const UNDETERMINED: &str = "undetermined";
 
 /// HTML text with `<`, `>`, `&` and quotes escaped.
 fn esc(text: &str) -> String {
@@ -406,6 +430,19 @@ pub fn page(fleet: &Fleet) -> String {
             body.push_str("<h3>Other steps</h3><div class=\"scroll\"><table><thead><tr><th>step</th><th>hosts</th></tr></thead><tbody>");
             for (step, n) in &a.steps {
                 body.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(step)));
+            }
+            body.push_str("</tbody></table></div>");
+        }
+        if !a.to_collect.is_empty() {
+            let undecided = a.outcomes.get(UNDETERMINED).copied().unwrap_or(0);
+            body.push_str(&format!(
+                "<h3>Facts to collect</h3><p>{undecided} hosts cannot be decided until these facts are collected (hosts that are decided may still lack some, for notices).</p><div class=\"scroll\"><table><thead><tr><th>fact</th><th>how a collector reads it</th><th>hosts without it</th></tr></thead><tbody>"
+            ));
+            let mut facts: Vec<(&String, &(usize, Option<String>))> = a.to_collect.iter().collect();
+            facts.sort_by(|x, y| (y.1.0, x.0).cmp(&(x.1.0, y.0)));
+            for (fact, (n, collect)) in facts {
+                let how = collect.as_deref().unwrap_or("");
+                body.push_str(&format!("<tr><td>{}</td><td>{}</td><td>{n}</td></tr>", esc(fact), esc(how)));
             }
             body.push_str("</tbody></table></div>");
         }
