@@ -221,7 +221,7 @@ impl Faithful {
             for req in requirements {
                 for host_os in std::iter::once(None).chain((0..program.oses.len()).map(Some)) {
                     for level in levels.into_iter().flatten() {
-                        let finding = finding_for(program, spec, req, host_os, level.name(), "\u{1}".into());
+                        let finding = finding_for(program, spec, req, host_os, None, level.name(), "\u{1}".into());
                         let json = serde_json::to_string(&finding).expect("serialises");
                         let (before, after) = json.split_once("\\u0001").expect("the message's mark");
                         fragments.insert((r, req, host_os, level), (before.to_string(), after.to_string()));
@@ -426,7 +426,14 @@ impl Faithful {
                 fired.push((r, level, unmet));
             }
         };
-        let need = |kbs: &[u32]| if kbs.iter().any(|kb| patched(*kb)) { vec![] } else { vec![0] };
+        // Out at the evaluation date, for the host's OS: a group none of whose updates is out is
+        // not due yet.
+        let out = |kb: u32| {
+            p.updates.iter().find(|u| u.kb.0 == kb).is_none_or(|u| u.released_on(os).is_none_or(|d| d <= f.as_of))
+        };
+        let need = |kbs: &[u32]| {
+            if kbs.iter().any(|kb| patched(*kb)) || !kbs.iter().any(|kb| out(*kb)) { vec![] } else { vec![0] }
+        };
         if platform_listed != Some(true) {
             fire("other_platform", Level::NotAffected, vec![], &mut status);
         }

@@ -78,6 +78,7 @@ pub enum DeclKind {
     Component,
     Setting,
     Action,
+    Milestone,
 }
 
 impl DeclKind {
@@ -91,6 +92,7 @@ impl DeclKind {
             DeclKind::Component => "component",
             DeclKind::Setting => "setting",
             DeclKind::Action => "action",
+            DeclKind::Milestone => "milestone",
         }
     }
 }
@@ -326,6 +328,8 @@ pub enum JsonKind {
     Number(String),
     Bool(bool),
     Null,
+    /// A bare name: a milestone, standing for its date.
+    Name(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -386,12 +390,19 @@ pub enum Need {
     Setting(Ident, Option<Expr>),
     /// `action oem_firmware`
     Action(Ident),
+    /// `any monthly_rollup since 2019-03-12` (a kind or a series; a date or a milestone)
+    Latest {
+        of: Ident,
+        since: Expr,
+        span: Span,
+    },
 }
 
 impl Need {
     pub fn span(&self) -> Span {
         match self {
             Need::Update(lit) => lit.span,
+            Need::Latest { span, .. } => *span,
             Need::Certificate(id) | Need::Setting(id, None) | Need::Action(id) => id.span,
             Need::Component(id, value) | Need::Setting(id, Some(value)) => {
                 Span::new(id.span.start as usize, value.span.end as usize)

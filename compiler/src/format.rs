@@ -301,6 +301,7 @@ fn need(n: &Need) -> String {
         Need::Setting(id, None) => format!("setting {}", id.name),
         Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, expr(value)),
         Need::Action(id) => format!("action {}", id.name),
+        Need::Latest { of, since, .. } => format!("any {} since {}", of.name, expr(since)),
     }
 }
 
@@ -392,6 +393,7 @@ fn json(j: &Json) -> String {
         JsonKind::Number(raw) => raw.clone(),
         JsonKind::Bool(b) => b.to_string(),
         JsonKind::Null => "null".into(),
+        JsonKind::Name(name) => name.clone(),
     }
 }
 

@@ -411,10 +411,12 @@ impl Ctx<'_> {
                 values.iter().map(|x| compare3(&v, crate::ast::CmpOp::Eq, x)).max().unwrap_or(Truth::False)
             }
             Expr::Patched(u) => self.patched(*u),
+            Expr::Released(u) => self.released(*u),
             Expr::Known(inner) => Truth::of(!matches!(self.eval(inner), Value::Unknown | Value::None)),
             Expr::Definitely(inner) => Truth::of(self.truth(inner) == Truth::True),
             Expr::Possibly(inner) => Truth::of(self.truth(inner) != Truth::False),
-            Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Status => match self.eval(e) {
+            Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Status | Expr::ReleaseDate(_) => match self.eval(e)
+            {
                 Value::Bool(b) => Truth::of(b),
                 Value::Unknown => Truth::Unknown,
                 _ => Truth::False,
@@ -430,6 +432,7 @@ impl Ctx<'_> {
             // Undetermined rules before this one could have raised it.
             Expr::Status if self.possible > self.status => Value::Unknown,
             Expr::Status => Value::Level(self.status),
+            Expr::ReleaseDate(u) => self.release_date(*u),
             _ => match self.truth(e) {
                 Truth::True => Value::Bool(true),
                 Truth::False => Value::Bool(false),
@@ -482,9 +485,38 @@ impl Ctx<'_> {
         listed.max(by_build)
     }
 
+    /// The update's release date for the host's OS (its default date when the OS is unknown or
+    /// none), or none when the rules give none.
+    fn release_date(&self, update: usize) -> Value {
+        let os = if let Value::Os(os) = self.host.os { Some(os) } else { None };
+        self.program.updates.get(update).and_then(|u| u.released_on(os)).map_or(Value::None, Value::Date)
+    }
+
+    /// The update is out, for the host's OS, at the evaluation date: released on or before it
+    /// (an update without a date is out). An update for other Windows versions than the host's
+    /// is not out for it.
+    fn released(&self, update: usize) -> Truth {
+        if let (Value::Os(os), Some(u)) = (&self.host.os, self.program.updates.get(update))
+            && !u.applies_to(*os)
+        {
+            return Truth::False;
+        }
+        match (self.release_date(update), self.evaluation_date()) {
+            (Value::Date(_), Value::Unknown) => Truth::Unknown,
+            (Value::Date(released), Value::Date(today)) => Truth::of(released <= today),
+            _ => Truth::True,
+        }
+    }
+
+    /// The evaluation date (the fact bound to the role), or unknown.
+    fn evaluation_date(&self) -> Value {
+        self.program.host.evaluation_date.and_then(|f| self.facts.values.get(f)).cloned().unwrap_or(Value::Unknown)
+    }
+
     fn finding(&self, rule: &Rule, requirement: Option<usize>, level: Level) -> Finding {
         let os = if let Value::Os(os) = self.host.os { Some(os) } else { None };
-        finding_for(self.program, rule, requirement, os, level.name(), self.render(&rule.message))
+        let as_of = if let Value::Date(d) = self.evaluation_date() { Some(d) } else { None };
+        finding_for(self.program, rule, requirement, os, as_of, level.name(), self.render(&rule.message))
     }
 
     fn render(&self, segments: &[Segment]) -> String {
@@ -532,9 +564,11 @@ pub fn finding_for(
     rule: &Rule,
     requirement: Option<usize>,
     os: Option<usize>,
+    as_of: Option<crate::value::Date>,
     severity: &'static str,
     message: String,
 ) -> Finding {
+    let newest = requirement.and_then(|k| rule.require.get(k)).is_some_and(|q| q.newest);
     let need = requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need);
     let mut certificate = rule.certificate.and_then(|c| program.certificates.get(c));
     let (mut updates, mut component, mut setting, mut action) = (Vec::new(), None, None, None);
@@ -544,6 +578,17 @@ pub fn finding_for(
             let for_os: Vec<&crate::ir::Update> =
                 all.iter().copied().filter(|u| os.is_some_and(|os| u.applies_to(os))).collect();
             let shown = if for_os.is_empty() { all } else { for_os };
+            // Only updates out at the evaluation date (on a host judged before every one of them
+            // the requirement is not due and gives no finding); of `any ... since`, the newest.
+            let out: Vec<&crate::ir::Update> = shown
+                .iter()
+                .copied()
+                .filter(|u| as_of.is_none_or(|today| u.released_on(os).is_none_or(|d| d <= today)))
+                .collect();
+            let mut shown = if out.is_empty() { shown } else { out };
+            if newest && let Some(last) = shown.iter().copied().max_by_key(|u| u.released_on(os)) {
+                shown = vec![last];
+            }
             updates = shown
                 .into_iter()
                 .map(|u| UpdateInfo {
@@ -618,6 +663,10 @@ pub(crate) fn source(p: &Program, e: &Expr) -> String {
             format!("{} in [{}]", src(l), values.iter().map(|v| constant_for(p, l, v)).collect::<Vec<_>>().join(", "))
         }
         Expr::Patched(u) => format!("patched({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
+        Expr::Released(u) => format!("released({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default()),
+        Expr::ReleaseDate(u) => {
+            format!("release_date({})", p.updates.get(*u).map(|u| u.kb.to_string()).unwrap_or_default())
+        }
         Expr::Known(inner) => format!("known({})", src(inner)),
         Expr::Definitely(inner) => format!("definitely({})", src(inner)),
         Expr::Possibly(inner) => format!("possibly({})", src(inner)),

@@ -38,6 +38,19 @@ pub struct Program {
     /// updates it must be installed `after`.
     pub finding_order: Vec<(RuleId, Option<usize>)>,
     pub tests: Vec<TestCase>,
+    /// The advisory's dated milestones, in declaration order.
+    pub milestones: Vec<Milestone>,
+}
+
+/// A dated milestone (`milestone kek_2011_expires { date 2026-06-24 }`): a date rules, messages
+/// and tests name.
+#[derive(Clone, Debug)]
+pub struct Milestone {
+    pub id: String,
+    pub title: String,
+    pub date: Date,
+    pub docs: Vec<String>,
+    pub links: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -479,6 +492,10 @@ pub enum Expr {
     Definitely(Box<Expr>),
     /// `possibly(c)`: the condition holds or is undetermined.
     Possibly(Box<Expr>),
+    /// `released(KB)`: the update is out, for the host's OS, at the evaluation date.
+    Released(UpdateId),
+    /// `release_date(KB)`: the update's release date for the host's OS (none when not given).
+    ReleaseDate(UpdateId),
 }
 
 /// The facts a rule's outcome depends on (its `when`, requirements and `severity ... if`), with
@@ -525,6 +542,11 @@ pub fn rule_reads<'p>(program: &'p Program, rule: &'p Rule) -> Vec<FieldId> {
             Expr::Not(inner) | Expr::Known(inner) | Expr::Definitely(inner) | Expr::Possibly(inner) => {
                 stack.push(inner);
             }
+            Expr::Released(_) | Expr::ReleaseDate(_) => {
+                for role in [h.evaluation_date, h.os_version, h.os_role] {
+                    mark(role, &mut stack, &mut reads);
+                }
+            }
             Expr::And(parts) | Expr::Or(parts) => stack.extend(parts.iter()),
             Expr::Compare(l, _, r) => {
                 stack.push(l);
@@ -561,8 +583,10 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Requirement {
     pub need: Need,
-    /// Holds when the host meets the requirement.
+    /// Holds when the host meets the requirement, or (updates) none of its updates is out yet.
     pub met: Expr,
+    /// `any KIND since DATE`: the finding names the newest released update only.
+    pub newest: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

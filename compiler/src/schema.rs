@@ -175,6 +175,13 @@ pub fn markdown(program: &Program) -> String {
             kbs(&u.after)
         ));
     }
+    if !program.milestones.is_empty() {
+        out.push_str("\n## Milestones\n\n| milestone | date | |\n| --- | --- | --- |\n");
+        for m in &program.milestones {
+            let text = if m.title.is_empty() { m.docs.join(" ") } else { m.title.clone() };
+            out.push_str(&format!("| `{}` | {} | {} |\n", m.id, m.date, text));
+        }
+    }
     out.push_str("\n## Rules\n");
     for r in &program.rules {
         let severity = match &r.otherwise {

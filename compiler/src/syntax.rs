@@ -71,6 +71,9 @@ pub(crate) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_for
             | Rule::kw_from
             | Rule::kw_action
+            | Rule::kw_milestone
+            | Rule::kw_any
+            | Rule::kw_since
             | Rule::kw_certificate
             | Rule::kw_facts
             | Rule::kw_host
@@ -151,6 +154,7 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         Rule::component => Some(DeclKind::Component),
         Rule::setting => Some(DeclKind::Setting),
         Rule::action => Some(DeclKind::Action),
+        Rule::milestone => Some(DeclKind::Milestone),
         _ => None,
     };
     if let Some(kind) = decl_kind {
@@ -243,6 +247,17 @@ fn need(pair: Pair<'_, Rule>) -> Result<Need> {
     }
     let mut cur = Cursor::new(significant(pair).collect(), need_span);
     let id = ident(cur.next("need name")?);
+    if rule == Rule::need_latest {
+        let since = cur.next("since")?;
+        let since = match since.as_rule() {
+            Rule::ident => Expr {
+                span: span(&since),
+                kind: ExprKind::Path(Path { segments: vec![since.as_str().to_string()], span: span(&since) }),
+            },
+            _ => expr(since)?,
+        };
+        return Ok(Need::Latest { of: id, since, span: need_span });
+    }
     Ok(match rule {
         Rule::need_certificate => Need::Certificate(id),
         Rule::need_component => Need::Component(id, expr(cur.next("minimum version")?)?),
@@ -568,6 +583,7 @@ fn json(pair: Pair<'_, Rule>) -> Result<Json> {
         Rule::json_number => JsonKind::Number(pair.as_str().to_string()),
         Rule::boolean => JsonKind::Bool(pair.as_str() == "true"),
         Rule::null => JsonKind::Null,
+        Rule::ident => JsonKind::Name(pair.as_str().to_string()),
         _ => return Err(internal(json_span, "json")),
     };
     Ok(Json { kind, span: json_span })
@@ -575,7 +591,7 @@ fn json(pair: Pair<'_, Rule>) -> Result<Json> {
 
 // ---------------------------------------------------------------- syntax errors
 
-const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `action`, `let`, `rule`, `test`)";
+const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `action`, `milestone`, `let`, `rule`, `test`)";
 
 /// What a grammar rule is called in an error message. Exhaustive on purpose.
 pub fn describe(r: Rule) -> &'static str {
@@ -623,6 +639,9 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::setting_prop | Rule::setting_key => "a setting property (`name`, `fact`, `link`)",
         Rule::action_prop | Rule::action_key => "an action property (`name`, `fact`, `link`)",
         Rule::need_action => "`action` and an action",
+        Rule::need_latest => "`any`, a kind or series, `since` and a date",
+        Rule::milestone | Rule::milestone_prop => "a milestone (`milestone NAME { date 2026-06-24 }`)",
+        Rule::milestone_key => "a milestone property (`date`, `title`, `link`)",
         Rule::need_group | Rule::need_paren | Rule::need => {
             "a requirement (`KB1234567`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`, `action NAME`)"
         }
@@ -710,6 +729,9 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_for => "`for`",
         Rule::kw_from => "`from`",
         Rule::kw_action => "`action`",
+        Rule::kw_milestone => "`milestone`",
+        Rule::kw_any => "`any`",
+        Rule::kw_since => "`since`",
         Rule::kw_certificate => "`certificate`",
         Rule::kw_facts => "`facts`",
         Rule::kw_host => "`host`",
@@ -865,9 +887,11 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
 
 /// The keywords inside items, for "did you mean" where the parser expected no word at all (with
 /// [`ITEM_KEYWORDS`]).
-const INNER_KEYWORDS: [&str; 14] = [
+const INNER_KEYWORDS: [&str; 16] = [
     "when",
     "require",
+    "any",
+    "since",
     "severity",
     "message",
     "cite",
@@ -881,7 +905,7 @@ const INNER_KEYWORDS: [&str; 14] = [
     "given",
     "expect",
 ];
-const ITEM_KEYWORDS: [&str; 14] = [
+const ITEM_KEYWORDS: [&str; 15] = [
     "advisory",
     "facts",
     "host",
@@ -893,6 +917,7 @@ const ITEM_KEYWORDS: [&str; 14] = [
     "component",
     "setting",
     "action",
+    "milestone",
     "let",
     "rule",
     "test",
@@ -900,7 +925,23 @@ const ITEM_KEYWORDS: [&str; 14] = [
 
 /// The words of conditions (`known` and `status` read like functions and values but are words of
 /// the language too).
-const CONDITION_KEYWORDS: [&str; 10] = ["and", "or", "not", "in", "if", "else", "known", "status", "true", "false"];
+const CONDITION_KEYWORDS: [&str; 15] = [
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "else",
+    "known",
+    "definitely",
+    "possibly",
+    "release_date",
+    "status",
+    "true",
+    "false",
+    "none",
+    "null",
+];
 
 /// The words that start a property, role or clause inside a block, by the word that opens the
 /// block (`os`, `update`, `series`, `host`, `rule`, and `expect` for a test's expectations); none
@@ -915,6 +956,7 @@ pub fn block_words(opener: &str) -> &'static [&'static str] {
         "component" => Rule::component_key,
         "setting" => Rule::setting_key,
         "action" => Rule::action_key,
+        "milestone" => Rule::milestone_key,
         "host" => Rule::host_key,
         "rule" => Rule::clause,
         "expect" => Rule::expectation,

@@ -277,6 +277,8 @@ impl<'p> Analysis<'p> {
                 self.atom(format!("{e:?}"), ty, Test::Compare(CmpOp::Eq, Value::Bool(true)))
             }
             Expr::Patched(u) => self.atom(format!("patched#{u}"), None, Test::Free),
+            Expr::Released(u) => self.atom(format!("released#{u}"), None, Test::Free),
+            Expr::ReleaseDate(_) => F::Const(false),
             Expr::Const(_) | Expr::Status => F::Const(false),
         }
     }

@@ -58,6 +58,10 @@ impl<'a> Checker<'a> {
                 let index = self.names.actions.len();
                 self.register("action", &name, d.id.span, index, |n| &mut n.actions);
             }
+            DeclKind::Milestone => {
+                let index = self.names.milestones.len();
+                self.register("milestone", &name, d.id.span, index, |n| &mut n.milestones);
+            }
             DeclKind::Advisory => {}
         }
     }
@@ -161,6 +165,18 @@ impl<'a> Checker<'a> {
                     links: self.links(d),
                 };
                 self.actions.push(action);
+            }
+            DeclKind::Milestone if is_first(self.names.milestones.get(&d.id.name)) => {
+                let props = self.props(d);
+                let date = self.required(d, &props, "date", "date 2026-06-24").and_then(|p| self.date(p));
+                let milestone = ir::Milestone {
+                    id: d.id.name.clone(),
+                    title: props.get("title").map(|p| self.string(p)).unwrap_or_default(),
+                    date: date.unwrap_or(Date::LAST),
+                    docs: d.docs.clone(),
+                    links: self.links(d),
+                };
+                self.milestones.push(milestone);
             }
             DeclKind::Setting if is_first(self.names.settings.get(&d.id.name)) => {
                 let props = self.props(d);

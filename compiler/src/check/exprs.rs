@@ -11,7 +11,7 @@ use crate::ir::{self, Expr, HostValue, Level, Type, Value};
 const MAX_REQUIREMENTS: usize = 32;
 
 /// The built-in functions.
-const FUNCTIONS: [&str; 4] = ["patched", "known", "definitely", "possibly"];
+const FUNCTIONS: [&str; 6] = ["patched", "known", "definitely", "possibly", "released", "release_date"];
 
 impl<'a> Checker<'a> {
     /// Lowers a condition: an expression of type `bool`.
@@ -128,6 +128,10 @@ impl<'a> Checker<'a> {
             {
                 return Some((Expr::Const(value), expected.clone()));
             }
+            if self.names.milestones.contains_key(name) {
+                let date = self.milestone_date(name, path.span)?;
+                return Some((Expr::Const(Value::Date(date)), Type::Date));
+            }
             if self.lets.contains_key(name) {
                 return self.let_value(name, path.span, scope, true, expected);
             }
@@ -174,6 +178,35 @@ impl<'a> Checker<'a> {
             "declare it as a fact, or name a value or condition with `let`",
         );
         None
+    }
+
+    /// A milestone's date, where it is named: a milestone is declared before it is used (P0112).
+    pub(super) fn milestone_date(&mut self, name: &str, span: Span) -> Option<crate::value::Date> {
+        let Some(declared) = self.names.milestones.get(name).copied() else {
+            let known: Vec<String> = self.names.milestones.keys().cloned().collect();
+            self.unknown(
+                "milestone",
+                name,
+                span,
+                known.iter().map(String::as_str),
+                "declare it with `milestone NAME { date 2026-06-24 }`",
+            );
+            return None;
+        };
+        if span.start < declared.span.start {
+            self.error(
+                Diagnostic::error(
+                    "P0112",
+                    format!("milestone `{name}` is used before it is declared"),
+                    span,
+                    "used here",
+                )
+                .with_secondary(declared.span, "declared here, later")
+                .with_help("declare milestones before the rules and tests that name them: move it up"),
+            );
+            return None;
+        }
+        self.milestones.get(declared.index).map(|m| m.date)
     }
 
     /// P0107: a fact's condition reads a fact declared after it.
@@ -382,12 +415,32 @@ impl<'a> Checker<'a> {
                 }
                 Some((Expr::Known(Box::new(inner)), Type::Bool))
             }
+            ("released" | "release_date", [arg]) => {
+                let ExprKind::Literal(lit) = &arg.kind else {
+                    self.type_error(arg.span, "an update id (`KB1234567`)", "something else", "");
+                    return None;
+                };
+                if lit.kind != LitKind::Kb {
+                    self.type_error(arg.span, "an update id (`KB1234567`)", &literal_kind_name(lit.kind), "");
+                    return None;
+                }
+                let id = self.update_named(lit)?;
+                if name.name == "released" {
+                    if !self.role_bound("evaluation_date") {
+                        self.needs_role("evaluation_date", "`released(...)`", span);
+                        return None;
+                    }
+                    Some((Expr::Released(id), Type::Bool))
+                } else {
+                    Some((Expr::ReleaseDate(id), Type::Date))
+                }
+            }
             ("definitely" | "possibly", [arg]) => {
                 let inner = Box::new(self.condition(arg, scope)?);
                 let expr = if name.name == "definitely" { Expr::Definitely(inner) } else { Expr::Possibly(inner) };
                 Some((expr, Type::Bool))
             }
-            ("patched" | "known" | "definitely" | "possibly", _) => {
+            ("patched" | "known" | "definitely" | "possibly" | "released" | "release_date", _) => {
                 self.error(
                     Diagnostic::error(
                         "P0102",
@@ -398,6 +451,7 @@ impl<'a> Checker<'a> {
                     .with_help(match name.name.as_str() {
                         "patched" => "write `patched(KB1234567)`",
                         "known" => "write `known(root_ca.auto_update)`",
+                        "released" | "release_date" => "name one update: `released(KB4474419)`",
                         _ => "write it around one condition: `definitely(root_ca.auto_update == false)`",
                     }),
                 );
@@ -644,6 +698,66 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// When a group of alternative updates is met: one is patched, or none is out yet for the
+    /// host's OS at the evaluation date (a finding never asks for an update not yet released).
+    fn updates_met(&self, ids: &[usize]) -> Expr {
+        let mut met: Vec<Expr> = ids.iter().map(|u| Expr::Patched(*u)).collect();
+        let dated =
+            ids.iter().filter_map(|u| self.updates.get(*u)).any(|u| u.released.is_some() || !u.released_for.is_empty());
+        if dated && self.role_bound("evaluation_date") {
+            met.push(Expr::Not(Box::new(Expr::Or(ids.iter().map(|u| Expr::Released(*u)).collect()))));
+        }
+        Expr::Or(met)
+    }
+
+    /// `any KIND since DATE`: the declared updates of that series (or kind) released on or after
+    /// the date (for some OS they apply to), oldest first.
+    fn latest_candidates(&mut self, of: &ast::Ident, since: &ast::Expr, span: Span) -> Option<Vec<usize>> {
+        let Value::Date(since) = self.constant(since, &Type::Date)? else { return None };
+        let members: Vec<usize> = match self.series.get(&of.name) {
+            Some(kbs) => kbs.iter().filter_map(|kb| self.names.updates.get(&kb.to_string()).map(|d| d.index)).collect(),
+            None => {
+                (0..self.updates.len()).filter(|u| self.updates.get(*u).is_some_and(|x| x.kind == of.name)).collect()
+            }
+        };
+        if members.is_empty() {
+            let mut known: Vec<String> = self.series.keys().cloned().collect();
+            known.extend(self.updates.iter().map(|u| u.kind.clone()).filter(|k| !k.is_empty()));
+            known.sort();
+            known.dedup();
+            self.unknown(
+                "update kind or series",
+                &of.name,
+                of.span,
+                known.iter().map(String::as_str),
+                "name a `series` or the `kind` of declared updates",
+            );
+            return None;
+        }
+        let mut ids: Vec<usize> = members
+            .into_iter()
+            .filter(|u| {
+                self.updates.get(*u).is_some_and(|x| {
+                    x.released.into_iter().chain(x.released_for.iter().map(|(_, d)| *d)).any(|d| d >= since)
+                })
+            })
+            .collect();
+        if ids.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    "P0104",
+                    format!("no declared update of `{}` is released on or after {since}", of.name),
+                    span,
+                    "nothing to require",
+                )
+                .with_help("declare the updates released since then (with `released`), or name an earlier date"),
+            );
+            return None;
+        }
+        ids.sort_by_key(|u| self.updates.get(*u).and_then(|x| x.released));
+        Some(ids)
+    }
+
     /// One group of a `require` clause and the condition that says the host meets it.
     fn requirement(&mut self, group: &ast::NeedGroup, wanted: &mut Vec<Vec<(usize, Span)>>) -> Option<ir::Requirement> {
         let updates: Vec<&ast::Literal> =
@@ -658,8 +772,14 @@ impl<'a> Checker<'a> {
             }
             wanted.push(spans);
             self.check_update_roles("`require` of an update", group.span);
-            let met = Expr::Or(ids.iter().map(|u| Expr::Patched(*u)).collect());
-            return Some(ir::Requirement { need: ir::Need::Updates(ids), met });
+            let met = self.updates_met(&ids);
+            return Some(ir::Requirement { need: ir::Need::Updates(ids), met, newest: false });
+        }
+        if let [ast::Need::Latest { of, since, span }] = group.needs.as_slice() {
+            let ids = self.latest_candidates(of, since, *span)?;
+            self.check_update_roles("`require any ... since`", group.span);
+            let met = self.updates_met(&ids);
+            return Some(ir::Requirement { need: ir::Need::Updates(ids), met, newest: true });
         }
         let [need] = group.needs.as_slice() else {
             self.error(
@@ -676,7 +796,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         match need {
-            ast::Need::Update(_) => None,
+            ast::Need::Update(_) | ast::Need::Latest { .. } => None,
             ast::Need::Certificate(id) => {
                 let index = self.declared("certificate", id, |n| &n.certificates)?;
                 let Some(fact) = self.certificates.get(index).and_then(|c| c.fact) else {
@@ -692,7 +812,7 @@ impl<'a> Checker<'a> {
                     return None;
                 };
                 let met = fact_is(fact, CmpOp::Eq, Value::Bool(true));
-                Some(ir::Requirement { need: ir::Need::Certificate(index), met })
+                Some(ir::Requirement { need: ir::Need::Certificate(index), met, newest: false })
             }
             ast::Need::Component(id, version) => {
                 let index = self.declared("component", id, |n| &n.components)?;
@@ -702,7 +822,7 @@ impl<'a> Checker<'a> {
                 };
                 let fact = self.components.get(index).map(|c| c.fact)?;
                 let met = fact_is(fact, CmpOp::Ge, Value::Version(at_least.clone()));
-                Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met })
+                Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met, newest: false })
             }
             ast::Need::Action(id) => {
                 let index = self.declared("action", id, |n| &n.actions)?;
@@ -710,7 +830,7 @@ impl<'a> Checker<'a> {
                     Some(fact) => fact_is(fact, CmpOp::Eq, Value::Bool(true)),
                     None => Expr::Const(Value::Bool(false)),
                 };
-                Some(ir::Requirement { need: ir::Need::Action(index), met })
+                Some(ir::Requirement { need: ir::Need::Action(index), met, newest: false })
             }
             ast::Need::Setting(id, value) => {
                 let index = self.declared("setting", id, |n| &n.settings)?;
@@ -737,7 +857,7 @@ impl<'a> Checker<'a> {
                     }
                 };
                 let met = fact_is(fact, CmpOp::Eq, value.clone());
-                Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met })
+                Some(ir::Requirement { need: ir::Need::Setting { setting: index, value }, met, newest: false })
             }
         }
     }
@@ -826,6 +946,33 @@ impl<'a> Checker<'a> {
                                 .with_help("close it with `}`, or write `\\{` for a brace"),
                         );
                         return None;
+                    }
+                    // `{release_date(KB4474419)}`: a call of one update.
+                    if let Some((function, arg)) = name.trim().strip_suffix(')').and_then(|n| n.split_once('('))
+                        && let Some(kb) = crate::value::Kb::parse(arg.trim())
+                    {
+                        let lit = ast::Literal { kind: LitKind::Kb, raw: kb.to_string(), span };
+                        let call = ast::Expr {
+                            kind: ExprKind::Call(
+                                ast::Ident { name: function.trim().to_string(), span },
+                                vec![ast::Expr { kind: ExprKind::Literal(lit), span }],
+                            ),
+                            span,
+                        };
+                        match self.expr(&call, scope, None) {
+                            Some((expr @ Expr::ReleaseDate(_), _)) => {
+                                if !text.is_empty() {
+                                    segments.push(ir::Segment::Text(std::mem::take(&mut text)));
+                                }
+                                segments.push(ir::Segment::Value(expr));
+                            }
+                            Some(_) => {
+                                self.type_error(span, "a value (`release_date(KB...)`)", "a condition", "");
+                                ok = false;
+                            }
+                            None => ok = false,
+                        }
+                        continue;
                     }
                     let segs: Vec<String> = name.trim().split('.').map(str::to_string).collect();
                     let path = ast::Path { segments: segs, span };
@@ -1030,6 +1177,11 @@ pub(crate) fn reads_status(e: &Expr) -> bool {
         Expr::And(parts) | Expr::Or(parts) => parts.iter().any(reads_status),
         Expr::Compare(l, _, r) => reads_status(l) || reads_status(r),
         Expr::In(l, _) => reads_status(l),
-        Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Patched(_) => false,
+        Expr::Const(_)
+        | Expr::Field(_)
+        | Expr::Host(_)
+        | Expr::Patched(_)
+        | Expr::Released(_)
+        | Expr::ReleaseDate(_) => false,
     }
 }

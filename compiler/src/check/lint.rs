@@ -15,7 +15,67 @@ pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
     status_read_too_early(program, &mut out);
     unused_declarations(program, &spans, &mut out);
     unread_absence(program, &spans, &mut out);
+    unreleased_requirements(program, &mut out);
     out
+}
+
+/// P0209: a rule requires an update that comes out (for some OS) only after the advisory was
+/// published, and no condition or message reads when it comes out. A host judged in between
+/// gets no finding for it (an update not yet out is never asked for) and nothing says it is
+/// coming.
+fn unreleased_requirements(program: &Program, out: &mut Vec<Diagnostic>) {
+    if program.host.evaluation_date.is_none() {
+        return;
+    }
+    let mut told: Vec<usize> = Vec::new();
+    for rule in &program.rules {
+        let mut exprs: Vec<&Expr> = vec![&rule.when];
+        exprs.extend(rule.otherwise.as_ref().map(|(c, _)| c));
+        exprs.extend(rule.message.iter().filter_map(|s| if let Segment::Value(e) = s { Some(e) } else { None }));
+        for e in exprs {
+            walk(e, &mut |x| {
+                if let Expr::Released(u) | Expr::ReleaseDate(u) = x {
+                    told.push(*u);
+                }
+            });
+        }
+    }
+    let published = program.advisory.published;
+    for rule in &program.rules {
+        for requirement in &rule.require {
+            let Need::Updates(ids) = &requirement.need else { continue };
+            if ids.iter().any(|u| told.contains(u)) {
+                continue;
+            }
+            let updates: Vec<&crate::ir::Update> = ids.iter().filter_map(|u| program.updates.get(*u)).collect();
+            // The group is due for an OS once its first update for that OS is out.
+            let due = |os: Option<usize>| {
+                updates.iter().filter(|u| os.is_none_or(|o| u.applies_to(o))).filter_map(|u| u.released_on(os)).min()
+            };
+            let oses: Vec<Option<usize>> = std::iter::once(None).chain((0..program.oses.len()).map(Some)).collect();
+            let late = oses
+                .into_iter()
+                .filter_map(|os| Some((os, due(os)?)))
+                .filter(|(_, d)| published.is_none_or(|p| *d > p))
+                .max_by_key(|(_, d)| *d);
+            let Some((os, date)) = late else { continue };
+            let kbs: Vec<String> = updates.iter().map(|u| u.kb.to_string()).collect();
+            let first = kbs.first().cloned().unwrap_or_default();
+            let on = os.and_then(|o| program.oses.get(o)).map_or_else(String::new, |o| format!(" on {}", o.name));
+            let since = published.map_or_else(String::new, |p| format!(", after the advisory's publication ({p})"));
+            out.push(
+                Diagnostic::warning(
+                    "P0209",
+                    format!("rule `{}` requires {} before it is out: {date}{on}{since}", rule.name, kbs.join(" or ")),
+                    rule.span,
+                    "requires it here",
+                )
+                .with_help(format!(
+                    "a host judged before then gets no finding for it (an update not yet out is never asked for); to tell it what is coming, add a rule `when ... and not released({first})` with a notice naming `{{release_date({first})}}`"
+                )),
+            );
+        }
+    }
 }
 
 /// Whether a condition holds only when `known(fact)` does (a conjunct of it).
@@ -146,7 +206,13 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk(r, f);
         }
         Expr::In(l, _) => walk(l, f),
-        Expr::Const(_) | Expr::Field(_) | Expr::Host(_) | Expr::Status | Expr::Patched(_) => {}
+        Expr::Const(_)
+        | Expr::Field(_)
+        | Expr::Host(_)
+        | Expr::Status
+        | Expr::Patched(_)
+        | Expr::Released(_)
+        | Expr::ReleaseDate(_) => {}
     }
 }
 

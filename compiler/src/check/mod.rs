@@ -55,6 +55,7 @@ struct Names {
     components: HashMap<String, Declared>,
     settings: HashMap<String, Declared>,
     actions: HashMap<String, Declared>,
+    milestones: HashMap<String, Declared>,
     rules: HashMap<String, Declared>,
     fields: HashMap<String, Declared>,
     /// Dotted paths of fact groups (`os`, `root_ca`), to explain "name one of its facts".
@@ -93,6 +94,9 @@ struct Checker<'a> {
     components: Vec<ir::Component>,
     settings: Vec<ir::Setting>,
     actions: Vec<ir::Action>,
+    milestones: Vec<ir::Milestone>,
+    /// Each series' updates, by the series' name (for `any SERIES since DATE`).
+    series: HashMap<String, Vec<crate::value::Kb>>,
     host: Option<ir::HostRoles>,
     /// Host roles already reported missing (one report per role, not one per use).
     missing_roles: Vec<&'static str>,
@@ -121,6 +125,8 @@ impl<'a> Checker<'a> {
             components: Vec::new(),
             settings: Vec::new(),
             actions: Vec::new(),
+            milestones: Vec::new(),
+            series: HashMap::new(),
             host: None,
             missing_roles: Vec::new(),
             lets: HashMap::new(),
@@ -155,6 +161,8 @@ impl<'a> Checker<'a> {
                 ast::Item::Host(h) => self.single(&mut host, h, h.span, "host block"),
                 ast::Item::Decl(d) => self.declare(d),
                 ast::Item::Series(series) => {
+                    let kbs = series.entries.iter().filter_map(|e| crate::value::Kb::parse(&e.kb.raw)).collect();
+                    self.series.insert(series.id.name.clone(), kbs);
                     let decls = self.expand_series(series);
                     decls.iter().for_each(|d| self.declare(d));
                     series_updates.extend(decls);
@@ -241,6 +249,7 @@ impl<'a> Checker<'a> {
             rules,
             finding_order,
             tests,
+            milestones: std::mem::take(&mut self.milestones),
         });
     }
 

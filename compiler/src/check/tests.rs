@@ -150,6 +150,11 @@ impl<'a> Checker<'a> {
             JsonKind::Number(raw) => serde_json::from_str(raw).unwrap_or(J::Null),
             JsonKind::Bool(b) => J::Bool(*b),
             JsonKind::Null => J::Null,
+            // A milestone: its date.
+            JsonKind::Name(name) => match self.milestone_date(name, json.span) {
+                Some(date) => J::String(date.to_string()),
+                None => J::Null,
+            },
         }
     }
 }

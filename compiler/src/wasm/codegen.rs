@@ -15,7 +15,7 @@
 
 use super::link::Symbols;
 use crate::ast::CmpOp;
-use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
+use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Presence, Program, Rule, Segment, Type, Value};
 use crate::value::Date;
 use crate::verdict::Finding;
 use std::collections::{BTreeMap, HashMap};
@@ -408,6 +408,10 @@ impl Gen<'_> {
                 };
                 b.i(I::I64ExtendI32U).i(I::LocalSet(payload));
             }
+            (Expr::ReleaseDate(u), None) => {
+                let (k, d) = self.release_date(b, *u)?;
+                b.i(I::LocalGet(k)).i(I::LocalSet(known)).i(I::LocalGet(d)).i(I::LocalSet(payload));
+            }
             (other, None) => {
                 // A condition used as a value (`known(x) == true`).
                 let c = b.local(ValType::I32);
@@ -418,6 +422,24 @@ impl Gen<'_> {
             }
         }
         Ok(Loaded { known, unknown, payload })
+    }
+
+    /// interp's `release_date`: the update's date for the host's OS (its default date when the
+    /// OS is unknown or none) into two fresh locals, known (i32) and days (i64).
+    fn release_date(&mut self, b: &mut Body, update: usize) -> Result<(u32, u32), String> {
+        let u = self.program.updates.get(update).ok_or("unknown update")?.clone();
+        let (known, date) = (b.local(ValType::I32), b.local(ValType::I64));
+        b.i(I::I32Const(i32::from(u.released.is_some()))).i(I::LocalSet(known));
+        b.i(I::I64Const(u.released.map_or(0, |d| i64::from(d.0)))).i(I::LocalSet(date));
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+        for (os, d) in &u.released_for {
+            b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(os_slot as i32)).i(I::I64Load(mem(8, 3))).i(I::I64Const(i64::try_from(*os).unwrap_or(-1)));
+            b.i(I::I64Eq).i(I::I32And).i(I::If(BlockType::Empty));
+            b.i(I::I32Const(1)).i(I::LocalSet(known)).i(I::I64Const(i64::from(d.0))).i(I::LocalSet(date));
+            b.i(I::End);
+        }
+        Ok((known, date))
     }
 
     /// Turns the i32 bool on the stack into a condition value (0 or 2).
@@ -604,6 +626,45 @@ impl Gen<'_> {
                 b.i(I::End);
             }
             Expr::Patched(u) => self.patched(b, *u)?,
+            Expr::Released(u) => {
+                // interp's `released`: not for the host's OS, 0; no date, or no evaluation date,
+                // is out; unknown evaluation date: 1
+                let applies = self.program.updates.get(*u).map(|x| x.applies.clone()).unwrap_or_default();
+                let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
+                if !applies.is_empty() {
+                    b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
+                    b.i(I::I32Const(1));
+                    for a in &applies {
+                        b.i(I::I32Const(os_slot as i32))
+                            .i(I::I64Load(mem(8, 3)))
+                            .i(I::I64Const(i64::try_from(*a).unwrap_or(-1)));
+                        b.i(I::I64Ne).i(I::I32And);
+                    }
+                    b.i(I::I32And).i(I::If(BlockType::Result(ValType::I32))).i(I::I32Const(FALSE)).i(I::Else);
+                }
+                let (known, date) = self.release_date(b, *u)?;
+                match self.program.host.evaluation_date.and_then(|f| self.slot(&Expr::Field(f))) {
+                    Some(slot) => {
+                        b.i(I::LocalGet(known)).i(I::If(BlockType::Result(ValType::I32)));
+                        b.i(I::I32Const(slot as i32))
+                            .i(I::I32Load(mem(0, 2)))
+                            .i(I::If(BlockType::Result(ValType::I32)));
+                        b.i(I::LocalGet(date)).i(I::I32Const(slot as i32)).i(I::I64Load(mem(8, 3))).i(I::I64LeS);
+                        Self::truth_of_bool(b);
+                        b.i(I::Else);
+                        b.i(I::I32Const(UNDETERMINED)).i(I::I32Const(TRUE));
+                        b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::Select);
+                        b.i(I::End);
+                        b.i(I::Else).i(I::I32Const(TRUE)).i(I::End);
+                    }
+                    None => {
+                        b.i(I::I32Const(TRUE));
+                    }
+                }
+                if !applies.is_empty() {
+                    b.i(I::End);
+                }
+            }
             Expr::Known(inner) => {
                 let (k, _) = self.load(b, inner, status)?;
                 b.i(I::LocalGet(k));
@@ -618,7 +679,7 @@ impl Gen<'_> {
                 Self::truth_of_bool(b);
                 b.i(I::I32Const(slot)).i(I::I32Load(mem(4, 2))).i(I::I32Or);
             }
-            Expr::Field(_) | Expr::Host(_) | Expr::Const(_) | Expr::Status => {
+            Expr::Field(_) | Expr::Host(_) | Expr::Const(_) | Expr::Status | Expr::ReleaseDate(_) => {
                 let x = self.load3(b, e, status)?;
                 b.i(I::LocalGet(x.known)).i(I::LocalGet(x.payload)).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
                 Self::truth_of_bool(b);
@@ -1692,26 +1753,54 @@ impl Gen<'_> {
         level: u32,
     ) -> Result<(), String> {
         // The finding's JSON with markers where the severity and message go. What follows the
-        // message may depend on the host's OS (the updates for it, their dates there): one tail
-        // per distinct text, the one for an unknown OS last.
-        let split = |os: Option<usize>| -> Result<(String, String, String), String> {
+        // message may depend on the host's OS (the updates for it, their dates there) and on the
+        // evaluation date (updates not out yet are left out): per OS, the tails from the latest
+        // release date down; one set per distinct text, the one for an unknown OS last.
+        let split = |os: Option<usize>, as_of: Option<Date>| -> Result<(String, String, String), String> {
             let finding: Finding =
-                crate::interp::finding_for(self.program, rule, requirement, os, "\u{1}", "\u{2}".into());
+                crate::interp::finding_for(self.program, rule, requirement, os, as_of, "\u{1}", "\u{2}".into());
             let json = serde_json::to_string(&finding).map_err(|e| e.to_string())?;
             let (head, rest) = json.split_once("\\u0001").ok_or("severity marker")?;
             let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
             Ok((head.to_string(), middle.to_string(), tail.to_string()))
         };
-        let (head, middle, default_tail) = split(None)?;
-        let mut tails: Vec<(String, Vec<usize>)> = Vec::new();
+        let dated = self.program.host.evaluation_date.is_some();
+        let ids: Vec<usize> = match requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need) {
+            Some(Need::Updates(ids)) if dated => ids.clone(),
+            _ => Vec::new(),
+        };
+        // (from this date on, this tail), latest first; then the tail for any other date.
+        let variants = |os: Option<usize>| -> Result<Vec<(Option<Date>, String)>, String> {
+            let mut dates: Vec<Date> =
+                ids.iter().filter_map(|u| self.program.updates.get(*u)).filter_map(|u| u.released_on(os)).collect();
+            dates.sort_unstable();
+            dates.dedup();
+            let mut out = Vec::new();
+            for d in dates.into_iter().rev() {
+                out.push((Some(d), split(os, Some(d))?.2));
+            }
+            out.push((None, split(os, None)?.2));
+            // A tail the next date down gives too starts at that date: one test fewer.
+            out.dedup_by(|below, above| {
+                let same = below.1 == above.1;
+                if same {
+                    above.0 = below.0;
+                }
+                same
+            });
+            Ok(out)
+        };
+        let (head, middle, _) = split(None, None)?;
+        let default_variants = variants(None)?;
+        let mut tails: Vec<(Vec<(Option<Date>, String)>, Vec<usize>)> = Vec::new();
         for os in 0..self.program.oses.len() {
-            let (_, _, tail) = split(Some(os))?;
-            if tail == default_tail {
+            let these = variants(Some(os))?;
+            if these == default_variants {
                 continue;
             }
-            match tails.iter_mut().find(|(t, _)| *t == tail) {
+            match tails.iter_mut().find(|(t, _)| *t == these) {
                 Some((_, oses)) => oses.push(os),
-                None => tails.push((tail, vec![os])),
+                None => tails.push((these, vec![os])),
             }
         }
         self.out_static(b, head.as_bytes())?;
@@ -1725,7 +1814,7 @@ impl Gen<'_> {
             }
         }
         let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
-        for (tail, oses) in &tails {
+        for (variants, oses) in &tails {
             b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
             b.i(I::I32Const(0));
             for os in oses {
@@ -1736,11 +1825,38 @@ impl Gen<'_> {
                     .i(I::I32Or);
             }
             b.i(I::I32And).i(I::If(BlockType::Empty));
-            self.out_static(b, tail.as_bytes())?;
+            self.write_dated(b, variants)?;
             b.i(I::Else);
         }
-        self.out_static(b, default_tail.as_bytes())?;
+        self.write_dated(b, &default_variants)?;
         for _ in &tails {
+            b.i(I::End);
+        }
+        Ok(())
+    }
+
+    /// Writes the tail for the evaluation date: the first whose date it is on or after (latest
+    /// first), else the last (for an earlier or unknown date).
+    fn write_dated(&mut self, b: &mut Body, variants: &[(Option<Date>, String)]) -> Result<(), String> {
+        let date_slot = self.program.host.evaluation_date.and_then(|f| self.slot(&Expr::Field(f)));
+        let mut open = 0;
+        for (date, tail) in variants {
+            match (date, date_slot) {
+                (Some(d), Some(slot)) => {
+                    b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(0, 2)));
+                    b.i(I::I32Const(slot as i32)).i(I::I64Load(mem(8, 3))).i(I::I64Const(i64::from(d.0))).i(I::I64GeS);
+                    b.i(I::I32And).i(I::If(BlockType::Empty));
+                    self.out_static(b, tail.as_bytes())?;
+                    b.i(I::Else);
+                    open += 1;
+                }
+                _ => {
+                    self.out_static(b, tail.as_bytes())?;
+                    break;
+                }
+            }
+        }
+        for _ in 0..open {
             b.i(I::End);
         }
         Ok(())
@@ -1760,6 +1876,7 @@ impl Gen<'_> {
         let ty = match e {
             Expr::Field(i) => self.program.fields.get(*i).map(|f| f.ty.clone()).ok_or("field")?,
             Expr::Host(h) => h.ty(),
+            Expr::ReleaseDate(_) => Type::Date,
             _ => Type::Status,
         };
         let table: Option<Vec<String>> = match &ty {

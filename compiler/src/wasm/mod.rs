@@ -63,6 +63,7 @@ pub fn metadata(program: &Program, source: &str) -> serde_json::Value {
             "published": a.published.map(|d| d.to_string()),
             "updated": a.updated.map(|d| d.to_string()),
             "cutover": a.cutover.map(|d| d.to_string()),
+            "milestones": program.milestones.iter().map(|m| serde_json::json!({ "id": m.id, "title": m.title, "date": m.date.to_string() })).collect::<Vec<_>>(),
         },
         "compiler": format!("preflight {}", env!("CARGO_PKG_VERSION")),
         "rules_sha256": hex,
