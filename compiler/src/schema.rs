@@ -199,7 +199,14 @@ pub fn markdown(program: &Program) -> String {
         }
         out.push_str(&format!("- when: `{}`\n", crate::interp::source(program, &r.when)));
         if !r.require.is_empty() {
-            let groups: Vec<String> = r.require.iter().map(|q| need_text(program, &q.need)).collect();
+            let groups: Vec<String> = r
+                .require
+                .iter()
+                .map(|q| match (&q.need, q.newest) {
+                    (Need::Updates(_), true) => need_text(program, &q.need).replacen("any of", "the newest out of", 1),
+                    _ => need_text(program, &q.need),
+                })
+                .collect();
             out.push_str(&format!("- requires: {}\n", groups.join("; and ")));
         }
         out.push_str(&format!("- severity: {severity}\n"));
@@ -247,6 +254,7 @@ fn expr_name(program: &Program, e: &Expr) -> String {
         Expr::Field(i) => program.fields.get(*i).map(|f| f.dotted()).unwrap_or_default(),
         Expr::Host(h) => format!("host.{}", h.name()),
         Expr::Status => "status".into(),
+        Expr::ReleaseDate(_) => crate::interp::source(program, e),
         _ => "…".into(),
     }
 }

@@ -104,7 +104,8 @@ fn collect_consts(e: &Expr, out: &mut Vec<V>) {
             collect_consts(l, out);
             collect_consts(r, out);
         }
-        Expr::Field(_) | Expr::Host(_) | Expr::Status | Expr::Patched(_) => {}
+        Expr::Field(_) | Expr::Host(_) | Expr::Status | Expr::Patched(_) | Expr::Released(_) | Expr::ReleaseDate(_) => {
+        }
     }
 }
 

@@ -45,7 +45,16 @@ fn reference_shows_conditions_requirements_and_severities() {
     let program = preflight_compiler::check_source(&std::fs::read_to_string(path).unwrap()).program.unwrap();
     let doc = preflight_compiler::schema::markdown(&program);
     assert!(!doc.contains("## Products"), "no products declared: no section");
-    assert!(doc.contains("- requires: any of KB4490628, KB4493730; and any of KB4474419"), "{doc}");
+    assert!(
+        doc.contains(
+            "- requires: the newest out of KB4490628, KB4493730, KB4516655, KB4523206, KB4536952; and any of KB4474419"
+        ),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("| `sha2_only_win7` | 2019-08-13 | Windows 7 SP1 / Server 2008 R2 SP1 updates SHA-2 only |"),
+        "{doc}"
+    );
     assert!(doc.contains("- requires: Windows Server Update Services 3.2.7600.226 or later; and any of KB4484071"));
     assert!(doc.contains("- requires: Windows Update service (wuauserv) enabled = true"));
     assert!(doc.contains("| 2019-03-12; Windows Server 2008 SP2: 2019-09-10 |"));

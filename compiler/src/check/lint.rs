@@ -224,10 +224,15 @@ fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
             *u = true;
         }
     }
+    let evaluation_date = h.evaluation_date;
     each_expr(program, &mut |e| {
-        if let Expr::Field(i) = e
-            && let Some(u) = used.get_mut(*i)
-        {
+        let read = match e {
+            Expr::Field(i) => Some(*i),
+            // An update's release is compared with the evaluation date.
+            Expr::Released(_) => evaluation_date,
+            _ => None,
+        };
+        if let Some(u) = read.and_then(|i| used.get_mut(i)) {
             *u = true;
         }
     });
