@@ -17,7 +17,7 @@
 
 use crate::facts::Facts;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Program, Rule, Segment, Type, Value};
-use crate::value::{Kb, Version};
+use crate::value::{Date, Kb, Version};
 use crate::verdict::{
     ActionInfo, ComponentInfo, Finding, NeededFact, SettingInfo, TraceStep, Undetermined, UpdateInfo, Verdict,
 };
@@ -449,12 +449,57 @@ impl Ctx<'_> {
             HostValue::Revision => host.revision.clone(),
             HostValue::VersionListed => host.version_listed.clone(),
             HostValue::PlatformListed => host.platform_listed.clone(),
-            HostValue::EndOfSupport => match host.os {
-                Value::Os(os) => {
-                    self.program.oses.get(os).and_then(|os| os.end_of_support).map_or(Value::None, Value::Date)
-                }
-                ref other => other.clone(),
-            },
+            HostValue::EndOfSupport => self.os_date(|os| (os.end_of_support, &os.end_of_support_for)),
+            HostValue::EsuUntil => self.os_date(|os| (os.esu_until, &os.esu_until_for)),
+            HostValue::InSupport => self.in_support(),
+        }
+    }
+
+    /// A date of the host's OS, for its edition: the edition's own, else the OS's. Unknown when
+    /// the OS is, or the edition is and the editions' dates differ.
+    fn os_date(&self, of: impl Fn(&crate::ir::Os) -> (Option<Date>, &Vec<(usize, Date)>)) -> Value {
+        let os = match &self.host.os {
+            Value::Os(os) => self.program.oses.get(*os),
+            other => return other.clone(),
+        };
+        let Some(os) = os else { return Value::None };
+        let (default, per_edition) = of(os);
+        let edition = self.program.host.os_edition.and_then(|f| self.facts.values.get(f)).unwrap_or(&Value::None);
+        let date = match edition {
+            Value::Enum(e) => per_edition.iter().find(|(v, _)| v == e).map(|(_, d)| *d).or(default),
+            Value::Unknown if per_edition.iter().any(|(_, d)| Some(*d) != default) => return Value::Unknown,
+            _ => default,
+        };
+        date.map_or(Value::None, Value::Date)
+    }
+
+    /// `host.in_support`: before the end of support, or enrolled in ESU before its end; an OS
+    /// without an end date is in support; no OS, none.
+    fn in_support(&self) -> Value {
+        let today = match self.evaluation_date() {
+            Value::Date(d) => d,
+            _ => return Value::Unknown,
+        };
+        let end = match self.host_value(HostValue::EndOfSupport) {
+            Value::Date(d) => d,
+            Value::None if matches!(self.host.os, Value::Os(_)) => return Value::Bool(true),
+            other => return other,
+        };
+        if today < end {
+            return Value::Bool(true);
+        }
+        let esu_end = match self.host_value(HostValue::EsuUntil) {
+            Value::Date(d) => d,
+            Value::Unknown => return Value::Unknown,
+            _ => return Value::Bool(false),
+        };
+        if today >= esu_end {
+            return Value::Bool(false);
+        }
+        match self.program.host.esu.and_then(|f| self.facts.values.get(f)) {
+            Some(Value::Bool(enrolled)) => Value::Bool(*enrolled),
+            Some(Value::Unknown) => Value::Unknown,
+            _ => Value::Bool(false),
         }
     }
 

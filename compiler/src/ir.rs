@@ -325,7 +325,13 @@ pub struct Os {
     pub builds: Vec<BuildPattern>,
     /// The `os_role` enum variant this OS requires, if any.
     pub role: Option<usize>,
+    /// The end of support for editions no `for` names (or every edition).
     pub end_of_support: Option<Date>,
+    /// Per edition (`os_edition` variant): `end_of_support 2024-10-08 for enterprise, education`.
+    pub end_of_support_for: Vec<(usize, Date)>,
+    /// The end of Extended Security Updates, for hosts enrolled (the `esu` role).
+    pub esu_until: Option<Date>,
+    pub esu_until_for: Vec<(usize, Date)>,
     pub links: Vec<String>,
 }
 
@@ -429,6 +435,10 @@ pub struct HostRoles {
     pub hotfixes: Option<FieldId>,
     /// The date fact a host's clock fills in when the facts leave it out (optional role).
     pub evaluation_date: Option<FieldId>,
+    /// The Windows edition (an enum fact): per-edition end-of-support dates read it.
+    pub os_edition: Option<FieldId>,
+    /// The host is enrolled in Extended Security Updates (a bool fact).
+    pub esu: Option<FieldId>,
 }
 
 /// Values derived from the facts by built-in rules (see `docs/language.md`).
@@ -444,18 +454,26 @@ pub enum HostValue {
     VersionListed,
     /// The platform is one the product lists.
     PlatformListed,
-    /// The `end_of_support` date of the host's OS.
+    /// The `end_of_support` date of the host's OS, for its edition.
     EndOfSupport,
+    /// The `esu_until` date of the host's OS, for its edition.
+    EsuUntil,
+    /// The host's Windows is in support at the evaluation date: before its end of support, or
+    /// enrolled in ESU (the `esu` role) before the ESU end. An OS without an end date is in
+    /// support.
+    InSupport,
 }
 
 impl HostValue {
-    pub const ALL: [(&'static str, HostValue); 6] = [
+    pub const ALL: [(&'static str, HostValue); 8] = [
         ("product", HostValue::Product),
         ("os", HostValue::Os),
         ("revision", HostValue::Revision),
         ("version_listed", HostValue::VersionListed),
         ("platform_listed", HostValue::PlatformListed),
         ("end_of_support", HostValue::EndOfSupport),
+        ("esu_until", HostValue::EsuUntil),
+        ("in_support", HostValue::InSupport),
     ];
 
     pub fn name(self) -> &'static str {
@@ -467,8 +485,8 @@ impl HostValue {
             HostValue::Product => Type::Product,
             HostValue::Os => Type::Os,
             HostValue::Revision => Type::Int,
-            HostValue::VersionListed | HostValue::PlatformListed => Type::Bool,
-            HostValue::EndOfSupport => Type::Date,
+            HostValue::VersionListed | HostValue::PlatformListed | HostValue::InSupport => Type::Bool,
+            HostValue::EndOfSupport | HostValue::EsuUntil => Type::Date,
         }
     }
 }
@@ -525,7 +543,9 @@ pub fn rule_reads<'p>(program: &'p Program, rule: &'p Rule) -> Vec<FieldId> {
             Expr::Host(value) => {
                 let roles: &[Option<FieldId>] = match value {
                     HostValue::Product => &[h.product],
-                    HostValue::Os | HostValue::EndOfSupport => &[h.os_version, h.os_role],
+                    HostValue::Os => &[h.os_version, h.os_role],
+                    HostValue::EndOfSupport | HostValue::EsuUntil => &[h.os_version, h.os_role, h.os_edition],
+                    HostValue::InSupport => &[h.os_version, h.os_role, h.os_edition, h.esu, h.evaluation_date],
                     HostValue::Revision => &[h.os_version],
                     HostValue::VersionListed => &[h.product, h.product_version],
                     HostValue::PlatformListed => &[h.product, h.platform],

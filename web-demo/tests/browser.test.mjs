@@ -209,9 +209,10 @@ test("a host pasted once gets every advisory's verdict, each the native module's
     product: { id: "apex_one", version: "2019" },
     os: { version: "10.0.19045.6575", product_type: "workstation" },
     esu: true,
+    secure_boot: { enabled: true },
     kek: { kek_2k_ca_2023: true },
-    db: { windows_uefi_ca_2023: true, microsoft_uefi_ca_2023: false },
-    servicing: { status: "NotStarted" },
+    db: { windows_uefi_ca_2023: true, microsoft_uefi_ca_2023: false, option_rom_uefi_ca_2023: false },
+    servicing: { status: "NotStarted", available_updates: null },
     as_of: "2026-03-01",
   };
   await page.fill("#paste", JSON.stringify(host));

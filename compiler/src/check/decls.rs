@@ -24,6 +24,9 @@ const REPEATABLE: [&str; 1] = ["link"];
 /// Update properties that may be given per OS version with `for`.
 const PER_OS: [&str; 2] = ["released", "revision"];
 
+/// OS properties that may be given per edition with `for`.
+const PER_EDITION: [&str; 2] = ["end_of_support", "esu_until"];
+
 impl<'a> Checker<'a> {
     /// Registers a declaration's id so that rules anywhere in the file can name it.
     pub(super) fn declare(&mut self, d: &ast::Decl) {
@@ -248,14 +251,53 @@ impl<'a> Checker<'a> {
         let builds =
             self.required(d, &props, "build", "build 10.0.19044").map(|p| self.build_patterns(p)).unwrap_or_default();
         let role = props.get("role").and_then(|p| self.os_role(p));
+        let end_of_support_for = self.per_edition(d, "end_of_support");
+        let esu_until_for = self.per_edition(d, "esu_until");
         ir::Os {
             id: d.id.name.clone(),
             name: self.required_string(d, &props, "name"),
             builds,
             role,
             end_of_support: props.get("end_of_support").and_then(|p| self.date(p)),
+            end_of_support_for,
+            esu_until: props.get("esu_until").and_then(|p| self.date(p)),
+            esu_until_for,
             links: self.links(d),
         }
+    }
+
+    /// `KEY DATE for EDITION, ...` properties of an OS: (edition variant, date) pairs. The
+    /// editions are variants of the `os_edition` role's enum.
+    fn per_edition(&mut self, d: &ast::Decl, key: &str) -> Vec<(usize, Date)> {
+        let mut out: Vec<(usize, Date)> = Vec::new();
+        for prop in d.props.iter().filter(|p| p.key.name == key && !p.for_oses.is_empty()) {
+            let Some(date) = self.date(prop) else { continue };
+            let Some(first) = prop.for_oses.first() else { continue };
+            let Some(edition) = self.host.as_ref().and_then(|h| h.os_edition) else {
+                self.needs_role("os_edition", "a date `for` editions", first.span);
+                continue;
+            };
+            let Some(Type::Enum(variants)) = self.fields.get(edition).map(|f| f.ty.clone()) else { continue };
+            for name in &prop.for_oses {
+                match variants.iter().position(|v| *v == name.name) {
+                    Some(v) if out.iter().any(|(w, _)| *w == v) => self.error(
+                        Diagnostic::error(
+                            "P0105",
+                            format!("`{key}` is given twice for edition `{}` of os `{}`", name.name, d.id.name),
+                            name.span,
+                            "given again here",
+                        )
+                        .with_help("give each edition one date"),
+                    ),
+                    Some(v) => out.push((v, date)),
+                    None => {
+                        let known: Vec<&str> = variants.iter().map(String::as_str).collect();
+                        self.unknown("edition", &name.name, name.span, known, "");
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn build_patterns(&mut self, prop: &ast::Prop) -> Vec<BuildPattern> {
@@ -1078,7 +1120,7 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ host roles
 
     pub(super) fn lower_host(&mut self, host: &ast::Host) {
-        const ROLES: [(&str, &str); 7] = [
+        const ROLES: [(&str, &str); 9] = [
             ("product", "product"),
             ("product_version", "version"),
             ("platform", "string"),
@@ -1086,6 +1128,8 @@ impl<'a> Checker<'a> {
             ("os_role", "enum(...)"),
             ("hotfixes", "kbs"),
             ("evaluation_date", "date"),
+            ("os_edition", "enum(...)"),
+            ("esu", "bool"),
         ];
         // Every role is optional: what is derived depends on what is bound, and the checker
         // refuses a host value or construct whose role is missing (see `Checker::needs_role`).
@@ -1109,7 +1153,8 @@ impl<'a> Checker<'a> {
             }
             let ty = self.fields.get(field).map(|f| f.ty.clone());
             let fits = match (*role_name, &ty) {
-                ("platform", Some(Type::String | Type::Enum(_))) | ("os_role", Some(Type::Enum(_))) => true,
+                ("platform", Some(Type::String | Type::Enum(_)))
+                | ("os_role" | "os_edition", Some(Type::Enum(_))) => true,
                 (_, Some(t)) => t.name() == *want,
                 _ => false,
             };
@@ -1134,6 +1179,8 @@ impl<'a> Checker<'a> {
             os_role: get("os_role"),
             hotfixes: get("hotfixes"),
             evaluation_date: get("evaluation_date"),
+            os_edition: get("os_edition"),
+            esu: get("esu"),
         });
     }
 
@@ -1148,15 +1195,16 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(first) = prop.for_oses.first() {
-                if !(d.kind == DeclKind::Update && PER_OS.contains(&key)) {
+                let per_edition = d.kind == DeclKind::Os && PER_EDITION.contains(&key);
+                if !(d.kind == DeclKind::Update && PER_OS.contains(&key)) && !per_edition {
                     self.error(
                         Diagnostic::error(
                             "P0104",
-                            format!("`{key}` cannot be given per OS version"),
+                            format!("`{key}` cannot be given per OS version or edition"),
                             first.span,
                             "`for` here",
                         )
-                        .with_help("only an update's `released` and `revision` take `for OS, ...`"),
+                        .with_help("only an update's `released` and `revision` take `for OS, ...`, and an OS's `end_of_support` and `esu_until` `for EDITION, ...`"),
                     );
                 }
                 continue;

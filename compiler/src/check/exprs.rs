@@ -257,7 +257,8 @@ impl<'a> Checker<'a> {
             }
             HostValue::VersionListed => vec!["product"],
             HostValue::PlatformListed => vec!["product", "platform"],
-            HostValue::Os | HostValue::Revision | HostValue::EndOfSupport => vec!["os_version"],
+            HostValue::Os | HostValue::Revision | HostValue::EndOfSupport | HostValue::EsuUntil => vec!["os_version"],
+            HostValue::InSupport => vec!["os_version", "evaluation_date"],
         }
     }
 
@@ -270,6 +271,8 @@ impl<'a> Checker<'a> {
             "os_version" => h.os_version.is_some(),
             "os_role" => h.os_role.is_some(),
             "hotfixes" => h.hotfixes.is_some(),
+            "os_edition" => h.os_edition.is_some(),
+            "esu" => h.esu.is_some(),
             _ => h.evaluation_date.is_some(),
         }
     }

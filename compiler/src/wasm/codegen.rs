@@ -61,13 +61,15 @@ const FUNCTIONS: [Spec; 9] = [
     ("write_name", None, &[ValType::I32, ValType::I32], &[]),
 ];
 
-const HOST_VALUES: [HostValue; 6] = [
+const HOST_VALUES: [HostValue; 8] = [
     HostValue::Product,
     HostValue::Os,
     HostValue::Revision,
     HostValue::VersionListed,
     HostValue::PlatformListed,
     HostValue::EndOfSupport,
+    HostValue::EsuUntil,
+    HostValue::InSupport,
 ];
 
 fn mem(offset: u64, align: u32) -> MemArg {
@@ -1517,24 +1519,154 @@ impl Gen<'_> {
             b.i(I::End);
             b.i(I::End);
         }
-        // end_of_support of the OS; unknown when the OS is
-        let eos_slot = self.slot(&Expr::Host(HostValue::EndOfSupport)).ok_or("slot")?;
-        b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(4, 2))).i(I::If(BlockType::Empty));
-        mark_unknown(&mut b, eos_slot);
-        b.i(I::End);
-        for (index, os) in self.program.oses.clone().iter().enumerate() {
-            let Some(date) = os.end_of_support else { continue };
-            b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
-            b.i(I::I32Const(os_slot as i32))
-                .i(I::I64Load(mem(8, 3)))
-                .i(I::I64Const(index as i64))
-                .i(I::I64Eq)
-                .i(I::I32And);
-            b.i(I::If(BlockType::Empty));
-            self.set_host(&mut b, HostValue::EndOfSupport, i64::from(date.0));
-            b.i(I::End);
+        // end_of_support and esu_until of the OS, for its edition; unknown when the OS is
+        let edition = self.load3(&mut b, &field(roles.os_edition), StatusFrom::None)?;
+        let oses = self.program.oses.clone();
+        self.os_dates(&mut b, HostValue::EndOfSupport, &oses, edition, |os| (os.end_of_support, os.end_of_support_for.clone()))?;
+        self.os_dates(&mut b, HostValue::EsuUntil, &oses, edition, |os| (os.esu_until, os.esu_until_for.clone()))?;
+        if let Some(date_slot) = roles.evaluation_date.and_then(|f| self.slot(&Expr::Field(f))) {
+            self.in_support(&mut b, date_slot, &field(roles.esu))?;
         }
         Ok(b)
+    }
+
+    /// interp's `os_date`: a date of the host's OS for its edition into the host value's slot.
+    fn os_dates(
+        &mut self,
+        b: &mut Body,
+        target: HostValue,
+        oses: &[crate::ir::Os],
+        edition: Loaded,
+        of: impl Fn(&crate::ir::Os) -> (Option<Date>, Vec<(usize, Date)>),
+    ) -> Result<(), String> {
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("slot")?;
+        let slot = self.slot(&Expr::Host(target)).ok_or("slot")?;
+        b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(4, 2))).i(I::If(BlockType::Empty));
+        mark_unknown(b, slot);
+        b.i(I::End);
+        for (index, os) in oses.iter().enumerate() {
+            let (default, per_edition) = of(os);
+            if default.is_none() && per_edition.is_empty() {
+                continue;
+            }
+            b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2)));
+            b.i(I::I32Const(os_slot as i32)).i(I::I64Load(mem(8, 3))).i(I::I64Const(index as i64)).i(I::I64Eq);
+            b.i(I::I32And).i(I::If(BlockType::Empty));
+            let set = |g: &Self, b: &mut Body, date: Option<Date>| {
+                if let Some(d) = date {
+                    g.set_host(b, target, i64::from(d.0));
+                }
+            };
+            if per_edition.is_empty() {
+                set(self, b, default);
+            } else {
+                // the edition's own date, else the OS's; an unknown edition, unknown when the
+                // editions' dates differ
+                b.i(I::LocalGet(edition.known)).i(I::If(BlockType::Empty));
+                for (variant, date) in &per_edition {
+                    b.i(I::LocalGet(edition.payload)).i(I::I64Const(*variant as i64)).i(I::I64Eq);
+                    b.i(I::If(BlockType::Empty));
+                    set(self, b, Some(*date));
+                    b.i(I::Else);
+                }
+                set(self, b, default);
+                for _ in &per_edition {
+                    b.i(I::End);
+                }
+                b.i(I::Else);
+                b.i(I::LocalGet(edition.unknown)).i(I::If(BlockType::Empty));
+                if per_edition.iter().all(|(_, d)| Some(*d) == default) {
+                    set(self, b, default);
+                } else {
+                    mark_unknown(b, slot);
+                }
+                b.i(I::Else);
+                set(self, b, default);
+                b.i(I::End);
+                b.i(I::End);
+            }
+            b.i(I::End);
+        }
+        Ok(())
+    }
+
+    /// interp's `in_support`.
+    fn in_support(&mut self, b: &mut Body, date_slot: u32, esu: &Expr) -> Result<(), String> {
+        let at = |h: HostValue, g: &Self| g.slot(&Expr::Host(h)).map(|s| s as i32).ok_or("slot");
+        let (os, eos, esu_until, target) =
+            (at(HostValue::Os, self)?, at(HostValue::EndOfSupport, self)?, at(HostValue::EsuUntil, self)?, at(HostValue::InSupport, self)?);
+        let target_slot = target as u32;
+        let today = b.local(ValType::I64);
+        let enrolled = self.load3(b, esu, StatusFrom::None)?;
+        let set = |g: &Self, b: &mut Body, v: bool| g.set_host(b, HostValue::InSupport, i64::from(v));
+        let known = |b: &mut Body, slot: i32| {
+            b.i(I::I32Const(slot)).i(I::I32Load(mem(0, 2)));
+        };
+        let unknown = |b: &mut Body, slot: i32| {
+            b.i(I::I32Const(slot)).i(I::I32Load(mem(4, 2)));
+        };
+        // no evaluation date: unknown
+        known(b, date_slot as i32);
+        b.i(I::I32Eqz).i(I::If(BlockType::Empty));
+        mark_unknown(b, target_slot);
+        b.i(I::Else);
+        b.i(I::I32Const(date_slot as i32)).i(I::I64Load(mem(8, 3))).i(I::LocalSet(today));
+        known(b, eos);
+        b.i(I::If(BlockType::Empty));
+        // before the end of support
+        b.i(I::LocalGet(today)).i(I::I32Const(eos)).i(I::I64Load(mem(8, 3))).i(I::I64LtS);
+        b.i(I::If(BlockType::Empty));
+        set(self, b, true);
+        b.i(I::Else);
+        // ESU: before its end and enrolled
+        known(b, esu_until);
+        b.i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(today)).i(I::I32Const(esu_until)).i(I::I64Load(mem(8, 3))).i(I::I64LtS);
+        b.i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(enrolled.known)).i(I::If(BlockType::Empty));
+        b.i(I::LocalGet(enrolled.payload)).i(I::I64Const(1)).i(I::I64Eq).i(I::If(BlockType::Empty));
+        set(self, b, true);
+        b.i(I::Else);
+        set(self, b, false);
+        b.i(I::End);
+        b.i(I::Else);
+        b.i(I::LocalGet(enrolled.unknown)).i(I::If(BlockType::Empty));
+        mark_unknown(b, target_slot);
+        b.i(I::Else);
+        set(self, b, false);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::Else);
+        set(self, b, false);
+        b.i(I::End);
+        b.i(I::Else);
+        unknown(b, esu_until);
+        b.i(I::If(BlockType::Empty));
+        mark_unknown(b, target_slot);
+        b.i(I::Else);
+        set(self, b, false);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::Else);
+        // no end date: unknown when unknown, in support for a known OS, else none
+        unknown(b, eos);
+        b.i(I::If(BlockType::Empty));
+        mark_unknown(b, target_slot);
+        b.i(I::Else);
+        known(b, os);
+        b.i(I::If(BlockType::Empty));
+        set(self, b, true);
+        b.i(I::Else);
+        unknown(b, os);
+        b.i(I::If(BlockType::Empty));
+        mark_unknown(b, target_slot);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::End);
+        b.i(I::End);
+        Ok(())
     }
 
     // ---------------------------------------------------------------- rules (interp's evaluate)
