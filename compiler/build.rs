@@ -24,6 +24,27 @@ fn main() -> std::process::ExitCode {
         let _ = writeln!(out, "    (\"rules/{name}\", include_str!({:?})),", path.display().to_string());
     }
     out.push_str("];\n");
+    // The shared files advisories `use` (`rules/lib/`), for texts checked without a file system.
+    let lib = dir.join("lib");
+    println!("cargo:rerun-if-changed={}", lib.display());
+    let mut libs: Vec<String> = std::fs::read_dir(&lib)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.ends_with(".preflight"))
+                .collect()
+        })
+        .unwrap_or_default();
+    libs.sort();
+    out.push_str("/// Every shared rules file in `rules/lib/`: (`rules/lib/NAME`, source).\n");
+    out.push_str("pub const BUILTIN_LIBRARY: &[(&str, &str)] = &[\n");
+    for name in &libs {
+        let path = lib.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let _ = writeln!(out, "    (\"rules/lib/{name}\", include_str!({:?})),", path.display().to_string());
+    }
+    out.push_str("];\n");
     let target = std::path::Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_rules.rs");
     match std::fs::write(&target, out) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -97,11 +97,29 @@ pub fn report(name: &str, source: &str, diagnostics: &[Diagnostic], options: &Di
 
 /// Reads and checks a rules file, printing its diagnostics; the program if it has no error.
 pub fn load(path: &Path, options: &DiagnosticOptions) -> Result<Option<Program>, String> {
+    let checked = check_path(path)?;
+    report_checked(&checked, options)?;
+    Ok(checked.program)
+}
+
+/// Reads and checks a rules file, following each `use` on disk (relative to the file using it).
+pub fn check_path(path: &Path) -> Result<preflight_compiler::Checked, String> {
     let source = read(path)?;
     let name = path.display().to_string();
-    let checked = preflight_compiler::check_source(&source);
-    report(&name, &source, &checked.diagnostics, options)?;
-    Ok(checked.program)
+    let mut load = |from: &str, used: &str| -> Result<(String, String), String> {
+        let name = preflight_compiler::bundle::join(from, used);
+        let text = std::fs::read_to_string(&name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        Ok((name, text))
+    };
+    Ok(preflight_compiler::check_file(&name, &source, &mut load))
+}
+
+/// Prints a checked file's diagnostics, each against its own file (a used file's in that file).
+pub fn report_checked(checked: &preflight_compiler::Checked, options: &DiagnosticOptions) -> Result<(), String> {
+    for (name, text, diagnostic) in checked.by_file() {
+        report(name, text, std::slice::from_ref(&diagnostic), options)?;
+    }
+    Ok(())
 }
 
 /// Summarises diagnostics as rustc does: "2 errors, 1 warning".

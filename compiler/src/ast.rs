@@ -58,6 +58,8 @@ pub struct File {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
+    /// `use "PATH"`: another rules file's declarations.
+    Use(UseItem),
     Decl(Decl),
     Series(Series),
     Facts(Facts),
@@ -65,6 +67,13 @@ pub enum Item {
     Let(Let),
     Rule(Rule),
     Test(Test),
+}
+
+/// `use "lib/windows.preflight"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UseItem {
+    pub path: Literal,
+    pub span: Span,
 }
 
 /// The declaration kinds that share the `KIND ID { key value, ... }` shape.

@@ -103,6 +103,7 @@ impl Printer {
 
     fn item(&mut self, item: &Item) {
         match item {
+            Item::Use(u) => self.line(0, u.span, &format!("use {}", literal(&u.path))),
             Item::Decl(d) => {
                 self.docs(0, d.span, &d.docs);
                 self.line(0, d.span, &format!("{} {} {{", d.kind.keyword(), d.id.name));

@@ -7,6 +7,7 @@
 
 pub mod across;
 pub mod ast;
+pub mod bundle;
 pub mod check;
 pub mod collector;
 pub mod diagnostic;
@@ -46,21 +47,56 @@ pub const ACS_RULES: &str = include_str!("../../rules/acs-2023.preflight");
 /// The file name diagnostics use for [`ACS_RULES`].
 pub const ACS_RULES_NAME: &str = "rules/acs-2023.preflight";
 
-/// A checked rules file: the program when it has no error, and every diagnostic.
+/// A checked rules file: the program when it has no error, and every diagnostic. Spans are
+/// offsets in `bundle.text` (the file's own text when it uses no other file);
+/// [`Checked::by_file`] gives each diagnostic in its own file.
 pub struct Checked {
     pub program: Option<Program>,
     pub diagnostics: Vec<Diagnostic>,
+    pub bundle: bundle::Bundle,
 }
 
-/// Parses and checks a rules file.
-pub fn check_source(source: &str) -> Checked {
-    match syntax::parse(source) {
-        Ok(file) => {
-            let (program, diagnostics) = check::check(&file, source);
-            Checked { program, diagnostics }
-        }
-        Err(diagnostic) => Checked { program: None, diagnostics: vec![diagnostic] },
+impl Checked {
+    /// The diagnostics with spans local to their own files: (file name, file text, diagnostic).
+    pub fn by_file(&self) -> Vec<(&str, &str, Diagnostic)> {
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let (file, local) = self.bundle.localize(d);
+                (file.name.as_str(), self.bundle.text_of(file), local)
+            })
+            .collect()
     }
+}
+
+/// Parses and checks a rules file; a `use` is resolved against the built-in shared files
+/// (`rules/lib/`), as if the text were a file in `rules/`.
+pub fn check_source(source: &str) -> Checked {
+    let mut load = bundle::builtin_loader(BUILTIN_LIBRARY);
+    check_file("rules/_.preflight", source, &mut load)
+}
+
+/// Parses and checks a rules file named `name`, resolving each `use` with `load`.
+pub fn check_file(name: &str, source: &str, load: &mut bundle::Loader<'_>) -> Checked {
+    let (bundle, problems) = if source.contains("use") {
+        bundle::resolve(name, source, load)
+    } else {
+        (bundle::Bundle::single(name, source), Vec::new())
+    };
+    let mut checked = match syntax::parse(&bundle.text) {
+        Ok(file) => {
+            let (program, diagnostics) = check::check_bundle(&file, &bundle);
+            Checked { program, diagnostics, bundle }
+        }
+        Err(diagnostic) => Checked { program: None, diagnostics: vec![diagnostic], bundle },
+    };
+    if !problems.is_empty() {
+        // Without every used file, what the rest says is beside the point: its errors only.
+        checked.program = None;
+        checked.diagnostics.retain(Diagnostic::is_error);
+        checked.diagnostics.splice(0..0, problems);
+    }
+    checked
 }
 
 /// Evaluates a facts document (the bytes a host received) to a verdict or an input error.

@@ -72,6 +72,7 @@ pub(crate) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_from
             | Rule::kw_action
             | Rule::kw_milestone
+            | Rule::kw_use
             | Rule::kw_any
             | Rule::kw_since
             | Rule::kw_certificate
@@ -163,6 +164,10 @@ fn item(pair: Pair<'_, Rule>) -> Result<Item> {
         return Ok(Item::Decl(Decl { kind, docs, id, props, span: item_span }));
     }
     match rule {
+        Rule::use_decl => {
+            let path = literal(cur.next("used file")?)?;
+            Ok(Item::Use(crate::ast::UseItem { path, span: item_span }))
+        }
         Rule::series => {
             let id = ident(cur.next("series id")?);
             let (mut props, mut entries) = (Vec::new(), Vec::new());
@@ -591,7 +596,7 @@ fn json(pair: Pair<'_, Rule>) -> Result<Json> {
 
 // ---------------------------------------------------------------- syntax errors
 
-const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `action`, `milestone`, `let`, `rule`, `test`)";
+const ITEM_WORDS: &str = "an item (`advisory`, `facts`, `host`, `product`, `os`, `update`, `series`, `certificate`, `component`, `setting`, `action`, `milestone`, `use`, `let`, `rule`, `test`)";
 
 /// What a grammar rule is called in an error message. Exhaustive on purpose.
 pub fn describe(r: Rule) -> &'static str {
@@ -730,6 +735,8 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_from => "`from`",
         Rule::kw_action => "`action`",
         Rule::kw_milestone => "`milestone`",
+        Rule::kw_use => "`use`",
+        Rule::use_decl => "`use` and a file (`use \"lib/windows.preflight\"`)",
         Rule::kw_any => "`any`",
         Rule::kw_since => "`since`",
         Rule::kw_certificate => "`certificate`",
@@ -905,7 +912,8 @@ const INNER_KEYWORDS: [&str; 16] = [
     "given",
     "expect",
 ];
-const ITEM_KEYWORDS: [&str; 15] = [
+const ITEM_KEYWORDS: [&str; 16] = [
+    "use",
     "advisory",
     "facts",
     "host",

@@ -41,7 +41,8 @@ fn check_golden_sets() {
     let mut sets = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let set = entry.unwrap().path();
-        if !set.is_dir() {
+        // A set with a `main.preflight` is a file and the files it uses (`check_use_sets`).
+        if !set.is_dir() || set.join("main.preflight").exists() {
             continue;
         }
         let mut files: Vec<_> = std::fs::read_dir(&set).unwrap().map(|e| e.unwrap().path()).collect();
@@ -69,6 +70,32 @@ fn check_golden_sets() {
         sets += 1;
     }
     assert!(sets > 0);
+}
+
+/// Golden sets of a file and the files it `use`s (`main.preflight` and the others beside it):
+/// each diagnostic rendered in its own file.
+#[test]
+fn check_use_sets() {
+    let dir = support::root().join("tests/data/check/err");
+    let mut sets = 0;
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    for set in names.into_iter().filter(|s| s.join("main.preflight").exists()) {
+        let source = std::fs::read_to_string(set.join("main.preflight")).unwrap();
+        let mut load = |from: &str, used: &str| -> Result<(String, String), String> {
+            let name = preflight_compiler::bundle::join(from, used);
+            std::fs::read_to_string(set.join(&name)).map(|t| (name.clone(), t)).map_err(|e| e.to_string())
+        };
+        let checked = preflight_compiler::check_file("main.preflight", &source, &mut load);
+        let set_name = set.file_name().unwrap().to_string_lossy().to_string();
+        let code = set_name.split('-').next().unwrap();
+        assert!(checked.diagnostics.iter().any(|d| d.code == code), "{set_name} should report {code}");
+        let rendered: String =
+            checked.by_file().iter().map(|(name, text, d)| render_plain(name, text, std::slice::from_ref(d))).collect();
+        insta::assert_snapshot!(set_name, rendered);
+        sets += 1;
+    }
+    assert!(sets >= 2);
 }
 
 /// Every golden and the ACS rules format idempotently, to the same AST.

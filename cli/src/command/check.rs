@@ -9,8 +9,8 @@ pub fn run(files: &[PathBuf], options: &DiagnosticOptions) -> Result<u8, String>
     for file in files {
         let source = common::read(file)?;
         let name = file.display().to_string();
-        let checked = preflight_compiler::check_source(&source);
-        common::report(&name, &source, &checked.diagnostics, options)?;
+        let checked = common::check_path(file)?;
+        common::report_checked(&checked, options)?;
         failed |= checked.program.is_none();
         if matches!(options.format, Format::Text) {
             let verdict = if checked.program.is_none() { "has errors" } else { "is clean" };

@@ -331,14 +331,57 @@ impl Server<'_> {
 /// A file's declared names with their declarations.
 type Declared = Vec<(String, Symbol)>;
 
+/// The diagnostics of a document that uses other files, which are read from disk beside it (a
+/// `file:` URI): the document's own, and for each used file with problems one at its `use`.
+fn with_uses(uri: &Uri, text: &str) -> Vec<preflight_compiler::Diagnostic> {
+    let path = uri.as_str().strip_prefix("file://").map(|p| p.replace("%20", " ")).unwrap_or_default();
+    let mut load = |from: &str, used: &str| -> Result<(String, String), String> {
+        let name = preflight_compiler::bundle::join(from, used);
+        let text = std::fs::read_to_string(&name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        Ok((name, text))
+    };
+    let checked = preflight_compiler::check_file(&path, text, &mut load);
+    let main = checked.bundle.main().clone();
+    let mut out = Vec::new();
+    let mut elsewhere: Vec<String> = Vec::new();
+    for d in &checked.diagnostics {
+        let (file, local) = checked.bundle.localize(d);
+        if *file == main {
+            out.push(local);
+        } else if !elsewhere.contains(&file.name) && d.is_error() {
+            elsewhere.push(file.name.clone());
+        }
+    }
+    for (span, used) in &checked.bundle.uses {
+        if elsewhere.contains(used) && checked.bundle.in_main(*span) {
+            let local =
+                preflight_compiler::ast::Span::new(span.start as usize - main.start, span.end as usize - main.start);
+            out.push(
+                preflight_compiler::Diagnostic::error(
+                    "P0113",
+                    format!("`{used}` has errors"),
+                    local,
+                    "in the used file",
+                )
+                .with_help("open it to see them"),
+            );
+        }
+    }
+    out
+}
+
 /// The checker's findings as the protocol's diagnostics, the fixes they carry, and the declared
 /// names when the text parses. A panic in the checker (none is known: it is fuzzed) becomes one diagnostic rather than
 /// the end of the server.
 fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>, Vec<QuickFix>, Option<Declared>) {
-    let checked = std::panic::catch_unwind(|| match preflight_compiler::syntax::parse(text) {
-        Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
-        Err(syntax_error) => (vec![syntax_error], None),
-    });
+    let checked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match preflight_compiler::syntax::parse(text) {
+            Ok(file) if file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) => {
+                (with_uses(uri, text), Some(declared(&file, text)))
+            }
+            Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
+            Err(syntax_error) => (vec![syntax_error], None),
+        }));
     let Ok((found, declared)) = checked else {
         let internal = lsp_types::Diagnostic {
             message: "internal error: the checker stopped on this file; please report it".into(),
@@ -668,7 +711,7 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                 Symbol { kind: complete::Kind::Rule, name: at(r.name.span), span: at(r.span), docs: r.docs.clone() },
             )),
             Item::Facts(f) => fields("", &f.fields, &mut out),
-            Item::Host(_) | Item::Test(_) => {}
+            Item::Use(_) | Item::Host(_) | Item::Test(_) => {}
         }
     }
     out

@@ -674,6 +674,13 @@ impl<'a> Checker<'a> {
             let mut path = prefix.to_vec();
             path.push(field.name.name.clone());
             let dotted = path.join(".");
+            // A group another file's schema opened is opened again: its facts join it.
+            if let (ast::FieldKind::Group(children), Some(first)) = (&field.kind, self.names.groups.get(&dotted))
+                && self.bundle.file_at(first.start) != self.bundle.file_at(field.name.span.start)
+            {
+                self.lower_fields(children, &path);
+                continue;
+            }
             let taken = self.names.fields.contains_key(&dotted) || self.names.groups.contains_key(&dotted);
             if taken {
                 let first =
@@ -1153,8 +1160,9 @@ impl<'a> Checker<'a> {
             }
             let ty = self.fields.get(field).map(|f| f.ty.clone());
             let fits = match (*role_name, &ty) {
-                ("platform", Some(Type::String | Type::Enum(_)))
-                | ("os_role" | "os_edition", Some(Type::Enum(_))) => true,
+                ("platform", Some(Type::String | Type::Enum(_))) | ("os_role" | "os_edition", Some(Type::Enum(_))) => {
+                    true
+                }
                 (_, Some(t)) => t.name() == *want,
                 _ => false,
             };

@@ -5,9 +5,70 @@
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
-use crate::ir::{Expr, Need, Program, Segment, Value};
+use crate::ir::{Expr, HostValue, Need, Program, Segment, Value};
 
-pub fn lint(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
+pub fn lint(program: &Program, file: &ast::File, bundle: &crate::bundle::Bundle) -> Vec<Diagnostic> {
+    let mut out = lint_all(program, file);
+    // A file that uses a shared file is told about its own declarations only: the shared file
+    // declares more than any one advisory reads.
+    out.retain(|d| !matches!(d.code, "P0203" | "P0204" | "P0206") || bundle.in_main(d.primary.span));
+    unused_uses(file, bundle, &mut out);
+    out
+}
+
+/// P0210: a `use` whose file (with the files it uses) declares nothing this file names.
+fn unused_uses(file: &ast::File, bundle: &crate::bundle::Bundle, out: &mut Vec<Diagnostic>) {
+    let main = bundle.text_of(bundle.main());
+    let words: std::collections::HashSet<&str> =
+        main.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).filter(|w| !w.is_empty()).collect();
+    let named = |w: &str| words.contains(w) || words.iter().any(|x| x.starts_with(&format!("{w}.")));
+    for (span, used) in bundle.uses.iter().filter(|(span, _)| bundle.in_main(*span)) {
+        // The used file and every file it uses in turn.
+        let mut reach: Vec<&str> = vec![used.as_str()];
+        let mut k = 0;
+        while let Some(name) = reach.get(k).copied() {
+            k += 1;
+            let Some(f) = bundle.files.iter().find(|f| f.name == name) else { continue };
+            for (s, next) in &bundle.uses {
+                if bundle.file_at(s.start) == f && !reach.contains(&next.as_str()) {
+                    reach.push(next);
+                }
+            }
+        }
+        let in_reach = |s: ast::Span| reach.iter().any(|n| bundle.file_at(s.start).name == *n);
+        let mut used_here = false;
+        for item in &file.items {
+            let names: Vec<String> = match item {
+                ast::Item::Decl(d) if in_reach(d.span) => vec![d.id.name.clone()],
+                ast::Item::Series(s) if in_reach(s.span) => {
+                    std::iter::once(s.id.name.clone()).chain(s.entries.iter().map(|e| e.kb.raw.clone())).collect()
+                }
+                ast::Item::Let(l) if in_reach(l.span) => vec![l.name.name.clone()],
+                ast::Item::Facts(f) if in_reach(f.span) => f.fields.iter().map(|x| x.name.name.clone()).collect(),
+                // Roles bound there serve `host.*` here.
+                ast::Item::Host(h) if in_reach(h.span) && !h.bindings.is_empty() => vec!["host".into()],
+                _ => Vec::new(),
+            };
+            if names.iter().any(|n| named(n)) {
+                used_here = true;
+                break;
+            }
+        }
+        if !used_here {
+            out.push(
+                Diagnostic::warning(
+                    "P0210",
+                    format!("`{used}` is used but nothing it declares is named here"),
+                    *span,
+                    "unused",
+                )
+                .with_help("remove the `use`, or name what you need from it"),
+            );
+        }
+    }
+}
+
+fn lint_all(program: &Program, file: &ast::File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let spans = Spans::of(file);
     unused_facts(program, &spans, &mut out);
@@ -219,7 +280,10 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     let mut used = vec![false; program.fields.len()];
     let h = &program.host;
-    for role in [h.product, h.product_version, h.platform, h.os_version, h.os_role, h.hotfixes].into_iter().flatten() {
+    for role in [h.product, h.product_version, h.platform, h.os_version, h.os_role, h.os_edition, h.esu, h.hotfixes]
+        .into_iter()
+        .flatten()
+    {
         if let Some(u) = used.get_mut(role) {
             *u = true;
         }
@@ -228,8 +292,8 @@ fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     each_expr(program, &mut |e| {
         let read = match e {
             Expr::Field(i) => Some(*i),
-            // An update's release is compared with the evaluation date.
-            Expr::Released(_) => evaluation_date,
+            // An update's release, and the host's support, are compared with the evaluation date.
+            Expr::Released(_) | Expr::Host(HostValue::InSupport) => evaluation_date,
             _ => None,
         };
         if let Some(u) = read.and_then(|i| used.get_mut(i)) {
@@ -261,12 +325,18 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
             *c = true;
         }
     };
+    // A rule on the host's lifecycle (`host.in_support`, its dates) speaks of every OS.
+    let mut every = false;
     for rule in &program.rules {
         walk(&rule.when, &mut |e| match e {
             Expr::Const(v) => mark(v),
             Expr::In(_, values) => values.iter().for_each(&mut mark),
+            Expr::Host(HostValue::InSupport | HostValue::EndOfSupport | HostValue::EsuUntil) => every = true,
             _ => {}
         });
+    }
+    if every {
+        covered.iter_mut().for_each(|c| *c = true);
     }
     for (os, covered) in program.oses.iter().zip(covered) {
         if !covered {

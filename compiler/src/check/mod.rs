@@ -21,12 +21,18 @@ use std::collections::HashMap;
 /// Checks a parsed rules file. Returns the program (when there is no error) and every
 /// diagnostic, errors and warnings, in source order.
 pub fn check(file: &ast::File, source: &str) -> (Option<Program>, Vec<Diagnostic>) {
-    let mut checker = Checker::new(source);
+    check_bundle(file, &crate::bundle::Bundle::single("", source))
+}
+
+/// Checks a rules file and the files it uses, parsed together from the bundle's text. Lints
+/// about declarations (never used, no rule for an OS) concern the file's own.
+pub fn check_bundle(file: &ast::File, bundle: &crate::bundle::Bundle) -> (Option<Program>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(&bundle.text, bundle);
     checker.run(file);
     let Checker { mut diags, program, .. } = checker;
     let program = match program {
         Some(program) if !diags.iter().any(Diagnostic::is_error) => {
-            diags.extend(lint::lint(&program, file));
+            diags.extend(lint::lint(&program, file, bundle));
             diags.extend(analysis::analyse(&program));
             Some(program)
         }
@@ -80,6 +86,7 @@ struct Scope {
 
 struct Checker<'a> {
     source: &'a str,
+    bundle: &'a crate::bundle::Bundle,
     diags: Vec<Diagnostic>,
     names: Names,
     fields: Vec<ir::FieldDef>,
@@ -109,9 +116,10 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(source: &'a str) -> Self {
+    fn new(source: &'a str, bundle: &'a crate::bundle::Bundle) -> Self {
         Checker {
             source,
+            bundle,
             diags: Vec::new(),
             names: Names::default(),
             fields: Vec::new(),
@@ -141,7 +149,11 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
+    /// The 1-based line of a span in its own file.
     fn line(&self, span: Span) -> usize {
+        if self.bundle.files.len() > 1 {
+            return self.bundle.line(span.start);
+        }
         line_col(self.source, span.start).0
     }
 
@@ -149,16 +161,55 @@ impl<'a> Checker<'a> {
     /// roles, the declarations that use them, and last rules and tests.
     fn run(&mut self, file: &'a ast::File) {
         let mut advisory = None;
-        let mut facts = None;
-        let mut host = None;
+        // A file and the files it uses may each declare facts and bind host roles: one schema,
+        // one set of roles (a fact or role given twice is an error where it is given again).
+        let mut facts: Vec<&ast::Facts> = Vec::new();
+        let mut hosts: Vec<&ast::Host> = Vec::new();
         let mut series_updates: Vec<ast::Decl> = Vec::new();
         for item in &file.items {
             match item {
+                ast::Item::Use(_) => {}
                 ast::Item::Decl(d) if d.kind == ast::DeclKind::Advisory => {
                     self.single(&mut advisory, d, d.id.span, "advisory header");
                 }
-                ast::Item::Facts(f) => self.single(&mut facts, f, f.span, "facts schema"),
-                ast::Item::Host(h) => self.single(&mut host, h, h.span, "host block"),
+                ast::Item::Facts(f) => {
+                    if let Some(first) =
+                        facts.iter().find(|x| self.bundle.file_at(x.span.start) == self.bundle.file_at(f.span.start))
+                    {
+                        let first = first.span;
+                        self.error(
+                            Diagnostic::error(
+                                "P0101",
+                                "a rules file has one facts schema; this is a second",
+                                f.span,
+                                "second one",
+                            )
+                            .with_secondary(first, "first one")
+                            .with_help("merge the two into one facts schema"),
+                        );
+                    } else {
+                        facts.push(f);
+                    }
+                }
+                ast::Item::Host(h) => {
+                    if let Some(first) =
+                        hosts.iter().find(|x| self.bundle.file_at(x.span.start) == self.bundle.file_at(h.span.start))
+                    {
+                        let first = first.span;
+                        self.error(
+                            Diagnostic::error(
+                                "P0101",
+                                "a rules file has one host block; this is a second",
+                                h.span,
+                                "second one",
+                            )
+                            .with_secondary(first, "first one")
+                            .with_help("merge the two into one host block"),
+                        );
+                    } else {
+                        hosts.push(h);
+                    }
+                }
                 ast::Item::Decl(d) => self.declare(d),
                 ast::Item::Series(series) => {
                     let kbs = series.entries.iter().filter_map(|e| crate::value::Kb::parse(&e.kb.raw)).collect();
@@ -172,18 +223,27 @@ impl<'a> Checker<'a> {
                 ast::Item::Test(_) => {}
             }
         }
-        let whole = Span::new(0, 0);
-        match facts {
-            Some(f) => {
-                collect_paths(&f.fields, "", &mut self.names.all_fields);
-                self.lower_facts(f);
-            }
-            None => self.error(missing_item(whole, "facts", "facts { product { id: product } ... }")),
+        let whole = Span::new(self.bundle.main().start, self.bundle.main().start);
+        if facts.is_empty() {
+            self.error(missing_item(whole, "facts", "facts { product { id: product } ... }"));
         }
-        match host {
-            Some(h) => self.lower_host(h),
-            // No role bound: constructs that need one say so where they are used.
-            None => self.host = Some(ir::HostRoles::default()),
+        for f in &facts {
+            collect_paths(&f.fields, "", &mut self.names.all_fields);
+        }
+        for f in &facts {
+            self.lower_facts(f);
+        }
+        match hosts.as_slice() {
+            [] => self.host = Some(ir::HostRoles::default()),
+            [h] => self.lower_host(h),
+            several => {
+                let merged = ast::Host {
+                    docs: Vec::new(),
+                    bindings: several.iter().flat_map(|h| h.bindings.iter().cloned()).collect(),
+                    span: several.last().map_or(whole, |h| h.span),
+                };
+                self.lower_host(&merged);
+            }
         }
         // Declarations in file order; a series' updates where the series is.
         let mut decls: Vec<&ast::Decl> = Vec::new();

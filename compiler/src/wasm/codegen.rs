@@ -1522,7 +1522,9 @@ impl Gen<'_> {
         // end_of_support and esu_until of the OS, for its edition; unknown when the OS is
         let edition = self.load3(&mut b, &field(roles.os_edition), StatusFrom::None)?;
         let oses = self.program.oses.clone();
-        self.os_dates(&mut b, HostValue::EndOfSupport, &oses, edition, |os| (os.end_of_support, os.end_of_support_for.clone()))?;
+        self.os_dates(&mut b, HostValue::EndOfSupport, &oses, edition, |os| {
+            (os.end_of_support, os.end_of_support_for.clone())
+        })?;
         self.os_dates(&mut b, HostValue::EsuUntil, &oses, edition, |os| (os.esu_until, os.esu_until_for.clone()))?;
         if let Some(date_slot) = roles.evaluation_date.and_then(|f| self.slot(&Expr::Field(f))) {
             self.in_support(&mut b, date_slot, &field(roles.esu))?;
@@ -1593,8 +1595,12 @@ impl Gen<'_> {
     /// interp's `in_support`.
     fn in_support(&mut self, b: &mut Body, date_slot: u32, esu: &Expr) -> Result<(), String> {
         let at = |h: HostValue, g: &Self| g.slot(&Expr::Host(h)).map(|s| s as i32).ok_or("slot");
-        let (os, eos, esu_until, target) =
-            (at(HostValue::Os, self)?, at(HostValue::EndOfSupport, self)?, at(HostValue::EsuUntil, self)?, at(HostValue::InSupport, self)?);
+        let (os, eos, esu_until, target) = (
+            at(HostValue::Os, self)?,
+            at(HostValue::EndOfSupport, self)?,
+            at(HostValue::EsuUntil, self)?,
+            at(HostValue::InSupport, self)?,
+        );
         let target_slot = target as u32;
         let today = b.local(ValType::I64);
         let enrolled = self.load3(b, esu, StatusFrom::None)?;
