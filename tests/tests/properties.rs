@@ -21,6 +21,7 @@ fn acs_items() -> Vec<String> {
         .iter()
         .map(|item| {
             let span = match item {
+                preflight_compiler::ast::Item::Use(u) => u.span,
                 preflight_compiler::ast::Item::Decl(d) => d.span,
                 preflight_compiler::ast::Item::Series(s) => s.span,
                 preflight_compiler::ast::Item::Facts(f) => f.span,

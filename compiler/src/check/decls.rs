@@ -1204,7 +1204,7 @@ impl<'a> Checker<'a> {
             }
             if let Some(first) = prop.for_oses.first() {
                 let per_edition = d.kind == DeclKind::Os && PER_EDITION.contains(&key);
-                if !(d.kind == DeclKind::Update && PER_OS.contains(&key)) && !per_edition {
+                if !(per_edition || d.kind == DeclKind::Update && PER_OS.contains(&key)) {
                     self.error(
                         Diagnostic::error(
                             "P0104",

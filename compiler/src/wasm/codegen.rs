@@ -104,6 +104,10 @@ fn kind_of(ty: &Type) -> Kind {
     }
 }
 
+/// A finding's tails by evaluation date: (from this date on, this text), latest first; the last
+/// for any other date.
+type Dated = Vec<(Option<Date>, String)>;
+
 /// Where `status` comes from: locals while rules run (the status so far and the highest one
 /// undetermined rules could give: `status` is unknown when that is higher), a rule's slot while
 /// its message is written.
@@ -1908,7 +1912,7 @@ impl Gen<'_> {
             _ => Vec::new(),
         };
         // (from this date on, this tail), latest first; then the tail for any other date.
-        let variants = |os: Option<usize>| -> Result<Vec<(Option<Date>, String)>, String> {
+        let variants = |os: Option<usize>| -> Result<Dated, String> {
             let mut dates: Vec<Date> =
                 ids.iter().filter_map(|u| self.program.updates.get(*u)).filter_map(|u| u.released_on(os)).collect();
             dates.sort_unstable();
@@ -1930,7 +1934,7 @@ impl Gen<'_> {
         };
         let (head, middle, _) = split(None, None)?;
         let default_variants = variants(None)?;
-        let mut tails: Vec<(Vec<(Option<Date>, String)>, Vec<usize>)> = Vec::new();
+        let mut tails: Vec<(Dated, Vec<usize>)> = Vec::new();
         for os in 0..self.program.oses.len() {
             let these = variants(Some(os))?;
             if these == default_variants {
