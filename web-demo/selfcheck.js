@@ -75,6 +75,10 @@ function chosen() {
 
 // ---------------------------------------------------------------- the form, from the metadata
 
+/** The roles the form asks for with controls of their own (the others' facts are plain fields). */
+const FORM_ROLES = ["product", "product_version", "platform", "os_version", "os_role", "hotfixes", "evaluation_date"];
+const formRoles = (roles) => new Set(FORM_ROLES.map((r) => roles[r]).filter(Boolean));
+
 /** The facts' leaves of a JSON Schema, with their dotted paths. A fact whose rules read `null`
  * (`anyOf: [T, null]`) is its type, marked `nullable`. */
 function leaves(schema, prefix = []) {
@@ -165,7 +169,7 @@ function renderForm() {
   const { facts, roles, products, oses } = union(chosen());
   const fields = $("fields");
   fields.replaceChildren();
-  const special = new Set(Object.values(roles));
+  const special = formRoles(roles);
   if (roles.product) {
     const set = element("fieldset", {}, element("legend", {}, "Product"));
     const none = facts.get(roles.product)?.nullable ? [[NULL_OPTION, "None of these is installed"]] : [];
@@ -237,7 +241,7 @@ function factsFromForm() {
     const kbs = value("hotfixes").split(/[\s,;]+/).filter(Boolean);
     if (kbs.length) put(facts, roles.hotfixes, kbs);
   }
-  const special = new Set(Object.values(roles));
+  const special = formRoles(roles);
   for (const [path, schema] of schemas) {
     if (special.has(path) || !$(idOf(path))) continue;
     const raw = value(idOf(path));
@@ -284,7 +288,7 @@ function fillForm(facts) {
   }
   const kbs = roles.hotfixes && at(facts, roles.hotfixes);
   if (Array.isArray(kbs)) set("hotfixes", kbs.join(" "));
-  const special = new Set(Object.values(roles));
+  const special = formRoles(roles);
   for (const [path, schema] of schemas) {
     if (special.has(path)) continue;
     const v = at(facts, path);

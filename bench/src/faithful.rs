@@ -28,7 +28,8 @@ type Raw<'a> = Option<&'a RawValue>;
 struct Document<'a> {
     #[serde(borrow)]
     os: Raw<'a>,
-    #[serde(borrow)]
+    /// `null` is kept (a host without a product), unlike other facts' `null` (not given).
+    #[serde(borrow, default, deserialize_with = "present")]
     product: Raw<'a>,
     #[serde(borrow)]
     hotfixes: Raw<'a>,
@@ -50,11 +51,13 @@ struct OsGroup<'a> {
     version: Raw<'a>,
     #[serde(borrow)]
     product_type: Raw<'a>,
+    #[serde(borrow)]
+    edition: Raw<'a>,
 }
 
 #[derive(Deserialize, Default)]
 struct ProductGroup<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "present")]
     id: Raw<'a>,
     #[serde(borrow)]
     version: Raw<'a>,
@@ -113,6 +116,11 @@ fn group<'a, T: Deserialize<'a> + Default>(name: &str, raw: Raw<'a>) -> Result<T
     }
 }
 
+/// A member that is there, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Raw<'de>, D::Error> {
+    <&'de RawValue>::deserialize(d).map(Some)
+}
+
 fn required<'a>(field: &str, raw: Raw<'a>) -> Result<&'a RawValue, Refused> {
     raw.ok_or_else(|| Refused("missing_field", field.into(), format!("`{field}` is required")))
 }
@@ -122,6 +130,7 @@ struct Facts<'a> {
     platform: Cow<'a, str>,
     build: Option<Version>,
     role: Option<usize>,
+    /// `usize::MAX`: the host has no product (`null`).
     product: usize,
     version: Option<Version>,
     hotfixes: Vec<Kb>,
@@ -147,7 +156,8 @@ pub struct Faithful {
     head: String,
 }
 
-const RULES: [&str; 25] = [
+const RULES: [&str; 26] = [
+    "no_product",
     "other_platform",
     "version_not_listed",
     "windows_version_not_listed",
@@ -175,10 +185,8 @@ const RULES: [&str; 25] = [
     "new_install",
 ];
 
-const OSES: [&str; 23] = [
-    "win11",
+const OSES: [&str; 22] = [
     "win10_22h2",
-    "server_after_2022",
     "win10_21h2",
     "server2022",
     "win10_21h1",
@@ -198,6 +206,32 @@ const OSES: [&str; 23] = [
     "server2008r2",
     "win2000",
     "winxp",
+    "winxp_x64",
+    "server2003",
+];
+
+/// The Windows versions ACS's table names (its `listed_windows`).
+const LISTED: [&str; 21] = [
+    "win10_21h2",
+    "server2022",
+    "win10_21h1",
+    "win10_20h2",
+    "win10_2004",
+    "win10_1909",
+    "win10_1809",
+    "server2019",
+    "server2016",
+    "win10_1607",
+    "win10_1507",
+    "win81",
+    "server2012r2",
+    "server2012",
+    "server2008_sp2",
+    "win7_sp1",
+    "server2008r2",
+    "win2000",
+    "winxp",
+    "winxp_x64",
     "server2003",
 ];
 
@@ -308,12 +342,42 @@ impl Faithful {
             }
             false => None,
         };
-        let product_group: ProductGroup<'a> = group("product", doc.product)?;
-        let id = text("product.id", required("product.id", product_group.id)?)?;
-        let product = self.program.products.iter().position(|p| p.id == id).ok_or_else(|| {
-            let known: Vec<&str> = self.program.products.iter().map(|p| p.id.as_str()).collect();
-            Refused("unknown_value", "product.id".into(), format!("`product.id` must be one of {}", known.join(", ")))
-        })?;
+        // The shared Windows file's facts come first: the edition, ESU and the date.
+        if windows && let Some(raw) = os.edition {
+            const EDITIONS: [&str; 9] =
+                ["home", "pro", "enterprise", "education", "ltsc", "iot_ltsc", "server", "server_sac", "other"];
+            if !EDITIONS.contains(&text("os.edition", raw)?.as_ref()) {
+                return Err(Refused(
+                    "unknown_value",
+                    "os.edition".into(),
+                    format!("`os.edition` must be one of {}", EDITIONS.join(", ")),
+                ));
+            }
+        }
+        let esu = doc.esu.map(|raw| boolean("esu", raw)).transpose()?.unwrap_or(false);
+        let as_of = match doc.as_of {
+            None => Date(Date::LAST.0),
+            Some(raw) => Date::parse(&text("as_of", raw)?)
+                .ok_or_else(|| Refused("malformed_date", "as_of".into(), "`as_of` must be a date YYYY-MM-DD".into()))?,
+        };
+        // `"product": null` or `"id": null`: the host has no product.
+        let no_product = doc.product.is_some_and(|r| r.get() == "null");
+        let product_group: ProductGroup<'a> =
+            if no_product { ProductGroup::default() } else { group("product", doc.product)? };
+        let none = no_product || product_group.id.is_some_and(|r| r.get() == "null");
+        let product = if none {
+            usize::MAX
+        } else {
+            let id = text("product.id", required("product.id", product_group.id)?)?;
+            self.program.products.iter().position(|p| p.id == id).ok_or_else(|| {
+                let known: Vec<&str> = self.program.products.iter().map(|p| p.id.as_str()).collect();
+                Refused(
+                    "unknown_value",
+                    "product.id".into(),
+                    format!("`product.id` must be one of {}", known.join(", ")),
+                )
+            })?
+        };
         let versioned = ["apex_one", "deep_security_agent", "deep_security_manager", "wfbs"]
             .iter()
             .any(|p| self.product.get(p) == Some(&product));
@@ -352,17 +416,11 @@ impl Faithful {
             hotfixes.sort_unstable();
             hotfixes.dedup();
         }
-        let esu = doc.esu.map(|raw| boolean("esu", raw)).transpose()?.unwrap_or(false);
         let azure = doc.azure.map(|raw| boolean("azure", raw)).transpose()?.unwrap_or(false);
         let ca: RootCaGroup<'a> = group("root_ca", doc.root_ca)?;
         let auto_update = ca.auto_update.map(|raw| boolean("root_ca.auto_update", raw)).transpose()?;
         let identity_2020 =
             ca.identity_verification_2020.map(|raw| boolean("root_ca.identity_verification_2020", raw)).transpose()?;
-        let as_of = match doc.as_of {
-            None => Date(Date::LAST.0),
-            Some(raw) => Date::parse(&text("as_of", raw)?)
-                .ok_or_else(|| Refused("malformed_date", "as_of".into(), "`as_of` must be a date YYYY-MM-DD".into()))?,
-        };
         Ok(Facts { platform, build, role, product, version, hotfixes, esu, azure, auto_update, identity_2020, as_of })
     }
 
@@ -434,17 +492,30 @@ impl Faithful {
         let need = |kbs: &[u32]| {
             if kbs.iter().any(|kb| patched(*kb)) || !kbs.iter().any(|kb| out(*kb)) { vec![] } else { vec![0] }
         };
-        if platform_listed != Some(true) {
+        if f.product == usize::MAX {
+            fire("no_product", Level::NotAffected, vec![], &mut status);
+        }
+        if f.product != usize::MAX && platform_listed != Some(true) {
             fire("other_platform", Level::NotAffected, vec![], &mut status);
         }
         if platform_listed == Some(true) && version_listed != Some(true) {
             fire("version_not_listed", Level::Unknown, vec![], &mut status);
         }
         if covered {
-            if os.is_none() {
+            // Windows 11 and servers after 2022 by their builds, as the rules file says.
+            let build_from = |b: &[u32], strictly: bool| {
+                f.build.as_ref().is_some_and(|v| {
+                    let o = v.cmp_prefix(&Version(b.to_vec()));
+                    if strictly { o == Ordering::Greater } else { o != Ordering::Less }
+                })
+            };
+            let by_default = (f.role == Some(0) && build_from(&[10, 0, 22000], false))
+                || is("win10_22h2")
+                || (f.role == Some(1) && build_from(&[10, 0, 20348], true));
+            if !by_default && !in_oses(&LISTED) {
                 fire("windows_version_not_listed", Level::Unknown, vec![], &mut status);
             }
-            if in_oses(&["win11", "win10_22h2", "server_after_2022"]) {
+            if by_default {
                 fire("supported_by_default", Level::Info, vec![], &mut status);
             }
             let cumulative: [(&str, &[&str], u32); 7] = [
@@ -489,19 +560,18 @@ impl Faithful {
             if win7_support_ended {
                 fire("win7_product_support_ended", Level::Unsupported, vec![], &mut status);
             }
-            if in_oses(&["win7_sp1", "server2008r2", "server2008_sp2"]) && end_of_support.is_some_and(|d| f.as_of >= d)
-            {
+            let esu_until = os.and_then(|o| p.oses.get(o)).and_then(|o| o.esu_until);
+            if in_oses(&["win7_sp1", "server2008r2", "server2008_sp2"]) && esu_until.is_some_and(|d| f.as_of >= d) {
                 fire("esu_ended", Level::Info, vec![], &mut status);
             }
-            if in_oses(&["win2000", "winxp", "server2003"]) {
+            if in_oses(&["win2000", "winxp", "winxp_x64", "server2003"]) {
                 if dsa_legacy_version {
                     fire("legacy_deep_security", Level::Limited, vec![], &mut status);
                 } else {
                     fire("legacy_other", Level::Unknown, vec![], &mut status);
                 }
             }
-            let server2012_support_ended_on = Date::parse("2023-10-10").unwrap_or(Date(0));
-            if in_oses(&["server2012", "server2012r2"]) && f.as_of >= server2012_support_ended_on && !has_esu {
+            if in_oses(&["server2012", "server2012r2"]) && end_of_support.is_some_and(|d| f.as_of >= d) && !has_esu {
                 fire("server2012_end_of_support", Level::Warning, vec![], &mut status);
             }
         }
@@ -567,6 +637,10 @@ impl Faithful {
                     None => out.push_str(unknown),
                 }
             }
+            Expr::Host(HostValue::EsuUntil) => match os.and_then(|o| p.oses.get(o)).and_then(|x| x.esu_until) {
+                Some(d) => drop(write!(out, "{d}")),
+                None => out.push_str(unknown),
+            },
             Expr::Field(i) => match field(*i).as_str() {
                 "os.platform" => out.push_str(&f.platform),
                 "os.version" => match &f.build {

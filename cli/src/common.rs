@@ -106,11 +106,7 @@ pub fn load(path: &Path, options: &DiagnosticOptions) -> Result<Option<Program>,
 pub fn check_path(path: &Path) -> Result<preflight_compiler::Checked, String> {
     let source = read(path)?;
     let name = path.display().to_string();
-    let mut load = |from: &str, used: &str| -> Result<(String, String), String> {
-        let name = preflight_compiler::bundle::join(from, used);
-        let text = std::fs::read_to_string(&name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-        Ok((name, text))
-    };
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
     Ok(preflight_compiler::check_file(&name, &source, &mut load))
 }
 

@@ -147,7 +147,7 @@ fn other_formats_are_refused_by_name() {
 /// platform_info and certificates; the rows follow osquery's published table schemas) gives the
 /// example facts
 /// (reviewed by hand: the build with its revision, or without the dot when the revision is empty;
-/// `Server` in the OS name → server; every patch row a hotfix; the Trend Micro program row, not the
+/// `Server` in the OS name → server (its edition too; "Enterprise" → enterprise); every patch row a hotfix; the Trend Micro program row, not the
 /// first one, recognised by the rules' `detect` patterns, its version from the same row; UEFI and
 /// Secure Boot as booleans, left out when empty; the root certificate the ACS rules declare with its
 /// thumbprint found by SHA-1 in one host's store, absent from another's, unknown for the host that

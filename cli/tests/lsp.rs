@@ -205,12 +205,26 @@ fn definition_and_hover_find_the_declaration() {
     assert_eq!(definition["result"]["range"]["start"]["line"], line_of("let covered ="), "{definition}");
 
     // A fact path in a condition → its line in the facts block, with its docs in the hover.
-    let fact_line = line_of("and root_ca.auto_update == false");
+    let fact_line = line_of("definitely(root_ca.auto_update == false)");
     let position = at(fact_line, column_of(fact_line, "root_ca.auto_update") + 9);
     let hover = editor.request("textDocument/hover", position);
     let shown = hover["result"]["contents"]["value"].as_str().unwrap();
     assert!(shown.contains("auto_update: bool?"), "{shown}");
     assert!(shown.contains("automatic root-certificate update"), "{shown}");
+
+    // An OS version the shared Windows file declares: its definition is there.
+    let os_line = line_of("when covered and host.os == win10_21h2");
+    let definition = editor.request("textDocument/definition", at(os_line, column_of(os_line, "win10_21h2") + 2));
+    assert!(definition["result"]["uri"].as_str().unwrap().ends_with("rules/lib/windows.preflight"), "{definition}");
+    let lib = preflight_compiler::BUILTIN_LIBRARY[0].1;
+    let declared = lib.lines().position(|l| l == "os win10_21h2 {").unwrap();
+    assert_eq!(definition["result"]["range"]["start"], json!({ "line": declared, "character": 3 }), "{definition}");
+    let hover = editor.request("textDocument/hover", at(os_line, column_of(os_line, "win10_21h2") + 2));
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        shown.contains("build 10.0.19044") && shown.contains("end_of_support 2024-06-11 for enterprise, education"),
+        "{shown}"
+    );
 
     // Nothing declared under the cursor: no answer.
     let keyword = editor.request("textDocument/hover", at(rule_line, 3));

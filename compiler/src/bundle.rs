@@ -233,6 +233,22 @@ pub fn builtin_loader(
     }
 }
 
+/// Files on disk, relative to the file that uses them; a shared file of the built-in library
+/// (`use "lib/windows.preflight"`) when the file is not there, so that an advisory copied out of
+/// `rules/` still finds the shared Windows file. (Not for wasm32: the pages have no disk.)
+pub fn disk_loader(
+    library: &'static [(&'static str, &'static str)],
+) -> impl FnMut(&str, &str) -> Result<(String, String), String> {
+    let mut builtin = builtin_loader(library);
+    move |from: &str, path: &str| {
+        let name = join(from, path);
+        match std::fs::read_to_string(&name) {
+            Ok(text) => Ok((name, text)),
+            Err(e) => builtin("rules/_.preflight", path).map_err(|_| format!("cannot read `{name}`: {e}")),
+        }
+    }
+}
+
 /// `path` relative to the folder of the file `from` (`/`-separated; `..` goes up).
 pub fn join(from: &str, path: &str) -> String {
     let mut parts: Vec<&str> = from.split('/').collect();

@@ -108,6 +108,7 @@ fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
         | Rule::component_key
         | Rule::setting_key
         | Rule::action_key
+        | Rule::milestone_key
         | Rule::host_key => Some(Class::Property),
         Rule::doc => Some(Class::Doc),
         Rule::string => Some(Class::String),
@@ -135,6 +136,7 @@ fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
         | Rule::component
         | Rule::setting
         | Rule::action
+        | Rule::milestone
         | Rule::let_decl
         | Rule::rule_decl
         | Rule::test => {

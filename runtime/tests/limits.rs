@@ -29,7 +29,11 @@ fn runtime() -> Runtime {
 
 #[test]
 fn an_endless_loop_runs_past_the_time_limit() {
-    let mut e = runtime().load(&abi_module("(loop $l (br $l)) (i32.const 0)", 2)).unwrap().evaluator().unwrap();
+    let mut e = runtime()
+        .load(&abi_module("(loop $l (br $l)) (i32.const 0)", preflight_runtime::ABI_VERSION))
+        .unwrap()
+        .evaluator()
+        .unwrap();
     assert!(matches!(e.evaluate("{}", None), Err(Error::TimeLimit)));
     // The deadline is per evaluation: the next one gets its own, and fails the same way.
     assert!(matches!(e.evaluate("{}", None), Err(Error::TimeLimit)));
@@ -54,7 +58,7 @@ fn endless_recursion_is_a_trap_not_a_crash() {
 #[test]
 fn a_memory_hoard_hits_the_limit() {
     let hoard = "(loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable";
-    let mut e = runtime().load(&abi_module(hoard, 2)).unwrap().evaluator().unwrap();
+    let mut e = runtime().load(&abi_module(hoard, preflight_runtime::ABI_VERSION)).unwrap().evaluator().unwrap();
     assert!(matches!(e.evaluate("{}", None), Err(Error::MemoryLimit)), "{:?}", e.evaluate("{}", None));
 }
 
@@ -62,7 +66,10 @@ fn a_memory_hoard_hits_the_limit() {
 fn a_trap_is_an_error_and_the_evaluator_recovers() {
     // Traps on empty input, answers "" otherwise.
     let mut e = runtime()
-        .load(&abi_module("(if (i32.eqz (local.get $len)) (then unreachable)) (i32.const 18)", 2))
+        .load(&abi_module(
+            "(if (i32.eqz (local.get $len)) (then unreachable)) (i32.const 18)",
+            preflight_runtime::ABI_VERSION,
+        ))
         .unwrap()
         .evaluator()
         .unwrap();
@@ -107,7 +114,7 @@ fn answers_that_are_not_one_line_of_json_are_refused() {
         (r#"{\"verdict\":1}"#, 13),
         ("\\ff\\fe", 2),
     ] {
-        let bytes = module_answering(&format!("(i32.const {len})"), 2, answer);
+        let bytes = module_answering(&format!("(i32.const {len})"), preflight_runtime::ABI_VERSION, answer);
         let mut e = runtime().load(&bytes).unwrap().evaluator().unwrap();
         let result = e.evaluate("{}", None);
         assert!(matches!(result, Err(Error::BadAnswer(_))), "{answer:?}: {result:?}");

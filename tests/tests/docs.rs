@@ -71,8 +71,10 @@ fn readme_walkthrough_is_true() {
     let readme = std::fs::read_to_string(support::root().join("README.md")).unwrap();
     // Step 3: the mistake gives exactly the diagnostic shown.
     let broken = preflight_compiler::ACS_RULES.replacen("require KB5011487", "require KB5011478", 1);
-    let checked = preflight_compiler::check_source(&broken);
-    let rendered = render_plain(preflight_compiler::ACS_RULES_NAME, &broken, &checked.diagnostics);
+    let mut load = preflight_compiler::bundle::builtin_loader(preflight_compiler::BUILTIN_LIBRARY);
+    let checked = preflight_compiler::check_file(preflight_compiler::ACS_RULES_NAME, &broken, &mut load);
+    let rendered: String =
+        checked.by_file().iter().map(|(name, text, d)| render_plain(name, text, std::slice::from_ref(d))).collect();
     let shown = readme_block_after(&readme, "3. **Make a mistake.**");
     assert!(rendered.contains(shown.trim()), "README step 3 shows:\n{shown}\nthe checker says:\n{rendered}");
     // Step 4: the test is new (no duplicate name), checks clean and passes with the others.

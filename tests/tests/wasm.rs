@@ -32,8 +32,9 @@ fn acs_module_is_deterministic_and_carries_metadata() {
         meta["products"][0],
         serde_json::json!({ "id": "apex_one", "name": "Trend Micro Apex One 2019 (on-premises)" })
     );
-    let win11 = meta["oses"].as_array().unwrap().iter().find(|o| o["id"] == "win11").unwrap();
-    assert_eq!(win11["builds"], serde_json::json!([">= 10.0.22000"]));
+    // The Windows versions of the shared file it uses.
+    let win11 = meta["oses"].as_array().unwrap().iter().find(|o| o["id"] == "win11_24h2").unwrap();
+    assert_eq!(win11["builds"], serde_json::json!(["10.0.26100"]));
     assert_eq!(win11["role"], "workstation");
     assert_eq!(meta["collect"]["hotfixes"], serde_json::json!({ "hotfixes": true }));
     assert_eq!(

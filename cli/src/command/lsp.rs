@@ -167,6 +167,7 @@ impl Server<'_> {
             HoverRequest::METHOD => {
                 let hover = serde_json::from_value::<lsp_types::HoverParams>(request.params).ok().and_then(|p| {
                     let Named { text, symbol, .. } = self.named(&p.text_document_position_params)?;
+                    let text = symbol.origin.as_ref().map_or(text, |o| o.1.as_str());
                     let block = text.get(symbol.span.0..symbol.span.1)?;
                     let shown: Vec<&str> = block.lines().take(14).collect();
                     let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
@@ -188,8 +189,17 @@ impl Server<'_> {
                 let location =
                     serde_json::from_value::<lsp_types::GotoDefinitionParams>(request.params).ok().and_then(|p| {
                         let Named { lines, symbol, .. } = self.named(&p.text_document_position_params)?;
-                        let range = lines.range_of(symbol.name.0, symbol.name.1);
-                        let uri = p.text_document_position_params.text_document.uri;
+                        // A name another file declares: there.
+                        let (uri, range) = match &symbol.origin {
+                            Some(origin) => {
+                                let uri = format!("file://{}", origin.0).parse::<Uri>().ok()?;
+                                (uri, Lines::new(&origin.1, self.utf8).range_of(symbol.name.0, symbol.name.1))
+                            }
+                            None => (
+                                p.text_document_position_params.text_document.uri,
+                                lines.range_of(symbol.name.0, symbol.name.1),
+                            ),
+                        };
                         Some(lsp_types::GotoDefinitionResponse::Scalar(Location { uri, range }))
                     });
                 Response::new_ok(request.id, location)
@@ -213,6 +223,12 @@ impl Server<'_> {
                     let why = "the rename request's parameters are not readable".to_string();
                     break 'rename Response::new_err(request.id, -32602, why);
                 };
+                if let Some(Named { symbol, name, .. }) = self.named(&p.text_document_position)
+                    && let Some(origin) = &symbol.origin
+                {
+                    let why = format!("`{name}` is declared in {}: rename it there", origin.0);
+                    break 'rename Response::new_err(request.id, -32602, why);
+                }
                 if let Some(Named { text, name, .. }) = self.named(&p.text_document_position)
                     && let Err(why) = rename_allowed(text, &name, &p.new_name)
                 {
@@ -298,7 +314,7 @@ impl Server<'_> {
     fn named(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Named<'_>> {
         let text = self.documents.get(&at.text_document.uri)?;
         let lines = Lines::new(text, self.utf8);
-        let (name, symbol) = symbol_at(text, lines.offset(at.position))?;
+        let (name, symbol) = symbol_at(&at.text_document.uri, text, lines.offset(at.position))?;
         Some(Named { text, lines, name, symbol })
     }
 
@@ -335,11 +351,7 @@ type Declared = Vec<(String, Symbol)>;
 /// `file:` URI): the document's own, and for each used file with problems one at its `use`.
 fn with_uses(uri: &Uri, text: &str) -> Vec<preflight_compiler::Diagnostic> {
     let path = uri.as_str().strip_prefix("file://").map(|p| p.replace("%20", " ")).unwrap_or_default();
-    let mut load = |from: &str, used: &str| -> Result<(String, String), String> {
-        let name = preflight_compiler::bundle::join(from, used);
-        let text = std::fs::read_to_string(&name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
-        Ok((name, text))
-    };
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
     let checked = preflight_compiler::check_file(&path, text, &mut load);
     let main = checked.bundle.main().clone();
     let mut out = Vec::new();
@@ -377,7 +389,7 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
     let checked =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match preflight_compiler::syntax::parse(text) {
             Ok(file) if file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) => {
-                (with_uses(uri, text), Some(declared(&file, text)))
+                (with_uses(uri, text), Some(declared_everywhere(uri, &file, text)))
             }
             Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
             Err(syntax_error) => (vec![syntax_error], None),
@@ -532,6 +544,8 @@ struct Symbol {
     name: (usize, usize),
     span: (usize, usize),
     docs: Vec<String>,
+    /// Declared in a file this document uses: its path and text (offsets are in that text).
+    origin: Option<std::rc::Rc<(String, String)>>,
 }
 
 fn word_char(c: char) -> bool {
@@ -554,11 +568,45 @@ struct Named<'t> {
     symbol: Symbol,
 }
 
-/// The name under `offset` and its declaration, if the file declares it.
-fn symbol_at(text: &str, offset: usize) -> Option<(String, Symbol)> {
+/// The name under `offset` and its declaration, if the file (or a file it uses) declares it.
+fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<(String, Symbol)> {
     let word = word_at(text, offset)?;
     let file = preflight_compiler::syntax::parse(text).ok()?;
-    declared(&file, text).into_iter().find(|(name, _)| *name == word)
+    declared_everywhere(uri, &file, text).into_iter().find(|(name, _)| *name == word)
+}
+
+/// The path of a `file:` URI.
+fn path_of(uri: &Uri) -> String {
+    uri.as_str().strip_prefix("file://").map(|p| p.replace("%20", " ")).unwrap_or_default()
+}
+
+/// The names a document declares and those of the files it uses (read from disk beside it, or
+/// the built-in shared files), each with where it is declared.
+fn declared_everywhere(uri: &Uri, file: &preflight_compiler::ast::File, text: &str) -> Declared {
+    if !file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) {
+        return declared(file, text);
+    }
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+    let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
+    let Ok(all) = preflight_compiler::syntax::parse(&bundle.text) else { return declared(file, text) };
+    let main = bundle.main().clone();
+    let mut origins: HashMap<String, std::rc::Rc<(String, String)>> = HashMap::new();
+    declared(&all, &bundle.text)
+        .into_iter()
+        .map(|(name, mut symbol)| {
+            let f = bundle.file_at(u32::try_from(symbol.name.0).unwrap_or(0)).clone();
+            let shift = |(a, b): (usize, usize)| (a.saturating_sub(f.start), b.saturating_sub(f.start));
+            symbol.name = shift(symbol.name);
+            symbol.span = shift(symbol.span);
+            if f != main {
+                let origin = origins
+                    .entry(f.name.clone())
+                    .or_insert_with(|| std::rc::Rc::new((f.name.clone(), bundle.text_of(&f).to_string())));
+                symbol.origin = Some(origin.clone());
+            }
+            (name, symbol)
+        })
+        .collect()
 }
 
 /// Whether `old` may become `new`: a name of the same shape (an update id for an update, a
@@ -645,6 +693,7 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                 name: (f.name.span.start as usize, f.name.span.end as usize),
                 span: (f.span.start as usize, f.span.end as usize),
                 docs: f.docs.clone(),
+                origin: None,
             };
             if let FieldKind::Group(inner) = &f.kind {
                 fields(&path, inner, out);
@@ -658,7 +707,7 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                 let kind = complete::Kind::Decl(d.kind);
                 out.push((
                     d.id.name.clone(),
-                    Symbol { kind, name: at(d.id.span), span: at(d.span), docs: d.docs.clone() },
+                    Symbol { kind, name: at(d.id.span), span: at(d.span), docs: d.docs.clone(), origin: None },
                 ))
             }
             Item::Series(series) => {
@@ -669,6 +718,7 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                         name: at(series.id.span),
                         span: at(series.span),
                         docs: series.docs.clone(),
+                        origin: None,
                     },
                 ));
                 // An entry's block shows only its own properties: its docs say what it shares
@@ -698,17 +748,30 @@ fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
                             name: at(e.kb.span),
                             span: at(e.span),
                             docs,
+                            origin: None,
                         },
                     ));
                 }
             }
             Item::Let(l) => out.push((
                 l.name.name.clone(),
-                Symbol { kind: complete::Kind::Let, name: at(l.name.span), span: at(l.span), docs: l.docs.clone() },
+                Symbol {
+                    kind: complete::Kind::Let,
+                    name: at(l.name.span),
+                    span: at(l.span),
+                    docs: l.docs.clone(),
+                    origin: None,
+                },
             )),
             Item::Rule(r) => out.push((
                 r.name.name.clone(),
-                Symbol { kind: complete::Kind::Rule, name: at(r.name.span), span: at(r.span), docs: r.docs.clone() },
+                Symbol {
+                    kind: complete::Kind::Rule,
+                    name: at(r.name.span),
+                    span: at(r.span),
+                    docs: r.docs.clone(),
+                    origin: None,
+                },
             )),
             Item::Facts(f) => fields("", &f.fields, &mut out),
             Item::Use(_) | Item::Host(_) | Item::Test(_) => {}

@@ -8,6 +8,10 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::{Expr, HostValue, Need, Program, Segment, Value};
 
 pub fn lint(program: &Program, file: &ast::File, bundle: &crate::bundle::Bundle) -> Vec<Diagnostic> {
+    // A library (no advisory, no rules) declares for others: nothing in it is used there.
+    if program.advisory.id.is_empty() && program.rules.is_empty() {
+        return Vec::new();
+    }
     let mut out = lint_all(program, file);
     // A file that uses a shared file is told about its own declarations only: the shared file
     // declares more than any one advisory reads.

@@ -262,8 +262,12 @@ impl<'a> Checker<'a> {
         self.link_supersedence();
         self.check_supersedence();
         self.check_os_overlaps();
+        // A file with no advisory, rules or tests is a library: other files `use` it.
+        let library =
+            advisory.is_none() && !file.items.iter().any(|i| matches!(i, ast::Item::Rule(_) | ast::Item::Test(_)));
         let advisory = match advisory {
             Some(a) => self.lower_advisory(a),
+            None if library => ir::Advisory::default(),
             None => {
                 self.error(missing_item(
                     whole,
