@@ -226,6 +226,16 @@ fn definition_and_hover_find_the_declaration() {
         "{shown}"
     );
 
+    // Its references: the declaration there, then every use here.
+    let references = editor.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": os_line, "character": column_of(os_line, "win10_21h2") + 2 }, "context": { "includeDeclaration": true } }),
+    );
+    let found = references["result"].as_array().unwrap();
+    assert!(found[0]["uri"].as_str().unwrap().ends_with("rules/lib/windows.preflight"), "{references}");
+    let here = acs.matches("win10_21h2").count();
+    assert_eq!(found.iter().filter(|l| l["uri"] == URI).count(), here, "{references}");
+
     // Nothing declared under the cursor: no answer.
     let keyword = editor.request("textDocument/hover", at(rule_line, 3));
     assert_eq!(keyword["result"], Value::Null);

@@ -474,32 +474,42 @@ impl Ctx<'_> {
     }
 
     /// `host.in_support`: before the end of support, or enrolled in ESU before its end; an OS
-    /// without an end date is in support; no OS, none.
+    /// without an end date is in support; no OS, none. An unknown edition leaves it undetermined
+    /// only where its editions' dates disagree about the evaluation date.
     fn in_support(&self) -> Value {
+        let os = match &self.host.os {
+            Value::Os(o) => self.program.oses.get(*o),
+            other => return other.clone(),
+        };
+        let Some(os) = os else { return Value::None };
         let today = match self.evaluation_date() {
             Value::Date(d) => d,
             _ => return Value::Unknown,
         };
-        let end = match self.host_value(HostValue::EndOfSupport) {
-            Value::Date(d) => d,
-            Value::None if matches!(self.host.os, Value::Os(_)) => return Value::Bool(true),
-            other => return other,
+        let edition = match self.program.host.os_edition.and_then(|f| self.facts.values.get(f)) {
+            Some(Value::Enum(e)) => crate::ir::EditionIs::Known(*e),
+            Some(Value::Unknown) => crate::ir::EditionIs::Unknown(self.editions()),
+            _ => crate::ir::EditionIs::None,
         };
-        if today < end {
-            return Value::Bool(true);
-        }
-        let esu_end = match self.host_value(HostValue::EsuUntil) {
-            Value::Date(d) => d,
-            Value::Unknown => return Value::Unknown,
-            _ => return Value::Bool(false),
+        let enrolled = match self.program.host.esu.and_then(|f| self.facts.values.get(f)) {
+            Some(Value::Bool(true)) => Truth::True,
+            Some(Value::Unknown) => Truth::Unknown,
+            _ => Truth::False,
         };
-        if today >= esu_end {
-            return Value::Bool(false);
-        }
-        match self.program.host.esu.and_then(|f| self.facts.values.get(f)) {
-            Some(Value::Bool(enrolled)) => Value::Bool(*enrolled),
-            Some(Value::Unknown) => Value::Unknown,
-            _ => Value::Bool(false),
+        let before = |range: Option<(Date, Date)>| match range {
+            Some((lo, _)) if today < lo => Truth::True,
+            Some((_, hi)) if today < hi => Truth::Unknown,
+            _ => Truth::False,
+        };
+        let supported = match os.support_ends(edition) {
+            None => Truth::True,
+            ends => before(ends),
+        };
+        let with_esu = enrolled.min(before(os.esu_ends(edition)));
+        match supported.max(with_esu) {
+            Truth::True => Value::Bool(true),
+            Truth::False => Value::Bool(false),
+            Truth::Unknown => Value::Unknown,
         }
     }
 
@@ -550,6 +560,14 @@ impl Ctx<'_> {
             (Value::Date(_), Value::Unknown) => Truth::Unknown,
             (Value::Date(released), Value::Date(today)) => Truth::of(released <= today),
             _ => Truth::True,
+        }
+    }
+
+    /// How many editions the `os_edition` role's enum has.
+    fn editions(&self) -> usize {
+        match self.program.host.os_edition.and_then(|f| self.program.fields.get(f)).map(|f| &f.ty) {
+            Some(Type::Enum(variants)) => variants.len(),
+            _ => 0,
         }
     }
 

@@ -516,6 +516,44 @@ pub enum Expr {
     ReleaseDate(UpdateId),
 }
 
+/// What an edition fact tells of an OS's lifecycle: a known edition, an unknown one, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditionIs {
+    Known(usize),
+    /// Unknown, among this many editions (the `os_edition` enum's variants).
+    Unknown(usize),
+    None,
+}
+
+impl Os {
+    /// The earliest and latest end of support the host's edition allows (one date for a known
+    /// edition); `None` when one of them has no end (the OS is then in support).
+    pub fn support_ends(&self, edition: EditionIs) -> Option<(Date, Date)> {
+        range(self.end_of_support, &self.end_of_support_for, edition)
+    }
+
+    /// The same for the end of Extended Security Updates; `None`: no ESU.
+    pub fn esu_ends(&self, edition: EditionIs) -> Option<(Date, Date)> {
+        range(self.esu_until, &self.esu_until_for, edition)
+    }
+}
+
+/// The dates an edition may have: its own (or the default) for a known edition, those of every
+/// edition for an unknown one (an edition without a date makes the whole `None`: no end), the
+/// default for none.
+fn range(default: Option<Date>, per_edition: &[(usize, Date)], edition: EditionIs) -> Option<(Date, Date)> {
+    let of = |e: usize| per_edition.iter().find(|(v, _)| *v == e).map(|(_, d)| *d).or(default);
+    match edition {
+        EditionIs::Known(e) => of(e).map(|d| (d, d)),
+        EditionIs::Unknown(editions) if !per_edition.is_empty() && editions > 0 => {
+            let dates: Option<Vec<Date>> = (0..editions).map(of).collect();
+            let dates = dates?;
+            Some((*dates.iter().min()?, *dates.iter().max()?))
+        }
+        _ => default.map(|d| (d, d)),
+    }
+}
+
 /// The facts a rule's outcome depends on (its `when`, requirements and `severity ... if`), with
 /// the facts host values are derived from and the facts that decide whether those are read, in
 /// declaration order.

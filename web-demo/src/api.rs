@@ -37,12 +37,27 @@ mod playground {
     }
 
     /// Checks a rules file: `{ok, diagnostics: [...], rendered}` (rendered as the CLI prints it).
+    /// A file that `use`s a shared file is checked with the built-in one (`rules/lib/`); the
+    /// editor marks the text's own diagnostics, and the rendering shows every file's.
     pub fn check(source: &str) -> String {
         let checked = preflight_compiler::check_source(source);
+        let main = checked.bundle.main().clone();
+        let (mut own, mut rendered) = (Vec::new(), String::new());
+        for (file, text, d) in checked.by_file() {
+            let is_main = file == main.name;
+            rendered.push_str(&diagnostic::render_plain(
+                if is_main { NAME } else { file },
+                text,
+                std::slice::from_ref(&d),
+            ));
+            if is_main {
+                own.push(d);
+            }
+        }
         json!({
             "ok": checked.program.is_some(),
-            "diagnostics": diagnostics_json(source, &checked.diagnostics),
-            "rendered": diagnostic::render_plain(NAME, source, &checked.diagnostics),
+            "diagnostics": diagnostics_json(source, &own),
+            "rendered": rendered,
         })
         .to_string()
     }

@@ -208,13 +208,21 @@ impl Server<'_> {
                 let found = serde_json::from_value::<lsp_types::ReferenceParams>(request.params).ok().and_then(|p| {
                     let Named { text, lines, name, symbol } = self.named(&p.text_document_position)?;
                     let uri = &p.text_document_position.text_document.uri;
-                    Some(
-                        occurrences(text, &name)
-                            .into_iter()
-                            .filter(|&place| p.context.include_declaration || place != symbol.name)
-                            .map(|(a, b)| Location { uri: uri.clone(), range: lines.range_of(a, b) })
-                            .collect::<Vec<_>>(),
-                    )
+                    let mut found: Vec<Location> = occurrences(text, &name)
+                        .into_iter()
+                        .filter(|&place| {
+                            (p.context.include_declaration || place != symbol.name) || symbol.origin.is_some()
+                        })
+                        .map(|(a, b)| Location { uri: uri.clone(), range: lines.range_of(a, b) })
+                        .collect();
+                    // A name another file declares: its declaration there too.
+                    if let Some(origin) = symbol.origin.as_ref().filter(|_| p.context.include_declaration)
+                        && let Ok(there) = format!("file://{}", origin.0).parse::<Uri>()
+                    {
+                        let range = Lines::new(&origin.1, self.utf8).range_of(symbol.name.0, symbol.name.1);
+                        found.insert(0, Location { uri: there, range });
+                    }
+                    Some(found)
                 });
                 Response::new_ok(request.id, found)
             }

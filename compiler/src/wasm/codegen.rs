@@ -1350,6 +1350,13 @@ impl Gen<'_> {
         b.i(I::I32Const(slot as i32)).i(I::I64Const(payload)).i(I::I64Store(mem(8, 3)));
     }
 
+    /// Sets a host value known, with the payload in the i64 local `payload`.
+    fn set_host_local(&self, b: &mut Body, h: HostValue, payload: u32) {
+        let slot = self.slot(&Expr::Host(h)).unwrap_or(0);
+        mark_known(b, slot);
+        b.i(I::I32Const(slot as i32)).i(I::LocalGet(payload)).i(I::I64Store(mem(8, 3)));
+    }
+
     fn derive_host(&mut self) -> Result<Body, String> {
         let mut b = Body::new(0);
         let roles = self.program.host.clone();
@@ -1596,84 +1603,98 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// interp's `in_support`.
+    /// interp's `in_support`: per OS, the end-of-support and ESU date ranges the edition allows
+    /// (known at compile time), compared with the evaluation date.
     fn in_support(&mut self, b: &mut Body, date_slot: u32, esu: &Expr) -> Result<(), String> {
-        let at = |h: HostValue, g: &Self| g.slot(&Expr::Host(h)).map(|s| s as i32).ok_or("slot");
-        let (os, eos, esu_until, target) = (
-            at(HostValue::Os, self)?,
-            at(HostValue::EndOfSupport, self)?,
-            at(HostValue::EsuUntil, self)?,
-            at(HostValue::InSupport, self)?,
-        );
-        let target_slot = target as u32;
-        let today = b.local(ValType::I64);
+        use crate::ir::EditionIs;
+        let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("slot")? as i32;
+        let target = self.slot(&Expr::Host(HostValue::InSupport)).ok_or("slot")?;
+        let edition_field = self.program.host.os_edition.map_or(Expr::Const(Value::None), Expr::Field);
+        let edition = self.load3(b, &edition_field, StatusFrom::None)?;
         let enrolled = self.load3(b, esu, StatusFrom::None)?;
-        let set = |g: &Self, b: &mut Body, v: bool| g.set_host(b, HostValue::InSupport, i64::from(v));
-        let known = |b: &mut Body, slot: i32| {
-            b.i(I::I32Const(slot)).i(I::I32Load(mem(0, 2)));
-        };
-        let unknown = |b: &mut Body, slot: i32| {
-            b.i(I::I32Const(slot)).i(I::I32Load(mem(4, 2)));
-        };
-        // no evaluation date: unknown
-        known(b, date_slot as i32);
-        b.i(I::I32Eqz).i(I::If(BlockType::Empty));
-        mark_unknown(b, target_slot);
-        b.i(I::Else);
+        let (today, e, r) = (b.local(ValType::I64), b.local(ValType::I32), b.local(ValType::I32));
+        // unknown OS, or no evaluation date: unknown
+        b.i(I::I32Const(os_slot)).i(I::I32Load(mem(4, 2)));
+        b.i(I::I32Const(os_slot)).i(I::I32Load(mem(0, 2))).i(I::I32Const(date_slot as i32)).i(I::I32Load(mem(0, 2)));
+        b.i(I::I32Eqz).i(I::I32And).i(I::I32Or).i(I::If(BlockType::Empty));
+        mark_unknown(b, target);
+        b.i(I::End);
         b.i(I::I32Const(date_slot as i32)).i(I::I64Load(mem(8, 3))).i(I::LocalSet(today));
-        known(b, eos);
-        b.i(I::If(BlockType::Empty));
-        // before the end of support
-        b.i(I::LocalGet(today)).i(I::I32Const(eos)).i(I::I64Load(mem(8, 3))).i(I::I64LtS);
-        b.i(I::If(BlockType::Empty));
-        set(self, b, true);
+        // enrolled: 2, unknown: 1, else 0
+        b.i(I::LocalGet(enrolled.known)).i(I::LocalGet(enrolled.payload)).i(I::I64Const(1)).i(I::I64Eq).i(I::I32And);
+        Self::truth_of_bool(b);
+        b.i(I::LocalGet(enrolled.unknown)).i(I::I32Or).i(I::LocalSet(e));
+        // before a range of dates: 2 before all, 1 between, 0 after all
+        let before = |b: &mut Body, range: Option<(Date, Date)>, none: i32| match range {
+            None => {
+                b.i(I::I32Const(none));
+            }
+            Some((lo, hi)) => {
+                b.i(I::LocalGet(today)).i(I::I64Const(i64::from(lo.0))).i(I::I64LtS);
+                b.i(I::If(BlockType::Result(ValType::I32))).i(I::I32Const(TRUE)).i(I::Else);
+                // between the earliest and the latest: 1, undetermined
+                b.i(I::LocalGet(today)).i(I::I64Const(i64::from(hi.0))).i(I::I64LtS).i(I::End);
+            }
+        };
+        let oses = self.program.oses.clone();
+        let editions = match self.program.host.os_edition.and_then(|f| self.program.fields.get(f)).map(|f| &f.ty) {
+            Some(Type::Enum(variants)) => variants.len(),
+            _ => 0,
+        };
+        b.i(I::I32Const(os_slot)).i(I::I32Load(mem(0, 2))).i(I::I32Const(date_slot as i32)).i(I::I32Load(mem(0, 2)));
+        b.i(I::I32And).i(I::If(BlockType::Empty));
+        let supported = b.local(ValType::I32);
+        for (index, os) in oses.iter().enumerate() {
+            b.i(I::I32Const(os_slot)).i(I::I64Load(mem(8, 3))).i(I::I64Const(index as i64)).i(I::I64Eq);
+            b.i(I::If(BlockType::Empty));
+            // the cases of the edition: each variant with dates of its own, any other known one,
+            // unknown, none
+            let mut variants: Vec<usize> =
+                os.end_of_support_for.iter().chain(&os.esu_until_for).map(|(v, _)| *v).collect();
+            variants.sort_unstable();
+            variants.dedup();
+            let case = |b: &mut Body, edition_is: EditionIs| {
+                before(b, os.esu_ends(edition_is), FALSE);
+                b.i(I::LocalTee(r))
+                    .i(I::LocalGet(e))
+                    .i(I::LocalGet(r))
+                    .i(I::LocalGet(e))
+                    .i(I::I32LtS)
+                    .i(I::Select)
+                    .i(I::LocalSet(r));
+                before(b, os.support_ends(edition_is), TRUE);
+                b.i(I::LocalTee(supported))
+                    .i(I::LocalGet(r))
+                    .i(I::LocalGet(supported))
+                    .i(I::LocalGet(r))
+                    .i(I::I32GtS)
+                    .i(I::Select)
+                    .i(I::LocalSet(r));
+            };
+            b.i(I::LocalGet(edition.known)).i(I::If(BlockType::Empty));
+            for v in &variants {
+                b.i(I::LocalGet(edition.payload)).i(I::I64Const(*v as i64)).i(I::I64Eq).i(I::If(BlockType::Empty));
+                case(b, EditionIs::Known(*v));
+                b.i(I::Else);
+            }
+            case(b, EditionIs::None);
+            for _ in &variants {
+                b.i(I::End);
+            }
+            b.i(I::Else);
+            b.i(I::LocalGet(edition.unknown)).i(I::If(BlockType::Empty));
+            case(b, EditionIs::Unknown(editions));
+            b.i(I::Else);
+            case(b, EditionIs::None);
+            b.i(I::End);
+            b.i(I::End);
+            b.i(I::End);
+        }
+        b.i(I::LocalGet(r)).i(I::I32Const(UNDETERMINED)).i(I::I32Eq).i(I::If(BlockType::Empty));
+        mark_unknown(b, target);
         b.i(I::Else);
-        // ESU: before its end and enrolled
-        known(b, esu_until);
-        b.i(I::If(BlockType::Empty));
-        b.i(I::LocalGet(today)).i(I::I32Const(esu_until)).i(I::I64Load(mem(8, 3))).i(I::I64LtS);
-        b.i(I::If(BlockType::Empty));
-        b.i(I::LocalGet(enrolled.known)).i(I::If(BlockType::Empty));
-        b.i(I::LocalGet(enrolled.payload)).i(I::I64Const(1)).i(I::I64Eq).i(I::If(BlockType::Empty));
-        set(self, b, true);
-        b.i(I::Else);
-        set(self, b, false);
-        b.i(I::End);
-        b.i(I::Else);
-        b.i(I::LocalGet(enrolled.unknown)).i(I::If(BlockType::Empty));
-        mark_unknown(b, target_slot);
-        b.i(I::Else);
-        set(self, b, false);
-        b.i(I::End);
-        b.i(I::End);
-        b.i(I::Else);
-        set(self, b, false);
-        b.i(I::End);
-        b.i(I::Else);
-        unknown(b, esu_until);
-        b.i(I::If(BlockType::Empty));
-        mark_unknown(b, target_slot);
-        b.i(I::Else);
-        set(self, b, false);
-        b.i(I::End);
-        b.i(I::End);
-        b.i(I::End);
-        b.i(I::Else);
-        // no end date: unknown when unknown, in support for a known OS, else none
-        unknown(b, eos);
-        b.i(I::If(BlockType::Empty));
-        mark_unknown(b, target_slot);
-        b.i(I::Else);
-        known(b, os);
-        b.i(I::If(BlockType::Empty));
-        set(self, b, true);
-        b.i(I::Else);
-        unknown(b, os);
-        b.i(I::If(BlockType::Empty));
-        mark_unknown(b, target_slot);
-        b.i(I::End);
-        b.i(I::End);
-        b.i(I::End);
+        b.i(I::LocalGet(r)).i(I::I32Const(TRUE)).i(I::I32Eq).i(I::I64ExtendI32U).i(I::LocalSet(today));
+        self.set_host_local(b, HostValue::InSupport, today);
         b.i(I::End);
         b.i(I::End);
         Ok(())
