@@ -356,6 +356,8 @@ pub enum Expectation {
     Action(Ident),
     /// `fires RULE`, or `not fires RULE` when `negated`.
     Fires(Ident, bool),
+    /// `undetermined RULE`, or `not undetermined RULE` when `negated`.
+    Undetermined(Ident, bool),
 }
 
 /// A chain of updates, oldest first: each entry supersedes the one before it.

@@ -369,6 +369,8 @@ fn expectation(x: &Expectation) -> String {
         Expectation::Action(id) => format!("action {}", id.name),
         Expectation::Fires(id, false) => format!("fires {}", id.name),
         Expectation::Fires(id, true) => format!("not fires {}", id.name),
+        Expectation::Undetermined(id, false) => format!("undetermined {}", id.name),
+        Expectation::Undetermined(id, true) => format!("not undetermined {}", id.name),
     }
 }
 

@@ -694,5 +694,8 @@ pub enum Expected {
         actions: Vec<String>,
         fires: Vec<String>,
         quiet: Vec<String>,
+        /// Rules the answer must list as undetermined, and rules it must not.
+        undetermined: Vec<String>,
+        decided: Vec<String>,
     },
 }

@@ -100,6 +100,7 @@ pub(crate) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_at
             | Rule::kw_install
             | Rule::kw_fires
+            | Rule::kw_undetermined
             | Rule::kw_map
             | Rule::kw_matches
             | Rule::kw_missing
@@ -558,6 +559,10 @@ fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
             let negated = pair_text.starts_with("not");
             Expectation::Fires(ident(cur.next("rule")?), negated)
         }
+        Rule::expect_undetermined => {
+            let negated = pair_text.starts_with("not");
+            Expectation::Undetermined(ident(cur.next("rule")?), negated)
+        }
         _ => return Err(internal(exp_span, "expectation")),
     })
 }
@@ -709,7 +714,10 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::expect_component
         | Rule::expect_setting
         | Rule::expect_action
-        | Rule::expect_fires => "an expectation (`install`, `certificate`, `component`, `setting`, `action`, `fires`)",
+        | Rule::expect_fires
+        | Rule::expect_undetermined => {
+            "an expectation (`install`, `certificate`, `component`, `setting`, `action`, `fires`, `undetermined`)"
+        }
         Rule::json_object => "a JSON object",
         Rule::json_member => "a key and a value",
         Rule::json_array => "a JSON array",
@@ -764,6 +772,7 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_at => "`at`",
         Rule::kw_install => "`install`",
         Rule::kw_fires => "`fires`",
+        Rule::kw_undetermined => "`undetermined`",
         Rule::kw_map => "`map`",
         Rule::kw_matches => "`matches`",
         Rule::kw_missing => "`missing`",
@@ -812,7 +821,7 @@ fn keywords_of(r: Rule) -> &'static [&'static str] {
         | Rule::rule_decl
         | Rule::test => &ITEM_KEYWORDS,
         Rule::kw_install | Rule::kw_fires | Rule::expectation => {
-            &["install", "certificate", "component", "setting", "action", "fires"]
+            &["install", "certificate", "component", "setting", "action", "fires", "undetermined"]
         }
         _ => &[],
     }

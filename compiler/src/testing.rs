@@ -40,7 +40,18 @@ pub fn run_with(program: &Program, engine: &dyn Fn(&str) -> String) -> Vec<TestO
 fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
     match expect {
         Expected::Error { code, at } => vec![error_line(code, at.as_deref())],
-        Expected::Verdict { status, installs, certificates, components, settings, actions, fires, quiet } => {
+        Expected::Verdict {
+            status,
+            installs,
+            certificates,
+            components,
+            settings,
+            actions,
+            fires,
+            quiet,
+            undetermined,
+            decided,
+        } => {
             let mut lines = vec![format!("status {}", status.name())];
             lines.extend(installs.iter().map(|g| install_line(g.iter().map(ToString::to_string))));
             let mut names: Vec<String> = certificates
@@ -55,6 +66,8 @@ fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
             lines.extend(actions.iter().map(|c| format!("action {c}")));
             lines.extend(fires.iter().map(|r| format!("fires {r}")));
             lines.extend(quiet.iter().map(|r| format!("not fires {r}")));
+            lines.extend(undetermined.iter().map(|r| format!("undetermined {r}")));
+            lines.extend(decided.iter().map(|r| format!("not undetermined {r}")));
             lines
         }
     }
@@ -106,10 +119,19 @@ fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
         ids.sort();
         lines.extend(ids);
     }
-    if let Expected::Verdict { fires, quiet, .. } = expect {
+    if let Expected::Verdict { fires, quiet, undetermined, decided, .. } = expect {
         let fired: Vec<&str> = findings.iter().filter_map(|f| f.get("rule").and_then(Json::as_str)).collect();
         lines.extend(fires.iter().filter(|r| fired.contains(&r.as_str())).map(|r| format!("fires {r}")));
         lines.extend(quiet.iter().filter(|r| !fired.contains(&r.as_str())).map(|r| format!("not fires {r}")));
+        let open: Vec<&str> = answer
+            .get("undetermined")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u.get("rule").and_then(Json::as_str))
+            .collect();
+        lines.extend(undetermined.iter().filter(|r| open.contains(&r.as_str())).map(|r| format!("undetermined {r}")));
+        lines.extend(decided.iter().filter(|r| !open.contains(&r.as_str())).map(|r| format!("not undetermined {r}")));
     }
     lines
 }

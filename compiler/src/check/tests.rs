@@ -40,6 +40,7 @@ impl<'a> Checker<'a> {
         };
         let (mut installs, mut certificates, mut fires, mut quiet) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut components, mut settings, mut actions) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut undetermined, mut decided) = (Vec::new(), Vec::new());
         let mut ok = true;
         for item in items {
             match item {
@@ -71,9 +72,13 @@ impl<'a> Checker<'a> {
                         ok = false;
                     }
                 }
-                ast::Expectation::Fires(id, negated) => {
+                ast::Expectation::Fires(id, negated) | ast::Expectation::Undetermined(id, negated) => {
+                    let (yes, no) = match item {
+                        ast::Expectation::Fires(..) => (&mut fires, &mut quiet),
+                        _ => (&mut undetermined, &mut decided),
+                    };
                     if rule_names.contains(&id.name) {
-                        if *negated { quiet.push(id.name.clone()) } else { fires.push(id.name.clone()) }
+                        if *negated { no.push(id.name.clone()) } else { yes.push(id.name.clone()) }
                     } else if self.names.rules.contains_key(&id.name) {
                         ok = false; // the rule itself has an error, reported there
                     } else {
@@ -98,6 +103,8 @@ impl<'a> Checker<'a> {
             actions,
             fires,
             quiet,
+            undetermined,
+            decided,
         })
     }
 
