@@ -1849,14 +1849,14 @@ impl Gen<'_> {
             b.i(I::End);
         }
         self.out_static(&mut b, b"]")?;
-        self.write_undetermined(&mut b, level, first)?;
+        self.write_undetermined(&mut b, level)?;
         self.out_static(&mut b, b"}")?;
         Ok(b)
     }
 
     /// `,"undetermined":[...]` when some rule is undetermined: each with the levels it could
     /// give and the facts it reads that are unknown (interp's `needed_facts`).
-    fn write_undetermined(&mut self, b: &mut Body, level: u32, first: u32) -> Result<(), String> {
+    fn write_undetermined(&mut self, b: &mut Body, level: u32) -> Result<(), String> {
         let any = b.local(ValType::I32);
         let first_fact = b.local(ValType::I32);
         b.i(I::I32Const(0)).i(I::LocalSet(any));
@@ -1903,7 +1903,6 @@ impl Gen<'_> {
         b.i(I::LocalGet(any)).i(I::If(BlockType::Empty));
         self.out_static(b, b"]")?;
         b.i(I::End);
-        let _ = first;
         Ok(())
     }
 
