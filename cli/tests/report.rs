@@ -225,7 +225,7 @@ fn undetermined_hosts_and_the_facts_to_collect() {
             "\n",
             r#"{"os":{"version":"10.0.26100.4946","product_type":"workstation"},"secure_boot":{"enabled":false}}"#,
             "\n",
-            r#"{"os":{"version":"6.0.6001","product_type":"workstation"},"secure_boot":{"enabled":true}}"#,
+            r#"{"os":{"version":"10.0.27000.1","product_type":"workstation"},"secure_boot":{"enabled":true}}"#,
             "\n",
         ),
     )
