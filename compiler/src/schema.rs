@@ -1,13 +1,17 @@
 //! What a rules file documents about itself: the facts it reads as a JSON Schema (the `///` docs
 //! become descriptions) and a Markdown reference of its declarations and rules.
 
+use crate::ast::CmpOp;
 use crate::ir::{Expr, Need, Presence, Program, Segment, Type, Value};
 use serde_json::{Value as Json, json};
 
-/// The facts schema as JSON Schema (draft 2020-12). Conditional facts are optional here: the
-/// schema says what may be given, the rules file says when it is required.
+/// The facts schema as JSON Schema (draft 2020-12). A required fact with an `if` is required in
+/// the schema too when its condition compares one fact with a constant (`if os.platform ==
+/// "windows"`): an `allOf` entry says `if` that holds (an absent fact counts by its default)
+/// `then` the fact is required. Other conditions are marked `x-required`.
 pub fn facts_schema(program: &Program) -> Json {
     let mut root = object_schema();
+    let mut conditional = Vec::new();
     for (index, field) in program.fields.iter().enumerate() {
         let mut schema = leaf_schema(program, &field.ty);
         // A fact whose rules read null (looked for, found nothing) takes it.
@@ -24,13 +28,76 @@ pub fn facts_schema(program: &Program) -> Json {
             }
         }
         let required = field.presence == Presence::Required && field.condition.is_none();
+        if field.presence == Presence::Required
+            && let Some(condition) = &field.condition
+        {
+            match condition_schema(program, condition) {
+                Some(when) => {
+                    let mut then = json!({});
+                    require_path(&mut then, &field.path);
+                    conditional.push(json!({ "if": when, "then": then }));
+                }
+                None => {
+                    if let Some(obj) = schema.as_object_mut() {
+                        obj.insert("x-required".into(), json!("when the rules file's `if` condition for it holds"));
+                    }
+                }
+            }
+        }
         insert(&mut root, &field.path, schema, required);
     }
     if let Some(obj) = root.as_object_mut() {
+        if !conditional.is_empty() {
+            obj.insert("allOf".into(), Json::Array(conditional));
+        }
         obj.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
         obj.insert("title".into(), json!(format!("Facts for {}", program.advisory.id)));
     }
     root
+}
+
+/// `fact == CONST` / `fact != CONST` as a schema that holds exactly when the condition does,
+/// counting an absent fact by its default (absent without a default: the condition is false, as
+/// the fact is then unknown and the field is not read).
+fn condition_schema(program: &Program, condition: &Expr) -> Option<Json> {
+    let Expr::Compare(left, op, right) = condition else { return None };
+    let (Expr::Field(id), Expr::Const(value)) = (left.as_ref(), right.as_ref()) else { return None };
+    let field = program.fields.get(*id)?;
+    let constant = value_json(program, &field.ty, value);
+    let test = match op {
+        CmpOp::Eq => json!({ "const": constant }),
+        CmpOp::Ne => json!({ "not": { "const": constant } }),
+        _ => return None,
+    };
+    let absent_holds = match &field.presence {
+        Presence::Default(d) => match op {
+            CmpOp::Eq => d == value,
+            CmpOp::Ne => d != value,
+            _ => return None,
+        },
+        _ => false,
+    };
+    // Each object on the way must be there unless an absent fact makes the condition hold.
+    let mut schema = test;
+    for name in field.path.iter().rev() {
+        let mut node = json!({ "properties": { name.clone(): schema } });
+        if !absent_holds {
+            node["required"] = json!([name]);
+        }
+        schema = node;
+    }
+    Some(schema)
+}
+
+/// `{"required": [first], "properties": {first: {"required": [second], ...}}}` down a path.
+fn require_path(node: &mut Json, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else { return };
+    node["required"] = json!([first]);
+    if !rest.is_empty() {
+        let mut child = json!({});
+        require_path(&mut child, rest);
+        node["properties"] = json!({ first.clone(): child });
+    }
 }
 
 fn object_schema() -> Json {

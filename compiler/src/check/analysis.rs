@@ -77,8 +77,15 @@ fn contradictory(a: &Rule, b: &Rule) -> bool {
         .any(|x| levels(b).iter().any(|y| x.is_status() && y.is_status() && x != y && (terminal(x) || terminal(y))))
 }
 
+/// Status rules with the same levels and requirements tell the host the same thing. A notice
+/// (`info`, `warning`) is its message: two notices saying different things are never redundant.
 fn same_outcome(a: &Rule, b: &Rule) -> bool {
-    levels(a) == levels(b) && a.require == b.require && a.certificate == b.certificate && a.otherwise.is_none()
+    let notice = !a.severity.is_status();
+    levels(a) == levels(b)
+        && a.require == b.require
+        && a.certificate == b.certificate
+        && a.otherwise.is_none()
+        && (!notice || a.message == b.message)
 }
 
 fn contradiction(a: &Rule, b: &Rule) -> Diagnostic {
