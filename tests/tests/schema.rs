@@ -17,9 +17,13 @@ fn acs_facts_schema() {
     // `version: build if os.platform == "windows"`: required when the platform is Windows, which
     // an absent platform is by its default (as `eval` answers `missing_field` for it).
     let windows_only = schema["allOf"].as_array().unwrap();
-    let version = windows_only.iter().find(|c| c["then"]["properties"]["os"]["required"] == serde_json::json!(["version"]));
+    let version =
+        windows_only.iter().find(|c| c["then"]["properties"]["os"]["required"] == serde_json::json!(["version"]));
     let version = version.expect("os.version is required when os.platform is windows");
-    assert_eq!(version["if"], serde_json::json!({ "properties": { "os": { "properties": { "platform": { "const": "windows" } } } } }));
+    assert_eq!(
+        version["if"],
+        serde_json::json!({ "properties": { "os": { "properties": { "platform": { "const": "windows" } } } } })
+    );
     assert_eq!(version["then"]["required"], serde_json::json!(["os"]));
     insta::assert_json_snapshot!(schema);
 }
