@@ -33,9 +33,7 @@ pub fn facts_schema(program: &Program) -> Json {
         {
             match condition_schema(program, condition) {
                 Some(when) => {
-                    let mut then = json!({});
-                    require_path(&mut then, &field.path);
-                    conditional.push(json!({ "if": when, "then": then }));
+                    conditional.push(json!({ "if": when, "then": require_path(&field.path) }));
                 }
                 None => {
                     if let Some(obj) = schema.as_object_mut() {
@@ -80,23 +78,21 @@ fn condition_schema(program: &Program, condition: &Expr) -> Option<Json> {
     // Each object on the way must be there unless an absent fact makes the condition hold.
     let mut schema = test;
     for name in field.path.iter().rev() {
-        let mut node = json!({ "properties": { name.clone(): schema } });
-        if !absent_holds {
-            node["required"] = json!([name]);
-        }
-        schema = node;
+        schema = if absent_holds {
+            json!({ "properties": { name.clone(): schema } })
+        } else {
+            json!({ "properties": { name.clone(): schema }, "required": [name] })
+        };
     }
     Some(schema)
 }
 
 /// `{"required": [first], "properties": {first: {"required": [second], ...}}}` down a path.
-fn require_path(node: &mut Json, path: &[String]) {
-    let Some((first, rest)) = path.split_first() else { return };
-    node["required"] = json!([first]);
-    if !rest.is_empty() {
-        let mut child = json!({});
-        require_path(&mut child, rest);
-        node["properties"] = json!({ first.clone(): child });
+fn require_path(path: &[String]) -> Json {
+    match path.split_first() {
+        None => json!({}),
+        Some((first, [])) => json!({ "required": [first] }),
+        Some((first, rest)) => json!({ "required": [first], "properties": { first.clone(): require_path(rest) } }),
     }
 }
 
