@@ -53,6 +53,11 @@ fn main() {
         }
         return;
     }
+    // `check`: only the checker's cost curve on files 1× to 10× the ACS rules.
+    if raw.first().map(String::as_str) == Some("check") {
+        check_curve();
+        return;
+    }
     // `editor`: only the language server's figures (and checking in process, their floor).
     if raw.first().map(String::as_str) == Some("editor") {
         let source = preflight_compiler::ACS_RULES;
@@ -260,4 +265,76 @@ fn sections(bytes: &[u8]) -> Vec<(String, usize)> {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// The checker on generated files of 1× to 10× the ACS rules (`preflight_tests::scale`): renamed
+/// copies that overlap everywhere (the analyses' worst case) and copies that each apply on a day
+/// of their own. Best of five; ratios against the 1× file measured in the same run.
+fn check_curve() {
+    // `PREFLIGHT_BENCH_PROFILE=analyses`: the analyses of the largest file, repeated (for `perf`).
+    if let Ok(spec) = std::env::var("PREFLIGHT_BENCH_WRITE") {
+        // `PREFLIGHT_BENCH_WRITE=10d`: print the generated file (10 copies, disjoint) and stop.
+        let copies = spec.trim_end_matches('d').parse().unwrap_or(10);
+        print!("{}", preflight_tests::scale::acs_copies(copies, spec.ends_with('d')));
+        return;
+    }
+    if std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() == Ok("check-large") {
+        let source = preflight_tests::scale::acs_copies(10, false);
+        for _ in 0..20 {
+            drop(std::hint::black_box(preflight_compiler::check_source(&source)));
+        }
+        return;
+    }
+    if std::env::var("PREFLIGHT_BENCH_PROFILE").as_deref() == Ok("analyses") {
+        let source = preflight_tests::scale::acs_copies(10, true);
+        let program = preflight_compiler::check_source(&source).program.expect("checks");
+        for _ in 0..20 {
+            drop(std::hint::black_box(preflight_compiler::check::analysis::analyse(&program)));
+        }
+        return;
+    }
+    println!("check: cost by file size (best of 5; ratio against 1x ACS in this run)");
+    println!(
+        "{:>7} {:>6} {:>7} {:>10} {:>9} {:>9} {:>12}",
+        "copies", "rules", "lines", "kind", "check ms", "ratio", "analyses ms"
+    );
+    let mut baseline = None;
+    for copies in [1, 2, 4, 6, 8, 10] {
+        for disjoint in [false, true] {
+            if copies == 1 && disjoint {
+                continue;
+            }
+            let source = preflight_tests::scale::acs_copies(copies, disjoint);
+            let checked = preflight_compiler::check_source(&source);
+            assert!(checked.program.is_some(), "the generated file checks");
+            let rules = checked.program.as_ref().map_or(0, |p| p.rules.len());
+            let time = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    drop(std::hint::black_box(preflight_compiler::check_source(&source)));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            let analyses = checked.program.as_ref().map_or(Duration::ZERO, |program| {
+                (0..5)
+                    .map(|_| {
+                        let start = Instant::now();
+                        drop(std::hint::black_box(preflight_compiler::check::analysis::analyse(program)));
+                        start.elapsed()
+                    })
+                    .min()
+                    .unwrap_or_default()
+            });
+            let base = *baseline.get_or_insert(time);
+            let kind = if disjoint { "disjoint" } else { "overlap" };
+            println!(
+                "{copies:>7} {rules:>6} {:>7} {kind:>10} {:>9.1} {:>8.1}x {:>12.1}",
+                source.lines().count(),
+                ms(time),
+                time.as_secs_f64() / base.as_secs_f64().max(1e-9),
+                ms(analyses)
+            );
+        }
+    }
 }

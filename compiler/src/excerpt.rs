@@ -51,7 +51,12 @@ impl<'s> Source<'s> {
         for i in first..=last {
             let line = self.line(i);
             let here: Vec<usize> = points.iter().copied().filter(|p| line.contains(p) || *p == line.end).collect();
-            let keep = if line.len() <= LONG_LINE {
+            // A line between two labels that no label spans is never shown (codespan elides it):
+            // keep none of it, so a diagnostic whose labels are far apart costs its labels' lines.
+            let spanned = diagnostic.labels.iter().any(|l| l.range.start < line.start && l.range.end > line.end);
+            let keep = if here.is_empty() && !spanned {
+                line.start..line.start
+            } else if line.len() <= LONG_LINE {
                 line.clone()
             } else {
                 let (lo, hi) = match (here.iter().min(), here.iter().max()) {

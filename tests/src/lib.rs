@@ -4,4 +4,5 @@
 
 pub mod hosts;
 pub mod lsp_client;
+pub mod scale;
 pub mod schema_hosts;
