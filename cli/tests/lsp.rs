@@ -568,3 +568,46 @@ fn semantic_tokens_on_one_long_line() {
         assert_eq!(character, before.encode_utf16().count() as u64);
     }
 }
+
+/// The 250-rule file (the ACS rules ten times over) and a burst of 1,000 changes sent without
+/// waiting: the server keeps answering, publishes the last version's diagnostics (and not one
+/// per change), and its memory stays flat.
+#[test]
+fn a_burst_of_changes_on_a_long_file() {
+    let long = preflight_tests_hosts::scale::acs_copies(10, false);
+    let mut editor = Editor::start(true);
+    let uri = "file:///work/long.preflight";
+    let first = editor.open_at(uri, &long);
+    assert!(first["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "P0201"), "{first}");
+    let before = rss_kib(editor.client.pid());
+    for n in 0..1000 {
+        let text = format!("{long}\n// edit {n}\n");
+        editor.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": uri, "version": n + 2 }, "contentChanges": [{ "text": text }] }),
+        );
+    }
+    // The last version has a mistake the others do not: its diagnostics are the last published.
+    let last = format!("{long}\nrule last_edit {{\n  when no_such_name\n  severity info\n  message \"m\"\n}}\n");
+    editor.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2000 }, "contentChanges": [{ "text": last }] }),
+    );
+    let mut published = 0;
+    loop {
+        let d = editor.diagnostics();
+        published += 1;
+        if d["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "P0100") {
+            break;
+        }
+    }
+    assert!(published < 100, "{published} publications for 1,001 changes");
+    let hover = editor.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": uri }, "position": { "line": 60, "character": 8 } }),
+    );
+    assert!(hover.get("error").is_none(), "{hover}");
+    let after = rss_kib(editor.client.pid());
+    assert!(after < before * 2 + 64 * 1024, "{before} KiB before the burst, {after} KiB after");
+    editor.stop();
+}

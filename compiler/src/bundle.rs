@@ -4,7 +4,7 @@
 //! diagnostics, lines and editors speak of the right file. The module compiled from a bundle is
 //! one self-contained module, as from a single file.
 
-use crate::ast::{Item, Span};
+use crate::ast::Span;
 use crate::diagnostic::{Diagnostic, line_col};
 
 /// Where one file's text lies in the bundle.
@@ -113,13 +113,9 @@ struct Use {
 
 /// The `use` items of a file (none when it does not parse: the bundle's parse reports that).
 fn uses(text: &str) -> Vec<Use> {
-    let Ok(file) = crate::syntax::parse(text) else { return Vec::new() };
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Use(u) => Some(Use { path: crate::json::decode(&u.path.raw), span: u.path.span }),
-            _ => None,
-        })
+    crate::syntax::use_items(text)
+        .into_iter()
+        .map(|(raw, span)| Use { path: crate::json::decode(&raw), span })
         .collect()
 }
 

@@ -1163,7 +1163,7 @@ fn check_nesting(source: &str) -> Result<()> {
                 }
             }
             TokenKind::Close => depth = depth.saturating_sub(1),
-            TokenKind::Comment => {}
+            TokenKind::Comment | TokenKind::Str => {}
         }
     }
     Ok(())
@@ -1182,11 +1182,72 @@ pub(crate) enum TokenKind {
     Close,
     /// A `//` comment (not a `///` doc line), without its line end.
     Comment,
+    /// A string literal, with its quotes.
+    Str,
 }
 
-/// The brackets and comments of a source, lexed by the grammar's own `tokens` rule (one pass, no
-/// recursion), so that they are exactly where the parser finds them.
+/// The brackets, comments and strings of a source in one pass, exactly as the grammar's
+/// `tokens` rule reads them (a test holds the two together): a `///` doc line and a `//` comment
+/// run to the line end (LF or CR); a string runs from `"` to the next unescaped `"` on its line
+/// (`\` escapes any character, a line end too); a `"` that starts no string is a character like
+/// any other. Hand-written because it runs on every parse, before the parser, and must cost little
+/// on large files.
 pub(crate) fn lex(source: &str) -> Vec<Token> {
+    let b = source.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    let token = |kind, start: usize, end: usize| Token { kind, span: Span::new(start, end) };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(c) = at(i) {
+        match c {
+            b'/' if at(i + 1) == Some(b'/') => {
+                let start = i;
+                let doc = at(i + 2) == Some(b'/');
+                i += 2;
+                while at(i).is_some_and(|c| c != b'\n' && c != b'\r') {
+                    i += 1;
+                }
+                if !doc {
+                    out.push(token(TokenKind::Comment, start, i));
+                }
+            }
+            b'"' => {
+                let mut j = i + 1;
+                let closed = loop {
+                    match at(j) {
+                        Some(b'"') => break true,
+                        Some(b'\\') if j + 1 < b.len() => {
+                            // The escaped character, whole (it may be several bytes).
+                            j += 1 + source.get(j + 1..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
+                        }
+                        None | Some(b'\\' | b'\n' | b'\r') => break false,
+                        Some(_) => j += 1,
+                    }
+                };
+                if closed {
+                    out.push(token(TokenKind::Str, i, j + 1));
+                    i = j + 1;
+                } else {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                out.push(token(TokenKind::Open, i, i + 1));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                out.push(token(TokenKind::Close, i, i + 1));
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The same stream read by the grammar's `tokens` rule: the reference [`lex`] is tested against.
+#[cfg(test)]
+pub(crate) fn lex_by_grammar(source: &str) -> Vec<Token> {
     let Ok(mut pairs) = PreflightParser::parse(Rule::tokens, source) else { return Vec::new() };
     let Some(tokens) = pairs.next() else { return Vec::new() };
     tokens
@@ -1196,6 +1257,7 @@ pub(crate) fn lex(source: &str) -> Vec<Token> {
                 Rule::open_bracket => TokenKind::Open,
                 Rule::close_bracket => TokenKind::Close,
                 Rule::line_comment => TokenKind::Comment,
+                Rule::string => TokenKind::Str,
                 _ => return None,
             };
             Some(Token { kind, span: span(&pair) })
@@ -1203,10 +1265,105 @@ pub(crate) fn lex(source: &str) -> Vec<Token> {
         .collect()
 }
 
+/// The `use "PATH"` items of a source, found in its token stream without parsing it (so even a
+/// file with syntax errors elsewhere has its used files resolved): a string at the top level
+/// that only whitespace and comments separate from a preceding `use` word. The path is the
+/// string's text between its quotes.
+pub(crate) fn use_items(source: &str) -> Vec<(String, Span)> {
+    let tokens = lex(source);
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    for (k, t) in tokens.iter().enumerate() {
+        match t.kind {
+            TokenKind::Open => depth += 1,
+            TokenKind::Close => depth = depth.saturating_sub(1),
+            TokenKind::Str if depth == 0 => {
+                // Walk back over comments to the text before the string.
+                let mut end = t.span.start as usize;
+                let mut before = k;
+                let gap = loop {
+                    let start = before.checked_sub(1).and_then(|p| tokens.get(p)).map_or(0, |p| p.span.end as usize);
+                    let gap = source.get(start..end).unwrap_or("");
+                    match before.checked_sub(1).and_then(|p| tokens.get(p)) {
+                        Some(p) if p.kind == TokenKind::Comment && gap.trim().is_empty() => {
+                            end = p.span.start as usize;
+                            before -= 1;
+                        }
+                        _ => break gap,
+                    }
+                };
+                let word = gap.trim_end();
+                let is_use = word
+                    .strip_suffix("use")
+                    .is_some_and(|head| !head.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'));
+                if is_use {
+                    let inner = source.get(t.span.start as usize + 1..t.span.end as usize - 1).unwrap_or("");
+                    out.push((inner.to_string(), t.span));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn join_or(items: &[String]) -> String {
     match items {
         [] => "something else".to_string(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+mod lexer_tests {
+    use super::{lex, lex_by_grammar, use_items};
+    use proptest::prelude::*;
+
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "preflight") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_lexer_reads_every_rules_file_as_the_grammar_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut all = Vec::new();
+        files(&root.join("rules"), &mut all);
+        files(&root.join("tests/data"), &mut all);
+        assert!(all.len() > 50, "{all:?}");
+        for path in all {
+            let source = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(lex(&source), lex_by_grammar(&source), "{}", path.display());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        /// Strings made of the characters the lexer treats specially (and some it does not,
+        /// several bytes long among them): both readings agree token for token.
+        #[test]
+        fn the_lexer_agrees_with_the_grammar(picks in proptest::collection::vec(0usize..14, 0..60)) {
+            const PIECES: [&str; 14] = ["/", "//", "///", "\"", "\\", "\n", "\r", "(", "]", "{", "}", "a", "é", " "];
+            let source: String = picks.iter().map(|i| PIECES[*i]).collect();
+            prop_assert_eq!(lex(&source), lex_by_grammar(&source), "{:?}", source);
+        }
+    }
+
+    #[test]
+    fn use_items_are_found_at_the_top_level_only() {
+        let source = "// use \"not/this\"\nuse \"lib/a.preflight\"\nuse // why\n  \"b.preflight\"\nrule r { message \"use\" when x }\nabuse \"no\"\nuse\"c\" }";
+        let found: Vec<String> = use_items(source).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(found, ["lib/a.preflight", "b.preflight", "c"]);
+        // A syntax error elsewhere does not hide the used file.
+        let broken = "use \"lib/windows.preflight\"\nrule broken {\n  when (\n";
+        assert_eq!(use_items(broken).len(), 1);
     }
 }

@@ -1,8 +1,10 @@
 //! `preflight lsp`: a Language Server Protocol server over stdio for rules files, on `lsp-server`
 //! and `lsp-types`. It reuses the checker and the formatter as they are.
 //!
-//! Today it gives diagnostics (on open and on every change; changes that arrive together are
-//! checked once, on the last text) with their code, help and related locations, formatting, and
+//! Today it gives diagnostics (on open and on every change, checked on a thread of their own so
+//! that requests never wait for a check; changes that arrive during a check are checked once, on
+//! the last text, and a stale result is dropped) with their code, help and related locations,
+//! formatting, and
 //! for a declared name under the cursor (update, OS version, product, certificate, component,
 //! setting, action, series, named value, rule, fact) its definition, its references, a hover with
 //! its declaration and `///` docs, and rename (every occurrence outside strings and comments);
@@ -71,12 +73,16 @@ pub fn run() -> Result<u8, String> {
         "serverInfo": { "name": "preflight", "version": env!("CARGO_PKG_VERSION") },
     });
     connection.initialize_finish(id, result).map_err(|e| format!("the editor did not initialize: {e}"))?;
+    let (jobs, checker) = checker(utf8);
     let mut server = Server {
         connection: &connection,
         documents: HashMap::new(),
         names: HashMap::new(),
         fixes: HashMap::new(),
         utf8,
+        generations: HashMap::new(),
+        jobs,
+        checked: checker,
     };
     server.serve()?;
     drop(server);
@@ -93,38 +99,120 @@ struct Server<'c> {
     /// Each document's diagnostics that carry a fix, as of its last check.
     fixes: HashMap<Uri, Vec<QuickFix>>,
     utf8: bool,
+    /// Each document's version as the server counts changes: a check of an older one is stale.
+    generations: HashMap<Uri, u64>,
+    /// Checks to run, and their results, on the checking thread.
+    jobs: crossbeam_channel::Sender<Job>,
+    checked: crossbeam_channel::Receiver<Checked>,
+}
+
+/// A document to check, as of one generation.
+struct Job {
+    uri: Uri,
+    text: String,
+    generation: u64,
+}
+
+/// A finished check.
+struct Checked {
+    uri: Uri,
+    generation: u64,
+    diagnostics: Vec<lsp_types::Diagnostic>,
+    fixes: Vec<QuickFix>,
+    declared: Option<Declared>,
+}
+
+/// The checking thread: the whole-file check (names, types, the rule analyses) runs here, off
+/// the path of keystrokes and requests. It takes the newest job of each document waiting, so a
+/// burst of changes is checked once; a result that a later change has made stale is dropped by
+/// the server. Every analysis is bounded (docs/diagnostics.md, P0211), so a check always ends.
+fn checker(utf8: bool) -> (crossbeam_channel::Sender<Job>, crossbeam_channel::Receiver<Checked>) {
+    let (jobs, incoming) = crossbeam_channel::unbounded::<Job>();
+    let (done, checked) = crossbeam_channel::unbounded::<Checked>();
+    std::thread::spawn(move || {
+        while let Ok(job) = incoming.recv() {
+            let mut waiting = vec![job];
+            waiting.extend(incoming.try_iter());
+            // The newest job per document, in the order their documents first appear.
+            let mut newest: Vec<Job> = Vec::new();
+            for job in waiting {
+                match newest.iter_mut().find(|j| j.uri == job.uri) {
+                    Some(slot) => *slot = job,
+                    None => newest.push(job),
+                }
+            }
+            for Job { uri, text, generation } in newest {
+                let (diagnostics, fixes, declared) = diagnostics(&uri, &text, utf8);
+                if done.send(Checked { uri, generation, diagnostics, fixes, declared }).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (jobs, checked)
 }
 
 impl Server<'_> {
     fn serve(&mut self) -> Result<(), String> {
-        while let Ok(message) = self.connection.receiver.recv() {
-            let mut changed: Vec<Uri> = Vec::new();
-            let mut next = Some(message);
-            // Take whatever else has arrived too: a burst of keystrokes is checked once.
-            while let Some(message) = next {
-                match message {
-                    Message::Request(request) => {
-                        if self.connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
-                            return Ok(());
-                        }
-                        self.request(request)?;
+        loop {
+            crossbeam_channel::select! {
+                recv(self.connection.receiver) -> message => {
+                    let Ok(message) = message else { return Ok(()) };
+                    if self.message(message)? {
+                        return Ok(());
                     }
-                    Message::Notification(n) => {
-                        if let Some(uri) = self.notification(n)
-                            && !changed.contains(&uri)
-                        {
-                            changed.push(uri);
-                        }
-                    }
-                    Message::Response(_) => {}
                 }
-                next = self.connection.receiver.try_recv().ok();
-            }
-            for uri in changed {
-                self.publish(uri)?;
+                recv(self.checked) -> checked => {
+                    let Ok(checked) = checked else { return Ok(()) };
+                    self.finished(checked)?;
+                }
             }
         }
-        Ok(())
+    }
+
+    /// Handles one message from the editor; true on shutdown.
+    fn message(&mut self, message: Message) -> Result<bool, String> {
+        match message {
+            Message::Request(request) => {
+                if self.connection.handle_shutdown(&request).map_err(|e| e.to_string())? {
+                    return Ok(true);
+                }
+                self.request(request)?;
+            }
+            Message::Notification(n) => {
+                if let Some(uri) = self.notification(n) {
+                    let generation = self.generations.entry(uri.clone()).or_insert(0);
+                    *generation += 1;
+                    match self.documents.get(&uri) {
+                        Some(text) => {
+                            let job = Job { uri, text: text.clone(), generation: *generation };
+                            self.jobs.send(job).map_err(|e| e.to_string())?;
+                        }
+                        // Closed: no diagnostics, at once.
+                        None => self.publish(uri, Vec::new())?,
+                    }
+                }
+            }
+            Message::Response(_) => {}
+        }
+        Ok(false)
+    }
+
+    /// Publishes a check's diagnostics unless a later change made it stale. When its text
+    /// parsed, its declared names are kept for completion: the text being typed rarely parses,
+    /// and completion then offers the names of the last version that did.
+    fn finished(&mut self, checked: Checked) -> Result<(), String> {
+        if self.generations.get(&checked.uri) != Some(&checked.generation) || !self.documents.contains_key(&checked.uri)
+        {
+            return Ok(());
+        }
+        self.fixes.insert(checked.uri.clone(), checked.fixes);
+        if let Some(declared) = checked.declared {
+            let names =
+                declared.into_iter().map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs }).collect();
+            self.names.insert(checked.uri.clone(), names);
+        }
+        self.publish(checked.uri, checked.diagnostics)
     }
 
     /// Applies a document notification; returns the document whose diagnostics to publish.
@@ -326,26 +414,8 @@ impl Server<'_> {
         Some(Named { text, lines, name, symbol })
     }
 
-    /// Checks a document and publishes its diagnostics. When its text parses, its declared names
-    /// are kept for completion, from the same parse: the text being typed rarely parses, and
-    /// completion then offers the names of the last version that did.
-    fn publish(&mut self, uri: Uri) -> Result<(), String> {
+    fn publish(&mut self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Result<(), String> {
         use lsp_types::notification::Notification as _;
-        let diagnostics = match self.documents.get(&uri) {
-            Some(text) => {
-                let (diagnostics, fixes, declared) = diagnostics(&uri, text, self.utf8);
-                self.fixes.insert(uri.clone(), fixes);
-                if let Some(declared) = declared {
-                    let names = declared
-                        .into_iter()
-                        .map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs })
-                        .collect();
-                    self.names.insert(uri.clone(), names);
-                }
-                diagnostics
-            }
-            None => Vec::new(),
-        };
         let params = PublishDiagnosticsParams { uri, diagnostics, version: None };
         let n = Notification::new(PublishDiagnostics::METHOD.to_string(), params);
         self.connection.sender.send(Message::Notification(n)).map_err(|e| e.to_string())
@@ -553,7 +623,7 @@ struct Symbol {
     span: (usize, usize),
     docs: Vec<String>,
     /// Declared in a file this document uses: its path and text (offsets are in that text).
-    origin: Option<std::rc::Rc<(String, String)>>,
+    origin: Option<std::sync::Arc<(String, String)>>,
 }
 
 fn word_char(c: char) -> bool {
@@ -598,7 +668,7 @@ fn declared_everywhere(uri: &Uri, file: &preflight_compiler::ast::File, text: &s
     let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
     let Ok(all) = preflight_compiler::syntax::parse(&bundle.text) else { return declared(file, text) };
     let main = bundle.main().clone();
-    let mut origins: HashMap<String, std::rc::Rc<(String, String)>> = HashMap::new();
+    let mut origins: HashMap<String, std::sync::Arc<(String, String)>> = HashMap::new();
     declared(&all, &bundle.text)
         .into_iter()
         .map(|(name, mut symbol)| {
@@ -609,7 +679,7 @@ fn declared_everywhere(uri: &Uri, file: &preflight_compiler::ast::File, text: &s
             if f != main {
                 let origin = origins
                     .entry(f.name.clone())
-                    .or_insert_with(|| std::rc::Rc::new((f.name.clone(), bundle.text_of(&f).to_string())));
+                    .or_insert_with(|| std::sync::Arc::new((f.name.clone(), bundle.text_of(&f).to_string())));
                 symbol.origin = Some(origin.clone());
             }
             (name, symbol)

@@ -258,6 +258,10 @@ struct Analysis<'p> {
     /// rule's condition that no host meeting the question's parts wanted true can meet).
     pruned: Vec<(u32, bool)>,
     question: u32,
+    /// While refuting: nodes whose value a part forces, read as that value (but for the part
+    /// being computed, `ignore_assumed`).
+    assumed: HashMap<NodeId, bool>,
+    ignore_assumed: Option<NodeId>,
     /// Nodes visited by the current walk (their stamp is `walk`).
     visited: Vec<u32>,
     walk: u32,
@@ -288,6 +292,8 @@ impl<'p> Analysis<'p> {
             skip_status: false,
             pruned: Vec::new(),
             question: 0,
+            assumed: HashMap::new(),
+            ignore_assumed: None,
             visited: Vec::new(),
             walk: 0,
             stamp: 0,
@@ -588,6 +594,12 @@ impl<'p> Analysis<'p> {
         if self.is_pruned(f) {
             return Some(false);
         }
+        if !self.assumed.is_empty()
+            && self.ignore_assumed != Some(f)
+            && let Some(v) = self.assumed.get(&f)
+        {
+            return Some(*v);
+        }
         if self.skip_status && self.status_nodes.get(f) == Some(&true) {
             return None;
         }
@@ -839,22 +851,23 @@ impl<'p> Analysis<'p> {
     /// disjunction) already contradicts them: a subject left with no kind of value, or a part
     /// that then evaluates to the other value.
     fn refuted(&mut self, parts: &[(NodeId, bool)]) -> bool {
-        let mut forced: HashMap<usize, bool> = HashMap::new();
+        let mut forced_atoms: HashMap<usize, bool> = HashMap::new();
+        let mut forced_nodes: HashMap<NodeId, bool> = HashMap::new();
         for &(f, want) in parts {
-            if self.force(f, want, &mut forced) {
+            if self.force(f, want, &mut forced_atoms, &mut forced_nodes) {
                 return true;
             }
         }
         let roots: Vec<NodeId> = parts.iter().map(|(f, _)| *f).collect();
-        let mut known = forced.clone();
+        let mut known = forced_atoms.clone();
         for (subject, atoms) in self.atoms_by_subject(&roots) {
-            if !atoms.iter().any(|a| forced.contains_key(a)) {
+            if !atoms.iter().any(|a| forced_atoms.contains_key(a)) {
                 continue;
             }
             let classes = self.classes.get(subject).copied().unwrap_or(0);
             let allowed: Vec<Vec<bool>> = (0..classes)
                 .map(|c| self.row(&atoms, c))
-                .filter(|row| atoms.iter().zip(row).all(|(a, t)| forced.get(a).is_none_or(|f| f == t)))
+                .filter(|row| atoms.iter().zip(row).all(|(a, t)| forced_atoms.get(a).is_none_or(|f| f == t)))
                 .collect();
             let Some(first) = allowed.first() else { return true };
             // An atom every allowed kind of value agrees on is known.
@@ -865,17 +878,40 @@ impl<'p> Analysis<'p> {
                 }
             }
         }
-        !self.possible(parts, &known)
+        // Each part, computed from its parts with every other forced node at its forced value
+        // (a condition shared by two rules is forced once for both).
+        self.assumed = forced_nodes;
+        let mut refuted = false;
+        for &(f, want) in parts {
+            self.ignore_assumed = Some(f);
+            if self.eval(f, &known).is_some_and(|v| v != want) {
+                refuted = true;
+                break;
+            }
+        }
+        self.assumed.clear();
+        self.ignore_assumed = None;
+        refuted
     }
 
-    /// Records what `f` having the value `want` forces; true on a direct contradiction.
-    fn force(&self, f: NodeId, want: bool, forced: &mut HashMap<usize, bool>) -> bool {
+    /// Records what `f` having the value `want` forces (atoms, and the nodes on the way); true
+    /// on a direct contradiction.
+    fn force(
+        &self,
+        f: NodeId,
+        want: bool,
+        atoms: &mut HashMap<usize, bool>,
+        nodes: &mut HashMap<NodeId, bool>,
+    ) -> bool {
+        if *nodes.entry(f).or_insert(want) != want {
+            return true;
+        }
         match self.nodes.get(f) {
             Some(Node::Const(b)) => *b != want,
-            Some(Node::Atom(a)) => *forced.entry(*a).or_insert(want) != want,
-            Some(Node::Not(inner)) => self.force(*inner, !want, forced),
-            Some(Node::And(parts)) if want => parts.iter().any(|p| self.force(*p, true, forced)),
-            Some(Node::Or(parts)) if !want => parts.iter().any(|p| self.force(*p, false, forced)),
+            Some(Node::Atom(a)) => *atoms.entry(*a).or_insert(want) != want,
+            Some(Node::Not(inner)) => self.force(*inner, !want, atoms, nodes),
+            Some(Node::And(parts)) if want => parts.iter().any(|p| self.force(*p, true, atoms, nodes)),
+            Some(Node::Or(parts)) if !want => parts.iter().any(|p| self.force(*p, false, atoms, nodes)),
             _ => false,
         }
     }

@@ -14,7 +14,7 @@ pub mod lint;
 pub use decls::{SOURCES, TYPE_NAMES};
 
 use crate::ast::{self, Span};
-use crate::diagnostic::{Diagnostic, line_col, suggest};
+use crate::diagnostic::{Diagnostic, suggest};
 use crate::ir::{self, Program};
 use std::collections::HashMap;
 
@@ -85,8 +85,9 @@ struct Scope {
 }
 
 struct Checker<'a> {
-    source: &'a str,
     bundle: &'a crate::bundle::Bundle,
+    /// Where each line of `source` starts, for the lines rules and tests report.
+    line_starts: Vec<usize>,
     diags: Vec<Diagnostic>,
     names: Names,
     fields: Vec<ir::FieldDef>,
@@ -118,8 +119,8 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(source: &'a str, bundle: &'a crate::bundle::Bundle) -> Self {
         Checker {
-            source,
             bundle,
+            line_starts: std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect(),
             diags: Vec::new(),
             names: Names::default(),
             fields: Vec::new(),
@@ -151,10 +152,9 @@ impl<'a> Checker<'a> {
 
     /// The 1-based line of a span in its own file.
     fn line(&self, span: Span) -> usize {
-        if self.bundle.files.len() > 1 {
-            return self.bundle.line(span.start);
-        }
-        line_col(self.source, span.start).0
+        let file_start = if self.bundle.files.len() > 1 { self.bundle.file_at(span.start).start } else { 0 };
+        let line_of = |offset: usize| self.line_starts.partition_point(|&s| s <= offset);
+        line_of(span.start as usize) - line_of(file_start) + 1
     }
 
     /// Runs the passes in dependency order: names first, then the facts schema (types), the host
