@@ -32,6 +32,10 @@ fn check_exits_1_on_errors_and_speaks_json() {
     let first: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
     assert_eq!(first["code"], "P0100");
     assert!(first["line"].as_u64().unwrap() > 1);
+    // The fix the help names, where it applies.
+    assert_eq!(first["fix"]["replacement"], "win10", "{first}");
+    assert_eq!(first["fix"]["line"], first["line"]);
+    assert_eq!(first["fix"]["start"], first["primary"]["span"][0]);
 }
 
 #[test]

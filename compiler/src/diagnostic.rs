@@ -195,6 +195,16 @@ pub fn to_json(file_name: &str, source: &str, diagnostic: &Diagnostic) -> serde_
         "secondary": diagnostic.secondary,
         "help": diagnostic.help,
         "notes": diagnostic.notes,
+        // The replacement that fixes it, with where (byte offsets and line:column).
+        "fix": diagnostic.fix.as_ref().map(|fix| {
+            let (line, column) = line_col(source, fix.span.start);
+            let (end_line, end_column) = line_col(source, fix.span.end);
+            serde_json::json!({
+                "start": fix.span.start, "end": fix.span.end,
+                "line": line, "column": column, "end_line": end_line, "end_column": end_column,
+                "replacement": fix.replacement,
+            })
+        }),
     })
 }
 

@@ -1028,6 +1028,34 @@ fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Opt
             return Some((help, Some((span, format!("{head}_{tail}")))));
         }
     }
+    // The run of characters around `pos` that `keep` accepts, and where it starts.
+    let run = |keep: fn(char) -> bool| {
+        let start = before.rfind(|c: char| !keep(c)).map_or(0, |i| i + 1);
+        let end = after.find(|c: char| !keep(c)).unwrap_or(after.len());
+        (start, pos + end, format!("{}{}", before.get(start..).unwrap_or(""), after.get(..end).unwrap_or("")))
+    };
+    // `2022-3-8`: months and days have two digits
+    let (start, end, text) = run(|c| c.is_ascii_digit() || c == '-');
+    if let [y, m, d] = text.split('-').collect::<Vec<_>>().as_slice()
+        && y.len() == 4
+        && (1..=2).contains(&m.len())
+        && (1..=2).contains(&d.len())
+        && (m.len() == 1 || d.len() == 1)
+        && [y, m, d].iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+    {
+        let iso = format!("{y}-{m:0>2}-{d:0>2}");
+        let help = format!("dates are written `YYYY-MM-DD`, with two-digit months and days: `{iso}`");
+        return Some((help, Some((Span::new(start, end), iso))));
+    }
+    // `v14.28.29914.0`: versions are numbers
+    let (start, end, text) = run(|c| c.is_ascii_alphanumeric() || c == '.');
+    if let Some(number) = text.strip_prefix(['v', 'V'])
+        && number.contains('.')
+        && number.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        let help = format!("versions are written as numbers separated by dots, without `v`: `{number}`");
+        return Some((help, Some((Span::new(start, end), number.to_string()))));
+    }
     // `08/13/2019` or `2019/08/13`
     if found == "/" {
         let start = before.rfind(|c: char| !(c.is_ascii_digit() || c == '/')).map_or(0, |i| i + 1);

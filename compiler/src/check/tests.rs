@@ -118,7 +118,14 @@ impl<'a> Checker<'a> {
             let dotted = path.join(".");
             if self.names.groups.contains_key(&dotted) {
                 self.check_given_keys(value, &path);
-            } else if !self.names.fields.contains_key(&dotted) {
+            } else if let Some(declared) = self.names.fields.get(&dotted) {
+                // A fact read only under a condition (`if os.platform == "windows"`) may hold
+                // anything where it is not read.
+                let ty = self.fields.get(declared.index).filter(|f| f.condition.is_none()).map(|f| f.ty.clone());
+                if let Some(ty) = ty {
+                    self.check_given_value(&dotted, value, &ty);
+                }
+            } else {
                 let mut known: Vec<String> =
                     self.names.fields.keys().chain(self.names.groups.keys()).cloned().collect();
                 known.sort();
@@ -143,6 +150,71 @@ impl<'a> Checker<'a> {
                 };
                 self.error(d);
             }
+        }
+    }
+
+    /// P0301: a value the fact's type does not accept would make the test an input error at run
+    /// time, named only by its code; say which value and what the fact takes, here.
+    fn check_given_value(&mut self, dotted: &str, value: &ast::Json, ty: &ir::Type) {
+        use crate::value::{Date, Version};
+        let text = match &value.kind {
+            JsonKind::String(raw) => Some(crate::json::decode(raw)),
+            _ => None,
+        };
+        let (accepted, takes) = match (ty, &value.kind) {
+            // `null` reads as the fact's `null =` reading, or as left out; a milestone is a date.
+            (_, JsonKind::Null) => (true, ""),
+            (ir::Type::Date, JsonKind::Name(_)) => (true, ""),
+            (ir::Type::Bool, kind) => (matches!(kind, JsonKind::Bool(_)), "`true` or `false`"),
+            (ir::Type::Int, JsonKind::Number(raw)) => (raw.parse::<i64>().is_ok(), "a whole number"),
+            (ir::Type::Int, _) => (false, "a whole number"),
+            (ir::Type::Date, _) => {
+                (text.as_deref().and_then(Date::parse).is_some(), "a date in quotes, `\"YYYY-MM-DD\"`")
+            }
+            (ir::Type::Version, _) => {
+                (text.as_deref().and_then(Version::parse_product).is_some(), "a version in quotes (`\"20.0\"`)")
+            }
+            (ir::Type::Build, _) => (
+                text.as_deref().and_then(Version::parse_build).is_some(),
+                "a Windows build in quotes (`\"10.0.19045.6456\"`)",
+            ),
+            (ir::Type::String, _) => (text.is_some(), "text in quotes"),
+            (ir::Type::Kbs, JsonKind::Array(items)) => (
+                items.iter().all(|i| matches!(&i.kind, JsonKind::String(_))),
+                "a list of update ids in quotes (`[\"KB5011487\"]`)",
+            ),
+            (ir::Type::Kbs, _) => (false, "a list of update ids in quotes (`[\"KB5011487\"]`)"),
+            (ir::Type::Product, _) => {
+                (text.as_ref().is_some_and(|t| self.products.iter().any(|p| &p.id == t)), "a declared product id")
+            }
+            (ir::Type::Enum(variants), _) => {
+                (text.as_ref().is_some_and(|t| variants.contains(t)), "one of the fact's `enum` values")
+            }
+            (ir::Type::Os | ir::Type::Update | ir::Type::Status, _) => (true, ""),
+        };
+        if !accepted {
+            let d = Diagnostic::error(
+                "P0301",
+                format!("the test gives `{dotted}` a value its type does not accept"),
+                value.span,
+                format!("`{dotted}` takes {takes}"),
+            );
+            let d = match ty {
+                ir::Type::Enum(variants) => d.with_help(format!("write one of {}", variants.join(", "))),
+                ir::Type::Date => match &value.kind {
+                    // `20190311`: the digits of a date, written as a number
+                    JsonKind::Number(raw) if raw.len() == 8 && raw.chars().all(|c| c.is_ascii_digit()) => {
+                        let part = |r: std::ops::Range<usize>| raw.get(r).unwrap_or_default();
+                        let iso = format!("\"{}-{}-{}\"", part(0..4), part(4..6), part(6..8));
+                        d.with_help(format!("dates are text in quotes: `{iso}`")).with_fix(value.span, iso)
+                    }
+                    _ => d.with_help("dates are text in quotes: `\"YYYY-MM-DD\"`"),
+                },
+                _ => d.with_help(format!(
+                    "write {takes}, or expect the input error (`expect error {{ CODE at {dotted} }}`)"
+                )),
+            };
+            self.error(d);
         }
     }
 
