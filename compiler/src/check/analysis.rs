@@ -518,6 +518,9 @@ impl<'p> Analysis<'p> {
         let (severity, otherwise) = (r.severity, r.otherwise.clone());
         let fired = self.effective(earlier);
         match otherwise {
+            // Both outcomes reach the level: the rule firing is enough (and the formula stays
+            // decidable where the condition choosing between them is not known).
+            Some((_, alt)) if severity.is_status() && severity >= level && alt.is_status() && alt >= level => fired,
             Some((cond, alt)) => {
                 let c = self.formula(&cond, earlier);
                 let mut options = Vec::new();
@@ -878,11 +881,18 @@ impl<'p> Analysis<'p> {
                 }
             }
         }
-        // Each part, computed from its parts with every other forced node at its forced value
-        // (a condition shared by two rules is forced once for both).
+        // Each forced node (the parts among them), computed from its own parts with every other
+        // forced node at its forced value: one that comes out the other way is a contradiction
+        // (a condition shared by two rules, or its negation, is forced once for both).
+        let mut checks: Vec<(NodeId, bool)> = forced_nodes
+            .iter()
+            .filter(|(n, _)| !matches!(self.nodes.get(**n), Some(Node::Atom(_) | Node::Const(_))))
+            .map(|(n, v)| (*n, *v))
+            .collect();
+        checks.sort_unstable();
         self.assumed = forced_nodes;
         let mut refuted = false;
-        for &(f, want) in parts {
+        for (f, want) in checks {
             self.ignore_assumed = Some(f);
             if self.eval(f, &known).is_some_and(|v| v != want) {
                 refuted = true;
