@@ -310,29 +310,47 @@ function updateLink(finding, kb) {
   return [node, info];
 }
 
-function actionItem(finding) {
-  const li = element("li");
-  const why = element("div", { class: "meta" }, finding.message);
-  if (finding.install_any_of?.length) {
+/** Appends what one step asks (an update group, a certificate, a component, a setting, an
+ * action) to `li`; false when the step asks nothing. `why` takes the thumbprint. */
+function appendStep(li, step, why) {
+  if (step.install_any_of?.length) {
     li.append("Install ");
-    finding.install_any_of.forEach((kb, i) => {
+    step.install_any_of.forEach((kb, i) => {
       if (i > 0) li.append(" — or ");
-      const [node, info] = updateLink(finding, kb);
+      const [node, info] = updateLink(step, kb);
       li.append(node);
       if (info?.kind) li.append(` (${info.kind.replace(/_/g, " ")}${info.released ? `, ${info.released}` : ""})`);
     });
-    if (finding.updates?.some((u) => u.kind === "cumulative" || u.kind === "monthly_rollup")) li.append(" — or any later one");
-  } else if (finding.certificate) {
-    li.append(`Install the ${finding.certificate}`);
-    if (finding.thumbprint) why.prepend(`Thumbprint ${finding.thumbprint}. `);
-  } else if (finding.component) {
-    li.append(`Install or upgrade ${finding.component.name} to ${finding.component.at_least} or later`);
-  } else if (finding.setting) {
-    li.append(`Set ${finding.setting.name} to ${finding.setting.value}`);
-  } else if (finding.action) {
-    li.append(finding.action.name);
-    for (const href of finding.action.links ?? []) li.append(" ", element("a", { href }, "(how)"));
+    if (step.updates?.some((u) => u.kind === "cumulative" || u.kind === "monthly_rollup")) li.append(" — or any later one");
+  } else if (step.certificate) {
+    li.append(`Install the ${step.certificate}`);
+    if (step.thumbprint) why.prepend(`Thumbprint ${step.thumbprint}. `);
+  } else if (step.component) {
+    li.append(`Install or upgrade ${step.component.name} to ${step.component.at_least} or later`);
+  } else if (step.setting) {
+    li.append(`Set ${step.setting.name} to ${step.setting.value}`);
+  } else if (step.action) {
+    li.append(step.action.name);
+    for (const href of step.action.links ?? []) li.append(" ", element("a", { href }, "(how)"));
   } else {
+    return false;
+  }
+  return true;
+}
+
+function actionItem(finding) {
+  const li = element("li");
+  const why = element("div", { class: "meta" }, finding.message);
+  if (finding.any_of?.length) {
+    // Alternatives: any one of them will do.
+    li.append("Any one of these:");
+    const choices = element("ul", { class: "alternatives" });
+    for (const step of finding.any_of) {
+      const choice = element("li");
+      if (appendStep(choice, step, why)) choices.append(choice);
+    }
+    li.append(choices);
+  } else if (!appendStep(li, finding, why)) {
     li.textContent = finding.message;
     return li;
   }

@@ -1,7 +1,9 @@
 //! The language server as an editor meets it: `preflight lsp` (the binary beside this one, or
-//! `$PREFLIGHT_BIN`) over stdio, the time from sending a change of the ACS file to receiving its
+//! `$PREFLIGHT_BIN`) over stdio, the time from sending a change of a file to receiving its
 //! diagnostics, and of a semantic-tokens and a completion request; against checking the same text
-//! in process (the floor: the server checks the whole file on every change).
+//! in process (the floor: the server checks the whole file on every change). Typing latency is a
+//! completion asked right after each change, without waiting for that change's diagnostics: the
+//! server answers it while the check runs on its own thread.
 
 use preflight_tests::lsp_client::LspClient;
 use serde_json::json;
@@ -19,7 +21,8 @@ fn median(mut times: Vec<Duration>) -> (Duration, Duration) {
     (times[times.len() / 2], times[times.len() - 1])
 }
 
-pub fn measure(source: &str, check_time: Duration) {
+/// Measures the server on `source` (`label` names it in the output).
+pub fn measure(label: &str, source: &str, check_time: Duration) {
     let binary = std::env::var_os("PREFLIGHT_BIN")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("preflight"))));
@@ -57,6 +60,19 @@ pub fn measure(source: &str, check_time: Duration) {
         })
         .collect();
     let line = source.lines().count() + 1;
+    // Typing: each change followed at once by a completion at its end (the check still running).
+    let typing: Vec<Duration> = (0..41)
+        .map(|n| {
+            let text = format!("{source}\n// typed {n}\n");
+            let change =
+                json!({ "textDocument": { "uri": uri, "version": n + 100 }, "contentChanges": [{ "text": text }] });
+            server.notify("textDocument/didChange", change);
+            let at = json!({ "textDocument": { "uri": uri }, "position": { "line": line + 1, "character": 0 } });
+            time(|| {
+                server.request("textDocument/completion", at);
+            })
+        })
+        .collect();
     let completions: Vec<Duration> = (0..21)
         .map(|_| {
             time(|| {
@@ -70,7 +86,8 @@ pub fn measure(source: &str, check_time: Duration) {
     let (change, change_max) = median(changes);
     let (token, token_max) = median(tokens);
     let (completion, completion_max) = median(completions);
-    println!("\nlanguage server ({}), the ACS file", binary.display());
+    let (typed, typed_max) = median(typing);
+    println!("\nlanguage server ({}), {label}", binary.display());
     println!("  open → diagnostics            {:>8.1} ms", super::ms(open));
     println!(
         "  change → diagnostics          {:>8.1} ms median, {:.1} ms worst of 41 ({:.2}× checking in process)",
@@ -87,5 +104,10 @@ pub fn measure(source: &str, check_time: Duration) {
         "  completion                    {:>8.1} ms median, {:.1} ms worst of 21",
         super::ms(completion),
         super::ms(completion_max)
+    );
+    println!(
+        "  typing: change → completion   {:>8.1} ms median, {:.1} ms worst of 41",
+        super::ms(typed),
+        super::ms(typed_max)
     );
 }

@@ -354,6 +354,8 @@ pub enum Expectation {
     Component(Ident),
     Setting(Ident),
     Action(Ident),
+    /// `(certificate a or component b)`: one finding offering these alternatives.
+    AnyOf(Vec<Expectation>, Span),
     /// `fires RULE`, or `not fires RULE` when `negated`.
     Fires(Ident, bool),
     /// `undetermined RULE`, or `not undetermined RULE` when `negated`.
@@ -455,6 +457,8 @@ pub enum MapKey {
     Equals(Literal),
     /// `matches "REGEX"`: what was read matches this regular expression (PowerShell's `-match`).
     Matches(Literal),
+    /// `>= 528040`: what was read is a whole number that compares so with this one.
+    Compare(CmpOp, Literal),
     /// `else`: anything that was read and matched no other entry.
     Else(Span),
     /// `missing`: nothing was read (the value or key does not exist).

@@ -143,6 +143,7 @@ fn read(collect: &Collect, ty: &Type) -> String {
                 let (kind, key) = match key {
                     MapKey::Equals(key) => ("eq", quote(key)),
                     MapKey::Matches(pattern) => ("match", quote(pattern)),
+                    MapKey::Compare(op, n) => (compare_word(*op), n.to_string()),
                     MapKey::Else => ("else", quote("")),
                     MapKey::Missing => ("missing", quote("")),
                 };
@@ -159,6 +160,19 @@ fn read(collect: &Collect, ty: &Type) -> String {
     text
 }
 
+/// The kind `Convert-Mapped` knows a numeric comparison by.
+fn compare_word(op: crate::ast::CmpOp) -> &'static str {
+    use crate::ast::CmpOp;
+    match op {
+        CmpOp::Ge => "nge",
+        CmpOp::Gt => "ngt",
+        CmpOp::Le => "nle",
+        CmpOp::Lt => "nlt",
+        CmpOp::Eq => "neq",
+        CmpOp::Ne => "nne",
+    }
+}
+
 fn source_expression(source: &Source, ty: &Type) -> String {
     match source {
         Source::Registry { key, value } => format!("Read-Registry {} {}", quote(key), quote(value)),
@@ -172,6 +186,7 @@ fn source_expression(source: &Source, ty: &Type) -> String {
         Source::Hotfixes => "@(Get-HotFix | ForEach-Object { $_.HotFixID } | Sort-Object -Unique)".to_string(),
         Source::Uninstall if *ty == Type::Product => "$product.Id".to_string(),
         Source::Uninstall => "$product.Version".to_string(),
+        Source::UninstallEntry(pattern) => format!("Read-UninstallVersion {}", quote(pattern)),
         Source::PowerShell(code) => format!("& {{ {code} }}"),
     }
 }
@@ -314,7 +329,25 @@ function Convert-Mapped($Value, [object[]]$Entries) {
         if ($kind -eq 'else' -or ($kind -eq 'eq' -and "$Value" -eq $key) -or ($kind -eq 'match' -and "$Value" -match $key)) {
             return $Entries[$i + 2]
         }
+        # A whole number compared with the key (`>= 528040`); text that is no number matches none.
+        $number = 0L
+        if ($kind -like 'n*' -and [long]::TryParse("$Value".Trim(), [ref]$number)) {
+            if (($kind -eq 'nge' -and $number -ge $key) -or ($kind -eq 'ngt' -and $number -gt $key) -or
+                ($kind -eq 'nle' -and $number -le $key) -or ($kind -eq 'nlt' -and $number -lt $key) -or
+                ($kind -eq 'neq' -and $number -eq $key) -or ($kind -eq 'nne' -and $number -ne $key)) {
+                return $Entries[$i + 2]
+            }
+        }
     }
+    return $null
+}
+
+# The version of the first installed program whose name matches the pattern (uninstall entries,
+# 64- and 32-bit); nothing when none matches.
+function Read-UninstallVersion([string]$Pattern) {
+    $entry = Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*', 'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall\*' -ErrorAction SilentlyContinue |
+        Where-Object { $_.DisplayName -match $Pattern } | Select-Object -First 1
+    if ($entry -and $entry.DisplayVersion) { return "$($entry.DisplayVersion)" }
     return $null
 }
 

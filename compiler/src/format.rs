@@ -208,11 +208,12 @@ impl Printer {
                         let used = if text.contains('\n') { last } else { indent * 2 + last };
                         if used + 1 + from.len() <= WIDTH {
                             text.push(' ');
+                            text.push_str(&from);
                         } else {
                             text.push('\n');
                             text.push_str(&"  ".repeat(indent + 1));
+                            text.push_str(&broken_collect(c, (indent + 1) * 2, indent + 1));
                         }
-                        text.push_str(&from);
                     }
                     self.line(indent, field.span, &text);
                 }
@@ -230,7 +231,8 @@ impl Printer {
                 Clause::Severity { level, otherwise, span } => {
                     let mut text = format!("severity {}", level.name);
                     if let Some((cond, other)) = otherwise {
-                        text.push_str(&format!(" if {} else {}", expr(cond), other.name));
+                        let used = 2 + text.len() + 4;
+                        text.push_str(&format!(" if {} else {}", broken_expr(cond, used, 2), other.name));
                     }
                     (*span, text)
                 }
@@ -248,7 +250,7 @@ impl Printer {
     fn test(&mut self, t: &Test) {
         self.docs(0, t.span, &t.docs);
         self.line(0, t.span, &format!("test \"{}\" {{", t.name.name));
-        self.line(1, t.given.span, &format!("given {}", json(&t.given)));
+        self.line(1, t.given.span, &format!("given {}", broken_json(&t.given, 2 + 6, 1)));
         let (span, text) = match &t.expect {
             Expect::Error { code, at, span } => {
                 let at = at.as_ref().map(|p| format!(" at {p}")).unwrap_or_default();
@@ -258,7 +260,17 @@ impl Printer {
                 let mut text = format!("expect {}", status.name);
                 if !items.is_empty() {
                     let parts: Vec<String> = items.iter().map(expectation).collect();
-                    text.push_str(&format!(" {{ {} }}", parts.join(" ")));
+                    let flat = format!(" {{ {} }}", parts.join(" "));
+                    if 2 + text.len() + flat.len() <= WIDTH {
+                        text.push_str(&flat);
+                    } else {
+                        // One expectation a line.
+                        text.push_str(" {");
+                        for part in parts {
+                            text.push_str(&format!("\n    {part}"));
+                        }
+                        text.push_str("\n  }");
+                    }
                 }
                 (*span, text)
             }
@@ -344,20 +356,67 @@ pub fn expr(e: &Expr) -> String {
     }
 }
 
-/// An expression that breaks a top-level `and` / `or` chain over lines when it would pass
-/// [`WIDTH`]; `used` is the width already taken on the first line, `indent` the continuation's.
+/// An expression broken over lines where it would pass [`WIDTH`]: an `and` / `or` chain one
+/// part a line (nested chains inside parentheses one level deeper), a long list filled line by
+/// line. `used` is the width already taken on the first line, `indent` the continuation's level.
 fn broken_expr(e: &Expr, used: usize, indent: usize) -> String {
     let flat = expr(e);
-    let (parts, op) = match &e.kind {
-        ExprKind::Or(parts) => (parts, "or"),
-        ExprKind::And(parts) => (parts, "and"),
-        _ => return flat,
-    };
     if used + flat.len() <= WIDTH {
         return flat;
     }
-    let joint = format!("\n{}{op} ", "  ".repeat(indent));
-    parts.iter().map(expr).collect::<Vec<_>>().join(&joint)
+    let pad = "  ".repeat(indent);
+    match &e.kind {
+        ExprKind::Or(parts) | ExprKind::And(parts) => {
+            let op = if matches!(e.kind, ExprKind::Or(_)) { "or" } else { "and" };
+            let mut out = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                if i == 0 {
+                    out.push_str(&broken_expr(part, used, indent + 1));
+                } else {
+                    out.push_str(&format!("\n{pad}{op} "));
+                    out.push_str(&broken_expr(part, pad.len() + op.len() + 1, indent + 1));
+                }
+            }
+            out
+        }
+        ExprKind::Paren(inner) => format!("({})", broken_expr(inner, used + 1, indent)),
+        ExprKind::Not(inner) => format!("not {}", broken_expr(inner, used + 4, indent)),
+        ExprKind::In(l, set) => {
+            let head = format!("{} in ", expr(l));
+            format!("{head}{}", broken_expr(set, used + head.len(), indent))
+        }
+        ExprKind::List(items) => filled(&items.iter().map(expr).collect::<Vec<_>>(), used, indent),
+        _ => flat,
+    }
+}
+
+/// `[a, b, c]` filled: as many items a line as fit, continuation lines at `indent`.
+fn filled(items: &[String], used: usize, indent: usize) -> String {
+    let pad = "  ".repeat(indent);
+    let mut out = String::from("[");
+    let mut column = used + 1;
+    for (i, item) in items.iter().enumerate() {
+        let last = i + 1 == items.len();
+        // The item, its comma or the closing bracket.
+        let width = item.len() + 1;
+        if i > 0 {
+            if column + 1 + width > WIDTH {
+                out.push('\n');
+                out.push_str(&pad);
+                column = pad.len();
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+        }
+        out.push_str(item);
+        out.push(if last { ']' } else { ',' });
+        column += width;
+    }
+    if items.is_empty() {
+        out.push(']');
+    }
+    out
 }
 
 fn expectation(x: &Expectation) -> String {
@@ -367,6 +426,7 @@ fn expectation(x: &Expectation) -> String {
         Expectation::Component(id) => format!("component {}", id.name),
         Expectation::Setting(id) => format!("setting {}", id.name),
         Expectation::Action(id) => format!("action {}", id.name),
+        Expectation::AnyOf(steps, _) => format!("({})", steps.iter().map(expectation).collect::<Vec<_>>().join(" or ")),
         Expectation::Fires(id, false) => format!("fires {}", id.name),
         Expectation::Fires(id, true) => format!("not fires {}", id.name),
         Expectation::Undetermined(id, false) => format!("undetermined {}", id.name),
@@ -400,11 +460,81 @@ fn json(j: &Json) -> String {
     }
 }
 
+/// A `given` value broken over lines where it would pass [`WIDTH`]: an object one member a
+/// line, an array filled; `used` and `indent` as for [`broken_expr`].
+fn broken_json(j: &Json, used: usize, indent: usize) -> String {
+    let flat = json(j);
+    if used + flat.len() <= WIDTH {
+        return flat;
+    }
+    let inner = "  ".repeat(indent + 1);
+    match &j.kind {
+        JsonKind::Object(members) => {
+            let lines: Vec<String> = members
+                .iter()
+                .map(|(k, v)| {
+                    let key = if is_plain_key(&k.name) { k.name.clone() } else { format!("\"{}\"", k.name) };
+                    let head = format!("{inner}{key}: ");
+                    format!("{head}{}", broken_json(v, head.len() + 1, indent + 1))
+                })
+                .collect();
+            format!("{{\n{}\n{}}}", lines.join(",\n"), "  ".repeat(indent))
+        }
+        JsonKind::Array(items) => filled(&items.iter().map(json).collect::<Vec<_>>(), used, indent + 1),
+        _ => flat,
+    }
+}
+
 /// `SOURCE "arg" + "text" + SOURCE map { KEY = VALUE, ... }`, as the clause after `from`.
 fn collect_text(c: &crate::ast::Collect) -> String {
-    use crate::ast::{CollectPiece, MapKey};
-    let pieces: Vec<String> = c
-        .pieces
+    let mut text = collect_pieces(c).join(" + ");
+    if let Some(entries) = map_entries(c) {
+        text.push(' ');
+        text.push_str(&flat_map(&entries));
+    }
+    text
+}
+
+/// `from ...` over lines, starting at column `used` with continuation lines at level `indent`:
+/// pieces filled with `+` leading a continuation, `map` on a line of its own, and its entries
+/// one a line when the map alone passes the width.
+fn broken_collect(c: &crate::ast::Collect, used: usize, indent: usize) -> String {
+    let pad = "  ".repeat(indent);
+    let deeper = "  ".repeat(indent + 1);
+    let mut text = String::from("from");
+    let mut column = used + 4;
+    for (i, piece) in collect_pieces(c).into_iter().enumerate() {
+        let joint = if i == 0 { " " } else { " + " };
+        if i > 0 && column + joint.len() + piece.len() > WIDTH {
+            text.push_str(&format!("\n{deeper}+ {piece}"));
+            column = deeper.len() + 2 + piece.len();
+        } else {
+            text.push_str(joint);
+            text.push_str(&piece);
+            column += joint.len() + piece.len();
+        }
+    }
+    if let Some(entries) = map_entries(c) {
+        let flat = flat_map(&entries);
+        if column + 1 + flat.len() <= WIDTH {
+            text.push(' ');
+            text.push_str(&flat);
+        } else if pad.len() + flat.len() <= WIDTH {
+            text.push_str(&format!("\n{pad}{flat}"));
+        } else {
+            text.push_str(&format!("\n{pad}map {{"));
+            for entry in &entries {
+                text.push_str(&format!("\n{deeper}{entry},"));
+            }
+            text.push_str(&format!("\n{pad}}}"));
+        }
+    }
+    text
+}
+
+fn collect_pieces(c: &crate::ast::Collect) -> Vec<String> {
+    use crate::ast::CollectPiece;
+    c.pieces
         .iter()
         .map(|piece| match piece {
             CollectPiece::Text(text) => literal(text),
@@ -412,26 +542,30 @@ fn collect_text(c: &crate::ast::Collect) -> String {
                 std::iter::once(name.name.clone()).chain(args.iter().map(literal)).collect::<Vec<_>>().join(" ")
             }
         })
-        .collect();
-    let mut text = pieces.join(" + ");
-    if let Some(entries) = &c.map {
-        let entries: Vec<String> = entries
+        .collect()
+}
+
+/// The `map` entries as written (`KEY = VALUE`), if the clause has a map.
+fn map_entries(c: &crate::ast::Collect) -> Option<Vec<String>> {
+    use crate::ast::MapKey;
+    let entries = c.map.as_ref()?;
+    Some(
+        entries
             .iter()
             .map(|entry| {
                 let key = match &entry.key {
                     MapKey::Equals(key) => literal(key),
                     MapKey::Matches(pattern) => format!("matches {}", literal(pattern)),
+                    MapKey::Compare(op, n) => format!("{} {}", op.symbol(), literal(n)),
                     MapKey::Else(_) => "else".to_string(),
                     MapKey::Missing(_) => "missing".to_string(),
                 };
                 format!("{key} = {}", literal(&entry.value))
             })
-            .collect();
-        if entries.is_empty() {
-            text.push_str(" map {}");
-        } else {
-            text.push_str(&format!(" map {{ {} }}", entries.join(", ")));
-        }
-    }
-    text
+            .collect(),
+    )
+}
+
+fn flat_map(entries: &[String]) -> String {
+    if entries.is_empty() { "map {}".to_string() } else { format!("map {{ {} }}", entries.join(", ")) }
 }

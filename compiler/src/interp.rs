@@ -19,7 +19,7 @@ use crate::facts::Facts;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Program, Rule, Segment, Type, Value};
 use crate::value::{Date, Kb, Version};
 use crate::verdict::{
-    ActionInfo, ComponentInfo, Finding, NeededFact, SettingInfo, TraceStep, Undetermined, UpdateInfo, Verdict,
+    ActionInfo, ComponentInfo, Finding, NeededFact, SettingInfo, Step, TraceStep, Undetermined, UpdateInfo, Verdict,
 };
 use std::cmp::Ordering;
 
@@ -278,7 +278,7 @@ impl Ctx<'_> {
             if !explain {
                 return (Outcome::default(), String::new());
             }
-            let met: Vec<String> = rule.require.iter().map(|q| self.met_by(&q.need)).collect();
+            let met: Vec<String> = rule.require.iter().map(|q| self.requirement_met_by(q)).collect();
             let what = if met.len() == 1 { "requirement" } else { "requirements" };
             return (Outcome::default(), format!("condition holds; {what} met by {}", met.join(", ")));
         }
@@ -378,6 +378,21 @@ impl Ctx<'_> {
             }
             Need::Setting { setting, .. } => p.settings.get(*setting).map(|c| c.id.clone()).unwrap_or_default(),
             Need::Action(a) => p.actions.get(*a).map(|c| c.id.clone()).unwrap_or_default(),
+            Need::AnyOf(_) => String::new(),
+        }
+    }
+
+    /// What meets a requirement: of alternatives, the first the host meets (the requirement's
+    /// condition is the `or` of theirs, in the same order).
+    fn requirement_met_by(&self, q: &crate::ir::Requirement) -> String {
+        match (&q.need, &q.met) {
+            (Need::AnyOf(needs), Expr::Or(parts)) => needs
+                .iter()
+                .zip(parts)
+                .find(|(_, met)| self.truth(met) == Truth::True)
+                .map(|(n, _)| self.met_by(n))
+                .unwrap_or_default(),
+            (need, _) => self.met_by(need),
         }
     }
 
@@ -633,8 +648,60 @@ pub fn finding_for(
 ) -> Finding {
     let newest = requirement.and_then(|k| rule.require.get(k)).is_some_and(|q| q.newest);
     let need = requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need);
-    let mut certificate = rule.certificate.and_then(|c| program.certificates.get(c));
-    let (mut updates, mut component, mut setting, mut action) = (Vec::new(), None, None, None);
+    let (step, any_of) = match need {
+        // Of alternatives, those that can be taken: an update group with no update out yet is
+        // not offered (another alternative is).
+        Some(Need::AnyOf(needs)) => {
+            let steps = needs
+                .iter()
+                .filter(|n| {
+                    let Need::Updates(ids) = n else { return true };
+                    as_of.is_none_or(|today| {
+                        ids.iter()
+                            .filter_map(|u| program.updates.get(*u))
+                            .any(|u| u.released_on(os).is_none_or(|d| d <= today))
+                    })
+                })
+                .map(|n| step_for(program, Some(n), os, as_of, false))
+                .collect::<Vec<Step>>();
+            // One alternative left: it is the step.
+            match <[Step; 1]>::try_from(steps) {
+                Ok([only]) => (only, Vec::new()),
+                Err(steps) => (Step::default(), steps),
+            }
+        }
+        need => (step_for(program, need, os, as_of, newest), Vec::new()),
+    };
+    // The rule's own `certificate` clause names one where the requirement does not.
+    let own = rule.certificate.and_then(|c| program.certificates.get(c));
+    let mut step = step;
+    if step.certificate.is_none()
+        && let Some(c) = own
+    {
+        step.certificate = Some(c.name.clone());
+        step.thumbprint = Some(c.thumbprint.clone()).filter(|t| !t.is_empty());
+    }
+    Finding {
+        rule: rule.name.clone(),
+        severity,
+        message,
+        step,
+        any_of,
+        cite: rule.cite.clone(),
+        links: rule.links.clone(),
+        line: rule.line,
+    }
+}
+
+/// The step one need asks for, on a host whose OS is `os`, judged at `as_of`.
+fn step_for(
+    program: &Program,
+    need: Option<&Need>,
+    os: Option<usize>,
+    as_of: Option<crate::value::Date>,
+    newest: bool,
+) -> Step {
+    let mut step = Step::default();
     match need {
         Some(Need::Updates(ids)) => {
             let all: Vec<&crate::ir::Update> = ids.iter().filter_map(|u| program.updates.get(*u)).collect();
@@ -652,7 +719,7 @@ pub fn finding_for(
             if newest && let Some(last) = shown.iter().copied().max_by_key(|u| u.released_on(os)) {
                 shown = vec![last];
             }
-            updates = shown
+            step.updates = shown
                 .into_iter()
                 .map(|u| UpdateInfo {
                     kb: u.kb.to_string(),
@@ -662,10 +729,16 @@ pub fn finding_for(
                     links: u.links.clone(),
                 })
                 .collect();
+            step.install_any_of = step.updates.iter().map(|u| u.kb.clone()).collect();
         }
-        Some(Need::Certificate(c)) => certificate = program.certificates.get(*c),
+        Some(Need::Certificate(c)) => {
+            if let Some(c) = program.certificates.get(*c) {
+                step.certificate = Some(c.name.clone());
+                step.thumbprint = Some(c.thumbprint.clone()).filter(|t| !t.is_empty());
+            }
+        }
         Some(Need::Component { component: c, at_least }) => {
-            component = program.components.get(*c).map(|c| ComponentInfo {
+            step.component = program.components.get(*c).map(|c| ComponentInfo {
                 id: c.id.clone(),
                 name: c.name.clone(),
                 at_least: at_least.to_string(),
@@ -673,7 +746,7 @@ pub fn finding_for(
             });
         }
         Some(Need::Setting { setting: s, value }) => {
-            setting = program.settings.get(*s).map(|x| SettingInfo {
+            step.setting = program.settings.get(*s).map(|x| SettingInfo {
                 id: x.id.clone(),
                 name: x.name.clone(),
                 value: value_text(program, x.fact, value),
@@ -681,29 +754,16 @@ pub fn finding_for(
             });
         }
         Some(Need::Action(a)) => {
-            action = program.actions.get(*a).map(|x| ActionInfo {
+            step.action = program.actions.get(*a).map(|x| ActionInfo {
                 id: x.id.clone(),
                 name: x.name.clone(),
                 links: x.links.clone(),
             });
         }
-        None => {}
+        // Alternatives are steps of their own (`Finding::any_of`).
+        Some(Need::AnyOf(_)) | None => {}
     }
-    Finding {
-        rule: rule.name.clone(),
-        severity,
-        message,
-        install_any_of: updates.iter().map(|u| u.kb.clone()).collect(),
-        updates,
-        component,
-        setting,
-        action,
-        certificate: certificate.map(|c| c.name.clone()),
-        thumbprint: certificate.map(|c| c.thumbprint.clone()).filter(|t| !t.is_empty()),
-        cite: rule.cite.clone(),
-        links: rule.links.clone(),
-        line: rule.line,
-    }
+    step
 }
 
 /// A condition written back as source (named values inlined; constants by the names the file

@@ -72,8 +72,8 @@ pub struct FieldDef {
     pub presence: Presence,
     /// What `null` in the facts means (`null = none`); without it, null reads as absent.
     pub null: Option<Value>,
-    /// The field is read only when this holds (it may only read earlier fields); otherwise it is
-    /// unknown, whatever the input says.
+    /// The field is read only when this holds (it may only read earlier fields); where it is
+    /// false the field is none, where it cannot be decided unknown, whatever the input says.
     pub condition: Option<Expr>,
     pub docs: Vec<String>,
     /// How a Windows collector reads the fact (`from ...`), if the rules say.
@@ -120,6 +120,9 @@ impl Source {
             Source::Uefi { variable, name } => format!("\"{name}\" in the UEFI {variable} variable"),
             Source::Hotfixes => "installed updates (Get-HotFix)".into(),
             Source::Uninstall => "installed programs (uninstall entries)".into(),
+            Source::UninstallEntry(pattern) => {
+                format!("the version of the installed program whose name matches \"{pattern}\" (uninstall entries)")
+            }
             Source::PowerShell(code) => format!("PowerShell: {code}"),
         }
     }
@@ -143,8 +146,12 @@ pub enum Source {
     Uefi { variable: String, name: String },
     /// The installed updates (`Get-HotFix`).
     Hotfixes,
-    /// The product whose `detect` pattern matches an uninstall entry, or that entry's version.
+    /// The product whose `detect` pattern matches an uninstall entry, or that entry's version
+    /// (only for the fact the `product_version` role binds).
     Uninstall,
+    /// The version (`DisplayVersion`) of the first uninstall entry whose name (`DisplayName`)
+    /// matches this regular expression, ignoring case (PowerShell's `-match`).
+    UninstallEntry(String),
     /// A PowerShell expression or statement list: code, which the collector emits only when asked.
     PowerShell(String),
 }
@@ -156,6 +163,8 @@ pub enum MapKey {
     Equals(String),
     /// Matches the regular expression (PowerShell's `-match`).
     Matches(String),
+    /// A whole number (decimal) that compares so with this one (`>= 528040`).
+    Compare(crate::ast::CmpOp, i64),
     /// Anything that was read.
     Else,
     /// Nothing was read: what a missing value means (a policy not set, say).
@@ -661,6 +670,27 @@ pub enum Need {
         value: Value,
     },
     Action(ActionId),
+    /// Any one of these (of different kinds; the updates among them are one `Updates`).
+    AnyOf(Vec<Need>),
+}
+
+impl Need {
+    /// The updates this need asks for, alternatives included.
+    pub fn update_ids(&self) -> Vec<UpdateId> {
+        match self {
+            Need::Updates(ids) => ids.clone(),
+            Need::AnyOf(needs) => needs.iter().flat_map(Need::update_ids).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The need itself, or each of its alternatives.
+    pub fn alternatives(&self) -> &[Need] {
+        match self {
+            Need::AnyOf(needs) => needs,
+            single => std::slice::from_ref(single),
+        }
+    }
 }
 
 /// A piece of a message: text, or a value interpolated from `{path}`.
@@ -692,6 +722,8 @@ pub enum Expected {
         components: Vec<String>,
         settings: Vec<String>,
         actions: Vec<String>,
+        /// `(a or b)`: findings offering alternatives, each as its summary line.
+        alternatives: Vec<String>,
         fires: Vec<String>,
         quiet: Vec<String>,
         /// Rules the answer must list as undetermined, and rules it must not.

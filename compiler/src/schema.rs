@@ -309,6 +309,10 @@ fn need_text(program: &Program, need: &Need) -> String {
             let shown = s.map(|s| crate::interp::value_text(program, s.fact, value)).unwrap_or_default();
             format!("{} = {shown}", s.map_or("?", |s| s.name.as_str()))
         }
+        Need::AnyOf(needs) => {
+            let each: Vec<String> = needs.iter().map(|n| need_text(program, n)).collect();
+            format!("one of: {}", each.join(" / "))
+        }
     }
 }
 

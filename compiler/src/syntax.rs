@@ -405,6 +405,10 @@ fn collect_clause(pair: Pair<'_, Rule>) -> Result<Collect> {
                         Some(k) if k.as_rule() == Rule::kw_matches => {
                             MapKey::Matches(literal(key_parts.next().ok_or_else(|| internal(key_span, "pattern"))?)?)
                         }
+                        Some(k) if k.as_rule() == Rule::cmp_op => {
+                            let op = cmp_op(k.as_str()).ok_or_else(|| internal(key_span, "comparison"))?;
+                            MapKey::Compare(op, literal(key_parts.next().ok_or_else(|| internal(key_span, "number"))?)?)
+                        }
                         Some(k) => MapKey::Equals(literal(k)?),
                         None => return Err(internal(key_span, "map key")),
                     };
@@ -495,17 +499,22 @@ fn comparison(pair: Pair<'_, Rule>) -> Result<Expr> {
     let kind = if op.as_rule() == Rule::kw_in {
         ExprKind::In(Box::new(left), Box::new(expr(right)?))
     } else {
-        let op = match op.as_str() {
-            "==" => CmpOp::Eq,
-            "!=" => CmpOp::Ne,
-            "<" => CmpOp::Lt,
-            "<=" => CmpOp::Le,
-            ">" => CmpOp::Gt,
-            _ => CmpOp::Ge,
-        };
+        let op = cmp_op(op.as_str()).ok_or_else(|| internal(cmp_span, "comparison operator"))?;
         ExprKind::Compare(Box::new(left), op, Box::new(expr(right)?))
     };
     Ok(Expr { kind, span: cmp_span })
+}
+
+fn cmp_op(text: &str) -> Option<CmpOp> {
+    Some(match text {
+        "==" => CmpOp::Eq,
+        "!=" => CmpOp::Ne,
+        "<" => CmpOp::Lt,
+        "<=" => CmpOp::Le,
+        ">" => CmpOp::Gt,
+        ">=" => CmpOp::Ge,
+        _ => return None,
+    })
 }
 
 fn list_items(pair: Pair<'_, Rule>) -> Result<Vec<Expr>> {
@@ -555,6 +564,7 @@ fn expectation(pair: Pair<'_, Rule>) -> Result<Expectation> {
         Rule::expect_component => Expectation::Component(ident(cur.next("component")?)),
         Rule::expect_setting => Expectation::Setting(ident(cur.next("setting")?)),
         Rule::expect_action => Expectation::Action(ident(cur.next("action")?)),
+        Rule::expect_any => Expectation::AnyOf(cur.rest().map(expectation).collect::<Result<_>>()?, exp_span),
         Rule::expect_fires => {
             let negated = pair_text.starts_with("not");
             Expectation::Fires(ident(cur.next("rule")?), negated)
@@ -716,8 +726,9 @@ pub fn describe(r: Rule) -> &'static str {
         | Rule::expect_action
         | Rule::expect_fires
         | Rule::expect_undetermined => {
-            "an expectation (`install`, `certificate`, `component`, `setting`, `action`, `fires`, `undetermined`)"
+            "an expectation (`install`, `certificate`, `component`, `setting`, `action`, `(... or ...)`, `fires`, `undetermined`)"
         }
+        Rule::expect_any | Rule::expect_step => "alternatives (`(certificate a or component b)`)",
         Rule::json_object => "a JSON object",
         Rule::json_member => "a key and a value",
         Rule::json_array => "a JSON array",
@@ -1026,6 +1037,26 @@ fn common_slip(source: &str, pos: usize, found: &str, positives: &[Rule]) -> Opt
             let help = format!("did you mean `{head}_{tail}`? names are written with `_`, not `-`");
             let span = Span::new(pos - head.len(), pos + 1 + tail.len());
             return Some((help, Some((span, format!("{head}_{tail}")))));
+        }
+    }
+    // `KB4474419.released`: an update's date is read with a function
+    if found == "." {
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let kb_start = before.rfind(|c: char| !word(c)).map_or(0, |i| i + 1);
+        let kb = before.get(kb_start..).unwrap_or("");
+        let property: String = after.chars().skip(1).take_while(|c| word(*c)).collect();
+        let is_kb = kb.len() > 2
+            && kb.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb"))
+            && kb.get(2..).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+        if is_kb && !property.is_empty() {
+            // Beside a comparison the date is wanted; elsewhere whether the update is out.
+            let compared = before.get(..kb_start).unwrap_or("").trim_end().ends_with(['<', '>', '=']);
+            let replacement = if compared { format!("release_date({kb})") } else { format!("released({kb})") };
+            let help = format!(
+                "an update has no properties to read with `.`: `release_date({kb})` is its release date (for the host's Windows), `released({kb})` is true once it is out at the evaluation date"
+            );
+            let span = Span::new(kb_start, pos + 1 + property.len());
+            return Some((help, Some((span, replacement))));
         }
     }
     // The run of characters around `pos` that `keep` accepts, and where it starts.

@@ -47,6 +47,7 @@ fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
             components,
             settings,
             actions,
+            alternatives,
             fires,
             quiet,
             undetermined,
@@ -64,6 +65,7 @@ fn expected_lines(program: &Program, expect: &Expected) -> Vec<String> {
             lines.extend(components.iter().map(|c| format!("component {c}")));
             lines.extend(settings.iter().map(|c| format!("setting {c}")));
             lines.extend(actions.iter().map(|c| format!("action {c}")));
+            lines.extend(alternatives.iter().cloned());
             lines.extend(fires.iter().map(|r| format!("fires {r}")));
             lines.extend(quiet.iter().map(|r| format!("not fires {r}")));
             lines.extend(undetermined.iter().map(|r| format!("undetermined {r}")));
@@ -119,6 +121,19 @@ fn actual_lines(answer: &Json, expect: &Expected) -> Vec<String> {
         ids.sort();
         lines.extend(ids);
     }
+    // Findings that offer alternatives: one line each, its steps in order.
+    let mut alternatives: Vec<String> = findings
+        .iter()
+        .filter(|f| sets_status(f))
+        .filter_map(|f| f.get("any_of").and_then(Json::as_array))
+        .map(|steps| {
+            let mut lines: Vec<String> = steps.iter().flat_map(step_lines).collect();
+            lines.sort();
+            alternatives_line(&lines)
+        })
+        .collect();
+    alternatives.sort();
+    lines.extend(alternatives);
     if let Expected::Verdict { fires, quiet, undetermined, decided, .. } = expect {
         let fired: Vec<&str> = findings.iter().filter_map(|f| f.get("rule").and_then(Json::as_str)).collect();
         lines.extend(fires.iter().filter(|r| fired.contains(&r.as_str())).map(|r| format!("fires {r}")));
@@ -143,8 +158,34 @@ fn error_line(code: &str, at: Option<&str>) -> String {
     }
 }
 
-fn install_line(group: impl Iterator<Item = String>) -> String {
+pub(crate) fn install_line(group: impl Iterator<Item = String>) -> String {
     format!("install {}", group.collect::<Vec<_>>().join(" or "))
+}
+
+/// A finding's alternatives as one summary line.
+pub(crate) fn alternatives_line(steps: &[String]) -> String {
+    format!("any one of: {}", steps.join(" | "))
+}
+
+/// The summary lines of one step (an alternative of `any_of`).
+fn step_lines(step: &Json) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(kbs) = step.get("install_any_of").and_then(Json::as_array) {
+        let mut group: Vec<String> = kbs.iter().filter_map(Json::as_str).map(str::to_string).collect();
+        group.sort();
+        if !group.is_empty() {
+            out.push(install_line(group.into_iter()));
+        }
+    }
+    if let Some(c) = step.get("certificate").and_then(Json::as_str) {
+        out.push(format!("certificate {c}"));
+    }
+    for kind in ["component", "setting", "action"] {
+        if let Some(id) = step.get(kind).and_then(|c| c.get("id")).and_then(Json::as_str) {
+            out.push(format!("{kind} {id}"));
+        }
+    }
+    out
 }
 
 /// Which rules gave the answer's status, so a failed test says where to look.

@@ -36,6 +36,26 @@ pub struct Finding {
     pub rule: String,
     pub severity: &'static str,
     pub message: String,
+    /// What to do: the step the finding's requirement asks for (none for a notice, or when the
+    /// requirement offers alternatives).
+    #[serde(flatten)]
+    pub step: Step,
+    /// Alternatives of different kinds (`require (KB1 or certificate c)`): any one of these
+    /// steps meets the requirement. The finding then names no step of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cite: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// The line of the rule in the rules file.
+    pub line: usize,
+}
+
+/// One step to take: install any one of some updates, a certificate, a component, a setting,
+/// an action. A finding carries one (flattened into it), or several alternatives in `any_of`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Step {
     /// Install any one of these updates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub install_any_of: Vec<String>,
@@ -54,12 +74,6 @@ pub struct Finding {
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbprint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cite: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub links: Vec<String>,
-    /// The line of the rule in the rules file.
-    pub line: usize,
 }
 
 /// What the rules file knows of an update a finding asks for.

@@ -23,7 +23,7 @@
 use crate::ast::CmpOp;
 use crate::diagnostic::Diagnostic;
 use crate::interp::compare;
-use crate::ir::{Expr, Level, Program, Rule, Type, Value};
+use crate::ir::{Expr, HostValue, Level, Program, Rule, Type, Value};
 use crate::value::{Date, Version};
 use batsat::{Callbacks, ClauseKind, Lit, Solver, SolverInterface, SolverOpts, lbool};
 use std::collections::HashMap;
@@ -432,7 +432,9 @@ impl<'p> Analysis<'p> {
                 }
                 (subject, Expr::Const(v)) => {
                     let ty = self.subject_type(subject);
-                    self.atom(format!("{subject:?}"), ty, Test::Compare(*op, v.clone()))
+                    let test = Test::Compare(*op, v.clone());
+                    let atom = self.atom(format!("{subject:?}"), ty, test.clone());
+                    self.guarded(subject, atom, &test, rule)
                 }
                 _ => self.atom(format!("{e:?}"), None, Test::Free),
             },
@@ -444,20 +446,59 @@ impl<'p> Analysis<'p> {
                 }
                 subject => {
                     let ty = self.subject_type(subject);
-                    self.atom(format!("{subject:?}"), ty, Test::In(values.clone()))
+                    let test = Test::In(values.clone());
+                    let atom = self.atom(format!("{subject:?}"), ty, test.clone());
+                    self.guarded(subject, atom, &test, rule)
                 }
             },
             Expr::Known(inner) => {
                 let ty = self.subject_type(inner);
-                self.atom(format!("{inner:?}"), ty, Test::Known)
+                let atom = self.atom(format!("{inner:?}"), ty, Test::Known);
+                self.guarded(inner, atom, &Test::Known, rule)
             }
             Expr::Field(_) | Expr::Host(_) => {
                 let ty = self.subject_type(e);
-                self.atom(format!("{e:?}"), ty, Test::Compare(CmpOp::Eq, Value::Bool(true)))
+                let test = Test::Compare(CmpOp::Eq, Value::Bool(true));
+                let atom = self.atom(format!("{e:?}"), ty, test.clone());
+                self.guarded(e, atom, &test, rule)
             }
             Expr::Patched(u) => self.atom(format!("patched#{u}"), None, Test::Free),
             Expr::Released(u) => self.atom(format!("released#{u}"), None, Test::Free),
             Expr::ReleaseDate(_) | Expr::Const(_) | Expr::Status => self.constant(false),
+        }
+    }
+
+    /// The condition under which `subject` can have a value: a fact declared `if C` has none
+    /// where C is false (and what is derived from it, such as `host.os` from the OS version, has
+    /// none too). `None` when nothing conditions it.
+    fn presence(&mut self, subject: &Expr, rule: usize) -> Option<NodeId> {
+        let field = match subject {
+            Expr::Field(i) => Some(*i),
+            Expr::Host(HostValue::Product) => self.program.host.product,
+            Expr::Host(
+                HostValue::Os
+                | HostValue::Revision
+                | HostValue::EndOfSupport
+                | HostValue::EsuUntil
+                | HostValue::InSupport,
+            ) => self.program.host.os_version,
+            _ => None,
+        }?;
+        // The checker lets a condition read only facts declared before its own, so this ends.
+        let condition = self.program.fields.get(field)?.condition.as_ref()?;
+        Some(self.formula(condition, rule))
+    }
+
+    /// An atom about `subject` with its presence made explicit: where the subject's condition is
+    /// false its value is none, and the test is what it gives on none. Without this, a rule
+    /// that needs `os.version` would seem to overlap one that needs `os.platform != "windows"`.
+    fn guarded(&mut self, subject: &Expr, atom: NodeId, test: &Test, rule: usize) -> NodeId {
+        let Some(present) = self.presence(subject, rule) else { return atom };
+        if holds(test, &Value::None) {
+            let absent = self.not(present);
+            self.or(vec![atom, absent])
+        } else {
+            self.and(vec![atom, present])
         }
     }
 

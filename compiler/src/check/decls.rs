@@ -538,8 +538,10 @@ impl<'a> Checker<'a> {
         };
         let dotted = path.to_string();
         let Some(index) = self.names.fields.get(&dotted).map(|x| x.index) else {
-            let known: Vec<String> = self.names.fields.keys().cloned().collect();
-            self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+            if !self.names.poisoned.contains(&dotted) {
+                let known: Vec<String> = self.names.fields.keys().cloned().collect();
+                self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+            }
             return None;
         };
         let ty = self.fields.get(index).map(|f| f.ty.clone())?;
@@ -803,7 +805,7 @@ impl<'a> Checker<'a> {
                     at,
                     "a fact this `from` can fill",
                     &format!("a `{}` fact", ty.name()),
-                    "`uefi` and `cert_store` fill a bool, `hotfixes` a kbs fact, `uninstall` a product or version fact; joined text fills a text, version, build, date or enum fact, or anything through `map { ... }`",
+                    "`uefi` and `cert_store` fill a bool, `hotfixes` a kbs fact, `uninstall` a product or its version fact; text (`registry`, `uninstall \"NAME\"`, joined pieces...) fills a text, version, build, date or enum fact, or anything through `map { ... }`",
                 );
                 return None;
             }
@@ -869,7 +871,14 @@ impl<'a> Checker<'a> {
                 "uefi \"db\" \"CERTIFICATE NAME\"",
             ),
             "hotfixes" => (args.is_empty().then_some(ir::Source::Hotfixes), "hotfixes"),
-            "uninstall" => (args.is_empty().then_some(ir::Source::Uninstall), "uninstall"),
+            "uninstall" => (
+                match args {
+                    [] => Some(ir::Source::Uninstall),
+                    [pattern] => Some(ir::Source::UninstallEntry(pattern.clone())),
+                    _ => None,
+                },
+                "uninstall \"^PROGRAM NAME\"",
+            ),
             other => {
                 self.unknown("collection source", other, name.span, SOURCES, "");
                 return None;
@@ -908,6 +917,16 @@ impl<'a> Checker<'a> {
                     let text = self.decode(lit);
                     (ir::MapKey::Matches(text.clone()), format!("matches {text}"), lit.span)
                 }
+                ast::MapKey::Compare(op, lit) => match lit.raw.parse::<i64>() {
+                    Ok(n) if lit.kind == LitKind::Int => {
+                        (ir::MapKey::Compare(*op, n), format!("{} {n}", op.symbol()), lit.span)
+                    }
+                    _ => {
+                        self.type_error(lit.span, "a whole number (`>= 528040`)", &literal_kind_name(lit.kind), "");
+                        ok = false;
+                        continue;
+                    }
+                },
                 ast::MapKey::Else(span) => {
                     if entries.iter().skip(i + 1).any(|e| !matches!(e.key, ast::MapKey::Missing(_))) {
                         self.error(
@@ -1143,12 +1162,19 @@ impl<'a> Checker<'a> {
         let mut bound: HashMap<&str, usize> = HashMap::new();
         for (role, path) in &host.bindings {
             let dotted = path.to_string();
+            let known_role = ROLES.iter().find(|(r, _)| *r == role.name);
             let Some(field) = self.names.fields.get(&dotted).map(|d| d.index) else {
-                let known: Vec<String> = self.names.fields.keys().cloned().collect();
-                self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+                if !self.names.poisoned.contains(&dotted) {
+                    let known: Vec<String> = self.names.fields.keys().cloned().collect();
+                    self.unknown("fact", &dotted, path.span, known.iter().map(String::as_str), "");
+                }
+                // What needs the role is not told again that it is unbound.
+                if let Some((role_name, _)) = known_role {
+                    self.missing_roles.push(role_name);
+                }
                 continue;
             };
-            let Some((role_name, want)) = ROLES.iter().find(|(r, _)| *r == role.name) else { continue };
+            let Some((role_name, want)) = known_role else { continue };
             if bound.contains_key(role_name) {
                 self.error(Diagnostic::error(
                     "P0105",
@@ -1174,6 +1200,7 @@ impl<'a> Checker<'a> {
                     &format!("`{dotted}` of type `{found}`"),
                     "",
                 );
+                self.missing_roles.push(role_name);
                 continue;
             }
             bound.insert(role_name, field);
@@ -1190,6 +1217,39 @@ impl<'a> Checker<'a> {
             os_edition: get("os_edition"),
             esu: get("esu"),
         });
+    }
+
+    /// `from uninstall` without a pattern reads the version of the product the `product` fact
+    /// detected: only the fact the `product_version` role binds can be read so. Any other fact
+    /// would be collected as that product's version, silently.
+    pub(super) fn check_uninstall_versions(&mut self) {
+        let product_version = self.host.as_ref().and_then(|h| h.product_version);
+        let wrong: Vec<(String, Type)> = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| {
+                f.ty != Type::Product
+                    && Some(*i) != product_version
+                    && f.collect.as_ref().is_some_and(|c| c.sources().any(|s| *s == ir::Source::Uninstall))
+            })
+            .map(|(_, f)| (f.dotted(), f.ty.clone()))
+            .collect();
+        for (dotted, ty) in wrong {
+            let Some(span) = self.names.fields.get(&dotted).map(|d| d.span) else { continue };
+            let d = Diagnostic::error(
+                "P0104",
+                format!("`from uninstall` cannot fill `{dotted}`: without a pattern it reads the detected product's version"),
+                span,
+                "not the product's version",
+            )
+            .with_help(format!(
+                "name the program whose version this is: `{}: {} from uninstall \"^Program name\"` (a regular expression on the names installed programs show), or bind this fact to the `product_version` role",
+                dotted.rsplit('.').next().unwrap_or(&dotted),
+                ty.name()
+            ));
+            self.error(d);
+        }
     }
 
     // ------------------------------------------------------------ property helpers

@@ -284,6 +284,34 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Without the `hotfixes` role an update is told installed only by the build revision it
+    /// (or an update replacing it) brings: a group none of whose updates declares one could
+    /// never be met, and every host it applies to would be told to install it forever.
+    fn check_can_be_met(&mut self, ids: &[usize], span: Span) {
+        if self.role_bound("hotfixes") || !self.role_bound("os_version") || self.missing_roles.contains(&"hotfixes") {
+            return;
+        }
+        let has_revision = |u: &ir::Update| u.revision.is_some() || !u.revision_for.is_empty();
+        let can = ids.iter().filter_map(|i| self.updates.get(*i)).any(|u| {
+            has_revision(u)
+                || u.superseded_by.iter().any(|kb| self.updates.iter().any(|o| o.kb == *kb && has_revision(o)))
+        });
+        if can {
+            return;
+        }
+        let kbs: Vec<String> = ids.iter().filter_map(|i| self.updates.get(*i)).map(|u| format!("`{}`", u.kb)).collect();
+        self.error(
+            Diagnostic::error(
+                "P0103",
+                format!("this requirement can never be met: nothing tells whether {} is installed", kbs.join(" or ")),
+                span,
+                "never met",
+            )
+            .with_help("bind the installed updates in the `host` block (`host { hotfixes = hotfixes }`), or give the update the build `revision` it brings")
+            .with_note("without the `hotfixes` role an update counts as installed only when the host's build revision reaches the one the update declares"),
+        );
+    }
+
     /// A bare name read as a value of `ty`: an OS, product, enum variant or status.
     fn name_as(&mut self, name: &str, ty: &Type) -> Option<Value> {
         match ty {
@@ -349,6 +377,17 @@ impl<'a> Checker<'a> {
                 Some(items) => items,
                 None => {
                     let name = p.to_string();
+                    if !self.lets.contains_key(&name) && self.fields_lookup(&name).is_none() {
+                        let lists: Vec<String> = self
+                            .lets
+                            .iter()
+                            .filter(|(_, l)| matches!(l.expr.kind, ExprKind::List(_)))
+                            .map(|(n, _)| n.clone())
+                            .collect();
+                        let hint = format!("name a list with `let {name} = [a, b]`, or write the list here");
+                        self.unknown("list", &name, p.span, lists.iter().map(String::as_str), &hint);
+                        return None;
+                    }
                     let help = if self.lets.contains_key(&name) {
                         format!("`{name}` is not a list; name a list with `let {name} = [a, b]`")
                     } else {
@@ -775,29 +814,84 @@ impl<'a> Checker<'a> {
             }
             wanted.push(spans);
             self.check_update_roles("`require` of an update", group.span);
+            self.check_can_be_met(&ids, group.span);
             let met = self.updates_met(&ids);
             return Some(ir::Requirement { need: ir::Need::Updates(ids), met, newest: false });
         }
         if let [ast::Need::Latest { of, since, span }] = group.needs.as_slice() {
             let ids = self.latest_candidates(of, since, *span)?;
             self.check_update_roles("`require any ... since`", group.span);
+            self.check_can_be_met(&ids, group.span);
             let met = self.updates_met(&ids);
             return Some(ir::Requirement { need: ir::Need::Updates(ids), met, newest: true });
         }
         let [need] = group.needs.as_slice() else {
+            return self.alternatives(group, wanted);
+        };
+        self.single_need(need)
+    }
+
+    /// `(KB1 or certificate c or component x >= 1.2)`: alternatives of different kinds. The
+    /// updates among them are one alternative (any of them); the group is met when any
+    /// alternative is. An update not out yet is not offered, but the group stays due: the other
+    /// alternatives can meet it.
+    fn alternatives(
+        &mut self,
+        group: &ast::NeedGroup,
+        wanted: &mut Vec<Vec<(usize, Span)>>,
+    ) -> Option<ir::Requirement> {
+        if let Some(latest) = group.needs.iter().find(|n| matches!(n, ast::Need::Latest { .. })) {
             self.error(
                 Diagnostic::error(
                     "P0110",
-                    "only updates can be alternatives in a requirement",
-                    group.span,
-                    "alternatives",
+                    "`any ... since` cannot be one of several alternatives",
+                    latest.span(),
+                    "here",
                 )
-                .with_help(
-                    "a certificate, component, setting or action is a requirement of its own: join it with `and`",
-                ),
+                .with_help("require it in a group of its own, joined with `and`"),
             );
             return None;
-        };
+        }
+        let mut ids = Vec::new();
+        let mut spans = Vec::new();
+        let mut others = Vec::new();
+        let mut ok = true;
+        for need in &group.needs {
+            if let ast::Need::Update(lit) = need {
+                match self.update_named(lit) {
+                    Some(id) => {
+                        spans.push((id, lit.span));
+                        ids.push(id);
+                    }
+                    None => ok = false,
+                }
+            } else {
+                match self.single_need(need) {
+                    Some(q) => others.push(q),
+                    None => ok = false,
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let mut needs = Vec::new();
+        let mut met = Vec::new();
+        if !ids.is_empty() {
+            wanted.push(spans);
+            self.check_update_roles("`require` of an update", group.span);
+            met.push(Expr::Or(ids.iter().map(|u| Expr::Patched(*u)).collect()));
+            needs.push(ir::Need::Updates(ids));
+        }
+        for q in others {
+            met.push(q.met);
+            needs.push(q.need);
+        }
+        Some(ir::Requirement { need: ir::Need::AnyOf(needs), met: Expr::Or(met), newest: false })
+    }
+
+    /// A requirement of one certificate, component, setting or action.
+    fn single_need(&mut self, need: &ast::Need) -> Option<ir::Requirement> {
         match need {
             ast::Need::Update(_) | ast::Need::Latest { .. } => None,
             ast::Need::Certificate(id) => {

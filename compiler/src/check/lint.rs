@@ -159,13 +159,13 @@ fn asks_known(e: &Expr, fact: usize) -> bool {
 fn unread_absence(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     let mut warned: Vec<usize> = Vec::new();
     for rule in &program.rules {
-        for requirement in &rule.require {
-            let fact = match &requirement.need {
+        for need in rule.require.iter().flat_map(|q| q.need.alternatives()) {
+            let fact = match need {
                 Need::Certificate(c) => program.certificates.get(*c).and_then(|c| c.fact),
                 Need::Component { component, .. } => program.components.get(*component).map(|c| c.fact),
                 Need::Setting { setting, .. } => program.settings.get(*setting).map(|s| s.fact),
                 Need::Action(a) => program.actions.get(*a).and_then(|a| a.fact),
-                Need::Updates(_) => None,
+                Need::Updates(_) | Need::AnyOf(_) => None,
             };
             let Some(f) = fact else { continue };
             let Some(field) = program.fields.get(f) else { continue };
@@ -293,6 +293,18 @@ fn unused_facts(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
         }
     }
     let evaluation_date = h.evaluation_date;
+    // Alternatives leave out the updates not out yet at the evaluation date.
+    let dated_alternatives = program.rules.iter().flat_map(|r| &r.require).any(|q| {
+        matches!(q.need, Need::AnyOf(_))
+            && q.need
+                .update_ids()
+                .iter()
+                .filter_map(|u| program.updates.get(*u))
+                .any(|u| u.released.is_some() || !u.released_for.is_empty())
+    });
+    if dated_alternatives && let Some(u) = evaluation_date.and_then(|f| used.get_mut(f)) {
+        *u = true;
+    }
     each_expr(program, &mut |e| {
         let read = match e {
             Expr::Field(i) => Some(*i),
@@ -331,16 +343,29 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     };
     // A rule on the host's lifecycle (`host.in_support`, its dates) speaks of every OS.
     let mut every = false;
+    let mut reads_os = Vec::new();
     for rule in &program.rules {
+        let mut reads = false;
         walk(&rule.when, &mut |e| match e {
             Expr::Const(v) => mark(v),
             Expr::In(_, values) => values.iter().for_each(&mut mark),
             Expr::Host(HostValue::InSupport | HostValue::EndOfSupport | HostValue::EsuUntil) => every = true,
+            Expr::Host(HostValue::Os) => reads = true,
             _ => {}
         });
+        if reads {
+            reads_os.push(&rule.when);
+        }
     }
     if every {
         covered.iter_mut().for_each(|c| *c = true);
+    }
+    // A rule that reads `host.os` covers every OS it can hold for, named or not (`not host.os
+    // in listed` speaks of every OS outside the list).
+    for (os, covered) in covered.iter_mut().enumerate() {
+        if !*covered {
+            *covered = reads_os.iter().any(|when| with_os(when, os) != Some(false));
+        }
     }
     for (os, covered) in program.oses.iter().zip(covered) {
         if !covered {
@@ -357,6 +382,47 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
                 )),
             );
         }
+    }
+}
+
+/// A condition's truth where `host.os` is `os` and nothing else is known (Kleene's logic:
+/// `None` when other facts decide it).
+fn with_os(e: &Expr, os: usize) -> Option<bool> {
+    let is = |v: &Value| matches!(v, Value::Os(i) if *i == os);
+    match e {
+        Expr::Compare(l, op, r) => match (l.as_ref(), r.as_ref()) {
+            (Expr::Host(HostValue::Os), Expr::Const(v)) | (Expr::Const(v), Expr::Host(HostValue::Os)) => match op {
+                ast::CmpOp::Eq => Some(is(v)),
+                ast::CmpOp::Ne => Some(!is(v)),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::In(l, values) if matches!(l.as_ref(), Expr::Host(HostValue::Os)) => Some(values.iter().any(is)),
+        Expr::Known(inner) if matches!(inner.as_ref(), Expr::Host(HostValue::Os)) => Some(true),
+        Expr::Not(inner) => with_os(inner, os).map(|b| !b),
+        Expr::Definitely(inner) | Expr::Possibly(inner) => with_os(inner, os),
+        Expr::And(parts) => {
+            let values: Vec<Option<bool>> = parts.iter().map(|p| with_os(p, os)).collect();
+            if values.contains(&Some(false)) {
+                Some(false)
+            } else if values.iter().all(|v| *v == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Expr::Or(parts) => {
+            let values: Vec<Option<bool>> = parts.iter().map(|p| with_os(p, os)).collect();
+            if values.contains(&Some(true)) {
+                Some(true)
+            } else if values.iter().all(|v| *v == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -387,8 +453,8 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
     let mut used_settings = vec![false; program.settings.len()];
     let mut used_actions = vec![false; program.actions.len()];
     for rule in &program.rules {
-        for requirement in &rule.require {
-            let slot = match &requirement.need {
+        for need in rule.require.iter().flat_map(|q| q.need.alternatives()) {
+            let slot = match need {
                 Need::Updates(ids) => {
                     ids.iter().for_each(|id| used_updates.get_mut(*id).into_iter().for_each(|u| *u = true));
                     None
@@ -397,6 +463,7 @@ fn unused_declarations(program: &Program, spans: &Spans, out: &mut Vec<Diagnosti
                 Need::Component { component, .. } => used_components.get_mut(*component),
                 Need::Setting { setting, .. } => used_settings.get_mut(*setting),
                 Need::Action(a) => used_actions.get_mut(*a),
+                Need::AnyOf(_) => None,
             };
             if let Some(u) = slot {
                 *u = true;

@@ -245,6 +245,7 @@ impl<'a> Checker<'a> {
                 self.lower_host(&merged);
             }
         }
+        self.check_uninstall_versions();
         // Declarations in file order; a series' updates where the series is.
         let mut decls: Vec<&ast::Decl> = Vec::new();
         let mut expanded = series_updates.iter();
@@ -282,9 +283,12 @@ impl<'a> Checker<'a> {
             .iter()
             .filter_map(|item| if let ast::Item::Rule(r) = item { self.lower_rule(r) } else { None })
             .collect();
-        // Lets no rule reads are still checked, so their mistakes are reported too.
+        // Lets no rule reads are still checked, so their mistakes are reported too (a let that
+        // was read has been checked already: its mistakes are not reported twice).
         for item in &file.items {
-            if let ast::Item::Let(l) = item {
+            if let ast::Item::Let(l) = item
+                && self.used_lets.get(&l.name.name) != Some(&true)
+            {
                 let scope = Scope { visible_fields: self.fields.len(), status: true };
                 self.let_value(&l.name.name, l.name.span, scope, false, None);
             }
@@ -461,10 +465,7 @@ impl<'a> Checker<'a> {
             return items;
         }
         let updates_of = |(r, k): (usize, Option<usize>)| -> Vec<usize> {
-            match k.and_then(|k| rules.get(r)?.require.get(k)).map(|q| &q.need) {
-                Some(ir::Need::Updates(ids)) => ids.clone(),
-                _ => Vec::new(),
-            }
+            k.and_then(|k| rules.get(r)?.require.get(k)).map(|q| q.need.update_ids()).unwrap_or_default()
         };
         // Every update installed before each update, through `after` chains, computed once.
         let before: Vec<Vec<usize>> = (0..self.updates.len()).map(|u| self.installed_before(u)).collect();

@@ -27,6 +27,45 @@ impl<'a> Checker<'a> {
         Some(ir::TestCase { name: t.name.name.clone(), given, expect, line: self.line(t.name.span), span: t.span })
     }
 
+    /// One alternative of `(... or ...)` as the test summary writes it (`certificate NAME`,
+    /// `install KB1 or KB2`, `component ID`...); `None` after reporting an unknown name.
+    fn step_line(&mut self, step: &ast::Expectation) -> Option<String> {
+        match step {
+            ast::Expectation::Install(kbs, _) => {
+                let mut group: Vec<_> = kbs.iter().filter_map(|k| self.kb_literal(&k.raw, k.span)).collect();
+                if group.len() != kbs.len() {
+                    return None;
+                }
+                group.sort();
+                Some(crate::testing::install_line(group.iter().map(ToString::to_string)))
+            }
+            ast::Expectation::Certificate(id) => {
+                let Some(declared) = self.names.certificates.get(&id.name) else {
+                    let known: Vec<String> = self.names.certificates.keys().cloned().collect();
+                    self.unknown("certificate", &id.name, id.span, known.iter().map(String::as_str), "");
+                    return None;
+                };
+                let name = self.certificates.get(declared.index).map(|c| c.name.clone())?;
+                Some(format!("certificate {name}"))
+            }
+            ast::Expectation::Component(id) | ast::Expectation::Setting(id) | ast::Expectation::Action(id) => {
+                let (kind, table) = match step {
+                    ast::Expectation::Component(_) => ("component", &self.names.components),
+                    ast::Expectation::Setting(_) => ("setting", &self.names.settings),
+                    _ => ("action", &self.names.actions),
+                };
+                if table.contains_key(&id.name) {
+                    return Some(format!("{kind} {}", id.name));
+                }
+                let known: Vec<String> = table.keys().cloned().collect();
+                self.unknown(kind, &id.name, id.span, known.iter().map(String::as_str), "");
+                None
+            }
+            // The grammar allows only steps here.
+            _ => None,
+        }
+    }
+
     fn expected_verdict(
         &mut self,
         status: &ast::Ident,
@@ -41,9 +80,21 @@ impl<'a> Checker<'a> {
         let (mut installs, mut certificates, mut fires, mut quiet) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut components, mut settings, mut actions) = (Vec::new(), Vec::new(), Vec::new());
         let (mut undetermined, mut decided) = (Vec::new(), Vec::new());
+        let mut alternatives = Vec::new();
         let mut ok = true;
         for item in items {
             match item {
+                ast::Expectation::AnyOf(steps, _) => {
+                    let mut lines = Vec::new();
+                    for step in steps {
+                        match self.step_line(step) {
+                            Some(line) => lines.push(line),
+                            None => ok = false,
+                        }
+                    }
+                    lines.sort();
+                    alternatives.push(crate::testing::alternatives_line(&lines));
+                }
                 ast::Expectation::Install(kbs, _) => {
                     let mut group: Vec<_> = kbs.iter().filter_map(|k| self.kb_literal(&k.raw, k.span)).collect();
                     ok &= group.len() == kbs.len();
@@ -94,6 +145,7 @@ impl<'a> Checker<'a> {
         components.sort();
         settings.sort();
         actions.sort();
+        alternatives.sort();
         ok.then_some(ir::Expected::Verdict {
             status: level,
             installs,
@@ -101,6 +153,7 @@ impl<'a> Checker<'a> {
             components,
             settings,
             actions,
+            alternatives,
             fires,
             quiet,
             undetermined,
@@ -125,6 +178,8 @@ impl<'a> Checker<'a> {
                 if let Some(ty) = ty {
                     self.check_given_value(&dotted, value, &ty);
                 }
+            } else if self.names.poisoned.contains(&dotted) {
+                // Its declaration has an error of its own: nothing more to say here.
             } else {
                 let mut known: Vec<String> =
                     self.names.fields.keys().chain(self.names.groups.keys()).cloned().collect();

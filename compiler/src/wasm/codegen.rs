@@ -15,7 +15,7 @@
 
 use super::link::Symbols;
 use crate::ast::CmpOp;
-use crate::ir::{BuildPattern, Expr, HostValue, Level, Need, Presence, Program, Rule, Segment, Type, Value};
+use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
 use crate::value::Date;
 use crate::verdict::Finding;
 use std::collections::{BTreeMap, HashMap};
@@ -1927,8 +1927,8 @@ impl Gen<'_> {
             Ok((head.to_string(), middle.to_string(), tail.to_string()))
         };
         let dated = self.program.host.evaluation_date.is_some();
-        let ids: Vec<usize> = match requirement.and_then(|k| rule.require.get(k)).map(|q| &q.need) {
-            Some(Need::Updates(ids)) if dated => ids.clone(),
+        let ids: Vec<usize> = match requirement.and_then(|k| rule.require.get(k)) {
+            Some(q) if dated => q.need.update_ids(),
             _ => Vec::new(),
         };
         // (from this date on, this tail), latest first; then the tail for any other date.
@@ -1938,10 +1938,13 @@ impl Gen<'_> {
             dates.sort_unstable();
             dates.dedup();
             let mut out = Vec::new();
+            // Before the first release: as the day before it (alternatives then leave the
+            // updates out; a group of updates alone is not due and writes no finding).
+            let before = dates.first().map(|d| Date(d.0 - 1));
             for d in dates.into_iter().rev() {
                 out.push((Some(d), split(os, Some(d))?.2));
             }
-            out.push((None, split(os, None)?.2));
+            out.push((None, split(os, before)?.2));
             // A tail the next date down gives too starts at that date: one test fewer.
             out.dedup_by(|below, above| {
                 let same = below.1 == above.1;

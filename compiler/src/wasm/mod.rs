@@ -116,7 +116,8 @@ fn build_text(pattern: &crate::ir::BuildPattern) -> String {
 
 /// How a fact is collected, in words a person can follow by hand: the source (`{"registry": KEY,
 /// "value": NAME}`, ...), or `{"join": [[TEXT, SOURCE], ...], "suffix": TEXT}` for joined pieces,
-/// with `"map": [[KIND, KEY, VALUE], ...]` when what is read is mapped.
+/// with `"map": [[KIND, KEY, VALUE], ...]` when what is read is mapped (KIND: `equals`,
+/// `matches`, a comparison `>=` `>` `<=` `<` `==` `!=` of whole numbers, `else`, `missing`).
 fn collect_text(c: &crate::ir::Collect) -> serde_json::Value {
     use crate::ir::{MapKey, MapValue};
     let mut value = match c.pieces.as_slice() {
@@ -134,10 +135,11 @@ fn collect_text(c: &crate::ir::Collect) -> serde_json::Value {
             .iter()
             .map(|(key, to)| {
                 let (kind, key) = match key {
-                    MapKey::Equals(key) => ("equals", key.as_str()),
-                    MapKey::Matches(pattern) => ("matches", pattern.as_str()),
-                    MapKey::Else => ("else", ""),
-                    MapKey::Missing => ("missing", ""),
+                    MapKey::Equals(key) => ("equals", key.clone()),
+                    MapKey::Matches(pattern) => ("matches", pattern.clone()),
+                    MapKey::Compare(op, n) => (op.symbol(), n.to_string()),
+                    MapKey::Else => ("else", String::new()),
+                    MapKey::Missing => ("missing", String::new()),
                 };
                 let to = match to {
                     MapValue::Text(text) => serde_json::json!(text),
@@ -164,6 +166,7 @@ fn source_text(source: &crate::ir::Source) -> serde_json::Value {
         Source::Uefi { variable, name } => serde_json::json!({ "uefi": variable, "certificate": name }),
         Source::Hotfixes => serde_json::json!({ "hotfixes": true }),
         Source::Uninstall => serde_json::json!({ "uninstall": true }),
+        Source::UninstallEntry(pattern) => serde_json::json!({ "uninstall": pattern }),
     }
 }
 
