@@ -57,8 +57,9 @@ if cargo tree -p preflight-compiler --edges normal,build --prefix none | grep -q
   exit 1
 fi
 
-step "the compiler and the paste reader build for wasm32-unknown-unknown (the browser pages use them)"
+step "the compiler, the language intelligence and the paste reader build for wasm32-unknown-unknown (the browser pages use them)"
 cargo build -p preflight-compiler --target wasm32-unknown-unknown --no-default-features --quiet
+cargo build -p preflight-ide --target wasm32-unknown-unknown --quiet
 cargo build -p preflight-paste --target wasm32-unknown-unknown --quiet
 
 step "the rules files: check, format, in-file tests (interpreter and module)"

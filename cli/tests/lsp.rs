@@ -233,7 +233,12 @@ fn definition_and_hover_find_the_declaration() {
     );
     let found = references["result"].as_array().unwrap();
     assert!(found[0]["uri"].as_str().unwrap().ends_with("rules/lib/windows.preflight"), "{references}");
-    let here = acs.matches("win10_21h2").count();
+    // By meaning: the rule of the same name (and the tests that name it) is another symbol.
+    let here = acs
+        .match_indices("win10_21h2")
+        .filter(|(i, _)| !["rule", "fires"].contains(&acs[..*i].trim_end().rsplit([' ', '\n']).next().unwrap_or("")))
+        .count();
+    assert!(here < acs.matches("win10_21h2").count(), "the rule shares the OS's name");
     assert_eq!(found.iter().filter(|l| l["uri"] == URI).count(), here, "{references}");
 
     // Nothing declared under the cursor: no answer.
@@ -610,4 +615,78 @@ fn a_burst_of_changes_on_a_long_file() {
     let after = rss_kib(editor.client.pid());
     assert!(after < before * 2 + 64 * 1024, "{before} KiB before the burst, {after} KiB after");
     editor.stop();
+}
+
+/// The Secure Boot file's `os.version` fact (declared in the shared Windows file) cannot be
+/// renamed from it; a fact of its own can, everywhere — declaration, conditions, placeholders,
+/// tests' `given` keys — and the renamed file still checks and passes its tests. The outline and
+/// the folding ranges follow the file's items.
+#[test]
+fn rename_by_meaning_outline_and_folding() {
+    let text = preflight_compiler::ACS_RULES;
+    let mut editor = Editor::start(true);
+    editor.open(text);
+    let position = |needle: &str, plus: usize| {
+        let offset = text.find(needle).unwrap() + plus;
+        let line = text[..offset].matches('\n').count();
+        let character = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": character } })
+    };
+    // A fact the shared file declares: refused, saying where to rename it.
+    let prepare = editor.request("textDocument/prepareRename", position("{os.version}", 2));
+    assert!(prepare["error"]["message"].as_str().unwrap().contains("not declared in this file"), "{prepare}");
+    // A fact of this file: the placeholder is the whole path.
+    let prepare = editor.request("textDocument/prepareRename", position("auto_update: bool", 2));
+    assert_eq!(prepare["result"]["placeholder"], "root_ca.auto_update", "{prepare}");
+    let mut rename = position("auto_update: bool", 2);
+    rename["newName"] = json!("root_ca.automatic_update");
+    let answer = editor.request("textDocument/rename", rename);
+    let edits = answer["result"]["changes"][URI].as_array().unwrap_or_else(|| panic!("{answer}")).clone();
+    let mut renamed: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut sorted = edits.clone();
+    sorted.sort_by_key(|e| {
+        std::cmp::Reverse((e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64()))
+    });
+    for e in &sorted {
+        let line = e["range"]["start"]["line"].as_u64().unwrap() as usize;
+        let (a, b) = (
+            e["range"]["start"]["character"].as_u64().unwrap() as usize,
+            e["range"]["end"]["character"].as_u64().unwrap() as usize,
+        );
+        renamed[line].replace_range(a..b, e["newText"].as_str().unwrap());
+    }
+    let renamed = renamed.join("\n") + "\n";
+    // Every place but comments (which are prose) says the new name.
+    let left: Vec<&str> =
+        renamed.lines().filter(|l| l.contains("auto_update") && !l.trim_start().starts_with("//")).collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        edits.len(),
+        text.lines().filter(|l| l.contains("auto_update") && !l.trim_start().starts_with("//")).count()
+    );
+    let program = preflight_compiler::check_source(&renamed).program.expect("the renamed file checks");
+    let failed: Vec<_> =
+        preflight_compiler::testing::run(&program).into_iter().filter(|t| t.failure.is_some()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+
+    // The outline: the advisory first, every rule, facts with their groups.
+    let symbols = editor.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
+    let items = symbols["result"].as_array().unwrap();
+    assert_eq!(items[0]["name"], "acs_2023");
+    let rules = items.iter().filter(|i| i["detail"] == "rule").count();
+    assert_eq!(rules, text.lines().filter(|l| l.starts_with("rule ")).count());
+    let facts = items.iter().find(|i| i["name"] == "facts").unwrap();
+    assert!(
+        facts["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == "root_ca" && c["children"].as_array().is_some())
+    );
+    // Folding: every block that spans lines, each rule among them.
+    let folds = editor.request("textDocument/foldingRange", json!({ "textDocument": { "uri": URI } }));
+    let folds = folds["result"].as_array().unwrap();
+    let rule_line = text.lines().position(|l| l.starts_with("rule win10_21h2 {")).unwrap();
+    assert!(folds.iter().any(|f| f["startLine"] == rule_line), "{folds:?}");
+    assert!(folds.iter().all(|f| f["startLine"].as_u64() < f["endLine"].as_u64()));
 }

@@ -330,7 +330,7 @@ function Convert-Mapped($Value, [object[]]$Entries) {
             return $Entries[$i + 2]
         }
         # A whole number compared with the key (`>= 528040`); text that is no number matches none.
-        $number = 0L
+        $number = [long]0
         if ($kind -like 'n*' -and [long]::TryParse("$Value".Trim(), [ref]$number)) {
             if (($kind -eq 'nge' -and $number -ge $key) -or ($kind -eq 'ngt' -and $number -gt $key) -or
                 ($kind -eq 'nle' -and $number -le $key) -or ($kind -eq 'nlt' -and $number -lt $key) -or

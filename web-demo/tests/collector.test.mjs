@@ -25,7 +25,7 @@ const COMMANDS = new Set([
   'Set-Fact', 'ConvertTo-Fact', 'Read-Registry', 'Read-Cim', 'Read-Env', 'Read-FileVersion', 'Join-Fact',
   'Convert-Mapped', 'Test-StoreCertificate', 'Test-UefiCertificate', 'Get-ItemProperty', 'Get-CimInstance',
   'Select-Object', 'Get-Item', 'Get-ChildItem', 'Where-Object', 'Get-SecureBootUEFI', 'ForEach-Object',
-  'Get-HotFix', 'Sort-Object', 'ConvertTo-Json',
+  'Get-HotFix', 'Sort-Object', 'ConvertTo-Json', 'Read-UninstallVersion',
 ]);
 
 function collector(...files) {

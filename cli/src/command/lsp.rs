@@ -7,7 +7,9 @@
 //! formatting, and
 //! for a declared name under the cursor (update, OS version, product, certificate, component,
 //! setting, action, series, named value, rule, fact) its definition, its references, a hover with
-//! its declaration and `///` docs, and rename (every occurrence outside strings and comments);
+//! its declaration and `///` docs, and rename — names resolved by kind by `preflight_ide`, which
+//! finds them in declarations, conditions, message placeholders and tests' `given` blocks —; an
+//! outline (document symbols) and folding ranges;
 //! quick fixes (a diagnostic's "did you mean", applied), completion by place (`complete`), and
 //! semantic tokens: the parser's own classes of every token
 //! (`preflight_compiler::highlight`), so that editors colour `os` in `os win11 {` and in
@@ -18,8 +20,8 @@
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
 use lsp_types::request::{
-    CodeActionRequest, Completion, Formatting, GotoDefinition, HoverRequest, References, Rename,
-    SemanticTokensFullRequest,
+    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting, GotoDefinition,
+    HoverRequest, PrepareRenameRequest, References, Rename, SemanticTokensFullRequest,
 };
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
@@ -47,7 +49,12 @@ pub fn run() -> Result<u8, String> {
         hover_provider: Some(lsp_types::HoverProviderCapability::Simple(true)),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
         references_provider: Some(lsp_types::OneOf::Left(true)),
-        rename_provider: Some(lsp_types::OneOf::Left(true)),
+        rename_provider: Some(lsp_types::OneOf::Right(lsp_types::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
+        document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
         completion_provider: Some(lsp_types::CompletionOptions {
             trigger_characters: Some(vec![".".into()]),
             ..lsp_types::CompletionOptions::default()
@@ -294,17 +301,22 @@ impl Server<'_> {
             }
             References::METHOD => {
                 let found = serde_json::from_value::<lsp_types::ReferenceParams>(request.params).ok().and_then(|p| {
-                    let Named { text, lines, name, symbol } = self.named(&p.text_document_position)?;
                     let uri = &p.text_document_position.text_document.uri;
-                    let mut found: Vec<Location> = occurrences(text, &name)
+                    let text = self.documents.get(uri)?;
+                    let lines = Lines::new(text, self.utf8);
+                    let index = index_of(uri, text)?;
+                    let o = index.at(lines.offset(p.text_document_position.position))?;
+                    let mut found: Vec<Location> = index
+                        .references(o.kind, &o.name)
                         .into_iter()
-                        .filter(|&place| {
-                            (p.context.include_declaration || place != symbol.name) || symbol.origin.is_some()
-                        })
-                        .map(|(a, b)| Location { uri: uri.clone(), range: lines.range_of(a, b) })
+                        .filter(|r| p.context.include_declaration || !r.declaration)
+                        .map(|r| Location { uri: uri.clone(), range: lines.range_of(r.span.0, r.span.1) })
                         .collect();
                     // A name another file declares: its declaration there too.
-                    if let Some(origin) = symbol.origin.as_ref().filter(|_| p.context.include_declaration)
+                    if p.context.include_declaration
+                        && index.declaration(o.kind, &o.name).is_none()
+                        && let Some((_, symbol)) = declared_everywhere_by_kind(uri, text, o)
+                        && let Some(origin) = &symbol.origin
                         && let Ok(there) = format!("file://{}", origin.0).parse::<Uri>()
                     {
                         let range = Lines::new(&origin.1, self.utf8).range_of(symbol.name.0, symbol.name.1);
@@ -314,36 +326,102 @@ impl Server<'_> {
                 });
                 Response::new_ok(request.id, found)
             }
+            PrepareRenameRequest::METHOD => 'prepare: {
+                let Ok(p) = serde_json::from_value::<lsp_types::TextDocumentPositionParams>(request.params) else {
+                    break 'prepare Response::new_err(request.id, -32602, "unreadable parameters".to_string());
+                };
+                let Some(text) = self.documents.get(&p.text_document.uri) else {
+                    break 'prepare Response::new_ok(request.id, None::<()>);
+                };
+                let lines = Lines::new(text, self.utf8);
+                let Some(index) = index_of(&p.text_document.uri, text) else {
+                    let why = "the file does not parse: fix its syntax errors first".to_string();
+                    break 'prepare Response::new_err(request.id, -32602, why);
+                };
+                match index.prepare_rename(lines.offset(p.position)) {
+                    Ok(((a, b), name)) => Response::new_ok(
+                        request.id,
+                        lsp_types::PrepareRenameResponse::RangeWithPlaceholder {
+                            range: lines.range_of(a, b),
+                            placeholder: name,
+                        },
+                    ),
+                    // The editor shows why and does not open the rename box.
+                    Err(why) => Response::new_err(request.id, -32602, why),
+                }
+            }
             Rename::METHOD => 'rename: {
                 let Ok(p) = serde_json::from_value::<lsp_types::RenameParams>(request.params) else {
                     let why = "the rename request's parameters are not readable".to_string();
                     break 'rename Response::new_err(request.id, -32602, why);
                 };
-                if let Some(Named { symbol, name, .. }) = self.named(&p.text_document_position)
-                    && let Some(origin) = &symbol.origin
-                {
-                    let why = format!("`{name}` is declared in {}: rename it there", origin.0);
+                let uri = p.text_document_position.text_document.uri;
+                let Some(text) = self.documents.get(&uri) else {
+                    break 'rename Response::new_ok(request.id, None::<()>);
+                };
+                let lines = Lines::new(text, self.utf8);
+                let Some(index) = index_of(&uri, text) else {
+                    let why = "the file does not parse: fix its syntax errors first".to_string();
                     break 'rename Response::new_err(request.id, -32602, why);
-                }
-                if let Some(Named { text, name, .. }) = self.named(&p.text_document_position)
-                    && let Err(why) = rename_allowed(text, &name, &p.new_name)
-                {
+                };
+                match index.rename(lines.offset(p.text_document_position.position), &p.new_name) {
+                    Ok(edits) => {
+                        let edits: Vec<TextEdit> = edits
+                            .into_iter()
+                            .map(|e| TextEdit { range: lines.range_of(e.span.0, e.span.1), new_text: e.text })
+                            .collect();
+                        // lsp-types' own map type; a `Uri` is never mutated once it is a key.
+                        #[allow(clippy::mutable_key_type)]
+                        let mut changes = HashMap::new();
+                        changes.insert(uri, edits);
+                        let edit =
+                            lsp_types::WorkspaceEdit { changes: Some(changes), ..lsp_types::WorkspaceEdit::default() };
+                        Response::new_ok(request.id, edit)
+                    }
                     // The editor shows this and applies nothing.
-                    break 'rename Response::new_err(request.id, -32602, why);
+                    Err(why) => Response::new_err(request.id, -32602, why),
                 }
-                let edit = Some(p).and_then(|p| {
-                    let Named { text, lines, name, .. } = self.named(&p.text_document_position)?;
-                    let edits = occurrences(text, &name)
-                        .into_iter()
-                        .map(|(a, b)| TextEdit { range: lines.range_of(a, b), new_text: p.new_name.clone() })
-                        .collect();
-                    // lsp-types' own map type; a `Uri` is never mutated once it is a key.
-                    #[allow(clippy::mutable_key_type)]
-                    let mut changes = HashMap::new();
-                    changes.insert(p.text_document_position.text_document.uri, edits);
-                    Some(lsp_types::WorkspaceEdit { changes: Some(changes), ..lsp_types::WorkspaceEdit::default() })
-                });
-                Response::new_ok(request.id, edit)
+            }
+            DocumentSymbolRequest::METHOD => {
+                let symbols = serde_json::from_value::<lsp_types::DocumentSymbolParams>(request.params)
+                    .ok()
+                    .and_then(|p| self.documents.get(&p.text_document.uri))
+                    .and_then(|text| {
+                        let file = preflight_compiler::syntax::parse(text).ok()?;
+                        let lines = Lines::new(text, self.utf8);
+                        let items = preflight_ide::outline(&file);
+                        Some(lsp_types::DocumentSymbolResponse::Nested(
+                            items.iter().map(|i| document_symbol(i, &lines)).collect(),
+                        ))
+                    });
+                Response::new_ok(request.id, symbols)
+            }
+            FoldingRangeRequest::METHOD => {
+                let ranges = serde_json::from_value::<lsp_types::FoldingRangeParams>(request.params)
+                    .ok()
+                    .and_then(|p| self.documents.get(&p.text_document.uri))
+                    .and_then(|text| {
+                        let file = preflight_compiler::syntax::parse(text).ok()?;
+                        let lines = Lines::new(text, self.utf8);
+                        let ranges: Vec<lsp_types::FoldingRange> = preflight_ide::folding(&file, text)
+                            .into_iter()
+                            .map(|(a, b)| {
+                                let comment = text.get(a..).is_some_and(|t| t.starts_with("//"));
+                                lsp_types::FoldingRange {
+                                    start_line: lines.range_of(a, a).start.line,
+                                    end_line: lines.range_of(b, b).end.line,
+                                    kind: Some(if comment {
+                                        lsp_types::FoldingRangeKind::Comment
+                                    } else {
+                                        lsp_types::FoldingRangeKind::Region
+                                    }),
+                                    ..lsp_types::FoldingRange::default()
+                                }
+                            })
+                            .collect();
+                        Some(ranges)
+                    });
+                Response::new_ok(request.id, ranges)
             }
             Completion::METHOD => {
                 let items = serde_json::from_value::<lsp_types::CompletionParams>(request.params).ok().and_then(|p| {
@@ -410,8 +488,8 @@ impl Server<'_> {
     fn named(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Named<'_>> {
         let text = self.documents.get(&at.text_document.uri)?;
         let lines = Lines::new(text, self.utf8);
-        let (name, symbol) = symbol_at(&at.text_document.uri, text, lines.offset(at.position))?;
-        Some(Named { text, lines, name, symbol })
+        let (_, symbol) = symbol_at(&at.text_document.uri, text, lines.offset(at.position))?;
+        Some(Named { text, lines, symbol })
     }
 
     fn publish(&mut self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>) -> Result<(), String> {
@@ -626,31 +704,92 @@ struct Symbol {
     origin: Option<std::sync::Arc<(String, String)>>,
 }
 
-fn word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '.'
-}
-
-/// The name under `offset` (a dotted fact path counts as one name).
-fn word_at(text: &str, offset: usize) -> Option<String> {
-    let start = text.get(..offset)?.rfind(|c: char| !word_char(c)).map_or(0, |i| i + 1);
-    let end = offset + text.get(offset..)?.find(|c: char| !word_char(c)).unwrap_or(text.len() - offset);
-    let word = text.get(start..end)?.trim_matches('.');
-    (!word.is_empty()).then(|| word.to_string())
-}
-
-/// A declared name under the cursor: the document, its lines, the name and its declaration.
+/// A declared name under the cursor: the document, its lines and the name's declaration.
 struct Named<'t> {
     text: &'t str,
     lines: Lines<'t>,
-    name: String,
     symbol: Symbol,
 }
 
-/// The name under `offset` and its declaration, if the file (or a file it uses) declares it.
+/// The name under `offset` and its declaration, if the file (or a file it uses) declares it:
+/// the name is resolved by kind (a rule and an OS of one name stay apart).
 fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<(String, Symbol)> {
-    let word = word_at(text, offset)?;
+    let index = index_of(uri, text)?;
+    let o = index.at(offset)?;
+    declared_everywhere_by_kind(uri, text, o)
+}
+
+/// The document's index; the files it uses resolve its names too.
+fn index_of(uri: &Uri, text: &str) -> Option<preflight_ide::Index> {
     let file = preflight_compiler::syntax::parse(text).ok()?;
-    declared_everywhere(uri, &file, text).into_iter().find(|(name, _)| *name == word)
+    if !file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) {
+        return Some(preflight_ide::Index::new(&file, text, &[]));
+    }
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+    let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
+    let all = preflight_compiler::syntax::parse(&bundle.text).ok();
+    Some(preflight_ide::Index::new(&file, text, &all.iter().collect::<Vec<_>>()))
+}
+
+/// The declaration of an occurrence's symbol, here or in a used file, of the same kind.
+fn declared_everywhere_by_kind(uri: &Uri, text: &str, o: &preflight_ide::Occurrence) -> Option<(String, Symbol)> {
+    let file = preflight_compiler::syntax::parse(text).ok()?;
+    declared_everywhere(uri, &file, text)
+        .into_iter()
+        .find(|(name, symbol)| *name == o.name && same_kind(symbol.kind, o.kind))
+}
+
+fn same_kind(declared: complete::Kind, kind: preflight_ide::Kind) -> bool {
+    use preflight_compiler::ast::DeclKind as D;
+    use preflight_ide::Kind as K;
+    match (declared, kind) {
+        (complete::Kind::Decl(d), k) => matches!(
+            (d, k),
+            (D::Advisory, K::Advisory)
+                | (D::Product, K::Product)
+                | (D::Os, K::Os)
+                | (D::Update, K::Update)
+                | (D::Certificate, K::Certificate)
+                | (D::Component, K::Component)
+                | (D::Setting, K::Setting)
+                | (D::Action, K::Action)
+                | (D::Milestone, K::Milestone)
+        ),
+        (complete::Kind::Series, k) => k == K::Series,
+        (complete::Kind::Let, k) => k == K::Let,
+        (complete::Kind::Rule, k) => k == K::Rule,
+        (complete::Kind::Fact, k) => matches!(k, K::Fact | K::Group),
+    }
+}
+
+/// An outline entry as the protocol's document symbol.
+#[allow(deprecated)] // `deprecated` is a field the protocol type still requires.
+fn document_symbol(item: &preflight_ide::OutlineItem, lines: &Lines<'_>) -> lsp_types::DocumentSymbol {
+    use lsp_types::SymbolKind as S;
+    use preflight_ide::Kind as K;
+    let kind = match item.kind {
+        K::Advisory => S::MODULE,
+        K::Fact => S::FIELD,
+        K::Group => S::STRUCT,
+        K::Let => S::CONSTANT,
+        K::Rule => S::FUNCTION,
+        K::Test => S::METHOD,
+        K::Os | K::Product | K::Certificate | K::Component | K::Setting | K::Action => S::CLASS,
+        K::Update => S::EVENT,
+        K::Series => S::ENUM,
+        K::Milestone => S::NUMBER,
+    };
+    lsp_types::DocumentSymbol {
+        name: item.name.clone(),
+        detail: Some(item.kind.word().to_string()),
+        kind,
+        tags: None,
+        deprecated: None,
+        range: lines.range_of(item.span.0, item.span.1),
+        selection_range: lines.range_of(item.name_span.0, item.name_span.1),
+        children: (!item.children.is_empty())
+            .then(|| item.children.iter().map(|c| document_symbol(c, lines)).collect()),
+    }
 }
 
 /// The path of a `file:` URI.
@@ -685,77 +824,6 @@ fn declared_everywhere(uri: &Uri, file: &preflight_compiler::ast::File, text: &s
             (name, symbol)
         })
         .collect()
-}
-
-/// Whether `old` may become `new`: a name of the same shape (an update id for an update, a
-/// dotted path for a fact, else a plain name that is not a keyword) that no declaration of the
-/// file already has.
-fn rename_allowed(text: &str, old: &str, new: &str) -> Result<(), String> {
-    let plain =
-        |w: &str| preflight_compiler::syntax::is_name(w) && !preflight_compiler::syntax::keywords().any(|k| k == w);
-    let kb = |w: &str| {
-        w.len() > 2
-            && w.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb"))
-            && w.bytes().skip(2).all(|b| b.is_ascii_digit())
-    };
-    let shown = preflight_compiler::diagnostic::printable(new);
-    let fits = if kb(old) {
-        kb(new)
-    } else if old.contains('.') {
-        new.split('.').all(plain)
-    } else {
-        plain(new)
-    };
-    if !fits {
-        let shape = if kb(old) {
-            "an update id such as KB5011487"
-        } else if old.contains('.') {
-            "a dotted fact path of names (letters, digits, `_`)"
-        } else {
-            "a name of letters, digits and `_`, not starting with a digit and not a keyword"
-        };
-        return Err(format!("`{shown}` cannot replace `{old}`: write {shape}"));
-    }
-    if new != old
-        && let Ok(file) = preflight_compiler::syntax::parse(text)
-        && declared(&file, text).iter().any(|(name, _)| name == new)
-    {
-        return Err(format!("`{shown}` is already declared in this file: choose another name"));
-    }
-    Ok(())
-}
-
-/// Every occurrence of `name` as a whole name, outside strings and comments (byte ranges).
-fn occurrences(text: &str, name: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => {
-                // Skip the string (escapes included).
-                i += 1;
-                while let Some(&c) = bytes.get(i) {
-                    i += if c == b'\\' { 2 } else { 1 };
-                    if c == b'"' || c == b'\n' {
-                        break;
-                    }
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i += text.get(i..).and_then(|r| r.find('\n')).unwrap_or(text.len() - i);
-            }
-            _ if word_char(char::from(b)) => {
-                let end = i + text.get(i..).and_then(|r| r.find(|c: char| !word_char(c))).unwrap_or(text.len() - i);
-                if text.get(i..end) == Some(name) {
-                    out.push((i, end));
-                }
-                i = end;
-            }
-            _ => i += 1,
-        }
-    }
-    out
 }
 
 /// Every declared name of a parsed file (and its text).
