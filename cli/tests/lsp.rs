@@ -690,3 +690,30 @@ fn rename_by_meaning_outline_and_folding() {
     assert!(folds.iter().any(|f| f["startLine"] == rule_line), "{folds:?}");
     assert!(folds.iter().all(|f| f["startLine"].as_u64() < f["endLine"].as_u64()));
 }
+
+/// One missing `}` hides nothing: the editor gets the syntax error and, further on, a misspelt
+/// severity and an unknown update, each where it is.
+#[test]
+fn every_error_at_once_while_a_block_is_open() {
+    let text = preflight_compiler::ACS_RULES
+        .replacen(
+            "  message \"Windows {os.version} ({os.product_type}) supports ACS by default: no update is needed\"\n}",
+            "  message \"Windows {os.version} ({os.product_type}) supports ACS by default: no update is needed\"\n",
+            1,
+        )
+        .replacen("require KB5011487", "require KB5011478", 1)
+        .replacen("severity unsupported", "severity unsuported", 1);
+    assert_ne!(text, preflight_compiler::ACS_RULES);
+    let mut editor = Editor::start(true);
+    let published = editor.open(&text);
+    let codes: Vec<&str> =
+        published["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+    assert_eq!(codes.first(), Some(&"P0001"), "{published}");
+    assert!(codes.iter().filter(|c| **c == "P0100").count() >= 2, "{codes:?}");
+    let messages: Vec<&str> =
+        published["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["message"].as_str()).collect();
+    assert!(
+        messages.iter().any(|m| m.contains("KB5011478")) && messages.iter().any(|m| m.contains("unsuported")),
+        "{messages:?}"
+    );
+}

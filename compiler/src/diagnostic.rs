@@ -55,6 +55,19 @@ fn serialize_span<S: serde::Serializer>(span: &Span, s: S) -> Result<S::Ok, S::E
 }
 
 impl Diagnostic {
+    /// The same diagnostic about a text that starts `by` bytes further on.
+    pub fn shifted(mut self, by: usize) -> Self {
+        let shift = |s: Span| Span::new(s.start as usize + by, s.end as usize + by);
+        self.primary.span = shift(self.primary.span);
+        for label in &mut self.secondary {
+            label.span = shift(label.span);
+        }
+        if let Some(fix) = &mut self.fix {
+            fix.span = shift(fix.span);
+        }
+        self
+    }
+
     pub fn error(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
         Self::new(code, Severity::Error, message, span, label)
     }
@@ -135,6 +148,12 @@ pub fn line_col(source: &str, offset: u32) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// `a version`, `an int`, `an enum(...)`: the word with its indefinite article.
+pub fn with_article(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 /// Renders diagnostics as plain text (no colour), the way the CLI prints them off a terminal.

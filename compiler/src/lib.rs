@@ -88,7 +88,29 @@ pub fn check_file(name: &str, source: &str, load: &mut bundle::Loader<'_>) -> Ch
             let (program, diagnostics) = check::check_bundle(&file, &bundle);
             Checked { program, diagnostics, bundle }
         }
-        Err(diagnostic) => Checked { program: None, diagnostics: vec![diagnostic], bundle },
+        Err(_) => {
+            let recovered = syntax::parse_recovering(&bundle.text);
+            let mut diagnostics = recovered.errors;
+            // What still parses is checked too, but only for errors, and not when a broken piece is
+            // a block everything reads; an unknown name a broken piece declares is no news.
+            let central = ["advisory", "facts", "host", "use"];
+            if let Some(file) =
+                recovered.file.filter(|_| !recovered.broken.iter().any(|(k, _)| central.contains(&k.as_str())))
+            {
+                let (_, rest) = check::check_bundle(&file, &bundle);
+                // Tests' facts are read against declarations a broken item may hold: left for later.
+                let follow_on = |d: &Diagnostic| {
+                    matches!(d.code, "P0300" | "P0301")
+                        || d.code == "P0100"
+                            && recovered.broken.iter().any(|(_, name)| d.message.contains(&format!("`{name}`")))
+                };
+                // Syntax errors first, then the others in file order.
+                let mut rest: Vec<Diagnostic> = rest.into_iter().filter(|d| d.is_error() && !follow_on(d)).collect();
+                rest.sort_by_key(|d| d.primary.span.start);
+                diagnostics.extend(rest);
+            }
+            Checked { program: None, diagnostics, bundle }
+        }
     };
     if !problems.is_empty() {
         // Without every used file, what the rest says is beside the point: its errors only.

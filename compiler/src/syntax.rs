@@ -19,6 +19,103 @@ pub fn parse(source: &str) -> Result<File> {
     Ok(File { items })
 }
 
+/// A file that does not parse, read item by item so that every syntax error is reported, not
+/// only the first: the file is cut where a line starts with an item's keyword (a missing `}`
+/// then hides nothing past the next item), each piece is parsed on its own, and the file is
+/// parsed once more with the broken pieces blanked out (offsets kept) for what still parses.
+pub struct Recovered {
+    /// The file without its broken pieces, when that parses.
+    pub file: Option<File>,
+    /// One syntax error per broken piece, in order.
+    pub errors: Vec<Diagnostic>,
+    /// What each broken piece declares (`rule`, `win10_update`), to silence follow-on errors.
+    pub broken: Vec<(String, String)>,
+}
+
+/// See [`Recovered`]. Meant for a text `parse` refused.
+pub fn parse_recovering(source: &str) -> Recovered {
+    let mut errors = Vec::new();
+    let mut broken = Vec::new();
+    let mut blanked = source.as_bytes().to_vec();
+    for (start, end) in item_pieces(source) {
+        let Some(piece) = source.get(start..end) else { continue };
+        let Err(error) = parse(piece) else { continue };
+        let mut error = error.shifted(start);
+        // A piece ends where the next item starts: that, not the end of the file, is what came.
+        let next = source.get(end..).and_then(|rest| {
+            let mut at = end;
+            for line in rest.split_inclusive('\n') {
+                let word = line.split_whitespace().next().unwrap_or("");
+                if !word.is_empty() && !word.starts_with("//") {
+                    return Some((at + line.len() - line.trim_start().len(), word));
+                }
+                at += line.len();
+            }
+            None
+        });
+        if let Some((at, word)) = next
+            && error.message.contains("found end of file")
+        {
+            error.message = error.message.replace("found end of file", &format!("found `{word}`, the next item"));
+            error.primary.span = Span::new(at, at + word.len());
+        }
+        errors.push(error);
+        // What the piece declares: its first two words after the doc comments.
+        let code: Vec<&str> = piece
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//"))
+            .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == '{'))
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .collect();
+        if let [keyword, name] = code.as_slice() {
+            broken.push(((*keyword).to_string(), (*name).to_string()));
+        }
+        for b in blanked.iter_mut().skip(start).take(end - start) {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    if errors.is_empty() {
+        // Every piece parses on its own, the whole does not: the first error is the answer.
+        return Recovered { file: None, errors: parse(source).err().into_iter().collect(), broken };
+    }
+    // Only ASCII spaces replaced whole pieces (which start and end at line boundaries).
+    let file = String::from_utf8(blanked).ok().and_then(|text| parse(&text).ok());
+    Recovered { file, errors, broken }
+}
+
+/// The byte ranges of a file's pieces: each starts at a line that begins with an item keyword
+/// (or at the `///` docs before one) and ends where the next starts.
+fn item_pieces(source: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    let mut docs_from: Option<usize> = None;
+    for line in source.split_inclusive('\n') {
+        let word = line.split(|c: char| c.is_whitespace() || c == '{' || c == '"').next().unwrap_or("");
+        if line.starts_with("///") {
+            docs_from.get_or_insert(offset);
+        } else if !word.is_empty() && ITEM_KEYWORDS.contains(&word) {
+            let start = docs_from.unwrap_or(offset);
+            if start > 0 {
+                starts.push(start);
+            }
+            docs_from = None;
+        } else {
+            docs_from = None;
+        }
+        offset += line.len();
+    }
+    starts.dedup();
+    let mut pieces: Vec<(usize, usize)> = starts.windows(2).filter_map(|w| Some((*w.first()?, *w.get(1)?))).collect();
+    if let Some(last) = starts.last() {
+        pieces.push((*last, source.len()));
+    }
+    pieces
+}
+
 /// The parse tree's items (and the end of input), for stages that read tokens rather than the AST
 /// (highlighting).
 pub(crate) fn parse_tree(source: &str) -> Result<pest::iterators::Pairs<'_, Rule>> {

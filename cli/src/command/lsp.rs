@@ -548,7 +548,8 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
                 (with_uses(uri, text), Some(declared_everywhere(uri, &file, text)))
             }
             Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
-            Err(syntax_error) => (vec![syntax_error], None),
+            // Every syntax error, and the errors of the items that still parse.
+            Err(_) => (with_uses(uri, text), None),
         }));
     let Ok((found, declared)) = checked else {
         let internal = lsp_types::Diagnostic {

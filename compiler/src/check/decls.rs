@@ -1074,7 +1074,12 @@ impl<'a> Checker<'a> {
             }
             (_, ast::Default::Literal(lit)) => self.literal_as(lit, ty),
             (_, ast::Default::List(_, span)) => {
-                self.type_error(*span, &format!("a {} value", ty.name()), "a list", "only `kbs` facts take a list");
+                self.type_error(
+                    *span,
+                    &format!("{} value", crate::diagnostic::with_article(&ty.name())),
+                    "a list",
+                    "only `kbs` facts take a list",
+                );
                 None
             }
         }
@@ -1128,7 +1133,12 @@ impl<'a> Checker<'a> {
                     }
                     _ => "",
                 };
-                self.type_error(lit.span, &format!("a {} value", ty.name()), &literal_kind_name(lit.kind), help);
+                self.type_error(
+                    lit.span,
+                    &format!("{} value", crate::diagnostic::with_article(&ty.name())),
+                    &literal_kind_name(lit.kind),
+                    help,
+                );
                 None
             }
         }
