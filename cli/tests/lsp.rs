@@ -717,3 +717,77 @@ fn every_error_at_once_while_a_block_is_open() {
         "{messages:?}"
     );
 }
+
+/// A lens over every test says whether it passes; the one at the top sums them up and runs them
+/// (`workspace/executeCommand`), telling the result; workspace symbols find names in open files.
+#[test]
+fn test_lenses_run_the_tests_and_workspace_symbols_find_names() {
+    let text = preflight_compiler::ACS_RULES;
+    let tests = text.lines().filter(|l| l.starts_with("test ")).count();
+    let mut editor = Editor::start(true);
+    editor.open(text);
+    let lenses = editor.request("textDocument/codeLens", json!({ "textDocument": { "uri": URI } }));
+    let lenses = lenses["result"].as_array().unwrap().clone();
+    assert_eq!(lenses.len(), tests + 1);
+    let top = lenses[0]["command"]["title"].as_str().unwrap();
+    assert_eq!(top, format!("▶ run {tests} tests: {tests} passed, 0 failed"));
+    let first_test = text.lines().position(|l| l.starts_with("test ")).unwrap();
+    assert_eq!(lenses[1]["range"]["start"]["line"], first_test);
+    assert_eq!(lenses[1]["command"]["title"], "✓ passes");
+
+    // A test made to fail says so on its lens.
+    let broken = text.replacen("expect action_required { install KB5011487 }", "expect ready", 1);
+    assert_ne!(broken, text);
+    editor.change(URI, &broken);
+    let lenses = editor.request("textDocument/codeLens", json!({ "textDocument": { "uri": URI } }));
+    let titles: Vec<&str> =
+        lenses["result"].as_array().unwrap().iter().filter_map(|l| l["command"]["title"].as_str()).collect();
+    assert!(titles[0].contains("1 failed"), "{titles:?}");
+    assert_eq!(titles.iter().filter(|t| t.starts_with("✗ fails")).count(), 1, "{titles:?}");
+
+    let command = lenses["result"][0]["command"].clone();
+    let run = editor.request(
+        "workspace/executeCommand",
+        json!({ "command": command["command"], "arguments": command["arguments"] }),
+    );
+    assert!(run["result"].as_str().unwrap().contains("1 failed"), "{run}");
+
+    let symbols = editor.request("workspace/symbol", json!({ "query": "win10_21" }));
+    let names: Vec<&str> = symbols["result"].as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(names.contains(&"win10_21h2"), "{names:?}");
+}
+
+/// Completion inside a message's `{` offers what a placeholder can show; inside a test's
+/// `given { }` the facts (and groups) at that level.
+#[test]
+fn completion_in_placeholders_and_given_blocks() {
+    let mut editor = Editor::start(true);
+    let base = preflight_compiler::ACS_RULES;
+    let complete = |editor: &mut Editor, addition: &str| {
+        let text = format!("{base}\n{addition}");
+        editor.change(URI, &text);
+        let line = text.lines().count() - 1;
+        let character = text.lines().last().unwrap().len();
+        let answer = editor.request(
+            "textDocument/completion",
+            json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": character } }),
+        );
+        answer["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["label"].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    editor.open(base);
+    let shown = complete(&mut editor, "rule r {\n  when host.os == win11\n  severity info\n  message \"on {os.");
+    assert!(shown.iter().any(|l| l == "os.version") && shown.iter().any(|l| l == "host.os"), "{shown:?}");
+    let shown = complete(&mut editor, "rule r {\n  when host.os == win11\n  severity info\n  message \"on {");
+    assert!(shown.iter().any(|l| l == "release_date") && shown.iter().any(|l| l == "product.id"), "{shown:?}");
+    let top = complete(&mut editor, "test \"t\" {\n  given { ");
+    assert!(top.iter().any(|l| l == "os") && top.iter().any(|l| l == "hotfixes"), "{top:?}");
+    assert!(!top.iter().any(|l| l == "version"), "{top:?}");
+    let nested = complete(&mut editor, "test \"t\" {\n  given { product: { id: \"apex_one\" }, os: { ");
+    assert!(nested.iter().any(|l| l == "version") && nested.iter().any(|l| l == "product_type"), "{nested:?}");
+    assert!(!nested.iter().any(|l| l == "hotfixes"), "{nested:?}");
+}

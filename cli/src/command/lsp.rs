@@ -9,7 +9,9 @@
 //! setting, action, series, named value, rule, fact) its definition, its references, a hover with
 //! its declaration and `///` docs, and rename — names resolved by kind by `preflight_ide`, which
 //! finds them in declarations, conditions, message placeholders and tests' `given` blocks —; an
-//! outline (document symbols) and folding ranges;
+//! outline (document symbols), workspace symbols over the open files, folding ranges, and code
+//! lenses over each test with its result (the tests run on the interpreter; the lens runs them
+//! again and says the result, `workspace/executeCommand preflight.runTests`);
 //! quick fixes (a diagnostic's "did you mean", applied), completion by place (`complete`), and
 //! semantic tokens: the parser's own classes of every token
 //! (`preflight_compiler::highlight`), so that editors colour `os` in `os win11 {` and in
@@ -20,8 +22,9 @@
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use lsp_types::notification::{DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, PublishDiagnostics};
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting, GotoDefinition,
-    HoverRequest, PrepareRenameRequest, References, Rename, SemanticTokensFullRequest,
+    CodeActionRequest, CodeLensRequest, Completion, DocumentSymbolRequest, ExecuteCommand, FoldingRangeRequest,
+    Formatting, GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename, SemanticTokensFullRequest,
+    WorkspaceSymbolRequest,
 };
 use lsp_types::{
     DiagnosticRelatedInformation, DiagnosticSeverity, InitializeParams, Location, NumberOrString, Position,
@@ -54,6 +57,12 @@ pub fn run() -> Result<u8, String> {
             work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
         })),
         document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        workspace_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        code_lens_provider: Some(lsp_types::CodeLensOptions { resolve_provider: Some(false) }),
+        execute_command_provider: Some(lsp_types::ExecuteCommandOptions {
+            commands: vec![RUN_TESTS.to_string()],
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        }),
         folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
         completion_provider: Some(lsp_types::CompletionOptions {
             trigger_characters: Some(vec![".".into()]),
@@ -381,6 +390,68 @@ impl Server<'_> {
                     // The editor shows this and applies nothing.
                     Err(why) => Response::new_err(request.id, -32602, why),
                 }
+            }
+            CodeLensRequest::METHOD => {
+                let lenses = serde_json::from_value::<lsp_types::CodeLensParams>(request.params).ok().and_then(|p| {
+                    let text = self.documents.get(&p.text_document.uri)?;
+                    Some(test_lenses(&p.text_document.uri, text))
+                });
+                Response::new_ok(request.id, lenses)
+            }
+            ExecuteCommand::METHOD => {
+                // `preflight.runTests URI`: the file's tests, told as a message and returned.
+                let summary = serde_json::from_value::<lsp_types::ExecuteCommandParams>(request.params)
+                    .ok()
+                    .filter(|p| p.command == RUN_TESTS)
+                    .and_then(|p| p.arguments.first().and_then(|a| a.as_str()).and_then(|u| u.parse::<Uri>().ok()))
+                    .and_then(|uri| {
+                        let text = self.documents.get(&uri)?;
+                        let outcomes = run_tests(&uri, text)?;
+                        Some(test_summary(&outcomes))
+                    });
+                if let Some(summary) = &summary {
+                    use lsp_types::notification::Notification as _;
+                    let failed = summary.contains("failed:");
+                    let params = lsp_types::ShowMessageParams {
+                        typ: if failed { lsp_types::MessageType::WARNING } else { lsp_types::MessageType::INFO },
+                        message: summary.clone(),
+                    };
+                    let n = Notification::new(lsp_types::notification::ShowMessage::METHOD.to_string(), params);
+                    self.connection.sender.send(Message::Notification(n)).map_err(|e| e.to_string())?;
+                }
+                Response::new_ok(request.id, summary)
+            }
+            WorkspaceSymbolRequest::METHOD => {
+                let found = serde_json::from_value::<lsp_types::WorkspaceSymbolParams>(request.params).ok().map(|p| {
+                    let query = p.query.to_lowercase();
+                    let mut found = Vec::new();
+                    for (uri, text) in &self.documents {
+                        let Ok(file) = preflight_compiler::syntax::parse(text) else { continue };
+                        let lines = Lines::new(text, self.utf8);
+                        let mut items = preflight_ide::outline(&file);
+                        while let Some(item) = items.pop() {
+                            items.extend(item.children.iter().cloned());
+                            if !item.name.to_lowercase().contains(&query) {
+                                continue;
+                            }
+                            #[allow(deprecated)] // a field the protocol type still requires
+                            found.push(lsp_types::SymbolInformation {
+                                name: item.name.clone(),
+                                kind: document_symbol(&item, &lines).kind,
+                                tags: None,
+                                deprecated: None,
+                                location: Location {
+                                    uri: uri.clone(),
+                                    range: lines.range_of(item.name_span.0, item.name_span.1),
+                                },
+                                container_name: Some(item.kind.word().to_string()),
+                            });
+                        }
+                    }
+                    found.sort_by(|a, b| (a.location.uri.as_str(), &a.name).cmp(&(b.location.uri.as_str(), &b.name)));
+                    found
+                });
+                Response::new_ok(request.id, found)
             }
             DocumentSymbolRequest::METHOD => {
                 let symbols = serde_json::from_value::<lsp_types::DocumentSymbolParams>(request.params)
@@ -710,6 +781,60 @@ struct Named<'t> {
     text: &'t str,
     lines: Lines<'t>,
     symbol: Symbol,
+}
+
+/// The command a test lens runs: the file's tests, summed up in a message.
+const RUN_TESTS: &str = "preflight.runTests";
+
+/// The file's in-file tests on the interpreter (`None` when the file does not check).
+fn run_tests(uri: &Uri, text: &str) -> Option<Vec<preflight_compiler::testing::TestOutcome>> {
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+    let program = preflight_compiler::check_file(&path_of(uri), text, &mut load).program?;
+    Some(preflight_compiler::testing::run(&program))
+}
+
+fn test_summary(outcomes: &[preflight_compiler::testing::TestOutcome]) -> String {
+    let failed: Vec<String> =
+        outcomes.iter().filter(|t| t.failure.is_some()).map(|t| format!("`{}` (line {})", t.name, t.line)).collect();
+    let passed = outcomes.len() - failed.len();
+    if failed.is_empty() {
+        format!("{passed} passed, 0 failed")
+    } else {
+        format!("{passed} passed, {} failed: {}", failed.len(), failed.join(", "))
+    }
+}
+
+/// A lens over each test with its result (run on the interpreter as the lenses are asked for),
+/// and one at the top of the file for all of them; each runs the tests again when clicked.
+fn test_lenses(uri: &Uri, text: &str) -> Vec<lsp_types::CodeLens> {
+    let Some(outcomes) = run_tests(uri, text) else { return Vec::new() };
+    if outcomes.is_empty() {
+        return Vec::new();
+    }
+    let command = |title: String| lsp_types::Command {
+        title,
+        command: RUN_TESTS.to_string(),
+        arguments: Some(vec![serde_json::json!(uri.as_str())]),
+    };
+    let at_line = |line: u32| Range { start: Position { line, character: 0 }, end: Position { line, character: 0 } };
+    let mut lenses = vec![lsp_types::CodeLens {
+        range: at_line(0),
+        command: Some(command(format!("▶ run {} tests: {}", outcomes.len(), test_summary(&outcomes)))),
+        data: None,
+    }];
+    for t in &outcomes {
+        let title = match &t.failure {
+            None => "✓ passes".to_string(),
+            Some(diff) => {
+                // The first line the answer differs on says most.
+                let first = diff.lines().find(|l| l.starts_with('-') || l.starts_with('+')).unwrap_or("").trim();
+                format!("✗ fails ({first})")
+            }
+        };
+        let line = u32::try_from(t.line.saturating_sub(1)).unwrap_or(0);
+        lenses.push(lsp_types::CodeLens { range: at_line(line), command: Some(command(title)), data: None });
+    }
+    lenses
 }
 
 /// The name under `offset` and its declaration, if the file (or a file it uses) declares it:

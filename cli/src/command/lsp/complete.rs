@@ -70,7 +70,9 @@ pub(super) struct Name {
 enum Want {
     Items,
     Words(&'static [&'static str]),
-    Levels { in_test: bool },
+    Levels {
+        in_test: bool,
+    },
     Names(Kind),
     Needs,
     Types,
@@ -78,6 +80,10 @@ enum Want {
     Facts,
     Condition,
     Expectations,
+    /// `{` in a message: what a placeholder can show.
+    Placeholder,
+    /// A key of a test's `given` object under these groups (`os` for `given { os: { | } }`).
+    GivenKeys(Vec<String>),
     Nothing,
 }
 
@@ -90,10 +96,73 @@ pub(super) fn complete(text: &str, offset: usize, names: &[Name]) -> (Vec<Comple
     let typed = &before[start..];
     let (line_code, in_text) = code_of(&before[before.rfind('\n').map_or(0, |i| i + 1)..start]);
     if in_text {
-        return (Vec::new(), (start, offset));
+        // `"... {os.ver|`: a message's placeholder.
+        let want = if before[..start].ends_with('{') { Want::Placeholder } else { Want::Nothing };
+        return (items(&want, names), (start, offset));
     }
-    let want = if typed.contains('.') { Want::Facts } else { want(&text[..start], &line_code) };
+    let want = match given_keys(&before[..start]) {
+        Some(groups) => Want::GivenKeys(groups),
+        None if typed.contains('.') => Want::Facts,
+        None => want(&text[..start], &line_code),
+    };
     (items(&want, names), (start, offset))
+}
+
+/// Inside a test's `given { ... }` at a key's place, the groups around the cursor (outermost
+/// first); `None` elsewhere, and at a value's place.
+fn given_keys(before: &str) -> Option<Vec<String>> {
+    let at = before.rfind("given")?;
+    // `given` must be the test's clause (after it only the object so far).
+    if before.get(at..)?.contains("expect") || !before.get(..at)?.trim_end().ends_with(['{', '}']) {
+        return None;
+    }
+    let mut groups: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    let mut key = String::new();
+    let mut word = String::new();
+    let mut at_key = false;
+    let mut in_string = false;
+    for c in before.get(at + "given".len()..)?.chars() {
+        if in_string {
+            if c == '"' {
+                in_string = false;
+            } else {
+                word.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                word.clear();
+            }
+            '{' => {
+                if depth > 0 {
+                    groups.push(std::mem::take(&mut key));
+                }
+                depth += 1;
+                at_key = true;
+            }
+            '}' => {
+                groups.pop();
+                depth = depth.checked_sub(1)?;
+                at_key = false;
+                word.clear();
+            }
+            ':' => {
+                key = std::mem::take(&mut word);
+                at_key = false;
+            }
+            ',' => {
+                at_key = true;
+                word.clear();
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => word.push(c),
+            c if c.is_whitespace() => {}
+            _ => word.clear(),
+        }
+    }
+    (depth > 0 && at_key).then_some(groups)
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -303,6 +372,42 @@ fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
             }))
             .collect(),
         Want::Expectations => syntax::block_words("expect").iter().chain(&["not"]).map(|k| keyword(k)).collect(),
+        Want::Placeholder => facts(names)
+            .chain(of_kinds(names, &[Kind::Let, Kind::Decl(DeclKind::Milestone)]))
+            .chain(["release_date"].map(|f| CompletionItem {
+                label: f.into(),
+                kind: Some(CompletionItemKind::FUNCTION),
+                detail: Some("an update's release date: {release_date(KB...)}".into()),
+                ..CompletionItem::default()
+            }))
+            .collect(),
+        Want::GivenKeys(groups) => {
+            // The next part of every fact path under the groups: a fact or a group of them.
+            let prefix: String = groups.iter().map(|g| format!("{g}.")).collect();
+            names
+                .iter()
+                .filter(|n| n.kind == Kind::Fact)
+                // A group is offered through its facts' paths.
+                .filter(|n| {
+                    !names.iter().any(|m| m.name.len() > n.name.len() && m.name.starts_with(&format!("{}.", n.name)))
+                })
+                .filter_map(|n| n.name.strip_prefix(&prefix).map(|rest| (rest, n)))
+                .map(|(rest, n)| {
+                    let (part, group) = match rest.split_once('.') {
+                        Some((head, _)) => (head, true),
+                        None => (rest, false),
+                    };
+                    CompletionItem {
+                        label: part.to_string(),
+                        kind: Some(if group { CompletionItemKind::MODULE } else { CompletionItemKind::FIELD }),
+                        detail: Some(if group { "group of facts".into() } else { "fact".into() }),
+                        documentation: (!group && !n.docs.is_empty())
+                            .then(|| lsp_types::Documentation::String(n.docs.join("\n"))),
+                        ..CompletionItem::default()
+                    }
+                })
+                .collect()
+        }
         Want::Nothing => Vec::new(),
     };
     items.sort_by(|a, b| a.label.cmp(&b.label));
@@ -354,6 +459,23 @@ mod tests {
         assert_eq!(wanted("test t {\n  given { |"), Want::Nothing);
         assert_eq!(wanted("let x = |"), Want::Condition);
         assert_eq!(wanted("rule r {\n}\n|"), Want::Items);
+    }
+
+    #[test]
+    fn placeholders_and_given_keys() {
+        let names = [
+            Name { name: "os".into(), kind: Kind::Fact, docs: Vec::new() },
+            Name { name: "os.version".into(), kind: Kind::Fact, docs: Vec::new() },
+            Name { name: "hotfixes".into(), kind: Kind::Fact, docs: Vec::new() },
+        ];
+        let labels =
+            |text: &str| -> Vec<String> { complete(text, text.len(), &names).0.into_iter().map(|i| i.label).collect() };
+        assert!(labels("rule r {\n  message \"on {os.").contains(&"os.version".to_string()));
+        assert_eq!(labels("test t {\n  given { "), ["hotfixes", "os"]);
+        assert_eq!(labels("test t {\n  given { os: { "), ["version"]);
+        assert_eq!(labels("test t {\n  given { os: { version: \"1\" }, "), ["hotfixes", "os"]);
+        assert!(labels("test t {\n  given { os: ").is_empty(), "a value's place");
+        assert_eq!(labels("test t {\n  given { hotfixes: [\"KB1\"], os: { "), ["version"]);
     }
 
     #[test]
