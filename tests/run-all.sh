@@ -98,6 +98,7 @@ status=0
   && node --test test/*.test.mjs) 2>&1 | tee "$log" || status=$?
 count "$(awk '/^# pass / { print $3 }' "$log")" "$(awk '/^# fail / { print $3 }' "$log")"
 [ "$status" -eq 0 ]
+[ -s target/preflight.vsix ] && echo "the extension, ready to install: target/preflight.vsix"
 
 step "unit, golden, property and CLI tests"
 status=0

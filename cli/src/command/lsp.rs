@@ -540,10 +540,11 @@ impl Server<'_> {
                 Response::new_ok(request.id, actions)
             }
             SemanticTokensFullRequest::METHOD => {
-                let tokens = serde_json::from_value::<lsp_types::SemanticTokensParams>(request.params)
-                    .ok()
-                    .and_then(|p| self.documents.get(&p.text_document.uri))
-                    .map(|text| semantic_tokens(text, self.utf8));
+                let tokens =
+                    serde_json::from_value::<lsp_types::SemanticTokensParams>(request.params).ok().and_then(|p| {
+                        let text = self.documents.get(&p.text_document.uri)?;
+                        Some(semantic_tokens(&p.text_document.uri, text, self.utf8))
+                    });
                 Response::new_ok(request.id, tokens)
             }
             _ => Response::new_err(
@@ -702,7 +703,7 @@ fn format(text: &str, utf8: bool) -> Option<Vec<TextEdit>> {
 
 /// The semantic token types the server uses: the protocol's standard ones, so that every editor
 /// and theme colours them.
-const TOKEN_TYPES: [lsp_types::SemanticTokenType; 9] = [
+const TOKEN_TYPES: [lsp_types::SemanticTokenType; 10] = [
     lsp_types::SemanticTokenType::KEYWORD,
     lsp_types::SemanticTokenType::COMMENT,
     lsp_types::SemanticTokenType::STRING,
@@ -712,6 +713,7 @@ const TOKEN_TYPES: [lsp_types::SemanticTokenType; 9] = [
     lsp_types::SemanticTokenType::TYPE,
     lsp_types::SemanticTokenType::ENUM_MEMBER,
     lsp_types::SemanticTokenType::VARIABLE,
+    lsp_types::SemanticTokenType::PROPERTY,
 ];
 const TOKEN_MODIFIERS: [lsp_types::SemanticTokenModifier; 3] = [
     lsp_types::SemanticTokenModifier::DECLARATION,
@@ -740,19 +742,56 @@ fn token_type(class: preflight_compiler::highlight::Class) -> (u32, u32) {
     (index(TOKEN_TYPES.iter().position(|t| *t == token_type)), bits)
 }
 
-/// The file's tokens as the parser reads them, in the protocol's relative encoding. A file that
-/// does not parse gets none, and the editor's own grammar colours it meanwhile.
-fn semantic_tokens(text: &str, utf8: bool) -> lsp_types::SemanticTokens {
+/// The token type of a name the parser leaves unclassed, by what it names: a fact path, a
+/// named value, a rule, or a value name (an OS, a product...).
+fn name_token(kind: preflight_ide::Kind) -> (u32, u32) {
+    use lsp_types::SemanticTokenType as T;
+    use preflight_ide::Kind as K;
+    let token_type = match kind {
+        K::Fact | K::Group => T::PROPERTY,
+        K::Let => T::VARIABLE,
+        K::Rule | K::Test => T::FUNCTION,
+        K::Update | K::Milestone => T::NUMBER,
+        _ => T::ENUM_MEMBER,
+    };
+    (TOKEN_TYPES.iter().position(|t| *t == token_type).and_then(|i| u32::try_from(i).ok()).unwrap_or(0), 0)
+}
+
+/// The file's tokens as the parser reads them, and the names in conditions and properties by
+/// what they name, in the protocol's relative encoding. A file that does not parse gets none,
+/// and the editor's own grammar colours it meanwhile.
+fn semantic_tokens(uri: &Uri, text: &str, utf8: bool) -> lsp_types::SemanticTokens {
     let Ok(tokens) = preflight_compiler::highlight::tokens(text) else { return lsp_types::SemanticTokens::default() };
+    let mut spans: Vec<((u32, u32), (u32, u32))> =
+        tokens.iter().map(|t| ((t.span.start, t.span.end), token_type(t.class))).collect();
+    if let Some(index) = index_of(uri, text) {
+        // Names no token covers (strings and comments hold placeholders and `given` values).
+        let covered = |a: u32, b: u32| {
+            let i = spans.partition_point(|((s, _), _)| *s <= a);
+            let before = i.checked_sub(1).and_then(|k| spans.get(k)).is_some_and(|((_, e), _)| *e > a);
+            let after = spans.get(i).is_some_and(|((s, _), _)| *s < b);
+            before || after
+        };
+        let extra: Vec<((u32, u32), (u32, u32))> = index
+            .occurrences
+            .iter()
+            .filter_map(|o| {
+                let (a, b) = (u32::try_from(o.span.0).ok()?, u32::try_from(o.span.1).ok()?);
+                (!o.declaration && !covered(a, b)).then(|| ((a, b), name_token(o.kind)))
+            })
+            .collect();
+        spans.extend(extra);
+        spans.sort_by_key(|(span, _)| *span);
+        spans.dedup_by_key(|(span, _)| span.0);
+    }
     let lines = Lines::new(text, utf8);
-    let mut data = Vec::with_capacity(tokens.len());
+    let mut data = Vec::with_capacity(spans.len());
     let (mut line, mut character) = (0, 0);
-    for token in tokens {
-        let (start, end) = (lines.position(token.span.start), lines.position(token.span.end));
+    for ((from, to), (token_type, token_modifiers_bitset)) in spans {
+        let (start, end) = (lines.position(from), lines.position(to));
         // Tokens never span lines (strings and comments end at a line end) and come in source
         // order; the arithmetic saturates all the same.
         let length = if end.line == start.line { end.character.saturating_sub(start.character) } else { 0 };
-        let (token_type, token_modifiers_bitset) = token_type(token.class);
         let delta_start = if start.line == line { start.character.saturating_sub(character) } else { start.character };
         data.push(lsp_types::SemanticToken {
             delta_line: start.line.saturating_sub(line),
