@@ -392,3 +392,35 @@ fn a_csv_cell_none_is_null_for_a_fact_that_reads_null() {
         assert_eq!(facts["product"]["id"], Value::Null);
     }
 }
+
+/// A fact read `from uninstall "PATTERN"`: osquery's programs table gives the version of the
+/// first program whose name matches (ignoring case); programs listed and none matching is null
+/// for a fact whose rules read null.
+#[test]
+fn osquery_programs_feed_facts_read_from_uninstall_by_name() {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/advisories/cm-client-prerequisites.preflight");
+    let host = |name: &str, programs: serde_json::Value| {
+        let programs = serde_json::json!({
+            "name": "pack_preflight_programs", "hostIdentifier": name, "action": "snapshot", "snapshot": programs,
+        });
+        let os = serde_json::json!({
+            "name": "pack_preflight_os_version", "hostIdentifier": name, "action": "snapshot",
+            "snapshot": [{ "major": "10", "minor": "0", "build": "19045", "revision": "4000", "name": "Microsoft Windows 10 Pro" }],
+        });
+        format!("{programs}\n{os}\n")
+    };
+    let log = host(
+        "a",
+        serde_json::json!([
+            { "name": "Some Editor", "version": "1.2" },
+            { "name": "microsoft visual c++ 2015-2022 redistributable (x64) - 14.38.33130", "version": "14.38.33130.0" },
+        ]),
+    ) + &host("b", serde_json::json!([{ "name": "Some Editor", "version": "1.2" }]));
+    let out = preflight(&["facts", "--from", "osquery", "--rules", rules.to_str().unwrap(), "-"], log.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let hosts: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(hosts[0]["vcredist"], "14.38.33130.0", "{}", hosts[0]);
+    assert_eq!(hosts[1]["vcredist"], Value::Null, "{}", hosts[1]);
+    assert!(hosts[1].as_object().unwrap().contains_key("vcredist"));
+}

@@ -157,6 +157,8 @@ pub struct Converter {
 pub struct Readings {
     pub nullable: std::collections::BTreeSet<String>,
     pub registry: Vec<osquery::RegistryFact>,
+    /// Facts read from an installed program's version (`from uninstall "PATTERN"`).
+    pub programs: Vec<osquery::ProgramFact>,
 }
 
 impl Converter {
@@ -189,6 +191,11 @@ impl Converter {
                 && !readings.registry.iter().any(|r| r.fact == registry.fact)
             {
                 readings.registry.push(registry);
+            }
+            if let Some(program) = field.collect.as_ref().and_then(|c| osquery::ProgramFact::of(&field.dotted(), c))
+                && !readings.programs.iter().any(|r| Ok(&r.fact) == program.as_ref().map(|p| &p.fact))
+            {
+                readings.programs.push(program?);
             }
         }
         // Certificates with a thumbprint and a fact: osquery's certificates table can tell them.

@@ -35,10 +35,15 @@ pub struct Mapping {
     /// The table of registry values (osquery's `registry`: `key`, `name`, `data` columns) that
     /// feeds every fact the rules read `from registry`.
     pub registry: Option<String>,
+    /// The table of installed programs and the texts of a row's name and version, which feed
+    /// every fact the rules read `from uninstall "PATTERN"`.
+    pub uninstall: Option<(String, String, String)>,
 }
 
 /// The section that names the certificates table rather than a table of its own.
 const THUMBPRINTS: &str = "thumbprints";
+/// The section that names the installed programs table for `from uninstall "PATTERN"` facts.
+const UNINSTALL: &str = "uninstall";
 /// The section that names the registry table.
 const REGISTRY: &str = "registry";
 
@@ -83,22 +88,62 @@ impl RegistryFact {
             .find(|r| r.get("name").is_some_and(|n| n.eq_ignore_ascii_case(&self.name)))
             .and_then(|r| r.get("data"))
             .map(|d| d.trim().to_string());
-        if self.map.is_empty() {
-            return data;
+        mapped(&self.map, data)
+    }
+}
+
+/// What was read, through the rules' `map` as the PowerShell collector maps it: `eq` ignoring
+/// case, `matches` a pattern, a comparison of whole numbers, `else`, `missing`; no map, as read.
+fn mapped(map: &[(MapKey, MapValue)], data: Option<String>) -> Option<String> {
+    if map.is_empty() {
+        return data;
+    }
+    let number = data.as_deref().and_then(|d| d.trim().parse::<i64>().ok());
+    let chosen = map.iter().find(|(key, _)| match (key, &data) {
+        (MapKey::Missing, None) => true,
+        (MapKey::Else, Some(_)) => true,
+        (MapKey::Equals(k), Some(d)) => k.eq_ignore_ascii_case(d),
+        (MapKey::Matches(p), Some(d)) => regex_lite::Regex::new(p).is_ok_and(|r| r.is_match(d)),
+        (MapKey::Compare(op, k), Some(_)) => {
+            number.is_some_and(|n| preflight_compiler::ast::CmpOp::holds(*op, n.cmp(k)))
         }
-        // The collector's map: `eq` ignoring case, `matches` a pattern, `else`, `missing`.
-        let chosen = self.map.iter().find(|(key, _)| match (key, &data) {
-            (MapKey::Missing, None) => true,
-            (MapKey::Else, Some(_)) => true,
-            (MapKey::Equals(k), Some(d)) => k.eq_ignore_ascii_case(d),
-            (MapKey::Matches(p), Some(d)) => regex_lite::Regex::new(p).is_ok_and(|r| r.is_match(d)),
-            _ => false,
-        });
-        chosen.map(|(_, value)| match value {
-            MapValue::Text(t) => t.clone(),
-            MapValue::Int(n) => n.to_string(),
-            MapValue::Bool(b) => b.to_string(),
-        })
+        _ => false,
+    });
+    chosen.map(|(_, value)| match value {
+        MapValue::Text(t) => t.clone(),
+        MapValue::Int(n) => n.to_string(),
+        MapValue::Bool(b) => b.to_string(),
+    })
+}
+
+/// A fact the rules read from the version of an installed program (`from uninstall "PATTERN"
+/// [map {...}]`).
+pub struct ProgramFact {
+    pub fact: String,
+    pattern: regex_lite::Regex,
+    map: Vec<(MapKey, MapValue)>,
+}
+
+impl ProgramFact {
+    /// The program a fact is read from, when its `from` is exactly one `uninstall "PATTERN"`;
+    /// an error when the pattern is not one the inventory can use.
+    pub fn of(fact: &str, collect: &Collect) -> Option<Result<ProgramFact, String>> {
+        let [(before, Source::UninstallEntry(pattern))] = collect.pieces.as_slice() else { return None };
+        if !before.is_empty() || !collect.suffix.is_empty() {
+            return None;
+        }
+        // PowerShell's `-match` ignores case.
+        Some(
+            regex_lite::Regex::new(&format!("(?i){pattern}"))
+                .map(|pattern| ProgramFact { fact: fact.to_string(), pattern, map: collect.map.clone() })
+                .map_err(|e| format!("the uninstall pattern of `{fact}` ({pattern}) is not usable: {e}")),
+        )
+    }
+
+    /// The version of the first program whose name matches, through the rules' `map`.
+    fn read(&self, rows: &[BTreeMap<String, String>], name: &str, version: &str) -> Option<String> {
+        let data = rows.iter().find(|row| self.pattern.is_match(&render(name, row))).map(|row| render(version, row));
+        mapped(&self.map, data.filter(|v| !v.is_empty()))
     }
 }
 
@@ -110,6 +155,20 @@ pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
              [os_version] \"os.version\" = \"{{major}}.{{minor}}.{{build}}.{{revision}}\""
         )
     })?;
+    let uninstall = match tables.remove(UNINSTALL) {
+        None => None,
+        Some(section) => {
+            let field = |key: &str| section.get(key).and_then(toml::Value::as_str).map(str::to_string);
+            match (field("table"), field("name"), field("version")) {
+                (Some(table), Some(name), Some(version)) => Some((table, name, version)),
+                _ => {
+                    return Err(format!(
+                        "{origin}, [{UNINSTALL}]: name the table of installed programs and a row's name and version: table = \"programs\", name = \"{{name}}\", version = \"{{version}}\""
+                    ));
+                }
+            }
+        }
+    };
     let registry = match tables.remove(REGISTRY) {
         None => None,
         Some(section) => match section.get("table").and_then(toml::Value::as_str) {
@@ -162,7 +221,7 @@ pub fn read_map(text: &str, origin: &str) -> Result<Mapping, String> {
         &[("the host's identity, from `hostIdentifier`", "host.name")],
     )
     .map_err(|e| format!("{origin}: {e}"))?;
-    Ok(Mapping { tables: out, thumbprints, registry })
+    Ok(Mapping { tables: out, thumbprints, registry, uninstall })
 }
 
 /// The rows a host's queries returned, per table.
@@ -302,6 +361,23 @@ pub fn facts(
                 },
                 // Not set: null (looked, found nothing) when the rules read it, else left out.
                 None if readings.nullable.contains(&registry.fact) => insert(&mut root, &registry.fact, Value::Null),
+                None => {}
+            }
+        }
+    }
+    // Programs read by name: the host's programs query ran and listed rows.
+    if let Some((table, name_text, version_text)) = &mapping.uninstall
+        && let Some(rows) = host.tables.get(table).filter(|r| !r.is_empty())
+    {
+        for program in &readings.programs {
+            let target = Target { fact: program.fact.clone(), separators: String::new() };
+            match program.read(rows, name_text, version_text) {
+                Some(text) => match convert(&text, &target, types, products) {
+                    Ok(v) => insert(&mut root, &program.fact, v),
+                    Err(why) => errors.push(format!("host `{name}`, installed programs ({}): {why}", program.fact)),
+                },
+                // Not installed: null (looked, found nothing) when the rules read it.
+                None if readings.nullable.contains(&program.fact) => insert(&mut root, &program.fact, Value::Null),
                 None => {}
             }
         }
