@@ -229,6 +229,8 @@ struct Analysis<'p> {
     index: HashMap<String, usize>,
     subjects: HashMap<String, usize>,
     effective: HashMap<usize, NodeId>,
+    /// Per fact: the formula of the condition under which it has a value (`None`: always).
+    presences: HashMap<usize, Option<NodeId>>,
     /// `status_at_least(level, rule)`, per level: the formula for each rule index built so far.
     at_least: HashMap<Level, Vec<NodeId>>,
     /// Per subject: how many classes its values fall into.
@@ -278,6 +280,7 @@ impl<'p> Analysis<'p> {
             index: HashMap::new(),
             subjects: HashMap::new(),
             effective: HashMap::new(),
+            presences: HashMap::new(),
             at_least: HashMap::new(),
             classes: Vec::new(),
             truth: Vec::new(),
@@ -484,9 +487,16 @@ impl<'p> Analysis<'p> {
             ) => self.program.host.os_version,
             _ => None,
         }?;
+        if let Some(known) = self.presences.get(&field) {
+            return *known;
+        }
         // The checker lets a condition read only facts declared before its own, so this ends.
-        let condition = self.program.fields.get(field)?.condition.as_ref()?;
-        Some(self.formula(condition, rule))
+        let present = match self.program.fields.get(field).and_then(|f| f.condition.as_ref()) {
+            Some(condition) => Some(self.formula(condition, rule)),
+            None => None,
+        };
+        self.presences.insert(field, present);
+        present
     }
 
     /// An atom about `subject` with its presence made explicit: where the subject's condition is
