@@ -491,10 +491,9 @@ impl<'p> Analysis<'p> {
             return *known;
         }
         // The checker lets a condition read only facts declared before its own, so this ends.
-        let present = match self.program.fields.get(field).and_then(|f| f.condition.as_ref()) {
-            Some(condition) => Some(self.formula(condition, rule)),
-            None => None,
-        };
+        let program = self.program;
+        let present =
+            program.fields.get(field).and_then(|f| f.condition.as_ref()).map(|condition| self.formula(condition, rule));
         self.presences.insert(field, present);
         present
     }
