@@ -715,10 +715,12 @@ const TOKEN_TYPES: [lsp_types::SemanticTokenType; 10] = [
     lsp_types::SemanticTokenType::VARIABLE,
     lsp_types::SemanticTokenType::PROPERTY,
 ];
-const TOKEN_MODIFIERS: [lsp_types::SemanticTokenModifier; 3] = [
+const TOKEN_MODIFIERS: [lsp_types::SemanticTokenModifier; 4] = [
     lsp_types::SemanticTokenModifier::DECLARATION,
     lsp_types::SemanticTokenModifier::DOCUMENTATION,
     lsp_types::SemanticTokenModifier::DEFAULT_LIBRARY,
+    // A name coloured by what it names (resolved by `preflight_ide`), not by the parser's class.
+    lsp_types::SemanticTokenModifier::new("reference"),
 ];
 
 /// A token class as (its index in [`TOKEN_TYPES`], its bits of [`TOKEN_MODIFIERS`]).
@@ -754,7 +756,9 @@ fn name_token(kind: preflight_ide::Kind) -> (u32, u32) {
         K::Update | K::Milestone => T::NUMBER,
         _ => T::ENUM_MEMBER,
     };
-    (TOKEN_TYPES.iter().position(|t| *t == token_type).and_then(|i| u32::try_from(i).ok()).unwrap_or(0), 0)
+    let index = |found: Option<usize>| found.and_then(|i| u32::try_from(i).ok()).unwrap_or(0);
+    let reference = 1 << index(TOKEN_MODIFIERS.iter().position(|m| m.as_str() == "reference"));
+    (index(TOKEN_TYPES.iter().position(|t| *t == token_type)), reference)
 }
 
 /// The file's tokens as the parser reads them, and the names in conditions and properties by

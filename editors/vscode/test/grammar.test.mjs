@@ -111,6 +111,12 @@ test('the grammar colours every token as the parser reads it', async () => {
     if (!closed) problems.push(`${name}: the grammar does not return to the top level at the end`);
     const claimed = lines.map((line) => new Array(line.length).fill(false));
     for (const token of tokens) {
+      // Names the server colours by what they name (a fact, an OS, a rule...) are beyond a
+      // grammar: their places are claimed, their colour not checked.
+      if (token.modifiers.includes('reference')) {
+        for (let i = token.start; i < token.start + token.length; i++) claimed[token.line][i] = true;
+        continue;
+      }
       seen.add(token.type);
       const want = EXPECTED[token.type];
       const line = lines[token.line];
