@@ -852,10 +852,8 @@ pub fn compare3(l: &Value, op: crate::ast::CmpOp, r: &Value) -> Truth {
         (Ne, o) => o != Some(Ordering::Equal),
         (_, None) => false,
         (Eq, Some(o)) => o == Ordering::Equal,
-        (Lt, Some(o)) => ordered && o == Ordering::Less,
-        (Le, Some(o)) => ordered && o != Ordering::Greater,
-        (Gt, Some(o)) => ordered && o == Ordering::Greater,
-        (Ge, Some(o)) => ordered && o != Ordering::Less,
+        // `none` has no order.
+        (op, Some(o)) => ordered && op.holds(o),
     })
 }
 

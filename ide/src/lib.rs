@@ -187,14 +187,14 @@ impl Index {
             |w: &str| preflight_compiler::syntax::is_name(w) && !preflight_compiler::syntax::keywords().any(|k| k == w);
         let new_full = match kind {
             Kind::Update => {
-                let digits = new.get(2..).unwrap_or("");
-                let kb = new.len() > 2
-                    && new.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb"))
-                    && digits.bytes().all(|b| b.is_ascii_digit());
-                if !kb {
+                // Written with its prefix, as the language writes update ids.
+                let kb = Some(new)
+                    .filter(|n| n.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb")))
+                    .and_then(preflight_compiler::value::Kb::parse);
+                let Some(kb) = kb else {
                     return Err(format!("`{shown}` cannot replace `{old}`: write an update id such as KB5011487"));
-                }
-                format!("KB{digits}")
+                };
+                kb.to_string()
             }
             Kind::Fact => {
                 // A fact stays in its group: only its last part changes.
@@ -535,14 +535,9 @@ impl Index {
     }
 }
 
-/// `kb5011487` → `KB5011487` (the checker's canonical id).
+/// `kb5011487` → `KB5011487` (the checker's canonical id); what is no KB id, as written.
 fn canonical_kb(raw: &str) -> String {
-    let digits = raw.get(2..).unwrap_or("");
-    if raw.len() > 2 && raw.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("kb")) {
-        format!("KB{digits}")
-    } else {
-        raw.to_string()
-    }
+    preflight_compiler::value::Kb::parse(raw).map_or_else(|| raw.to_string(), |kb| kb.to_string())
 }
 
 /// A span without the quotes around it, if it is a quoted string.

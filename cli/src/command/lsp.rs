@@ -313,7 +313,8 @@ impl Server<'_> {
                     let uri = &p.text_document_position.text_document.uri;
                     let text = self.documents.get(uri)?;
                     let lines = Lines::new(text, self.utf8);
-                    let index = index_of(uri, text)?;
+                    let parsed = Parsed::new(uri, text)?;
+                    let index = parsed.index(text);
                     let o = index.at(lines.offset(p.text_document_position.position))?;
                     let mut found: Vec<Location> = index
                         .references(o.kind, &o.name)
@@ -324,7 +325,7 @@ impl Server<'_> {
                     // A name another file declares: its declaration there too.
                     if p.context.include_declaration
                         && index.declaration(o.kind, &o.name).is_none()
-                        && let Some((_, symbol)) = declared_everywhere_by_kind(uri, text, o)
+                        && let Some((_, symbol)) = declared_by_kind(&parsed, text, o)
                         && let Some(origin) = &symbol.origin
                         && let Ok(there) = format!("file://{}", origin.0).parse::<Uri>()
                     {
@@ -617,7 +618,7 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
     let checked =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match preflight_compiler::syntax::parse(text) {
             Ok(file) if file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) => {
-                (with_uses(uri, text), Some(declared_everywhere(uri, &file, text)))
+                (with_uses(uri, text), Some(declared_everywhere(&Parsed::of(uri, file, text), text)))
             }
             Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
             // Every syntax error, and the errors of the items that still parse.
@@ -883,27 +884,47 @@ fn test_lenses(uri: &Uri, text: &str) -> Vec<lsp_types::CodeLens> {
 /// The name under `offset` and its declaration, if the file (or a file it uses) declares it:
 /// the name is resolved by kind (a rule and an OS of one name stay apart).
 fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<(String, Symbol)> {
-    let index = index_of(uri, text)?;
-    let o = index.at(offset)?;
-    declared_everywhere_by_kind(uri, text, o)
+    let parsed = Parsed::new(uri, text)?;
+    let index = parsed.index(text);
+    declared_by_kind(&parsed, text, index.at(offset)?)
 }
 
-/// The document's index; the files it uses resolve its names too.
-fn index_of(uri: &Uri, text: &str) -> Option<preflight_ide::Index> {
-    let file = preflight_compiler::syntax::parse(text).ok()?;
-    if !file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) {
-        return Some(preflight_ide::Index::new(&file, text, &[]));
+/// A document parsed, and the files it uses resolved and parsed with it (once per request).
+struct Parsed {
+    file: preflight_compiler::ast::File,
+    /// The bundle of the document and the files it uses, and its parse (`None`: it uses none).
+    used: Option<(preflight_compiler::bundle::Bundle, preflight_compiler::ast::File)>,
+}
+
+impl Parsed {
+    fn new(uri: &Uri, text: &str) -> Option<Parsed> {
+        Some(Parsed::of(uri, preflight_compiler::syntax::parse(text).ok()?, text))
     }
-    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
-    let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
-    let all = preflight_compiler::syntax::parse(&bundle.text).ok();
-    Some(preflight_ide::Index::new(&file, text, &all.iter().collect::<Vec<_>>()))
+
+    fn of(uri: &Uri, file: preflight_compiler::ast::File, text: &str) -> Parsed {
+        let used = file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))).then(|| {
+            let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+            let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
+            preflight_compiler::syntax::parse(&bundle.text).ok().map(|all| (bundle, all))
+        });
+        Parsed { file, used: used.flatten() }
+    }
+
+    /// The document's index; the files it uses resolve its names too.
+    fn index(&self, text: &str) -> preflight_ide::Index {
+        let used: Vec<&preflight_compiler::ast::File> = self.used.iter().map(|(_, all)| all).collect();
+        preflight_ide::Index::new(&self.file, text, &used)
+    }
+}
+
+/// The document's index (`None` when it does not parse).
+fn index_of(uri: &Uri, text: &str) -> Option<preflight_ide::Index> {
+    Some(Parsed::new(uri, text)?.index(text))
 }
 
 /// The declaration of an occurrence's symbol, here or in a used file, of the same kind.
-fn declared_everywhere_by_kind(uri: &Uri, text: &str, o: &preflight_ide::Occurrence) -> Option<(String, Symbol)> {
-    let file = preflight_compiler::syntax::parse(text).ok()?;
-    declared_everywhere(uri, &file, text)
+fn declared_by_kind(parsed: &Parsed, text: &str, o: &preflight_ide::Occurrence) -> Option<(String, Symbol)> {
+    declared_everywhere(parsed, text)
         .into_iter()
         .find(|(name, symbol)| *name == o.name && same_kind(symbol.kind, o.kind))
 }
@@ -968,16 +989,11 @@ fn path_of(uri: &Uri) -> String {
 
 /// The names a document declares and those of the files it uses (read from disk beside it, or
 /// the built-in shared files), each with where it is declared.
-fn declared_everywhere(uri: &Uri, file: &preflight_compiler::ast::File, text: &str) -> Declared {
-    if !file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) {
-        return declared(file, text);
-    }
-    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
-    let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
-    let Ok(all) = preflight_compiler::syntax::parse(&bundle.text) else { return declared(file, text) };
+fn declared_everywhere(parsed: &Parsed, text: &str) -> Declared {
+    let Some((bundle, all)) = &parsed.used else { return declared(&parsed.file, text) };
     let main = bundle.main().clone();
     let mut origins: HashMap<String, std::sync::Arc<(String, String)>> = HashMap::new();
-    declared(&all, &bundle.text)
+    declared(all, &bundle.text)
         .into_iter()
         .map(|(name, mut symbol)| {
             let f = bundle.file_at(u32::try_from(symbol.name.0).unwrap_or(0)).clone();

@@ -5,6 +5,7 @@
 
 use crate::ast;
 use crate::diagnostic::Diagnostic;
+use crate::interp::Truth;
 use crate::ir::{Expr, HostValue, Need, Program, Segment, Value};
 
 pub fn lint(program: &Program, file: &ast::File, bundle: &crate::bundle::Bundle) -> Vec<Diagnostic> {
@@ -364,7 +365,7 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
     // in listed` speaks of every OS outside the list).
     for (os, covered) in covered.iter_mut().enumerate() {
         if !*covered {
-            *covered = reads_os.iter().any(|when| with_os(when, os) != Some(false));
+            *covered = reads_os.iter().any(|when| with_os(when, os) != Truth::False);
         }
     }
     for (os, covered) in program.oses.iter().zip(covered) {
@@ -386,43 +387,25 @@ fn uncovered_oses(program: &Program, spans: &Spans, out: &mut Vec<Diagnostic>) {
 }
 
 /// A condition's truth where `host.os` is `os` and nothing else is known (Kleene's logic:
-/// `None` when other facts decide it).
-fn with_os(e: &Expr, os: usize) -> Option<bool> {
+/// unknown when other facts decide it).
+fn with_os(e: &Expr, os: usize) -> Truth {
     let is = |v: &Value| matches!(v, Value::Os(i) if *i == os);
     match e {
-        Expr::Compare(l, op, r) => match (l.as_ref(), r.as_ref()) {
-            (Expr::Host(HostValue::Os), Expr::Const(v)) | (Expr::Const(v), Expr::Host(HostValue::Os)) => match op {
-                ast::CmpOp::Eq => Some(is(v)),
-                ast::CmpOp::Ne => Some(!is(v)),
-                _ => None,
-            },
-            _ => None,
+        Expr::Compare(l, op, r) => match (l.as_ref(), r.as_ref(), op) {
+            (Expr::Host(HostValue::Os), Expr::Const(v), ast::CmpOp::Eq)
+            | (Expr::Const(v), Expr::Host(HostValue::Os), ast::CmpOp::Eq) => Truth::of(is(v)),
+            (Expr::Host(HostValue::Os), Expr::Const(v), ast::CmpOp::Ne)
+            | (Expr::Const(v), Expr::Host(HostValue::Os), ast::CmpOp::Ne) => Truth::of(!is(v)),
+            _ => Truth::Unknown,
         },
-        Expr::In(l, values) if matches!(l.as_ref(), Expr::Host(HostValue::Os)) => Some(values.iter().any(is)),
-        Expr::Known(inner) if matches!(inner.as_ref(), Expr::Host(HostValue::Os)) => Some(true),
-        Expr::Not(inner) => with_os(inner, os).map(|b| !b),
+        Expr::In(l, values) if matches!(l.as_ref(), Expr::Host(HostValue::Os)) => Truth::of(values.iter().any(is)),
+        Expr::Known(inner) if matches!(inner.as_ref(), Expr::Host(HostValue::Os)) => Truth::True,
+        Expr::Not(inner) => !with_os(inner, os),
         Expr::Definitely(inner) | Expr::Possibly(inner) => with_os(inner, os),
-        Expr::And(parts) => {
-            let values: Vec<Option<bool>> = parts.iter().map(|p| with_os(p, os)).collect();
-            if values.contains(&Some(false)) {
-                Some(false)
-            } else if values.iter().all(|v| *v == Some(true)) {
-                Some(true)
-            } else {
-                None
-            }
-        }
-        Expr::Or(parts) => {
-            let values: Vec<Option<bool>> = parts.iter().map(|p| with_os(p, os)).collect();
-            if values.contains(&Some(true)) {
-                Some(true)
-            } else if values.iter().all(|v| *v == Some(false)) {
-                Some(false)
-            } else {
-                None
-            }
-        }
-        _ => None,
+        // `and` is the minimum, `or` the maximum (`Truth`'s order).
+        Expr::And(parts) => parts.iter().map(|p| with_os(p, os)).min().unwrap_or(Truth::True),
+        Expr::Or(parts) => parts.iter().map(|p| with_os(p, os)).max().unwrap_or(Truth::False),
+        _ => Truth::Unknown,
     }
 }
 
