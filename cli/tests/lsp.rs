@@ -809,4 +809,21 @@ fn completion_in_placeholders_and_given_blocks() {
     let nested = complete(&mut editor, "test \"t\" {\n  given { product: { id: \"apex_one\" }, os: { ");
     assert!(nested.iter().any(|l| l == "version") && nested.iter().any(|l| l == "product_type"), "{nested:?}");
     assert!(!nested.iter().any(|l| l == "hotfixes"), "{nested:?}");
+
+    // After `require` in a rule about Windows 10 21H2: the updates that apply to it first (in
+    // the order the editor is told by `sortText`), each with its title.
+    let text = format!("{base}\nrule r {{\n  when host.os == win10_21h2\n  require ");
+    editor.change(URI, &text);
+    let line = text.lines().count() - 1;
+    let answer = editor.request(
+        "textDocument/completion",
+        json!({ "textDocument": { "uri": URI }, "position": { "line": line, "character": 10 } }),
+    );
+    let mut items = answer["result"].as_array().unwrap().clone();
+    items.sort_by_key(|i| i["sortText"].as_str().unwrap().to_string());
+    assert_eq!(items[0]["preselect"], true, "{:?}", items[0]);
+    let first_other = items.iter().position(|i| i["label"] == "KB5005611").unwrap();
+    let ours = items.iter().position(|i| i["label"] == "KB5011487").unwrap();
+    assert!(ours < first_other, "KB5011487 (win10_21h2) ranks before KB5005611 (2004–21H1)");
+    assert!(items[ours]["detail"].as_str().unwrap().contains("19044.1586"), "{:?}", items[ours]);
 }

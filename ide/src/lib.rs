@@ -11,6 +11,12 @@
 use preflight_compiler::ast::{self, Expr, ExprKind, Item, Json, JsonKind, LitKind, PropValue};
 use std::collections::HashMap;
 
+pub mod complete;
+mod declared;
+
+pub use complete::{Completion, Completions, ItemKind, complete};
+pub use declared::{Declaration, declarations};
+
 /// What a name names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -54,7 +60,7 @@ impl Kind {
         }
     }
 
-    fn of_decl(kind: ast::DeclKind) -> Kind {
+    pub(crate) fn of_decl(kind: ast::DeclKind) -> Kind {
         match kind {
             ast::DeclKind::Advisory => Kind::Advisory,
             ast::DeclKind::Product => Kind::Product,
@@ -675,6 +681,55 @@ pub fn folding(file: &ast::File, text: &str) -> Vec<(usize, usize)> {
     }
     out.sort_unstable();
     out
+}
+
+/// What hover shows for a declared name: its declaration (the first 14 lines) as a `preflight`
+/// code block, then its docs, as Markdown.
+pub fn hover(declaration: &Declaration, text: &str) -> Option<String> {
+    let text = declaration.origin.as_ref().map_or(text, |o| o.1.as_str());
+    let block = text.get(declaration.span.0..declaration.span.1)?;
+    let shown: Vec<&str> = block.lines().take(14).collect();
+    let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
+    let mut value = format!("```preflight\n{}{more}\n```", shown.join("\n"));
+    if !declaration.docs.is_empty() {
+        value.push_str(&format!("\n\n{}", declaration.docs.join("\n")));
+    }
+    Some(value)
+}
+
+/// The declaration of what the occurrence names, among `declared` (this file's and the used
+/// files'), of the same kind: a rule and an OS of one name stay apart.
+pub fn declaration_of<'d>(declared: &'d [Declaration], o: &Occurrence) -> Option<&'d Declaration> {
+    let same =
+        |kind: Kind| kind == o.kind || matches!((kind, o.kind), (Kind::Fact | Kind::Group, Kind::Fact | Kind::Group));
+    declared.iter().find(|d| d.name == o.name && same(d.kind))
+}
+
+/// A diagnostic's fix as an editor offers it: a title, and the text that replaces a span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuickFix {
+    pub title: String,
+    pub edit: Edit,
+    /// Which of the diagnostics it fixes (an index into the list given).
+    pub diagnostic: usize,
+}
+
+/// The quick fixes the diagnostics carry ("did you mean `KB5011487`?", a date written
+/// `2022-03-08`...), each titled with what it replaces.
+pub fn quick_fixes(text: &str, diagnostics: &[preflight_compiler::Diagnostic]) -> Vec<QuickFix> {
+    diagnostics
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let fix = d.fix.as_ref()?;
+            let old = text.get(fix.span.range()).unwrap_or_default();
+            Some(QuickFix {
+                title: format!("Replace `{old}` with `{}`", fix.replacement),
+                edit: Edit { span: (fix.span.start as usize, fix.span.end as usize), text: fix.replacement.clone() },
+                diagnostic: i,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,7 +33,6 @@ use lsp_types::{
 };
 use std::collections::HashMap;
 
-mod complete;
 mod transport;
 
 pub fn run() -> Result<u8, String> {
@@ -111,7 +110,7 @@ struct Server<'c> {
     connection: &'c Connection,
     documents: HashMap<Uri, String>,
     /// Each document's declared names as of the last version of it that parsed.
-    names: HashMap<Uri, Vec<complete::Name>>,
+    names: HashMap<Uri, Vec<preflight_ide::Declaration>>,
     /// Each document's diagnostics that carry a fix, as of its last check.
     fixes: HashMap<Uri, Vec<QuickFix>>,
     utf8: bool,
@@ -224,9 +223,7 @@ impl Server<'_> {
         }
         self.fixes.insert(checked.uri.clone(), checked.fixes);
         if let Some(declared) = checked.declared {
-            let names =
-                declared.into_iter().map(|(name, s)| complete::Name { name, kind: s.kind, docs: s.docs }).collect();
-            self.names.insert(checked.uri.clone(), names);
+            self.names.insert(checked.uri.clone(), declared);
         }
         self.publish(checked.uri, checked.diagnostics)
     }
@@ -271,14 +268,7 @@ impl Server<'_> {
             HoverRequest::METHOD => {
                 let hover = serde_json::from_value::<lsp_types::HoverParams>(request.params).ok().and_then(|p| {
                     let Named { text, symbol, .. } = self.named(&p.text_document_position_params)?;
-                    let text = symbol.origin.as_ref().map_or(text, |o| o.1.as_str());
-                    let block = text.get(symbol.span.0..symbol.span.1)?;
-                    let shown: Vec<&str> = block.lines().take(14).collect();
-                    let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
-                    let mut value = format!("```preflight\n{}{more}\n```", shown.join("\n"));
-                    if !symbol.docs.is_empty() {
-                        value.push_str(&format!("\n\n{}", symbol.docs.join("\n")));
-                    }
+                    let value = preflight_ide::hover(&symbol, text)?;
                     Some(lsp_types::Hover {
                         contents: lsp_types::HoverContents::Markup(lsp_types::MarkupContent {
                             kind: lsp_types::MarkupKind::Markdown,
@@ -297,11 +287,11 @@ impl Server<'_> {
                         let (uri, range) = match &symbol.origin {
                             Some(origin) => {
                                 let uri = format!("file://{}", origin.0).parse::<Uri>().ok()?;
-                                (uri, Lines::new(&origin.1, self.utf8).range_of(symbol.name.0, symbol.name.1))
+                                (uri, Lines::new(&origin.1, self.utf8).range_of(symbol.name_span.0, symbol.name_span.1))
                             }
                             None => (
                                 p.text_document_position_params.text_document.uri,
-                                lines.range_of(symbol.name.0, symbol.name.1),
+                                lines.range_of(symbol.name_span.0, symbol.name_span.1),
                             ),
                         };
                         Some(lsp_types::GotoDefinitionResponse::Scalar(Location { uri, range }))
@@ -325,11 +315,11 @@ impl Server<'_> {
                     // A name another file declares: its declaration there too.
                     if p.context.include_declaration
                         && index.declaration(o.kind, &o.name).is_none()
-                        && let Some((_, symbol)) = declared_by_kind(&parsed, text, o)
+                        && let Some(symbol) = declared_by_kind(&parsed, text, o)
                         && let Some(origin) = &symbol.origin
                         && let Ok(there) = format!("file://{}", origin.0).parse::<Uri>()
                     {
-                        let range = Lines::new(&origin.1, self.utf8).range_of(symbol.name.0, symbol.name.1);
+                        let range = Lines::new(&origin.1, self.utf8).range_of(symbol.name_span.0, symbol.name_span.1);
                         found.insert(0, Location { uri: there, range });
                     }
                     Some(found)
@@ -501,13 +491,14 @@ impl Server<'_> {
                     let text = self.documents.get(&uri)?;
                     let names = self.names.get(&uri).map_or(&[][..], Vec::as_slice);
                     let lines = Lines::new(text, self.utf8);
-                    let (mut items, (start, end)) =
-                        complete::complete(text, lines.offset(p.text_document_position.position), names);
-                    let range = lines.range_of(start, end);
-                    for item in &mut items {
-                        item.text_edit =
-                            Some(lsp_types::CompletionTextEdit::Edit(TextEdit { range, new_text: item.label.clone() }));
-                    }
+                    let found = preflight_ide::complete(text, lines.offset(p.text_document_position.position), names);
+                    let range = lines.range_of(found.replace.0, found.replace.1);
+                    let items: Vec<lsp_types::CompletionItem> = found
+                        .items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(rank, item)| completion_item(item, rank, range))
+                        .collect();
                     Some(items)
                 });
                 Response::new_ok(request.id, items)
@@ -561,7 +552,7 @@ impl Server<'_> {
     fn named(&self, at: &lsp_types::TextDocumentPositionParams) -> Option<Named<'_>> {
         let text = self.documents.get(&at.text_document.uri)?;
         let lines = Lines::new(text, self.utf8);
-        let (_, symbol) = symbol_at(&at.text_document.uri, text, lines.offset(at.position))?;
+        let symbol = symbol_at(&at.text_document.uri, text, lines.offset(at.position))?;
         Some(Named { text, lines, symbol })
     }
 
@@ -574,7 +565,7 @@ impl Server<'_> {
 }
 
 /// A file's declared names with their declarations.
-type Declared = Vec<(String, Symbol)>;
+type Declared = Vec<preflight_ide::Declaration>;
 
 /// The diagnostics of a document that uses other files, which are read from disk beside it (a
 /// `file:` URI): the document's own, and for each used file with problems one at its `use`.
@@ -620,7 +611,9 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
             Ok(file) if file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) => {
                 (with_uses(uri, text), Some(declared_everywhere(&Parsed::of(uri, file, text), text)))
             }
-            Ok(file) => (preflight_compiler::check::check(&file, text).1, Some(declared(&file, text))),
+            Ok(file) => {
+                (preflight_compiler::check::check(&file, text).1, Some(preflight_ide::declarations(&file, text)))
+            }
             // Every syntax error, and the errors of the items that still parse.
             Err(_) => (with_uses(uri, text), None),
         }));
@@ -634,7 +627,8 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
         return (vec![internal], Vec::new(), None);
     };
     let lines = Lines::new(text, utf8);
-    let diagnostics = found
+    let fixes = preflight_ide::quick_fixes(text, &found);
+    let diagnostics: Vec<lsp_types::Diagnostic> = found
         .into_iter()
         .map(|d| {
             let mut message = d.message.clone();
@@ -655,7 +649,7 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
                     message: l.message.clone(),
                 })
                 .collect::<Vec<_>>();
-            let diagnostic = lsp_types::Diagnostic {
+            lsp_types::Diagnostic {
                 range: lines.range(d.primary.span.start, d.primary.span.end),
                 severity: Some(match d.severity {
                     preflight_compiler::diagnostic::Severity::Error => DiagnosticSeverity::ERROR,
@@ -666,23 +660,20 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
                 message,
                 related_information: (!related.is_empty()).then_some(related),
                 ..lsp_types::Diagnostic::default()
-            };
-            let fix = d.fix.as_ref().map(|fix| {
-                let old = text.get(fix.span.range()).unwrap_or_default();
-                QuickFix {
-                    title: format!("Replace `{old}` with `{}`", fix.replacement),
-                    edit: TextEdit {
-                        range: lines.range(fix.span.start, fix.span.end),
-                        new_text: fix.replacement.clone(),
-                    },
-                    diagnostic: diagnostic.clone(),
-                }
-            });
-            (diagnostic, fix)
+            }
         })
-        .unzip::<_, _, Vec<_>, Vec<_>>();
-    let (diagnostics, fixes) = diagnostics;
-    (diagnostics, fixes.into_iter().flatten().collect(), declared)
+        .collect();
+    let fixes = fixes
+        .into_iter()
+        .filter_map(|fix| {
+            Some(QuickFix {
+                title: fix.title,
+                edit: TextEdit { range: lines.range_of(fix.edit.span.0, fix.edit.span.1), new_text: fix.edit.text },
+                diagnostic: diagnostics.get(fix.diagnostic)?.clone(),
+            })
+        })
+        .collect();
+    (diagnostics, fixes, declared)
 }
 
 /// A diagnostic's fix, offered as a code action.
@@ -810,21 +801,11 @@ fn semantic_tokens(uri: &Uri, text: &str, utf8: bool) -> lsp_types::SemanticToke
     lsp_types::SemanticTokens { result_id: None, data }
 }
 
-/// A declaration: where its name is, where all of it is (byte ranges) and its `///` docs.
-struct Symbol {
-    kind: complete::Kind,
-    name: (usize, usize),
-    span: (usize, usize),
-    docs: Vec<String>,
-    /// Declared in a file this document uses: its path and text (offsets are in that text).
-    origin: Option<std::sync::Arc<(String, String)>>,
-}
-
 /// A declared name under the cursor: the document, its lines and the name's declaration.
 struct Named<'t> {
     text: &'t str,
     lines: Lines<'t>,
-    symbol: Symbol,
+    symbol: preflight_ide::Declaration,
 }
 
 /// The command a test lens runs: the file's tests, summed up in a message.
@@ -883,7 +864,7 @@ fn test_lenses(uri: &Uri, text: &str) -> Vec<lsp_types::CodeLens> {
 
 /// The name under `offset` and its declaration, if the file (or a file it uses) declares it:
 /// the name is resolved by kind (a rule and an OS of one name stay apart).
-fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<(String, Symbol)> {
+fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<preflight_ide::Declaration> {
     let parsed = Parsed::new(uri, text)?;
     let index = parsed.index(text);
     declared_by_kind(&parsed, text, index.at(offset)?)
@@ -923,32 +904,36 @@ fn index_of(uri: &Uri, text: &str) -> Option<preflight_ide::Index> {
 }
 
 /// The declaration of an occurrence's symbol, here or in a used file, of the same kind.
-fn declared_by_kind(parsed: &Parsed, text: &str, o: &preflight_ide::Occurrence) -> Option<(String, Symbol)> {
-    declared_everywhere(parsed, text)
-        .into_iter()
-        .find(|(name, symbol)| *name == o.name && same_kind(symbol.kind, o.kind))
+fn declared_by_kind(parsed: &Parsed, text: &str, o: &preflight_ide::Occurrence) -> Option<preflight_ide::Declaration> {
+    preflight_ide::declaration_of(&declared_everywhere(parsed, text), o).cloned()
 }
 
-fn same_kind(declared: complete::Kind, kind: preflight_ide::Kind) -> bool {
-    use preflight_compiler::ast::DeclKind as D;
-    use preflight_ide::Kind as K;
-    match (declared, kind) {
-        (complete::Kind::Decl(d), k) => matches!(
-            (d, k),
-            (D::Advisory, K::Advisory)
-                | (D::Product, K::Product)
-                | (D::Os, K::Os)
-                | (D::Update, K::Update)
-                | (D::Certificate, K::Certificate)
-                | (D::Component, K::Component)
-                | (D::Setting, K::Setting)
-                | (D::Action, K::Action)
-                | (D::Milestone, K::Milestone)
-        ),
-        (complete::Kind::Series, k) => k == K::Series,
-        (complete::Kind::Let, k) => k == K::Let,
-        (complete::Kind::Rule, k) => k == K::Rule,
-        (complete::Kind::Fact, k) => matches!(k, K::Fact | K::Group),
+/// A completion as the protocol's item: ranked in the order given (`sort_text`), the first
+/// preferred one preselected.
+fn completion_item(item: preflight_ide::Completion, rank: usize, range: Range) -> lsp_types::CompletionItem {
+    use lsp_types::CompletionItemKind as C;
+    use preflight_ide::{ItemKind, Kind as K};
+    let kind = match item.kind {
+        ItemKind::Keyword => C::KEYWORD,
+        ItemKind::Status => C::ENUM_MEMBER,
+        ItemKind::Function => C::FUNCTION,
+        ItemKind::HostValue | ItemKind::GivenKey { group: false } | ItemKind::Name(K::Fact) => C::FIELD,
+        ItemKind::GivenKey { group: true } | ItemKind::Name(K::Group) => C::MODULE,
+        ItemKind::Name(K::Let) => C::VARIABLE,
+        ItemKind::Name(K::Rule | K::Test) => C::FUNCTION,
+        ItemKind::Name(K::Update | K::Series) => C::CONSTANT,
+        ItemKind::Name(K::Os | K::Product) => C::ENUM_MEMBER,
+        ItemKind::Name(_) => C::REFERENCE,
+    };
+    lsp_types::CompletionItem {
+        text_edit: Some(lsp_types::CompletionTextEdit::Edit(TextEdit { range, new_text: item.label.clone() })),
+        label: item.label,
+        kind: Some(kind),
+        detail: item.detail,
+        documentation: item.docs.map(lsp_types::Documentation::String),
+        sort_text: Some(format!("{rank:05}")),
+        preselect: (item.preferred && rank == 0).then_some(true),
+        ..lsp_types::CompletionItem::default()
     }
 }
 
@@ -990,15 +975,15 @@ fn path_of(uri: &Uri) -> String {
 /// The names a document declares and those of the files it uses (read from disk beside it, or
 /// the built-in shared files), each with where it is declared.
 fn declared_everywhere(parsed: &Parsed, text: &str) -> Declared {
-    let Some((bundle, all)) = &parsed.used else { return declared(&parsed.file, text) };
+    let Some((bundle, all)) = &parsed.used else { return preflight_ide::declarations(&parsed.file, text) };
     let main = bundle.main().clone();
     let mut origins: HashMap<String, std::sync::Arc<(String, String)>> = HashMap::new();
-    declared(all, &bundle.text)
+    preflight_ide::declarations(all, &bundle.text)
         .into_iter()
-        .map(|(name, mut symbol)| {
-            let f = bundle.file_at(u32::try_from(symbol.name.0).unwrap_or(0)).clone();
+        .map(|mut symbol| {
+            let f = bundle.file_at(u32::try_from(symbol.name_span.0).unwrap_or(0)).clone();
             let shift = |(a, b): (usize, usize)| (a.saturating_sub(f.start), b.saturating_sub(f.start));
-            symbol.name = shift(symbol.name);
+            symbol.name_span = shift(symbol.name_span);
             symbol.span = shift(symbol.span);
             if f != main {
                 let origin = origins
@@ -1006,109 +991,9 @@ fn declared_everywhere(parsed: &Parsed, text: &str) -> Declared {
                     .or_insert_with(|| std::sync::Arc::new((f.name.clone(), bundle.text_of(&f).to_string())));
                 symbol.origin = Some(origin.clone());
             }
-            (name, symbol)
+            symbol
         })
         .collect()
-}
-
-/// Every declared name of a parsed file (and its text).
-fn declared(file: &preflight_compiler::ast::File, text: &str) -> Declared {
-    use preflight_compiler::ast::{DeclKind, Field, FieldKind, Item};
-    let at = |s: preflight_compiler::ast::Span| (s.start as usize, s.end as usize);
-    let mut out = Vec::new();
-    fn fields(prefix: &str, list: &[Field], out: &mut Vec<(String, Symbol)>) {
-        for f in list {
-            let path = if prefix.is_empty() { f.name.name.clone() } else { format!("{prefix}.{}", f.name.name) };
-            let symbol = Symbol {
-                kind: complete::Kind::Fact,
-                name: (f.name.span.start as usize, f.name.span.end as usize),
-                span: (f.span.start as usize, f.span.end as usize),
-                docs: f.docs.clone(),
-                origin: None,
-            };
-            if let FieldKind::Group(inner) = &f.kind {
-                fields(&path, inner, out);
-            }
-            out.push((path, symbol));
-        }
-    }
-    for item in &file.items {
-        match item {
-            Item::Decl(d) => {
-                let kind = complete::Kind::Decl(d.kind);
-                out.push((
-                    d.id.name.clone(),
-                    Symbol { kind, name: at(d.id.span), span: at(d.span), docs: d.docs.clone(), origin: None },
-                ))
-            }
-            Item::Series(series) => {
-                out.push((
-                    series.id.name.clone(),
-                    Symbol {
-                        kind: complete::Kind::Series,
-                        name: at(series.id.span),
-                        span: at(series.span),
-                        docs: series.docs.clone(),
-                        origin: None,
-                    },
-                ));
-                // An entry's block shows only its own properties: its docs say what it shares
-                // with the series and which entry it supersedes.
-                let shared: Vec<String> = series
-                    .props
-                    .iter()
-                    .filter_map(|p| text.get(p.span.range()))
-                    .map(|p| format!("`{}`", p.trim()))
-                    .collect();
-                let mut previous: Option<&str> = None;
-                for e in &series.entries {
-                    let mut docs = e.docs.clone();
-                    let mut origin = format!("Entry of series `{}`", series.id.name);
-                    if !shared.is_empty() {
-                        origin.push_str(&format!(" ({})", shared.join(", ")));
-                    }
-                    if let Some(previous) = previous {
-                        origin.push_str(&format!("; supersedes `{previous}`"));
-                    }
-                    docs.push(format!("{origin}."));
-                    previous = Some(&e.kb.raw);
-                    out.push((
-                        e.kb.raw.clone(),
-                        Symbol {
-                            kind: complete::Kind::Decl(DeclKind::Update),
-                            name: at(e.kb.span),
-                            span: at(e.span),
-                            docs,
-                            origin: None,
-                        },
-                    ));
-                }
-            }
-            Item::Let(l) => out.push((
-                l.name.name.clone(),
-                Symbol {
-                    kind: complete::Kind::Let,
-                    name: at(l.name.span),
-                    span: at(l.span),
-                    docs: l.docs.clone(),
-                    origin: None,
-                },
-            )),
-            Item::Rule(r) => out.push((
-                r.name.name.clone(),
-                Symbol {
-                    kind: complete::Kind::Rule,
-                    name: at(r.name.span),
-                    span: at(r.span),
-                    docs: r.docs.clone(),
-                    origin: None,
-                },
-            )),
-            Item::Facts(f) => fields("", &f.fields, &mut out),
-            Item::Use(_) | Item::Host(_) | Item::Test(_) => {}
-        }
-    }
-    out
 }
 
 /// Byte offsets → protocol positions.

@@ -1,68 +1,71 @@
 //! Completion by where the cursor stands: item keywords at the top level, a block's property or
 //! clause words at the start of its lines, statuses after `severity`, OS versions after `applies`,
-//! updates after `require` or `install`, fact paths after a `.`, and a condition's words inside
-//! conditions. It reads the text around the cursor rather than the parse tree, because the text
-//! being typed rarely parses; the declared names come from the last version of the file that did.
+//! updates after `require` or `install` (those that apply to the OS versions the rule names
+//! first, with their titles), fact paths after a `.`, and a condition's words inside conditions.
+//! It reads the text around the cursor rather than the parse tree, because the text being typed
+//! rarely parses; the declared names come from the last version of the file that did.
 
-use lsp_types::{CompletionItem, CompletionItemKind, Documentation};
+use crate::{Declaration, Kind};
 use preflight_compiler::ast::DeclKind;
 use preflight_compiler::check::{SOURCES, TYPE_NAMES};
 use preflight_compiler::ir::{HostValue, Level};
 use preflight_compiler::syntax;
 
-/// What a declared name is, for completion: a declaration of one of the shared kinds, or another
-/// named thing.
+/// What a completion item is, for the editor's icon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    Decl(DeclKind),
-    Series,
-    Let,
-    Rule,
-    Fact,
+pub enum ItemKind {
+    Keyword,
+    /// A declared name of this kind.
+    Name(Kind),
+    /// `host.os`, `host.product`...: derived from the host roles.
+    HostValue,
+    /// `known`, `patched`, `release_date`.
+    Function,
+    /// A status or severity (`ready`, `action_required`...).
+    Status,
+    /// A key of a test's `given` object: a fact, or a group of facts.
+    GivenKey {
+        group: bool,
+    },
 }
 
-const OS: Kind = Kind::Decl(DeclKind::Os);
-const UPDATE: Kind = Kind::Decl(DeclKind::Update);
-
-impl Kind {
-    /// The kind a requirement's or an expectation's word names: `certificate ID`, `component ID`,
-    /// `setting ID`, `action ID`.
-    fn named_by(word: &str) -> Option<Kind> {
-        [DeclKind::Certificate, DeclKind::Component, DeclKind::Setting, DeclKind::Action]
-            .into_iter()
-            .find(|kind| kind.keyword() == word)
-            .map(Kind::Decl)
-    }
-
-    fn item_kind(self) -> CompletionItemKind {
-        match self {
-            Kind::Fact => CompletionItemKind::FIELD,
-            Kind::Let => CompletionItemKind::VARIABLE,
-            Kind::Rule => CompletionItemKind::FUNCTION,
-            Kind::Decl(DeclKind::Update) | Kind::Series => CompletionItemKind::CONSTANT,
-            Kind::Decl(DeclKind::Os | DeclKind::Product) => CompletionItemKind::ENUM_MEMBER,
-            Kind::Decl(_) => CompletionItemKind::REFERENCE,
-        }
-    }
-
-    fn detail(self) -> &'static str {
-        match self {
-            Kind::Decl(DeclKind::Os) => "OS version",
-            Kind::Decl(kind) => kind.keyword(),
-            Kind::Series => "series",
-            Kind::Let => "named value",
-            Kind::Rule => "rule",
-            Kind::Fact => "fact",
-        }
-    }
+/// One completion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub label: String,
+    pub kind: ItemKind,
+    /// One line beside the label (an update's title, "fact", "OS version").
+    pub detail: Option<String>,
+    pub docs: Option<String>,
+    /// Ranked first: an update that applies to an OS version the rule names.
+    pub preferred: bool,
 }
 
-/// A declared name of the file.
-#[derive(Clone, Debug)]
-pub(super) struct Name {
-    pub name: String,
-    pub kind: Kind,
-    pub docs: Vec<String>,
+/// What completes the word at the cursor, and the byte range it replaces (the word being typed,
+/// dots included). Items are ranked (preferred first), then by label.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completions {
+    pub items: Vec<Completion>,
+    pub replace: (usize, usize),
+}
+
+/// The kind a requirement's or an expectation's word names: `certificate ID`, `component ID`,
+/// `setting ID`, `action ID`.
+fn named_by(word: &str) -> Option<Kind> {
+    [DeclKind::Certificate, DeclKind::Component, DeclKind::Setting, DeclKind::Action]
+        .into_iter()
+        .find(|kind| kind.keyword() == word)
+        .map(Kind::of_decl)
+}
+
+/// The line beside a declared name's label.
+fn detail(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Os => "OS version",
+        Kind::Let => "named value",
+        Kind::Group => "group of facts",
+        other => other.word(),
+    }
 }
 
 /// What the cursor's place accepts.
@@ -87,9 +90,9 @@ enum Want {
     Nothing,
 }
 
-/// The completion items for the cursor at byte `offset` of `text`, and the byte range they replace
-/// (the word being typed, dots included).
-pub(super) fn complete(text: &str, offset: usize, names: &[Name]) -> (Vec<CompletionItem>, (usize, usize)) {
+/// The completions for the cursor at byte `offset` of `text`, given the names the file (and the
+/// files it uses) declares.
+pub fn complete(text: &str, offset: usize, names: &[Declaration]) -> Completions {
     let offset = floor_char_boundary(text, offset);
     let before = &text[..offset];
     let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
@@ -98,14 +101,40 @@ pub(super) fn complete(text: &str, offset: usize, names: &[Name]) -> (Vec<Comple
     if in_text {
         // `"... {os.ver|`: a message's placeholder.
         let want = if before[..start].ends_with('{') { Want::Placeholder } else { Want::Nothing };
-        return (items(&want, names), (start, offset));
+        return Completions { items: items(&want, names, &[]), replace: (start, offset) };
     }
     let want = match given_keys(&before[..start]) {
         Some(groups) => Want::GivenKeys(groups),
         None if typed.contains('.') => Want::Facts,
         None => want(&text[..start], &line_code),
     };
-    (items(&want, names), (start, offset))
+    let oses = match want {
+        Want::Names(Kind::Update) | Want::Needs => rule_oses(text, start, names),
+        _ => Vec::new(),
+    };
+    Completions { items: items(&want, names, &oses), replace: (start, offset) }
+}
+
+/// The OS versions the rule around `offset` names anywhere in its text (`host.os == win10`,
+/// `host.os in [win7, server2008r2]`): an update that applies to one of them is what the rule
+/// most likely requires.
+fn rule_oses<'n>(text: &str, offset: usize, names: &'n [Declaration]) -> Vec<&'n str> {
+    let Some(before) = text.get(..offset) else { return Vec::new() };
+    let Some(start) = before.rfind("\nrule ").map(|i| i + 1).or_else(|| before.starts_with("rule ").then_some(0))
+    else {
+        return Vec::new();
+    };
+    if before.get(start..).is_some_and(|rule| rule.contains("\n}")) {
+        return Vec::new(); // the cursor is past that rule
+    }
+    // The rule ends at the next line that starts an item (its closing `}` or, while it is being
+    // typed, whatever follows it).
+    let after = text.get(offset..).unwrap_or("");
+    let end = after.find("\n}").or_else(|| after.find("\nrule ")).map_or(text.len(), |i| offset + i);
+    let block = text.get(start..end).unwrap_or("");
+    let words: std::collections::HashSet<&str> =
+        block.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+    names.iter().filter(|n| n.kind == Kind::Os && words.contains(n.name.as_str())).map(|n| n.name.as_str()).collect()
 }
 
 /// Inside a test's `given { ... }` at a key's place, the groups around the cursor (outermost
@@ -267,8 +296,8 @@ fn want(before: &str, line_code: &str) -> Want {
                 Want::Words(syntax::block_words(opener))
             } else {
                 match (key, prev) {
-                    (_, "for") | ("applies", _) => Want::Names(OS),
-                    ("supersedes" | "after", _) => Want::Names(UPDATE),
+                    (_, "for") | ("applies", _) => Want::Names(Kind::Os),
+                    ("supersedes" | "after", _) => Want::Names(Kind::Update),
                     ("fact", _) => Want::Facts,
                     ("versions", _) => Want::Words(&["all"]),
                     _ => Want::Nothing,
@@ -284,7 +313,7 @@ fn rule_place(prev: &str, key: &str, at_line_start: bool) -> Want {
         return Want::Words(syntax::block_words("rule"));
     }
     // `certificate ID` is a clause of its own too.
-    if let Some(kind) = Kind::named_by(prev)
+    if let Some(kind) = named_by(prev)
         && (key == "require" || prev == "certificate")
     {
         return Want::Names(kind);
@@ -304,9 +333,9 @@ fn test_place(blocks: &[String], prev: &str) -> Want {
     }
     if blocks.last().is_some_and(|b| b == "expect") {
         return match prev {
-            "install" | "or" => Want::Names(UPDATE),
+            "install" | "or" => Want::Names(Kind::Update),
             "fires" => Want::Names(Kind::Rule),
-            _ => Kind::named_by(prev).map_or(Want::Expectations, Want::Names),
+            _ => named_by(prev).map_or(Want::Expectations, Want::Names),
         };
     }
     match prev {
@@ -316,70 +345,68 @@ fn test_place(blocks: &[String], prev: &str) -> Want {
     }
 }
 
-fn keyword(label: &str) -> CompletionItem {
-    CompletionItem { label: label.into(), kind: Some(CompletionItemKind::KEYWORD), ..CompletionItem::default() }
+fn keyword(label: &str) -> Completion {
+    plain(label, ItemKind::Keyword, None)
 }
 
-fn declared(name: &Name) -> CompletionItem {
-    CompletionItem {
+fn plain(label: &str, kind: ItemKind, detail: Option<&str>) -> Completion {
+    Completion { label: label.into(), kind, detail: detail.map(str::to_string), docs: None, preferred: false }
+}
+
+/// A declared name; an update with its title, preferred when it applies to one of `oses`.
+fn declared(name: &Declaration, oses: &[&str]) -> Completion {
+    Completion {
         label: name.name.clone(),
-        kind: Some(name.kind.item_kind()),
-        detail: Some(name.kind.detail().into()),
-        documentation: (!name.docs.is_empty()).then(|| Documentation::String(name.docs.join("\n"))),
-        ..CompletionItem::default()
+        kind: ItemKind::Name(name.kind),
+        detail: Some(name.title.clone().unwrap_or_else(|| detail(name.kind).to_string())),
+        docs: (!name.docs.is_empty()).then(|| name.docs.join("\n")),
+        preferred: name.applies.iter().any(|os| oses.contains(&os.as_str())),
     }
 }
 
-fn of_kinds<'n>(names: &'n [Name], kinds: &'n [Kind]) -> impl Iterator<Item = CompletionItem> + 'n {
-    names.iter().filter(move |n| kinds.contains(&n.kind)).map(declared)
+fn of_kinds<'n>(
+    names: &'n [Declaration],
+    kinds: &'n [Kind],
+    oses: &'n [&str],
+) -> impl Iterator<Item = Completion> + 'n {
+    names.iter().filter(move |n| kinds.contains(&n.kind)).map(move |n| declared(n, oses))
 }
 
-fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
-    let mut items: Vec<CompletionItem> = match want {
+fn levels(in_test: bool) -> impl Iterator<Item = Completion> {
+    Level::ALL
+        .iter()
+        // A test expects a status (`ready` included); a rule gives a severity (notices
+        // included, `ready` not).
+        .filter(move |l| if in_test { !matches!(l, Level::Info | Level::Warning) } else { **l != Level::Ready })
+        .map(|l| plain(l.name(), ItemKind::Status, None))
+}
+
+fn items(want: &Want, names: &[Declaration], oses: &[&str]) -> Vec<Completion> {
+    let mut items: Vec<Completion> = match want {
         Want::Items => syntax::item_keywords().iter().map(|k| keyword(k)).collect(),
         Want::Words(words) => words.iter().map(|k| keyword(k)).collect(),
-        Want::Levels { in_test } => Level::ALL
-            .iter()
-            // A test expects a status (`ready` included); a rule gives a severity (notices
-            // included, `ready` not).
-            .filter(|l| if *in_test { !matches!(l, Level::Info | Level::Warning) } else { **l != Level::Ready })
-            .map(|l| CompletionItem {
-                label: l.name().into(),
-                kind: Some(CompletionItemKind::ENUM_MEMBER),
-                ..CompletionItem::default()
-            })
-            .chain(in_test.then(|| keyword("error")))
+        Want::Levels { in_test } => levels(*in_test).chain(in_test.then(|| keyword("error"))).collect(),
+        Want::Names(kind) => of_kinds(names, std::slice::from_ref(kind), oses).collect(),
+        Want::Needs => of_kinds(names, &[Kind::Update], oses)
+            .chain(["certificate", "component", "setting", "action"].map(keyword))
             .collect(),
-        Want::Names(kind) => of_kinds(names, std::slice::from_ref(kind)).collect(),
-        Want::Needs => {
-            of_kinds(names, &[UPDATE]).chain(["certificate", "component", "setting", "action"].map(keyword)).collect()
-        }
         Want::Types => TYPE_NAMES.iter().chain(&["enum"]).map(|t| keyword(t)).collect(),
         Want::Sources => SOURCES.iter().map(|s| keyword(s)).collect(),
         Want::Facts => facts(names).collect(),
         Want::Condition => facts(names)
-            .chain(of_kinds(names, &[Kind::Let, OS, Kind::Decl(DeclKind::Product), UPDATE]))
-            .chain(["known", "patched"].map(|f| CompletionItem {
-                label: f.into(),
-                kind: Some(CompletionItemKind::FUNCTION),
-                ..CompletionItem::default()
-            }))
+            .chain(of_kinds(names, &[Kind::Let, Kind::Os, Kind::Product, Kind::Update], oses))
+            .chain(["known", "patched"].map(|f| plain(f, ItemKind::Function, None)))
             .chain(["and", "or", "not", "in", "status"].map(keyword))
-            .chain(Level::ALL.iter().map(|l| CompletionItem {
-                label: l.name().into(),
-                kind: Some(CompletionItemKind::ENUM_MEMBER),
-                ..CompletionItem::default()
-            }))
+            .chain(Level::ALL.iter().map(|l| plain(l.name(), ItemKind::Status, None)))
             .collect(),
         Want::Expectations => syntax::block_words("expect").iter().chain(&["not"]).map(|k| keyword(k)).collect(),
         Want::Placeholder => facts(names)
-            .chain(of_kinds(names, &[Kind::Let, Kind::Decl(DeclKind::Milestone)]))
-            .chain(["release_date"].map(|f| CompletionItem {
-                label: f.into(),
-                kind: Some(CompletionItemKind::FUNCTION),
-                detail: Some("an update's release date: {release_date(KB...)}".into()),
-                ..CompletionItem::default()
-            }))
+            .chain(of_kinds(names, &[Kind::Let, Kind::Milestone], oses))
+            .chain(std::iter::once(plain(
+                "release_date",
+                ItemKind::Function,
+                Some("an update's release date: {release_date(KB...)}"),
+            )))
             .collect(),
         Want::GivenKeys(groups) => {
             // The next part of every fact path under the groups: a fact or a group of them.
@@ -387,47 +414,54 @@ fn items(want: &Want, names: &[Name]) -> Vec<CompletionItem> {
             names
                 .iter()
                 .filter(|n| n.kind == Kind::Fact)
-                // A group is offered through its facts' paths.
-                .filter(|n| {
-                    !names.iter().any(|m| m.name.len() > n.name.len() && m.name.starts_with(&format!("{}.", n.name)))
-                })
                 .filter_map(|n| n.name.strip_prefix(&prefix).map(|rest| (rest, n)))
                 .map(|(rest, n)| {
                     let (part, group) = match rest.split_once('.') {
                         Some((head, _)) => (head, true),
                         None => (rest, false),
                     };
-                    CompletionItem {
+                    Completion {
                         label: part.to_string(),
-                        kind: Some(if group { CompletionItemKind::MODULE } else { CompletionItemKind::FIELD }),
-                        detail: Some(if group { "group of facts".into() } else { "fact".into() }),
-                        documentation: (!group && !n.docs.is_empty())
-                            .then(|| lsp_types::Documentation::String(n.docs.join("\n"))),
-                        ..CompletionItem::default()
+                        kind: ItemKind::GivenKey { group },
+                        detail: Some(if group { "group of facts" } else { "fact" }.into()),
+                        docs: (!group && !n.docs.is_empty()).then(|| n.docs.join("\n")),
+                        preferred: false,
                     }
                 })
                 .collect()
         }
         Want::Nothing => Vec::new(),
     };
-    items.sort_by(|a, b| a.label.cmp(&b.label));
+    items.sort_by(|a, b| (!a.preferred, &a.label).cmp(&(!b.preferred, &b.label)));
     items.dedup_by(|a, b| a.label == b.label);
     items
 }
 
-/// The declared facts and the `host.*` values.
-fn facts(names: &[Name]) -> impl Iterator<Item = CompletionItem> + '_ {
-    of_kinds(names, &[Kind::Fact]).chain(HostValue::ALL.iter().map(|(name, _)| CompletionItem {
-        label: format!("host.{name}"),
-        kind: Some(CompletionItemKind::FIELD),
-        detail: Some("derived from the host roles".into()),
-        ..CompletionItem::default()
-    }))
+/// The declared facts and groups, and the `host.*` values.
+fn facts(names: &[Declaration]) -> impl Iterator<Item = Completion> + '_ {
+    of_kinds(names, &[Kind::Fact, Kind::Group], &[]).chain(
+        HostValue::ALL
+            .iter()
+            .map(|(name, _)| plain(&format!("host.{name}"), ItemKind::HostValue, Some("derived from the host roles"))),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decl(name: &str, kind: Kind) -> Declaration {
+        Declaration {
+            name: name.into(),
+            kind,
+            name_span: (0, 0),
+            span: (0, 0),
+            docs: Vec::new(),
+            title: None,
+            applies: Vec::new(),
+            origin: None,
+        }
+    }
 
     fn wanted(text_with_cursor: &str) -> Want {
         let offset = text_with_cursor.find('|').unwrap();
@@ -446,15 +480,15 @@ mod tests {
         assert_eq!(wanted("rule r {\n  severity info if |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  when host.os == |"), Want::Condition);
         assert_eq!(wanted("rule r {\n  require KB1 and (|"), Want::Needs);
-        assert_eq!(wanted("rule r {\n  require certificate |"), Want::Names(Kind::Decl(DeclKind::Certificate)));
-        assert_eq!(wanted("update KB1 {\n  applies win7, |"), Want::Names(OS));
-        assert_eq!(wanted("update KB1 {\n  released 2020-01-01 for |"), Want::Names(OS));
+        assert_eq!(wanted("rule r {\n  require certificate |"), Want::Names(Kind::Certificate));
+        assert_eq!(wanted("update KB1 {\n  applies win7, |"), Want::Names(Kind::Os));
+        assert_eq!(wanted("update KB1 {\n  released 2020-01-01 for |"), Want::Names(Kind::Os));
         assert_eq!(wanted("series s {\n  KB2 2020-01-01 { |"), Want::Words(syntax::block_words("series")));
         assert_eq!(wanted("facts {\n  os {\n    version: |"), Want::Types);
         assert_eq!(wanted("facts {\n  a: kbs from |"), Want::Sources);
         assert_eq!(wanted("host {\n  |"), Want::Words(syntax::block_words("host")));
         assert_eq!(wanted("test t {\n  given { os: { version: \"{\" } }\n  expect |"), Want::Levels { in_test: true });
-        assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(UPDATE));
+        assert_eq!(wanted("test t {\n  given {}\n  expect ready { install |"), Want::Names(Kind::Update));
         assert_eq!(wanted("test t {\n  given {}\n  expect ready { fires |"), Want::Names(Kind::Rule));
         assert_eq!(wanted("test t {\n  given { |"), Want::Nothing);
         assert_eq!(wanted("let x = |"), Want::Condition);
@@ -463,13 +497,10 @@ mod tests {
 
     #[test]
     fn placeholders_and_given_keys() {
-        let names = [
-            Name { name: "os".into(), kind: Kind::Fact, docs: Vec::new() },
-            Name { name: "os.version".into(), kind: Kind::Fact, docs: Vec::new() },
-            Name { name: "hotfixes".into(), kind: Kind::Fact, docs: Vec::new() },
-        ];
-        let labels =
-            |text: &str| -> Vec<String> { complete(text, text.len(), &names).0.into_iter().map(|i| i.label).collect() };
+        let names = [decl("os.version", Kind::Fact), decl("os", Kind::Group), decl("hotfixes", Kind::Fact)];
+        let labels = |text: &str| -> Vec<String> {
+            complete(text, text.len(), &names).items.into_iter().map(|i| i.label).collect()
+        };
         assert!(labels("rule r {\n  message \"on {os.").contains(&"os.version".to_string()));
         assert_eq!(labels("test t {\n  given { "), ["hotfixes", "os"]);
         assert_eq!(labels("test t {\n  given { os: { "), ["version"]);
@@ -480,20 +511,41 @@ mod tests {
 
     #[test]
     fn nothing_inside_strings_and_comments() {
-        let names = [Name { name: "win11".into(), kind: OS, docs: Vec::new() }];
-        let (items, _) = complete("rule r {\n  message \"on |", 24, &names);
-        assert!(items.is_empty());
-        let (items, _) = complete("// rule |", 8, &names);
-        assert!(items.is_empty());
+        let names = [decl("win11", Kind::Os)];
+        assert!(complete("rule r {\n  message \"on |", 24, &names).items.is_empty());
+        assert!(complete("// rule |", 8, &names).items.is_empty());
     }
 
     #[test]
     fn a_dotted_word_is_a_fact_path_and_is_replaced_whole() {
-        let names = [Name { name: "os.version".into(), kind: Kind::Fact, docs: Vec::new() }];
+        let names = [decl("os.version", Kind::Fact)];
         let text = "rule r {\n  when os.ve";
-        let (items, range) = complete(text, text.len(), &names);
-        assert_eq!(range, (text.len() - 5, text.len()));
-        let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
+        let found = complete(text, text.len(), &names);
+        assert_eq!(found.replace, (text.len() - 5, text.len()));
+        let labels: Vec<&str> = found.items.iter().map(|i| i.label.as_str()).collect();
         assert!(labels.contains(&"os.version") && labels.contains(&"host.os"), "{labels:?}");
+    }
+
+    #[test]
+    fn updates_for_the_rules_os_come_first_with_their_titles() {
+        let mut kb1 = decl("KB1", Kind::Update);
+        kb1.applies = vec!["win7".into()];
+        kb1.title = Some("Servicing stack for Windows 7".into());
+        let mut kb2 = decl("KB2", Kind::Update);
+        kb2.applies = vec!["win10".into()];
+        kb2.title = Some("Cumulative update for Windows 10".into());
+        let names = [kb1, kb2, decl("win7", Kind::Os), decl("win10", Kind::Os)];
+        let text = "rule r {\n  when host.os == win10\n  require \n}\n";
+        let at = text.find("require ").unwrap() + "require ".len();
+        let items = complete(text, at, &names).items;
+        assert_eq!(items[0].label, "KB2");
+        assert!(items[0].preferred);
+        assert_eq!(items[0].detail.as_deref(), Some("Cumulative update for Windows 10"));
+        assert!(!items.iter().find(|i| i.label == "KB1").unwrap().preferred);
+        // Another rule's OS does not count.
+        let text = "rule a {\n  when host.os == win7\n}\nrule b {\n  when host.os == win10\n  require ";
+        assert_eq!(complete(text, text.len(), &names).items[0].label, "KB2");
+        let text = "rule a {\n  when host.os == win7\n  require ";
+        assert_eq!(complete(text, text.len(), &names).items[0].label, "KB1");
     }
 }
