@@ -30,6 +30,9 @@ pub struct Recovered {
     pub errors: Vec<Diagnostic>,
     /// What each broken piece declares (`rule`, `win10_update`), to silence follow-on errors.
     pub broken: Vec<(String, String)>,
+    /// The text with the broken pieces blanked out (offsets kept), when that parses: what an
+    /// editor can still colour.
+    pub parsable: Option<String>,
 }
 
 /// See [`Recovered`]. Meant for a text `parse` refused.
@@ -80,11 +83,12 @@ pub fn parse_recovering(source: &str) -> Recovered {
     }
     if errors.is_empty() {
         // Every piece parses on its own, the whole does not: the first error is the answer.
-        return Recovered { file: None, errors: parse(source).err().into_iter().collect(), broken };
+        return Recovered { file: None, errors: parse(source).err().into_iter().collect(), broken, parsable: None };
     }
     // Only ASCII spaces replaced whole pieces (which start and end at line boundaries).
-    let file = String::from_utf8(blanked).ok().and_then(|text| parse(&text).ok());
-    Recovered { file, errors, broken }
+    let parsed = String::from_utf8(blanked).ok().and_then(|text| Some((parse(&text).ok()?, text)));
+    let (file, parsable) = parsed.map_or((None, None), |(file, text)| (Some(file), Some(text)));
+    Recovered { file, errors, broken, parsable }
 }
 
 /// The byte ranges of a file's pieces: each starts at a line that begins with an item keyword

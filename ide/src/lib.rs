@@ -11,9 +11,11 @@
 use preflight_compiler::ast::{self, Expr, ExprKind, Item, Json, JsonKind, LitKind, PropValue};
 use std::collections::HashMap;
 
+mod analysis;
 pub mod complete;
 mod declared;
 
+pub use analysis::Analysis;
 pub use complete::{Completion, Completions, ItemKind, complete};
 pub use declared::{Declaration, declarations};
 
@@ -683,13 +685,56 @@ pub fn folding(file: &ast::File, text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// What hover shows for a declared name: its declaration (the first 14 lines) as a `preflight`
-/// code block, then its docs, as Markdown.
+/// How a stretch of the text is coloured: by the parser's class of the token, or, for a name the
+/// parser leaves unclassed (in a condition, a placeholder, a `given` value), by what it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Highlight {
+    Token(preflight_compiler::highlight::Class),
+    Name(Kind),
+}
+
+/// Every coloured stretch of a file, in order and never overlapping; `index` adds the names by
+/// meaning. A file that does not parse is coloured without its broken items (`None` when not
+/// even that parses).
+pub fn highlights(text: &str, index: Option<&Index>) -> Option<Vec<((usize, usize), Highlight)>> {
+    let tokens = match preflight_compiler::highlight::tokens(text) {
+        Ok(tokens) => tokens,
+        Err(_) => {
+            preflight_compiler::highlight::tokens(&preflight_compiler::syntax::parse_recovering(text).parsable?).ok()?
+        }
+    };
+    let mut spans: Vec<((usize, usize), Highlight)> =
+        tokens.iter().map(|t| ((t.span.start as usize, t.span.end as usize), Highlight::Token(t.class))).collect();
+    if let Some(index) = index {
+        // Names no token covers (strings and comments hold placeholders and `given` values).
+        let covered = |a: usize, b: usize| {
+            let i = spans.partition_point(|((s, _), _)| *s <= a);
+            let before = i.checked_sub(1).and_then(|k| spans.get(k)).is_some_and(|((_, e), _)| *e > a);
+            let after = spans.get(i).is_some_and(|((s, _), _)| *s < b);
+            before || after
+        };
+        let extra: Vec<((usize, usize), Highlight)> = index
+            .occurrences
+            .iter()
+            .filter(|o| !o.declaration && !covered(o.span.0, o.span.1))
+            .map(|o| (o.span, Highlight::Name(o.kind)))
+            .collect();
+        spans.extend(extra);
+        spans.sort_by_key(|(span, _)| *span);
+        spans.dedup_by_key(|(span, _)| span.0);
+    }
+    Some(spans)
+}
+
+/// What hover shows for a declared name: its declaration (the first 14 lines, without its
+/// `///` lines) as a `preflight` code block, then its docs, as Markdown.
 pub fn hover(declaration: &Declaration, text: &str) -> Option<String> {
     let text = declaration.origin.as_ref().map_or(text, |o| o.1.as_str());
     let block = text.get(declaration.span.0..declaration.span.1)?;
-    let shown: Vec<&str> = block.lines().take(14).collect();
-    let more = if block.lines().count() > shown.len() { "\n  …" } else { "" };
+    // The docs follow the block: they are not shown twice.
+    let code = || block.lines().skip_while(|l| l.trim_start().starts_with("///"));
+    let shown: Vec<&str> = code().take(14).collect();
+    let more = if code().count() > shown.len() { "\n  …" } else { "" };
     let mut value = format!("```preflight\n{}{more}\n```", shown.join("\n"));
     if !declaration.docs.is_empty() {
         value.push_str(&format!("\n\n{}", declaration.docs.join("\n")));

@@ -33,6 +33,27 @@ pub fn evaluate(source: &str, facts: &str, date: Option<i32>) -> String {
     api::evaluate(source, facts, date)
 }
 
+/// Completions at `at` (a UTF-16 offset) as JSON: `{from, to, items}`.
+#[cfg(feature = "playground")]
+#[wasm_bindgen]
+pub fn complete(source: &str, at: u32) -> String {
+    api::complete(source, at)
+}
+
+/// What hover shows at `at` (a UTF-16 offset) as JSON: `{from, to, markdown}` or `null`.
+#[cfg(feature = "playground")]
+#[wasm_bindgen]
+pub fn hover(source: &str, at: u32) -> String {
+    api::hover(source, at)
+}
+
+/// The text's colours as JSON: `{ok, spans: [[from, to, class]]}`.
+#[cfg(feature = "playground")]
+#[wasm_bindgen]
+pub fn highlight(source: &str) -> String {
+    api::highlight(source)
+}
+
 /// The compiled module's bytes.
 #[cfg(feature = "playground")]
 #[wasm_bindgen]

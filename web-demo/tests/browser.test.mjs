@@ -268,13 +268,104 @@ test("the playground shows diagnostics for a broken file and passing tests for t
   await page.click("#run-tests");
   assert.match(await page.textContent("#test-summary"), /^\d+ passed, 0 failed$/);
   assert.match(await page.textContent("#diag-count"), /clean/);
-  const source = await page.inputValue("#source");
+  const source = await page.evaluate(() => window.playground.source());
   const answer = await page.evaluate((t) => window.playground.setSource(t), source.replace("require KB5011487", "require KB5011478"));
   assert.equal(answer.diagnostics[0].code, "P0100");
   assert.match(await page.textContent("#diagnostics"), /unknown update `KB5011478`/);
   assert.match(await page.textContent("#rendered"), /did you mean `KB5011487`\?/);
-  assert.equal(await page.textContent("#mirror mark.error"), "KB5011478");
+  // Clicking the diagnostic shows its span, which the editor underlines (CodeMirror's lint decoration).
+  await page.click("#diagnostics li button");
+  await page.waitForSelector(".cm-lintRange-error");
+  assert.equal(await page.textContent(".cm-lintRange-error"), "KB5011478");
   await page.screenshot({ path: join(artifacts, "playground.png") });
+  assert.deepEqual(errors, []);
+});
+
+/** The playground with `text` in its editor and the cursor at `at` (or at the end). */
+async function editing(text, at = text.length) {
+  const opened = await open("playground.html");
+  const { page } = opened;
+  await page.evaluate(() => window.playground.ready);
+  await page.evaluate(([t, at]) => {
+    window.playground.setSource(t);
+    window.playground.view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+    window.playground.view.focus();
+  }, [text, at]);
+  return opened;
+}
+
+test("the playground's editor colours the text as the parser reads it", async () => {
+  const { page, errors } = await open("playground.html");
+  await page.evaluate(() => window.playground.ready);
+  await page.waitForSelector(".cm-pf-keyword");
+  // A rule further down (the editor draws only what is in view).
+  await page.evaluate(() => {
+    const at = window.playground.source().indexOf("require KB5011487");
+    window.playground.view.dispatch({ selection: { anchor: at }, scrollIntoView: true });
+  });
+  await page.waitForSelector(".cm-pf-kb");
+  const kbs = await page.$$eval(".cm-pf-kb", (els) => els.slice(0, 5).map((e) => e.textContent));
+  assert.ok(kbs.length > 0 && kbs.every((k) => /^KB\d+$/.test(k)), kbs.join(", "));
+  // A name in a condition, coloured by what it names (an OS version of the shared file).
+  const oses = await page.$$eval(".cm-pf-name-os", (els) => els.map((e) => e.textContent));
+  assert.ok(oses.includes("win10_21h2"), oses.slice(0, 10).join(", "));
+  assert.deepEqual(errors, []);
+});
+
+test("the playground completes updates for the rule's OS first, with their titles, and inserts the choice", async () => {
+  const acs = readFileSync(join(root, "rules", "acs-2023.preflight"), "utf8");
+  const text = `${acs}\nrule r {\n  cite "x"\n  when host.os == win10_21h2\n  require `;
+  const { page, errors } = await editing(text);
+  await page.keyboard.press("Control+Space");
+  await page.waitForSelector(".cm-tooltip-autocomplete li");
+  await page.screenshot({ path: join(artifacts, "playground-completion-list.png") });
+  const shown = await page.$$eval(".cm-tooltip-autocomplete li", (lis) => lis.map((li) => li.textContent));
+  // The ranking the language intelligence gives (preflight-ide), in the same order.
+  const expected = await page.evaluate((t) => JSON.parse(window.playground.complete(t, t.length)), text);
+  const preferred = expected.items.filter((i) => i.preferred).map((i) => i.label);
+  assert.ok(preferred.includes("KB5011487"), preferred.join(", "));
+  assert.ok(shown[0].startsWith(preferred[0]), `${shown[0]} first, expected ${preferred[0]}`);
+  const ours = shown.find((s) => s.startsWith("KB5011487"));
+  assert.match(ours, /19044\.1586/, "the update's title beside it");
+  // Narrow by typing, then accept.
+  await page.keyboard.type("KB50114");
+  await page.waitForFunction(() => document.querySelector(".cm-tooltip-autocomplete li")?.textContent.startsWith("KB5011487"));
+  await page.screenshot({ path: join(artifacts, "playground-completion.png") });
+  await page.keyboard.press("Enter");
+  assert.ok((await page.evaluate(() => window.playground.source())).endsWith("require KB5011487"));
+  assert.deepEqual(errors, []);
+});
+
+test("the playground's hover shows a name's declaration from the shared file, and its quick fix repairs a misspelt update", async () => {
+  const acs = readFileSync(join(root, "rules", "acs-2023.preflight"), "utf8");
+  const broken = acs.replace("require KB5011487", "require KB5011478");
+  const { page, errors } = await editing(broken, 0);
+  // Hover the OS version in `host.os == win10_21h2`.
+  const at = broken.indexOf("host.os == win10_21h2") + "host.os == ".length + 3;
+  const box = await page.evaluate((at) => {
+    const view = window.playground.view;
+    view.dispatch({ effects: [], selection: { anchor: at }, scrollIntoView: true });
+    const c = view.coordsAtPos(at);
+    return c && { x: c.left + 1, y: (c.top + c.bottom) / 2 };
+  }, at);
+  assert.ok(box, "the position is on screen");
+  await page.mouse.move(box.x, box.y);
+  await page.waitForSelector(".cm-tooltip-hover .cm-pf-hover", { timeout: 5000 });
+  const hover = await page.textContent(".cm-tooltip-hover");
+  assert.match(hover, /os win10_21h2/);
+  assert.match(hover, /Windows 10 21H2/);
+  await page.screenshot({ path: join(artifacts, "playground-hover.png") });
+  // The fix: Ctrl-. on the diagnostic applies it.
+  const wrong = broken.indexOf("KB5011478") + 2;
+  await page.evaluate((at) => window.playground.view.dispatch({ selection: { anchor: at }, scrollIntoView: true }), wrong);
+  await page.waitForSelector(".cm-lintRange-error");
+  await page.keyboard.press("Control+.");
+  assert.equal(await page.evaluate(() => window.playground.source()), acs);
+  await page.waitForFunction(() => /clean/.test(document.querySelector("#diag-count").textContent));
+  // The panel's fix button does the same.
+  await page.evaluate((t) => window.playground.setSource(t), broken);
+  await page.click("#diagnostics .fix");
+  assert.equal(await page.evaluate(() => window.playground.source()), acs);
   assert.deepEqual(errors, []);
 });
 

@@ -12,10 +12,12 @@
 //! outline (document symbols), workspace symbols over the open files, folding ranges, and code
 //! lenses over each test with its result (the tests run on the interpreter; the lens runs them
 //! again and says the result, `workspace/executeCommand preflight.runTests`);
-//! quick fixes (a diagnostic's "did you mean", applied), completion by place (`complete`), and
-//! semantic tokens: the parser's own classes of every token
-//! (`preflight_compiler::highlight`), so that editors colour `os` in `os win11 {` and in
-//! `os { version: build }` as the parser reads them.
+//! quick fixes (a diagnostic's "did you mean", applied), completion by place (ranked: after
+//! `require`, the updates for the rule's OS first, with their titles), and semantic tokens: the
+//! parser's own classes of every token (`preflight_compiler::highlight`), so that editors colour
+//! `os` in `os win11 {` and in `os { version: build }` as the parser reads them. Every answer
+//! comes from `preflight_ide` (which the playground uses too); this module maps it to the
+//! protocol.
 //! Each open document is checked on its own. Positions are UTF-8 offsets when the editor offers
 //! them, UTF-16 otherwise (the protocol's default).
 
@@ -303,8 +305,8 @@ impl Server<'_> {
                     let uri = &p.text_document_position.text_document.uri;
                     let text = self.documents.get(uri)?;
                     let lines = Lines::new(text, self.utf8);
-                    let parsed = Parsed::new(uri, text)?;
-                    let index = parsed.index(text);
+                    let analysis = analysis(uri, text)?;
+                    let index = analysis.index(text);
                     let o = index.at(lines.offset(p.text_document_position.position))?;
                     let mut found: Vec<Location> = index
                         .references(o.kind, &o.name)
@@ -315,7 +317,7 @@ impl Server<'_> {
                     // A name another file declares: its declaration there too.
                     if p.context.include_declaration
                         && index.declaration(o.kind, &o.name).is_none()
-                        && let Some(symbol) = declared_by_kind(&parsed, text, o)
+                        && let Some(symbol) = analysis.declaration_of(text, o)
                         && let Some(origin) = &symbol.origin
                         && let Ok(there) = format!("file://{}", origin.0).parse::<Uri>()
                     {
@@ -609,7 +611,9 @@ fn diagnostics(uri: &Uri, text: &str, utf8: bool) -> (Vec<lsp_types::Diagnostic>
     let checked =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match preflight_compiler::syntax::parse(text) {
             Ok(file) if file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))) => {
-                (with_uses(uri, text), Some(declared_everywhere(&Parsed::of(uri, file, text), text)))
+                let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+                let analysis = preflight_ide::Analysis::of(file, &path_of(uri), text, &mut load);
+                (with_uses(uri, text), Some(analysis.declarations(text)))
             }
             Ok(file) => {
                 (preflight_compiler::check::check(&file, text).1, Some(preflight_ide::declarations(&file, text)))
@@ -757,31 +761,20 @@ fn name_token(kind: preflight_ide::Kind) -> (u32, u32) {
 /// what they name, in the protocol's relative encoding. A file that does not parse gets none,
 /// and the editor's own grammar colours it meanwhile.
 fn semantic_tokens(uri: &Uri, text: &str, utf8: bool) -> lsp_types::SemanticTokens {
-    let Ok(tokens) = preflight_compiler::highlight::tokens(text) else { return lsp_types::SemanticTokens::default() };
-    let mut spans: Vec<((u32, u32), (u32, u32))> =
-        tokens.iter().map(|t| ((t.span.start, t.span.end), token_type(t.class))).collect();
-    if let Some(index) = index_of(uri, text) {
-        // Names no token covers (strings and comments hold placeholders and `given` values).
-        let covered = |a: u32, b: u32| {
-            let i = spans.partition_point(|((s, _), _)| *s <= a);
-            let before = i.checked_sub(1).and_then(|k| spans.get(k)).is_some_and(|((_, e), _)| *e > a);
-            let after = spans.get(i).is_some_and(|((s, _), _)| *s < b);
-            before || after
+    let index = index_of(uri, text);
+    let Some(highlights) = preflight_ide::highlights(text, index.as_ref()) else {
+        return lsp_types::SemanticTokens::default();
+    };
+    let spans = highlights.into_iter().map(|(span, h)| {
+        let (from, to) = (u32::try_from(span.0).unwrap_or(u32::MAX), u32::try_from(span.1).unwrap_or(u32::MAX));
+        let token = match h {
+            preflight_ide::Highlight::Token(class) => token_type(class),
+            preflight_ide::Highlight::Name(kind) => name_token(kind),
         };
-        let extra: Vec<((u32, u32), (u32, u32))> = index
-            .occurrences
-            .iter()
-            .filter_map(|o| {
-                let (a, b) = (u32::try_from(o.span.0).ok()?, u32::try_from(o.span.1).ok()?);
-                (!o.declaration && !covered(a, b)).then(|| ((a, b), name_token(o.kind)))
-            })
-            .collect();
-        spans.extend(extra);
-        spans.sort_by_key(|(span, _)| *span);
-        spans.dedup_by_key(|(span, _)| span.0);
-    }
+        ((from, to), token)
+    });
     let lines = Lines::new(text, utf8);
-    let mut data = Vec::with_capacity(spans.len());
+    let mut data = Vec::new();
     let (mut line, mut character) = (0, 0);
     for ((from, to), (token_type, token_modifiers_bitset)) in spans {
         let (start, end) = (lines.position(from), lines.position(to));
@@ -865,47 +858,20 @@ fn test_lenses(uri: &Uri, text: &str) -> Vec<lsp_types::CodeLens> {
 /// The name under `offset` and its declaration, if the file (or a file it uses) declares it:
 /// the name is resolved by kind (a rule and an OS of one name stay apart).
 fn symbol_at(uri: &Uri, text: &str, offset: usize) -> Option<preflight_ide::Declaration> {
-    let parsed = Parsed::new(uri, text)?;
-    let index = parsed.index(text);
-    declared_by_kind(&parsed, text, index.at(offset)?)
+    let analysis = analysis(uri, text)?;
+    analysis.declaration_of(text, analysis.index(text).at(offset)?)
 }
 
-/// A document parsed, and the files it uses resolved and parsed with it (once per request).
-struct Parsed {
-    file: preflight_compiler::ast::File,
-    /// The bundle of the document and the files it uses, and its parse (`None`: it uses none).
-    used: Option<(preflight_compiler::bundle::Bundle, preflight_compiler::ast::File)>,
-}
-
-impl Parsed {
-    fn new(uri: &Uri, text: &str) -> Option<Parsed> {
-        Some(Parsed::of(uri, preflight_compiler::syntax::parse(text).ok()?, text))
-    }
-
-    fn of(uri: &Uri, file: preflight_compiler::ast::File, text: &str) -> Parsed {
-        let used = file.items.iter().any(|i| matches!(i, preflight_compiler::ast::Item::Use(_))).then(|| {
-            let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
-            let (bundle, _) = preflight_compiler::bundle::resolve(&path_of(uri), text, &mut load);
-            preflight_compiler::syntax::parse(&bundle.text).ok().map(|all| (bundle, all))
-        });
-        Parsed { file, used: used.flatten() }
-    }
-
-    /// The document's index; the files it uses resolve its names too.
-    fn index(&self, text: &str) -> preflight_ide::Index {
-        let used: Vec<&preflight_compiler::ast::File> = self.used.iter().map(|(_, all)| all).collect();
-        preflight_ide::Index::new(&self.file, text, &used)
-    }
+/// A document's analysis: it parsed, and the files it uses resolved from disk beside it (or the
+/// built-in shared files) and parsed with it, once per request.
+fn analysis(uri: &Uri, text: &str) -> Option<preflight_ide::Analysis> {
+    let mut load = preflight_compiler::bundle::disk_loader(preflight_compiler::BUILTIN_LIBRARY);
+    preflight_ide::Analysis::new(&path_of(uri), text, &mut load)
 }
 
 /// The document's index (`None` when it does not parse).
 fn index_of(uri: &Uri, text: &str) -> Option<preflight_ide::Index> {
-    Some(Parsed::new(uri, text)?.index(text))
-}
-
-/// The declaration of an occurrence's symbol, here or in a used file, of the same kind.
-fn declared_by_kind(parsed: &Parsed, text: &str, o: &preflight_ide::Occurrence) -> Option<preflight_ide::Declaration> {
-    preflight_ide::declaration_of(&declared_everywhere(parsed, text), o).cloned()
+    Some(analysis(uri, text)?.index(text))
 }
 
 /// A completion as the protocol's item: ranked in the order given (`sort_text`), the first
@@ -970,30 +936,6 @@ fn document_symbol(item: &preflight_ide::OutlineItem, lines: &Lines<'_>) -> lsp_
 /// The path of a `file:` URI.
 fn path_of(uri: &Uri) -> String {
     uri.as_str().strip_prefix("file://").map(|p| p.replace("%20", " ")).unwrap_or_default()
-}
-
-/// The names a document declares and those of the files it uses (read from disk beside it, or
-/// the built-in shared files), each with where it is declared.
-fn declared_everywhere(parsed: &Parsed, text: &str) -> Declared {
-    let Some((bundle, all)) = &parsed.used else { return preflight_ide::declarations(&parsed.file, text) };
-    let main = bundle.main().clone();
-    let mut origins: HashMap<String, std::sync::Arc<(String, String)>> = HashMap::new();
-    preflight_ide::declarations(all, &bundle.text)
-        .into_iter()
-        .map(|mut symbol| {
-            let f = bundle.file_at(u32::try_from(symbol.name_span.0).unwrap_or(0)).clone();
-            let shift = |(a, b): (usize, usize)| (a.saturating_sub(f.start), b.saturating_sub(f.start));
-            symbol.name_span = shift(symbol.name_span);
-            symbol.span = shift(symbol.span);
-            if f != main {
-                let origin = origins
-                    .entry(f.name.clone())
-                    .or_insert_with(|| std::sync::Arc::new((f.name.clone(), bundle.text_of(&f).to_string())));
-                symbol.origin = Some(origin.clone());
-            }
-            symbol
-        })
-        .collect()
 }
 
 /// Byte offsets → protocol positions.
