@@ -111,24 +111,42 @@ function union(advisories) {
   return { facts, roles, products, oses, versions };
 }
 
-/** Whether a build (major.minor.build) is one a rules file's build pattern names. */
-function buildMatches(pattern, build) {
-  const [op, bound] = pattern.includes(" ") ? pattern.split(" ") : ["", pattern];
+/** A build compared with a bound over the bound's parts (a part the build lacks counts as 0), as the module compares them. */
+function comparePrefix(build, bound) {
   const a = build.split(".").map(Number), b = bound.split(".").map(Number);
-  let order = 0;
-  for (let i = 0; i < Math.max(a.length, b.length) && !order; i++) order = Math.sign((a[i] ?? 0) - (b[i] ?? 0));
-  if (op === ">=") return order >= 0;
-  if (op === ">") return order > 0;
-  return build === bound || build.startsWith(`${bound}.`);
+  for (let i = 0; i < b.length; i++) if ((a[i] ?? 0) !== b[i]) return Math.sign((a[i] ?? 0) - b[i]);
+  return 0;
 }
 
-/** A build a rules pattern matches: `a.b.c` as is, `>= a.b.c` its bound, `> a.b.c` just above it. */
+/** Whether a build (major.minor.build) is one a rules file's build pattern names: `a.b.c` (a
+ * prefix), or a range of bounds joined by `and` (`>= 6.1 and < 6.2`). */
+function buildMatches(pattern, build) {
+  if (!/^[<>]/.test(pattern)) return build === pattern || build.startsWith(`${pattern}.`);
+  return pattern.split(" and ").every((bound) => {
+    const [op, version] = bound.split(" ");
+    const order = comparePrefix(build, version);
+    return { ">=": order >= 0, ">": order > 0, "<=": order <= 0, "<": order < 0 }[op] ?? false;
+  });
+}
+
+/** A build a rules pattern matches: `a.b.c` as is; of a range its lowest (`>= a.b.c` its bound,
+ * `> a.b.c` just above it), or with only an upper bound one just below it. */
 function exampleBuild(pattern) {
-  const [op, bound] = pattern.includes(" ") ? pattern.split(" ") : ["", pattern];
-  if (op !== ">") return bound;
-  const parts = bound.split(".").map(Number);
-  parts[parts.length - 1] += 1;
-  return parts.join(".");
+  if (!/^[<>]/.test(pattern)) return pattern;
+  const step = (version, by) => {
+    const parts = version.split(".").map(Number);
+    if (by < 0) while (parts.length > 1 && parts.at(-1) === 0) parts.pop();
+    parts[parts.length - 1] += by;
+    return parts.join(".");
+  };
+  let low = null, high = null;
+  for (const bound of pattern.split(" and ")) {
+    const [op, version] = bound.split(" ");
+    if (op === ">=") low = version;
+    else if (op === ">") low = step(version, 1);
+    else high = op === "<=" ? version : step(version, -1);
+  }
+  return low ?? high ?? "";
 }
 
 const idOf = (path) => `fact-${path.replace(/\./g, "-")}`;
@@ -326,7 +344,12 @@ function appendStep(li, step, why) {
     li.append(`Install the ${step.certificate}`);
     if (step.thumbprint) why.prepend(`Thumbprint ${step.thumbprint}. `);
   } else if (step.component) {
-    li.append(`Install or upgrade ${step.component.name} to ${step.component.at_least} or later`);
+    const c = step.component;
+    // The version as its users know it when the rules give one (`shown`), else the compared one.
+    const version = c.shown ?? c.at_least ?? c.above ?? c.exactly;
+    li.append(c.exactly ? `Install ${c.name} ${version}`
+      : c.above ? `Install or upgrade ${c.name} to a version later than ${version}`
+      : `Install or upgrade ${c.name} to ${version} or later`);
   } else if (step.setting) {
     li.append(`Set ${step.setting.name} to ${step.setting.value}`);
   } else if (step.action) {

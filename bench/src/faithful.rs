@@ -666,8 +666,7 @@ impl Faithful {
 fn matches(build: &Version, pattern: &BuildPattern) -> bool {
     match pattern {
         BuildPattern::Prefix(x) => build.cmp_prefix(x) == Ordering::Equal,
-        BuildPattern::AtLeast(x) => build.cmp_prefix(x) != Ordering::Less,
-        BuildPattern::Above(x) => build.cmp_prefix(x) == Ordering::Greater,
+        BuildPattern::Range(bounds) => bounds.iter().all(|(op, x)| op.holds(build.cmp_prefix(x))),
     }
 }
 

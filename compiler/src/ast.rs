@@ -134,14 +134,8 @@ pub enum PropValue {
     Path(Path),
     /// `2019 = 14.0`: two spellings of one product version.
     Alias(Literal, Literal, Span),
-    /// `>= 10.0.22000`: every build from this one on.
-    Range(RangeOp, Literal, Span),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RangeOp {
-    AtLeast,
-    Above,
+    /// `>= 10.0.22000`, `>= 6.1 and < 6.2`: every build within the bounds (`>=`, `>`, `<=`, `<`).
+    Range(Vec<(CmpOp, Literal)>, Span),
 }
 
 impl PropValue {
@@ -150,7 +144,7 @@ impl PropValue {
             PropValue::Literal(lit) => lit.span,
             PropValue::Name(id) => id.span,
             PropValue::Path(p) => p.span,
-            PropValue::Alias(_, _, span) | PropValue::Range(_, _, span) => *span,
+            PropValue::Alias(_, _, span) | PropValue::Range(_, span) => *span,
         }
     }
 }
@@ -410,8 +404,14 @@ pub struct NeedGroup {
 pub enum Need {
     Update(Literal),
     Certificate(Ident),
-    /// `component wsus >= 3.0.2` (or a named version)
-    Component(Ident, Expr),
+    /// `component wsus >= 3.0.2` (or `>`, `==`; or a named version), optionally `as "3.0 SP2"`:
+    /// the version as its users know it, which the finding shows.
+    Component {
+        id: Ident,
+        op: CmpOp,
+        version: Expr,
+        shown: Option<Literal>,
+    },
     /// `setting netfx35`, `setting tls == "enabled"` or `setting mode == strict`
     Setting(Ident, Option<Expr>),
     /// `action oem_firmware`
@@ -430,9 +430,10 @@ impl Need {
             Need::Update(lit) => lit.span,
             Need::Latest { span, .. } => *span,
             Need::Certificate(id) | Need::Setting(id, None) | Need::Action(id) => id.span,
-            Need::Component(id, value) | Need::Setting(id, Some(value)) => {
-                Span::new(id.span.start as usize, value.span.end as usize)
+            Need::Component { id, version, shown, .. } => {
+                Span::new(id.span.start as usize, shown.as_ref().map_or(version.span.end, |s| s.span.end) as usize)
             }
+            Need::Setting(id, Some(value)) => Span::new(id.span.start as usize, value.span.end as usize),
         }
     }
 }

@@ -286,12 +286,8 @@ fn prop_value(v: &PropValue) -> String {
         PropValue::Name(id) => id.name.clone(),
         PropValue::Path(path) => path.to_string(),
         PropValue::Alias(a, b, _) => format!("{} = {}", literal(a), literal(b)),
-        PropValue::Range(op, lit, _) => {
-            let op = match op {
-                RangeOp::AtLeast => ">=",
-                RangeOp::Above => ">",
-            };
-            format!("{op} {}", literal(lit))
+        PropValue::Range(bounds, _) => {
+            bounds.iter().map(|(op, lit)| format!("{} {}", op.symbol(), literal(lit))).collect::<Vec<_>>().join(" and ")
         }
     }
 }
@@ -310,7 +306,10 @@ fn need(n: &Need) -> String {
     match n {
         Need::Update(lit) => literal(lit),
         Need::Certificate(id) => format!("certificate {}", id.name),
-        Need::Component(id, version) => format!("component {} >= {}", id.name, expr(version)),
+        Need::Component { id, op, version, shown } => {
+            let shown = shown.as_ref().map(|s| format!(" as {}", literal(s))).unwrap_or_default();
+            format!("component {} {} {}{shown}", id.name, op.symbol(), expr(version))
+        }
         Need::Setting(id, None) => format!("setting {}", id.name),
         Need::Setting(id, Some(value)) => format!("setting {} == {}", id.name, expr(value)),
         Need::Action(id) => format!("action {}", id.name),

@@ -117,7 +117,7 @@ fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
         Rule::kb => Some(Class::Kb),
         Rule::int | Rule::json_number => Some(Class::Number),
         Rule::boolean | Rule::null | Rule::none => Some(Class::Constant),
-        Rule::cmp_op | Rule::range_op => Some(Class::Operator),
+        Rule::cmp_op | Rule::range_op | Rule::need_op => Some(Class::Operator),
         _ => None,
     };
     if let Some(class) = class {
@@ -160,9 +160,9 @@ fn walk(source: &str, pair: Pair<'_, Rule>, out: &mut Vec<Token>) {
                 push(out, Class::Level, level);
             }
         }
-        // `component ID >= VERSION` and `setting ID == VALUE` write their operator as a plain
-        // token of the rule: find it between the name and the value.
-        Rule::need_component | Rule::need_setting => {
+        // `setting ID == VALUE` writes its operator as a plain token of the rule: find it
+        // between the name and the value.
+        Rule::need_setting => {
             if let (Some(name), Some(value)) = (idents.next(), inner.last()) {
                 let (from, to) = (name.as_span().end(), value.as_span().start());
                 if let Some(gap) = source.get(from..to)

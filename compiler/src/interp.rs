@@ -234,11 +234,7 @@ impl Host {
 }
 
 fn matches_build(build: &Version, pattern: &BuildPattern) -> bool {
-    match pattern {
-        BuildPattern::Prefix(p) => build.cmp_prefix(p) == Ordering::Equal,
-        BuildPattern::AtLeast(p) => build.cmp_prefix(p) != Ordering::Less,
-        BuildPattern::Above(p) => build.cmp_prefix(p) == Ordering::Greater,
-    }
+    pattern.matches(build)
 }
 
 fn enum_name(program: &Program, field: usize, variant: usize) -> Option<String> {
@@ -372,9 +368,9 @@ impl Ctx<'_> {
                 .map(|u| u.kb.to_string())
                 .unwrap_or_default(),
             Need::Certificate(c) => p.certificates.get(*c).map(|c| c.id.clone()).unwrap_or_default(),
-            Need::Component { component, at_least } => {
+            Need::Component { component, op, version, .. } => {
                 let id = p.components.get(*component).map(|c| c.id.as_str()).unwrap_or_default();
-                format!("{id} >= {at_least}")
+                format!("{id} {} {version}", op.symbol())
             }
             Need::Setting { setting, .. } => p.settings.get(*setting).map(|c| c.id.clone()).unwrap_or_default(),
             Need::Action(a) => p.actions.get(*a).map(|c| c.id.clone()).unwrap_or_default(),
@@ -737,11 +733,16 @@ fn step_for(
                 step.thumbprint = Some(c.thumbprint.clone()).filter(|t| !t.is_empty());
             }
         }
-        Some(Need::Component { component: c, at_least }) => {
+        Some(Need::Component { component: c, op, version, shown }) => {
+            let version = version.to_string();
+            let is = |want: crate::ast::CmpOp| (*op == want).then(|| version.clone());
             step.component = program.components.get(*c).map(|c| ComponentInfo {
                 id: c.id.clone(),
                 name: c.name.clone(),
-                at_least: at_least.to_string(),
+                at_least: is(crate::ast::CmpOp::Ge),
+                above: is(crate::ast::CmpOp::Gt),
+                exactly: is(crate::ast::CmpOp::Eq),
+                shown: shown.clone(),
                 links: c.links.clone(),
             });
         }

@@ -348,8 +348,125 @@ pub struct Os {
 pub enum BuildPattern {
     /// The host's build starts with these parts.
     Prefix(Version),
-    AtLeast(Version),
-    Above(Version),
+    /// The host's build is within every bound (`>= 6.1 and < 6.2`), each compared over the
+    /// bound's parts (`Version::cmp_prefix`: `6.1.7601` is `<= 6.1`, not `> 6.1`).
+    Range(Vec<(crate::ast::CmpOp, Version)>),
+}
+
+impl BuildPattern {
+    pub fn matches(&self, build: &Version) -> bool {
+        match self {
+            BuildPattern::Prefix(p) => build.cmp_prefix(p) == std::cmp::Ordering::Equal,
+            BuildPattern::Range(bounds) => bounds.iter().all(|(op, v)| op.holds(build.cmp_prefix(v))),
+        }
+    }
+
+    /// As the rules file writes it: `10.0.19044`, `>= 10.0.22000`, `>= 6.1 and < 6.2`.
+    pub fn text(&self) -> String {
+        match self {
+            BuildPattern::Prefix(v) => v.to_string(),
+            BuildPattern::Range(bounds) => {
+                bounds.iter().map(|(op, v)| format!("{} {v}", op.symbol())).collect::<Vec<_>>().join(" and ")
+            }
+        }
+    }
+
+    /// The builds it matches as one interval `[low, high)` of builds compared part by part
+    /// (missing parts are 0); `None` for an unbounded end. Every pattern is one interval: a
+    /// prefix `p` is `[p, p')` where `p'` is `p` with its last part one higher.
+    pub fn interval(&self) -> (Option<Version>, Option<Version>) {
+        use crate::ast::CmpOp;
+        let next = |v: &Version| -> Option<Version> {
+            let mut parts = v.0.clone();
+            let last = parts.last_mut()?;
+            *last = last.checked_add(1)?;
+            Some(Version(parts))
+        };
+        match self {
+            BuildPattern::Prefix(p) => (Some(p.clone()), next(p)),
+            BuildPattern::Range(bounds) => {
+                let (mut low, mut high): (Option<Version>, Option<Version>) = (None, None);
+                for (op, v) in bounds {
+                    match op {
+                        CmpOp::Ge => low = max_padded(low, Some(v.clone())),
+                        // Past every build that starts with `v` (none when `v` cannot grow).
+                        CmpOp::Gt => match next(v) {
+                            Some(n) => low = max_padded(low, Some(n)),
+                            None => return (Some(v.clone()), Some(v.clone())),
+                        },
+                        CmpOp::Le => high = min_padded(high, next(v)),
+                        CmpOp::Lt => high = min_padded(high, Some(v.clone())),
+                        CmpOp::Eq | CmpOp::Ne => {}
+                    }
+                }
+                (low, high)
+            }
+        }
+    }
+
+    /// Whether no build matches it (`>= 6.2 and < 6.1`).
+    pub fn is_empty(&self) -> bool {
+        match self.interval() {
+            (Some(low), Some(high)) => cmp_padded(&low, &high) != std::cmp::Ordering::Less,
+            _ => false,
+        }
+    }
+
+    /// Whether some build matches both.
+    pub fn overlaps(&self, other: &BuildPattern) -> bool {
+        let (a, b) = (self.interval(), other.interval());
+        let low = max_padded(a.0, b.0);
+        let high = min_padded(a.1, b.1);
+        match (low, high) {
+            (Some(low), Some(high)) => cmp_padded(&low, &high) == std::cmp::Ordering::Less,
+            _ => true,
+        }
+    }
+
+    /// A build it matches, if any: its lowest, or for a range with only an upper bound one just
+    /// below it.
+    pub fn example(&self) -> Option<Version> {
+        if self.is_empty() {
+            return None;
+        }
+        match self.interval() {
+            (Some(low), _) => Some(low),
+            (None, Some(high)) => {
+                // The last non-zero part one lower, the rest dropped: 6.2 → 6.1, 6.0 → 5.
+                let mut parts = high.0;
+                while parts.last() == Some(&0) {
+                    parts.pop();
+                }
+                let last = parts.last_mut()?;
+                *last -= 1;
+                Some(Version(parts))
+            }
+            (None, None) => Some(Version(vec![0])),
+        }
+    }
+}
+
+/// Builds compared part by part, a missing part counting as 0 (`6` and `6.0` are the same build).
+pub fn cmp_padded(a: &Version, b: &Version) -> std::cmp::Ordering {
+    let n = a.0.len().max(b.0.len());
+    (0..n)
+        .map(|i| a.0.get(i).copied().unwrap_or(0).cmp(&b.0.get(i).copied().unwrap_or(0)))
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+fn max_padded(a: Option<Version>, b: Option<Version>) -> Option<Version> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if cmp_padded(&a, &b).is_ge() { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+fn min_padded(a: Option<Version>, b: Option<Version>) -> Option<Version> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if cmp_padded(&a, &b).is_le() { a } else { b }),
+        (a, b) => a.or(b),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -661,9 +778,13 @@ pub enum Need {
     /// Any one of these updates.
     Updates(Vec<UpdateId>),
     Certificate(CertId),
+    /// The component's version compared with `version` by `op` (`>=`, `>` or `==`); `shown`:
+    /// the version as its users know it, when the rules give one.
     Component {
         component: ComponentId,
-        at_least: Version,
+        op: crate::ast::CmpOp,
+        version: Version,
+        shown: Option<String>,
     },
     Setting {
         setting: SettingId,
@@ -730,4 +851,72 @@ pub enum Expected {
         undetermined: Vec<String>,
         decided: Vec<String>,
     },
+}
+
+#[cfg(test)]
+mod build_pattern_tests {
+    use super::BuildPattern;
+    use crate::ast::CmpOp;
+    use crate::value::Version;
+
+    fn v(text: &str) -> Version {
+        Version(text.split('.').map(|p| p.parse().unwrap()).collect())
+    }
+
+    fn patterns() -> Vec<BuildPattern> {
+        let mut out: Vec<BuildPattern> =
+            ["6.1", "6.1.7601", "6.2", "10.0", "10.0.19044"].iter().map(|p| BuildPattern::Prefix(v(p))).collect();
+        let bounds = ["6.1", "6.2", "6.3.9600", "10.0", "10.0.19044"];
+        let ops = [CmpOp::Ge, CmpOp::Gt, CmpOp::Le, CmpOp::Lt];
+        for a in bounds {
+            for op in ops {
+                out.push(BuildPattern::Range(vec![(op, v(a))]));
+                for b in bounds {
+                    for high in [CmpOp::Le, CmpOp::Lt] {
+                        if matches!(op, CmpOp::Ge | CmpOp::Gt) {
+                            out.push(BuildPattern::Range(vec![(op, v(a)), (high, v(b))]));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds at and around every bound, shorter and longer.
+    fn builds() -> Vec<Version> {
+        let mut out = Vec::new();
+        for base in
+            ["6.0", "6.1", "6.2", "6.3", "6.3.9600", "6.4", "10.0", "10.0.19043", "10.0.19044", "10.0.19045", "11.0"]
+        {
+            let b = v(base);
+            for extra in [vec![], vec![0], vec![1], vec![7601], vec![9600, 5], vec![19044, 1], vec![30000]] {
+                let mut parts = b.0.clone();
+                parts.extend(extra);
+                out.push(Version(parts));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn overlap_emptiness_and_examples_agree_with_matching() {
+        let builds = builds();
+        let patterns = patterns();
+        for a in &patterns {
+            let matched: Vec<&Version> = builds.iter().filter(|b| a.matches(b)).collect();
+            if a.is_empty() {
+                assert!(matched.is_empty(), "{} is empty yet matches {:?}", a.text(), matched.first());
+            } else {
+                let example = a.example().unwrap();
+                assert!(a.matches(&example), "{}: example {example}", a.text());
+            }
+            for b in &patterns {
+                let both = builds.iter().any(|x| a.matches(x) && b.matches(x));
+                // The candidates hold every edge, so a shared build among them exists whenever
+                // one exists at all (and never when the patterns are disjoint).
+                assert_eq!(a.overlaps(b), both, "{} and {}", a.text(), b.text());
+            }
+        }
+    }
 }

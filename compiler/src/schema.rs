@@ -300,8 +300,14 @@ fn need_text(program: &Program, need: &Need) -> String {
         Need::Certificate(c) => {
             format!("certificate {}", program.certificates.get(*c).map_or("?", |c| c.name.as_str()))
         }
-        Need::Component { component, at_least } => {
-            format!("{} {at_least} or later", program.components.get(*component).map_or("?", |c| c.name.as_str()))
+        Need::Component { component, op, version, shown } => {
+            let name = program.components.get(*component).map_or("?", |c| c.name.as_str());
+            let version = shown.clone().unwrap_or_else(|| version.to_string());
+            match op {
+                crate::ast::CmpOp::Gt => format!("{name} later than {version}"),
+                crate::ast::CmpOp::Eq => format!("{name} {version}"),
+                _ => format!("{name} {version} or later"),
+            }
         }
         Need::Action(a) => format!("action: {}", program.actions.get(*a).map_or("?", |a| a.name.as_str())),
         Need::Setting { setting, value } => {

@@ -205,6 +205,7 @@ pub(crate) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_map
             | Rule::kw_matches
             | Rule::kw_missing
+            | Rule::kw_as
     )
 }
 
@@ -367,7 +368,16 @@ fn need(pair: Pair<'_, Rule>) -> Result<Need> {
     }
     Ok(match rule {
         Rule::need_certificate => Need::Certificate(id),
-        Rule::need_component => Need::Component(id, expr(cur.next("minimum version")?)?),
+        Rule::need_component => {
+            let op = match cur.next("comparison")?.as_str() {
+                "==" => CmpOp::Eq,
+                ">" => CmpOp::Gt,
+                _ => CmpOp::Ge,
+            };
+            let version = expr(cur.next("version")?)?;
+            let shown = cur.pairs.next().map(literal).transpose()?;
+            Need::Component { id, op, version, shown }
+        }
         Rule::need_setting => Need::Setting(id, cur.pairs.next().map(expr).transpose()?),
         Rule::need_action => Need::Action(id),
         _ => return Err(internal(need_span, "need")),
@@ -386,12 +396,23 @@ fn prop_value(pair: Pair<'_, Rule>) -> Result<PropValue> {
             Ok(PropValue::Alias(a, b, value_span))
         }
         Rule::range => {
-            let mut cur = Cursor::new(significant(pair).collect(), value_span);
-            let op = match cur.next("range operator")?.as_str() {
-                ">" => RangeOp::Above,
-                _ => RangeOp::AtLeast,
-            };
-            Ok(PropValue::Range(op, literal(cur.next("range bound")?)?, value_span))
+            let parts: Vec<Pair<'_, Rule>> = significant(pair).collect();
+            let bounds = parts
+                .chunks(2)
+                .map(|bound| match bound {
+                    [op, version] => {
+                        let op = match op.as_str() {
+                            ">" => CmpOp::Gt,
+                            "<=" => CmpOp::Le,
+                            "<" => CmpOp::Lt,
+                            _ => CmpOp::Ge,
+                        };
+                        Ok((op, literal(version.clone())?))
+                    }
+                    _ => Err(internal(value_span, "range bound")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(PropValue::Range(bounds, value_span))
         }
         _ => Ok(PropValue::Literal(literal(pair)?)),
     }
@@ -767,11 +788,11 @@ pub fn describe(r: Rule) -> &'static str {
             "a requirement (`KB1234567`, `certificate NAME`, `component NAME >= 1.0`, `setting NAME`, `action NAME`)"
         }
         Rule::need_certificate => "`certificate` and a certificate",
-        Rule::need_component => "`component`, a component, `>=` and a version",
+        Rule::need_component => "`component`, a component, `>=` (or `>`, `==`) and a version",
         Rule::need_setting => "`setting` and a setting",
         Rule::values | Rule::value => "a value",
         Rule::alias => "an alias (`2019 = 14.0`)",
-        Rule::range | Rule::range_op => "a build range (`>= 10.0.22000`)",
+        Rule::range | Rule::range_op => "a build range (`>= 10.0.22000`, `>= 6.1 and < 6.2`)",
         Rule::field => "a fact (`name: type` or `name { ... }`)",
         Rule::field_group => "`{`",
         Rule::field_leaf => "`:` and a type, or `{`",
@@ -888,6 +909,8 @@ pub fn describe(r: Rule) -> &'static str {
         Rule::kw_map => "`map`",
         Rule::kw_matches => "`matches`",
         Rule::kw_missing => "`missing`",
+        Rule::kw_as => "`as`",
+        Rule::need_op => "`>=`, `>` or `==`",
     }
 }
 

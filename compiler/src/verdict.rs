@@ -99,12 +99,21 @@ pub struct TraceStep {
     pub why: String,
 }
 
-/// A component a finding asks for, at least at a version.
+/// A component a finding asks for: at least at a version (`at_least`), later than one
+/// (`above`) or exactly one (`exactly`) — one of the three —, and the version as its users know
+/// it when the rules give one (`shown`: BITS "2.5" for qmgr.dll 6.7).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentInfo {
     pub id: String,
     pub name: String,
-    pub at_least: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub above: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exactly: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shown: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<String>,
 }

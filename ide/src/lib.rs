@@ -412,7 +412,7 @@ impl Index {
                         match need {
                             ast::Need::Update(lit) => self.update(lit),
                             ast::Need::Certificate(id) => self.refer_at(Kind::Certificate, &id.name, id.span),
-                            ast::Need::Component(id, version) => {
+                            ast::Need::Component { id, version, .. } => {
                                 self.refer_at(Kind::Component, &id.name, id.span);
                                 self.expr(version);
                             }

@@ -30,8 +30,16 @@ impl Palette {
         }
         let mut builds = Vec::new();
         for os in &program.oses {
-            for pattern in &os.builds {
-                let (BuildPattern::Prefix(v) | BuildPattern::AtLeast(v) | BuildPattern::Above(v)) = pattern;
+            // Each bound of a pattern and its neighbours (a range's bounds are edges too).
+            let edges: Vec<&preflight_compiler::value::Version> = os
+                .builds
+                .iter()
+                .flat_map(|pattern| match pattern {
+                    BuildPattern::Prefix(v) => vec![v],
+                    BuildPattern::Range(bounds) => bounds.iter().map(|(_, v)| v).collect(),
+                })
+                .collect();
+            for v in edges {
                 let base = v.to_string();
                 builds.push(base.clone());
                 let mut up = v.0.clone();
@@ -39,6 +47,11 @@ impl Palette {
                     *last = last.saturating_add(1);
                 }
                 builds.push(up.iter().map(ToString::to_string).collect::<Vec<_>>().join("."));
+                let mut down = v.0.clone();
+                if let Some(last) = down.last_mut().filter(|l| **l > 0) {
+                    *last -= 1;
+                    builds.push(down.iter().map(ToString::to_string).collect::<Vec<_>>().join("."));
+                }
                 if v.0.len() == 3 {
                     builds.extend(revisions.iter().map(|r| format!("{base}.{r}")));
                 }
@@ -51,8 +64,10 @@ impl Palette {
             collect_consts(&rule.when, &mut consts);
             for q in &rule.require {
                 collect_consts(&q.met, &mut consts);
-                if let Need::Component { at_least, .. } = &q.need {
-                    let mut below = at_least.0.clone();
+                if let Need::Component { version, .. } = &q.need {
+                    // The version itself (for `==` and `>`) comes from the consts; just below it too.
+                    versions.push(version.to_string());
+                    let mut below = version.0.clone();
                     if let Some(last) = below.last_mut() {
                         *last = last.saturating_sub(1);
                     }

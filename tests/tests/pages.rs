@@ -17,10 +17,12 @@ fn pages_and_scripts_hold_no_advisory_fact() {
         facts.extend(program.certificates.iter().flat_map(|c| [c.name.clone(), c.thumbprint.clone()]));
         for os in &program.oses {
             for pattern in &os.builds {
-                let (preflight_compiler::ir::BuildPattern::Prefix(v)
-                | preflight_compiler::ir::BuildPattern::AtLeast(v)
-                | preflight_compiler::ir::BuildPattern::Above(v)) = pattern;
-                facts.push(v.to_string());
+                match pattern {
+                    preflight_compiler::ir::BuildPattern::Prefix(v) => facts.push(v.to_string()),
+                    preflight_compiler::ir::BuildPattern::Range(bounds) => {
+                        facts.extend(bounds.iter().map(|(_, v)| v.to_string()))
+                    }
+                }
             }
         }
     }

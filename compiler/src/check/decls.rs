@@ -307,10 +307,7 @@ impl<'a> Checker<'a> {
                 PropValue::Literal(lit) if matches!(lit.kind, LitKind::Version | LitKind::Int) => {
                     self.version_literal(lit).map(BuildPattern::Prefix)
                 }
-                PropValue::Range(op, lit, _) => self.version_literal(lit).map(|v| match op {
-                    ast::RangeOp::AtLeast => BuildPattern::AtLeast(v),
-                    ast::RangeOp::Above => BuildPattern::Above(v),
-                }),
+                PropValue::Range(bounds, span) => self.build_range(bounds, *span),
                 other => {
                     self.wrong_value(prop, other.span(), "a build (`10.0.19044`) or a range (`>= 10.0.22000`)");
                     None
@@ -319,6 +316,39 @@ impl<'a> Checker<'a> {
             patterns.extend(pattern);
         }
         patterns
+    }
+
+    /// `>= 6.1 and < 6.2`: at most one lower and one upper bound, and some build between them.
+    fn build_range(&mut self, bounds: &[(ast::CmpOp, ast::Literal)], span: ast::Span) -> Option<BuildPattern> {
+        let mut versions = Vec::new();
+        for (op, lit) in bounds {
+            versions.push((*op, self.version_literal(lit)?));
+        }
+        let lower = |op: &ast::CmpOp| matches!(op, ast::CmpOp::Ge | ast::CmpOp::Gt);
+        if let [(a, _), (b, _)] = versions.as_slice()
+            && lower(a) == lower(b)
+        {
+            let which = if lower(a) { "lower" } else { "upper" };
+            self.error(
+                Diagnostic::error("P0104", format!("this build range has two {which} bounds"), span, "here")
+                    .with_help("a range has at most one lower bound (`>=`, `>`) and one upper bound (`<=`, `<`): `>= 6.1 and < 6.2`"),
+            );
+            return None;
+        }
+        let pattern = BuildPattern::Range(versions);
+        if pattern.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    "P0104",
+                    format!("no build is in the range `{}`", pattern.text()),
+                    span,
+                    "empty range",
+                )
+                .with_help("the lower bound must be below the upper bound: `>= 6.1 and < 6.2`"),
+            );
+            return None;
+        }
+        Some(pattern)
     }
 
     /// `role server`: a variant of the enum the host's `os_role` fact has.
@@ -1535,28 +1565,5 @@ pub(super) fn literal_kind_name(kind: LitKind) -> String {
 
 /// Whether some host build matches both patterns (see `docs/language.md`, "os").
 fn patterns_overlap(a: &BuildPattern, b: &BuildPattern) -> bool {
-    use std::cmp::Ordering::*;
-    match (a, b) {
-        (BuildPattern::Prefix(p), BuildPattern::Prefix(q)) => {
-            let n = p.0.len().min(q.0.len());
-            p.0.get(..n) == q.0.get(..n)
-        }
-        (BuildPattern::Prefix(p), range) | (range, BuildPattern::Prefix(p)) => {
-            let (bound, strict) = match range {
-                BuildPattern::AtLeast(v) => (v, false),
-                BuildPattern::Above(v) => (v, true),
-                BuildPattern::Prefix(_) => return true,
-            };
-            let n = p.0.len().min(bound.0.len());
-            let head = Version(p.0.get(..n).unwrap_or_default().to_vec());
-            let bound_head = Version(bound.0.get(..n).unwrap_or_default().to_vec());
-            match head.cmp_prefix(&bound_head) {
-                Greater => true,
-                Less => false,
-                // The prefix is shorter than the bound: longer builds can still pass it.
-                Equal => p.0.len() < bound.0.len() || !strict,
-            }
-        }
-        _ => true,
-    }
+    a.overlaps(b)
 }

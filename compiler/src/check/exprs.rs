@@ -911,15 +911,17 @@ impl<'a> Checker<'a> {
                 let met = fact_is(fact, CmpOp::Eq, Value::Bool(true));
                 Some(ir::Requirement { need: ir::Need::Certificate(index), met, newest: false })
             }
-            ast::Need::Component(id, version) => {
+            ast::Need::Component { id, op, version, shown } => {
                 let index = self.declared("component", id, |n| &n.components)?;
-                let at_least = match self.constant(version, &Type::Version)? {
+                let version = match self.constant(version, &Type::Version)? {
                     Value::Version(v) => v,
                     _ => return None,
                 };
                 let fact = self.components.get(index).map(|c| c.fact)?;
-                let met = fact_is(fact, CmpOp::Ge, Value::Version(at_least.clone()));
-                Some(ir::Requirement { need: ir::Need::Component { component: index, at_least }, met, newest: false })
+                let met = fact_is(fact, *op, Value::Version(version.clone()));
+                let shown = shown.as_ref().map(|s| s.raw.clone());
+                let need = ir::Need::Component { component: index, op: *op, version, shown };
+                Some(ir::Requirement { need, met, newest: false })
             }
             ast::Need::Action(id) => {
                 let index = self.declared("action", id, |n| &n.actions)?;

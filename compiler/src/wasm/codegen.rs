@@ -1401,15 +1401,31 @@ impl Gen<'_> {
             b.i(I::If(BlockType::Result(ValType::I32)));
             b.i(I::I32Const(0));
             for pattern in &os.builds {
-                let (v, test): (_, &[I<'static>]) = match pattern {
-                    BuildPattern::Prefix(v) => (v, &[I::I32Const(0), I::I32Eq]),
-                    BuildPattern::AtLeast(v) => (v, &[I::I32Const(-1), I::I32Ne]),
-                    BuildPattern::Above(v) => (v, &[I::I32Const(1), I::I32Eq]),
+                let BuildPattern::Prefix(v) = pattern else {
+                    // A range: every bound holds (`vcmp` gives -1, 0 or 1 over the bound's parts).
+                    let BuildPattern::Range(bounds) = pattern else { continue };
+                    b.i(I::I32Const(1));
+                    for (op, v) in bounds {
+                        let record = self.version_record(&v.0);
+                        b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Const(record as i32));
+                        self.call(&mut b, "vcmp")?;
+                        let (against, holds_when_equal) = match op {
+                            CmpOp::Ge => (-1, false),
+                            CmpOp::Gt => (1, true),
+                            CmpOp::Le => (1, false),
+                            CmpOp::Lt => (-1, true),
+                            CmpOp::Eq => (0, true),
+                            CmpOp::Ne => (0, false),
+                        };
+                        // `>=`: != -1; `>`: == 1; `<=`: != 1; `<`: == -1.
+                        b.i(I::I32Const(against)).i(if holds_when_equal { I::I32Eq } else { I::I32Ne });
+                        b.i(I::I32And);
+                    }
+                    b.i(I::I32Or);
+                    continue;
                 };
-                let gate = match (pattern, v.0.first()) {
-                    (BuildPattern::Prefix(_), Some(&first)) => Some(first),
-                    _ => None,
-                };
+                let test: &[I<'static>] = &[I::I32Const(0), I::I32Eq];
+                let gate = v.0.first().copied();
                 if let Some(first) = gate {
                     // the build's first part (0 when it has none) == the pattern's
                     b.i(I::LocalGet(bp)).i(I::I32WrapI64).i(I::I32Load(mem(0, 2)));

@@ -71,7 +71,7 @@ pub fn metadata(program: &Program, source: &str) -> serde_json::Value {
         "products": program.products.iter().map(|p| serde_json::json!({ "id": p.id, "name": p.name })).collect::<Vec<_>>(),
         "oses": program.oses.iter().map(|os| {
             let role = os.role.and_then(|r| role_name(program, r));
-            serde_json::json!({ "id": os.id, "name": os.name, "builds": os.builds.iter().map(build_text).collect::<Vec<_>>(), "role": role })
+            serde_json::json!({ "id": os.id, "name": os.name, "builds": os.builds.iter().map(crate::ir::BuildPattern::text).collect::<Vec<_>>(), "role": role })
         }).collect::<Vec<_>>(),
         "links": a.links,
         "roles": roles(program),
@@ -102,15 +102,6 @@ fn role_name(program: &Program, role: usize) -> Option<String> {
     match &field.ty {
         crate::ir::Type::Enum(variants) => variants.get(role).cloned(),
         _ => None,
-    }
-}
-
-/// `10.0.19044`, `>= 10.0.22000` or `> 10.0.20348`, as the rules file writes it.
-fn build_text(pattern: &crate::ir::BuildPattern) -> String {
-    match pattern {
-        crate::ir::BuildPattern::Prefix(v) => v.to_string(),
-        crate::ir::BuildPattern::AtLeast(v) => format!(">= {v}"),
-        crate::ir::BuildPattern::Above(v) => format!("> {v}"),
     }
 }
 
