@@ -609,6 +609,7 @@ impl Faithful {
                     match segment {
                         Segment::Text(t) => message.push_str(t),
                         Segment::Value(e) => self.display(&mut message, e, f, os),
+                        Segment::Need => panic!("the baseline shows no `{{need}}`"),
                     }
                 }
             }

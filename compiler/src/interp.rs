@@ -590,15 +590,19 @@ impl Ctx<'_> {
     fn finding(&self, rule: &Rule, requirement: Option<usize>, level: Level) -> Finding {
         let os = if let Value::Os(os) = self.host.os { Some(os) } else { None };
         let as_of = if let Value::Date(d) = self.evaluation_date() { Some(d) } else { None };
-        finding_for(self.program, rule, requirement, os, as_of, level.name(), self.render(&rule.message))
+        let mut finding = finding_for(self.program, rule, requirement, os, as_of, level.name(), String::new());
+        finding.message = self.render(&rule.message, &finding.need_words());
+        finding
     }
 
-    fn render(&self, segments: &[Segment]) -> String {
+    /// A message with its values; `need` is what `{need}` shows.
+    fn render(&self, segments: &[Segment], need: &str) -> String {
         let mut out = String::new();
         for seg in segments {
             match seg {
                 Segment::Text(t) => out.push_str(t),
                 Segment::Value(e) => out.push_str(&self.display(e)),
+                Segment::Need => out.push_str(need),
             }
         }
         out

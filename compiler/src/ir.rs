@@ -819,6 +819,8 @@ impl Need {
 pub enum Segment {
     Text(String),
     Value(Expr),
+    /// `{need}`: what the finding's requirement asks, in words (`Step::words`).
+    Need,
 }
 
 #[derive(Clone, Debug)]

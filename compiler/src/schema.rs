@@ -282,6 +282,7 @@ pub fn markdown(program: &Program) -> String {
             .map(|s| match s {
                 Segment::Text(t) => t.clone(),
                 Segment::Value(e) => format!("{{{}}}", expr_name(program, e)),
+                Segment::Need => "{need}".to_string(),
             })
             .collect();
         out.push_str(&format!("- message: {message}\n"));

@@ -52,6 +52,48 @@ pub struct Finding {
     pub line: usize,
 }
 
+impl Finding {
+    /// What the finding asks, in words, for a message's `{need}`: `KB5011487`, `KB1 or KB2`,
+    /// `BITS 2.5 or later`, `Secure Boot = enabled`..., alternatives joined by "or"; empty for a
+    /// notice.
+    pub fn need_words(&self) -> String {
+        if self.any_of.is_empty() {
+            self.step.words()
+        } else {
+            self.any_of.iter().map(Step::words).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" or ")
+        }
+    }
+}
+
+impl Step {
+    /// The step in words (see [`Finding::need_words`]): exactly what the finding offers, so the
+    /// updates for the host's OS that are out at the evaluation date.
+    pub fn words(&self) -> String {
+        if !self.install_any_of.is_empty() {
+            return self.install_any_of.join(" or ");
+        }
+        if let Some(c) = &self.component {
+            let version = c.shown.as_ref().or(c.at_least.as_ref()).or(c.above.as_ref()).or(c.exactly.as_ref());
+            let version = version.map(String::as_str).unwrap_or_default();
+            return if c.exactly.is_some() {
+                format!("{} {version}", c.name)
+            } else if c.above.is_some() {
+                format!("{} later than {version}", c.name)
+            } else {
+                format!("{} {version} or later", c.name)
+            };
+        }
+        if let Some(s) = &self.setting {
+            // `setting netfx35`: turned on, said by its name alone.
+            return if s.value == "true" { s.name.clone() } else { format!("{} = {}", s.name, s.value) };
+        }
+        if let Some(a) = &self.action {
+            return a.name.clone();
+        }
+        self.certificate.clone().unwrap_or_default()
+    }
+}
+
 /// One step to take: install any one of some updates, a certificate, a component, a setting,
 /// an action. A finding carries one (flattened into it), or several alternatives in `any_of`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -402,11 +402,10 @@ fn items(want: &Want, names: &[Declaration], oses: &[&str]) -> Vec<Completion> {
         Want::Expectations => syntax::block_words("expect").iter().chain(&["not"]).map(|k| keyword(k)).collect(),
         Want::Placeholder => facts(names)
             .chain(of_kinds(names, &[Kind::Let, Kind::Milestone], oses))
-            .chain(std::iter::once(plain(
-                "release_date",
-                ItemKind::Function,
-                Some("an update's release date: {release_date(KB...)}"),
-            )))
+            .chain([
+                plain("release_date", ItemKind::Function, Some("an update's release date: {release_date(KB...)}")),
+                plain("need", ItemKind::Function, Some("what the finding asks to install or change")),
+            ])
             .collect(),
         Want::GivenKeys(groups) => {
             // The next part of every fact path under the groups: a fact or a group of them.
@@ -502,6 +501,7 @@ mod tests {
             complete(text, text.len(), &names).items.into_iter().map(|i| i.label).collect()
         };
         assert!(labels("rule r {\n  message \"on {os.").contains(&"os.version".to_string()));
+        assert!(labels("rule r {\n  message \"install {").contains(&"need".to_string()));
         assert_eq!(labels("test t {\n  given { "), ["hotfixes", "os"]);
         assert_eq!(labels("test t {\n  given { os: { "), ["version"]);
         assert_eq!(labels("test t {\n  given { os: { version: \"1\" }, "), ["hotfixes", "os"]);

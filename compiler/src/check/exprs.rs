@@ -716,6 +716,24 @@ impl<'a> Checker<'a> {
             }
         }
         self.check_requirements_apply(r, wanted);
+        // `{need}` names the unmet requirement of each finding: a rule without one has none.
+        if require.is_empty()
+            && !failed
+            && message.as_ref().is_some_and(|m| m.contains(&ir::Segment::Need))
+            && let Some(ast::Clause::Message(lit)) = r.clauses.iter().find(|c| matches!(c, ast::Clause::Message(_)))
+        {
+            let at = lit.raw.find("{need}").map_or(lit.span.start as usize, |i| lit.span.start as usize + 1 + i);
+            self.error(
+                Diagnostic::error(
+                    "P0103",
+                    format!("rule `{}` requires nothing for `{{need}}` to name", r.name.name),
+                    Span::new(at, at + "{need}".len()),
+                    "no requirement",
+                )
+                .with_help("`{need}` shows what the finding asks to install or change: add a `require` clause, or write the step in the message"),
+            );
+            failed = true;
+        }
         let (Some(when), Some((Some(severity), alt)), Some(message), false) = (when, severity, message, failed) else {
             return None;
         };
@@ -1071,6 +1089,14 @@ impl<'a> Checker<'a> {
                             }
                             None => ok = false,
                         }
+                        continue;
+                    }
+                    // `{need}`: what the finding asks (the rule must require something).
+                    if name.trim() == "need" {
+                        if !text.is_empty() {
+                            segments.push(ir::Segment::Text(std::mem::take(&mut text)));
+                        }
+                        segments.push(ir::Segment::Need);
                         continue;
                     }
                     let segs: Vec<String> = name.trim().split('.').map(str::to_string).collect();

@@ -17,7 +17,6 @@ use super::link::Symbols;
 use crate::ast::CmpOp;
 use crate::ir::{BuildPattern, Expr, HostValue, Level, Presence, Program, Rule, Segment, Type, Value};
 use crate::value::Date;
-use crate::verdict::Finding;
 use std::collections::{BTreeMap, HashMap};
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
@@ -1932,22 +1931,51 @@ impl Gen<'_> {
     ) -> Result<(), String> {
         // The finding's JSON with markers where the severity and message go. What follows the
         // message may depend on the host's OS (the updates for it, their dates there) and on the
-        // evaluation date (updates not out yet are left out): per OS, the tails from the latest
-        // release date down; one set per distinct text, the one for an unknown OS last.
-        let split = |os: Option<usize>, as_of: Option<Date>| -> Result<(String, String, String), String> {
-            let finding: Finding =
-                crate::interp::finding_for(self.program, rule, requirement, os, as_of, "\u{1}", "\u{2}".into());
-            let json = serde_json::to_string(&finding).map_err(|e| e.to_string())?;
+        // evaluation date (updates not out yet are left out), and so may a `{need}` in the
+        // message: each is written by `write_by_os_and_date`.
+        let program = self.program;
+        let finding = move |os: Option<usize>, as_of: Option<Date>| {
+            crate::interp::finding_for(program, rule, requirement, os, as_of, "\u{1}", "\u{2}".into())
+        };
+        let split = move |os: Option<usize>, as_of: Option<Date>| -> Result<(String, String, String), String> {
+            let json = serde_json::to_string(&finding(os, as_of)).map_err(|e| e.to_string())?;
             let (head, rest) = json.split_once("\\u0001").ok_or("severity marker")?;
             let (middle, tail) = rest.split_once("\\u0002").ok_or("message marker")?;
             Ok((head.to_string(), middle.to_string(), tail.to_string()))
         };
+        let (head, middle, _) = split(None, None)?;
+        self.out_static(b, head.as_bytes())?;
+        b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
+        self.write_level(b, level)?;
+        self.out_static(b, middle.as_bytes())?;
+        for segment in &rule.message {
+            match segment {
+                Segment::Text(text) => self.out_static(b, &escaped(text))?,
+                Segment::Value(e) => self.write_value(b, e, slot)?,
+                Segment::Need => self.write_by_os_and_date(b, rule, requirement, &|os, as_of| {
+                    Ok(String::from_utf8_lossy(&escaped(&finding(os, as_of).need_words())).into_owned())
+                })?,
+            }
+        }
+        self.write_by_os_and_date(b, rule, requirement, &|os, as_of| Ok(split(os, as_of)?.2))
+    }
+
+    /// Writes `text_for(host's OS, evaluation date)` where that can vary only with the OS (per
+    /// OS, one text for each release date of the requirement's updates there, latest first) and
+    /// the date: one set of texts per distinct set, the one for an unknown OS last.
+    fn write_by_os_and_date(
+        &mut self,
+        b: &mut Body,
+        rule: &Rule,
+        requirement: Option<usize>,
+        text_for: &dyn Fn(Option<usize>, Option<Date>) -> Result<String, String>,
+    ) -> Result<(), String> {
         let dated = self.program.host.evaluation_date.is_some();
         let ids: Vec<usize> = match requirement.and_then(|k| rule.require.get(k)) {
             Some(q) if dated => q.need.update_ids(),
             _ => Vec::new(),
         };
-        // (from this date on, this tail), latest first; then the tail for any other date.
+        // (from this date on, this text), latest first; then the text for any other date.
         let variants = |os: Option<usize>| -> Result<Dated, String> {
             let mut dates: Vec<Date> =
                 ids.iter().filter_map(|u| self.program.updates.get(*u)).filter_map(|u| u.released_on(os)).collect();
@@ -1958,10 +1986,10 @@ impl Gen<'_> {
             // updates out; a group of updates alone is not due and writes no finding).
             let before = dates.first().map(|d| Date(d.0 - 1));
             for d in dates.into_iter().rev() {
-                out.push((Some(d), split(os, Some(d))?.2));
+                out.push((Some(d), text_for(os, Some(d))?));
             }
-            out.push((None, split(os, before)?.2));
-            // A tail the next date down gives too starts at that date: one test fewer.
+            out.push((None, text_for(os, before)?));
+            // A text the next date down gives too starts at that date: one test fewer.
             out.dedup_by(|below, above| {
                 let same = below.1 == above.1;
                 if same {
@@ -1971,7 +1999,6 @@ impl Gen<'_> {
             });
             Ok(out)
         };
-        let (head, middle, _) = split(None, None)?;
         let default_variants = variants(None)?;
         let mut tails: Vec<(Dated, Vec<usize>)> = Vec::new();
         for os in 0..self.program.oses.len() {
@@ -1982,16 +2009,6 @@ impl Gen<'_> {
             match tails.iter_mut().find(|(t, _)| *t == these) {
                 Some((_, oses)) => oses.push(os),
                 None => tails.push((these, vec![os])),
-            }
-        }
-        self.out_static(b, head.as_bytes())?;
-        b.i(I::I32Const(slot as i32)).i(I::I32Load(mem(4, 2))).i(I::LocalSet(level));
-        self.write_level(b, level)?;
-        self.out_static(b, middle.as_bytes())?;
-        for segment in &rule.message {
-            match segment {
-                Segment::Text(text) => self.out_static(b, &escaped(text))?,
-                Segment::Value(e) => self.write_value(b, e, slot)?,
             }
         }
         let os_slot = self.slot(&Expr::Host(HostValue::Os)).ok_or("no os slot")?;
