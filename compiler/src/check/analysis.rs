@@ -26,7 +26,9 @@ use crate::interp::compare;
 use crate::ir::{Expr, HostValue, Level, Program, Rule, Type, Value};
 use crate::value::{Date, Version};
 use batsat::{Callbacks, ClauseKind, Lit, Solver, SolverInterface, SolverOpts, lbool};
-use std::collections::HashMap;
+// Keys here are node and atom numbers and interned nodes, never attacker-chosen strings
+// that would need SipHash's protection (the rules file is the author's own).
+use rustc_hash::FxHashMap as HashMap;
 
 /// Conflicts one question may take.
 const CONFLICTS_PER_QUESTION: u64 = 5_000;
@@ -275,19 +277,19 @@ impl<'p> Analysis<'p> {
         let mut a = Analysis {
             program,
             nodes: Vec::new(),
-            interned: HashMap::new(),
+            interned: HashMap::default(),
             atoms: Vec::new(),
-            index: HashMap::new(),
-            subjects: HashMap::new(),
-            effective: HashMap::new(),
-            presences: HashMap::new(),
-            at_least: HashMap::new(),
+            index: HashMap::default(),
+            subjects: HashMap::default(),
+            effective: HashMap::default(),
+            presences: HashMap::default(),
+            at_least: HashMap::default(),
             classes: Vec::new(),
             truth: Vec::new(),
             conflicts_left: CONFLICTS_IN_ALL,
             visits_left: VISITS_IN_ALL,
             memo: Vec::new(),
-            answered: HashMap::new(),
+            answered: HashMap::default(),
             profiles: Vec::new(),
             profile_at: Vec::new(),
             context: Vec::new(),
@@ -295,7 +297,7 @@ impl<'p> Analysis<'p> {
             skip_status: false,
             pruned: Vec::new(),
             question: 0,
-            assumed: HashMap::new(),
+            assumed: HashMap::default(),
             ignore_assumed: None,
             visited: Vec::new(),
             walk: 0,
@@ -606,7 +608,7 @@ impl<'p> Analysis<'p> {
             let Some(first) = atoms.first().and_then(|a| self.atoms.get(*a)) else { continue };
             let constraints: Vec<(&Atom, bool)> =
                 atoms.iter().filter_map(|a| self.atoms.get(*a)).map(|a| (a, true)).collect();
-            let mut seen: HashMap<Vec<bool>, usize> = HashMap::new();
+            let mut seen: HashMap<Vec<bool>, usize> = HashMap::default();
             for value in candidates(self.program, first.ty.as_ref(), &constraints) {
                 let row: Vec<bool> = constraints.iter().map(|(a, _)| holds(&a.test, &value)).collect();
                 let next = seen.len();
@@ -656,40 +658,43 @@ impl<'p> Analysis<'p> {
         if self.skip_status && self.status_nodes.get(f) == Some(&true) {
             return None;
         }
-        let value = match self.nodes.get(f).cloned() {
-            Some(Node::Const(b)) => Some(b),
-            Some(Node::Atom(a)) => known.get(&a).copied(),
-            Some(Node::Not(inner)) => self.eval_node(inner, known).map(|b| !b),
-            Some(Node::And(parts)) => {
-                let mut all = Some(true);
-                for p in parts {
-                    match self.eval_node(p, known) {
-                        Some(false) => {
-                            all = Some(false);
-                            break;
-                        }
-                        None => all = None,
-                        Some(true) => {}
-                    }
-                }
-                all
+        // The node's children are read by index, not cloned: this is the analyses' inner loop.
+        let (is_and, count) = match self.nodes.get(f) {
+            Some(Node::Const(b)) => return self.memoize(f, Some(*b)),
+            Some(Node::Atom(a)) => {
+                let value = known.get(a).copied();
+                return self.memoize(f, value);
             }
-            Some(Node::Or(parts)) => {
-                let mut any = Some(false);
-                for p in parts {
-                    match self.eval_node(p, known) {
-                        Some(true) => {
-                            any = Some(true);
-                            break;
-                        }
-                        None => any = None,
-                        Some(false) => {}
-                    }
-                }
-                any
+            Some(Node::Not(inner)) => {
+                let inner = *inner;
+                let value = self.eval_node(inner, known).map(|b| !b);
+                return self.memoize(f, value);
             }
-            None => None,
+            Some(Node::And(parts)) => (true, parts.len()),
+            Some(Node::Or(parts)) => (false, parts.len()),
+            None => return self.memoize(f, None),
         };
+        // And: false wins, else unknown, else true; Or: true wins, else unknown, else false.
+        let mut value = Some(is_and);
+        for i in 0..count {
+            let child = match self.nodes.get(f) {
+                Some(Node::And(parts) | Node::Or(parts)) => parts.get(i).copied(),
+                _ => None,
+            };
+            let Some(child) = child else { break };
+            match self.eval_node(child, known) {
+                Some(b) if b != is_and => {
+                    value = Some(b);
+                    break;
+                }
+                None => value = None,
+                Some(_) => {}
+            }
+        }
+        self.memoize(f, value)
+    }
+
+    fn memoize(&mut self, f: NodeId, value: Option<bool>) -> Option<bool> {
         if let Some(slot) = self.memo.get_mut(f) {
             *slot = (self.stamp, value);
         }
@@ -741,7 +746,7 @@ impl<'p> Analysis<'p> {
         for (subject, atoms) in by_subject {
             let classes = self.classes.get(subject).copied().unwrap_or(0);
             // Classes that agree on this condition's atoms answer alike: evaluate each kind once.
-            let mut answers: HashMap<Vec<bool>, bool> = HashMap::new();
+            let mut answers: HashMap<Vec<bool>, bool> = HashMap::default();
             let mut possible = Vec::with_capacity(classes);
             for class in 0..classes {
                 let row = self.row(&atoms, class);
@@ -766,7 +771,7 @@ impl<'p> Analysis<'p> {
 
     /// The atoms under the given formulas that compare a subject with constants, by subject.
     fn atoms_by_subject(&mut self, roots: &[NodeId]) -> Vec<(usize, Vec<usize>)> {
-        let mut by_subject: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut by_subject: HashMap<usize, Vec<usize>> = HashMap::default();
         for root in roots {
             for a in self.cone_atoms(*root) {
                 if let Some(atom) = self.atoms.get(a)
@@ -859,7 +864,7 @@ impl<'p> Analysis<'p> {
     /// leaves every part possible, then each free atom. True only with every part decided.
     fn witness(&mut self, parts: &[(NodeId, bool)]) -> bool {
         let roots: Vec<NodeId> = parts.iter().map(|(f, _)| *f).collect();
-        let mut known: HashMap<usize, bool> = HashMap::new();
+        let mut known: HashMap<usize, bool> = HashMap::default();
         for (subject, atoms) in self.atoms_by_subject(&roots) {
             let classes = self.classes.get(subject).copied().unwrap_or(0);
             let mut rows: Vec<Vec<bool>> = (0..classes).map(|c| self.row(&atoms, c)).collect();
@@ -904,8 +909,8 @@ impl<'p> Analysis<'p> {
     /// disjunction) already contradicts them: a subject left with no kind of value, or a part
     /// that then evaluates to the other value.
     fn refuted(&mut self, parts: &[(NodeId, bool)]) -> bool {
-        let mut forced_atoms: HashMap<usize, bool> = HashMap::new();
-        let mut forced_nodes: HashMap<NodeId, bool> = HashMap::new();
+        let mut forced_atoms: HashMap<usize, bool> = HashMap::default();
+        let mut forced_nodes: HashMap<NodeId, bool> = HashMap::default();
         for &(f, want) in parts {
             if self.force(f, want, &mut forced_atoms, &mut forced_nodes) {
                 return true;
@@ -982,7 +987,7 @@ impl<'p> Analysis<'p> {
         }
         let limit = self.conflicts_left.min(CONFLICTS_PER_QUESTION);
         let mut solver = Solver::new(SolverOpts::default(), Budget { learnt: 0, limit });
-        let mut encoded: HashMap<NodeId, Lit> = HashMap::new();
+        let mut encoded: HashMap<NodeId, Lit> = HashMap::default();
         // Each subject's atoms tied to the kinds of its values this question can tell apart: at
         // least one kind holds, and each kind decides every atom.
         let roots: Vec<NodeId> = parts.iter().map(|(f, _)| *f).collect();
