@@ -54,11 +54,12 @@ fn the_report_counts_what_batch_counts() {
     }
 }
 
-/// The fixes table ranks install groups by the hosts each alone would make ready; a host held
-/// back by something else too (here a missing root certificate) needs the update but is not made
-/// ready by it.
+/// Steps of every kind are ranked by the worst outcome they hold back, then by the hosts each
+/// alone would make ready; a host held back by something else too (here a missing root
+/// certificate) needs the update but is not made ready by it; alternatives of different kinds are
+/// one step.
 #[test]
-fn updates_are_ranked_by_the_hosts_they_make_ready() {
+fn steps_are_ranked_by_what_they_hold_back_and_the_hosts_they_make_ready() {
     let answers = concat!(
         r#"{"advisory":"a","status":"action_required","findings":[{"rule":"r","severity":"action_required","install_any_of":["KB1","KB2"]}]}"#,
         "\n",
@@ -66,33 +67,43 @@ fn updates_are_ranked_by_the_hosts_they_make_ready() {
         "\n",
         r#"{"advisory":"a","status":"action_required","findings":[{"rule":"s","severity":"action_required","install_any_of":["KB3"]},{"rule":"n","severity":"info"}]}"#,
         "\n",
+        r#"{"advisory":"a","status":"limited","findings":[{"rule":"l","severity":"limited","any_of":[{"install_any_of":["KB4"]},{"component":{"id":"x","name":"X","at_least":"2.0"}}]}]}"#,
+        "\n",
         r#"{"error":{"code":"malformed_version","field":"os.version","message":"..."}}"#,
         "\n",
     );
     let dir = std::env::temp_dir().join(format!("preflight-report-rank-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("a.jsonl"), answers).unwrap();
-    std::fs::write(dir.join("f.jsonl"), "{}\n{}\n{}\n{\"os\":{\"version\":\"x\"}}\n").unwrap();
+    std::fs::write(dir.join("f.jsonl"), "{}\n{}\n{}\n{}\n{\"os\":{\"version\":\"x\"}}\n").unwrap();
     let out = preflight(
         &["report", dir.join("a.jsonl").to_str().unwrap(), "--facts", dir.join("f.jsonl").to_str().unwrap()],
         b"",
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let html = text(&out.stdout);
-    let row = |group: &str| {
-        let at = html.find(&format!("<tr><td>{group}</td>")).unwrap();
-        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    // The cells after a step's link in "Do this first": worst outcome, made ready alone, needed.
+    let row = |step: &str| -> Vec<String> {
+        let at = html.find(&format!(">{step}</a></td>")).unwrap_or_else(|| panic!("{step} missing: {html}"));
+        let rest = &html[at..at + html[at..].find("</tr>").unwrap()];
+        rest.split("<td").skip(1).map(|c| c[c.find('>').unwrap() + 1..].replace("</td>", "")).collect()
     };
-    assert_eq!(row("KB1 or KB2"), "<tr><td>KB1 or KB2</td><td>1</td><td>2</td>");
-    assert_eq!(row("KB3"), "<tr><td>KB3</td><td>1</td><td>1</td>");
-    assert!(html.contains("<td>certificate: Root</td><td>1</td>"), "{html}");
+    assert_eq!(row("install KB4 or component: X"), ["limited", "1", "1"]);
+    assert_eq!(row("install KB1 or KB2"), ["action_required", "1", "2"]);
+    assert_eq!(row("install KB3"), ["action_required", "1", "1"]);
+    assert_eq!(row("certificate: Root"), ["action_required", "0", "1"]);
+    let order: Vec<usize> = ["install KB4 or component: X", "install KB1 or KB2", "install KB3", "certificate: Root"]
+        .iter()
+        .map(|s| html.find(&format!(">{s}</a>")).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "ranked: worst outcome, then made ready, then needed");
     assert!(html.contains("<td>malformed_version</td><td>os.version</td><td>1</td>"), "{html}");
     assert_eq!(
         data(&html)["summary"]["a"]["outcomes"],
-        serde_json::json!({"action_required": 3, "error:malformed_version": 1})
+        serde_json::json!({"action_required": 3, "limited": 1, "error:malformed_version": 1})
     );
     // Hosts without a name are named by their line.
-    assert_eq!(data(&html)["hosts"][3][0], "line 4");
+    assert_eq!(data(&html)["hosts"][4][0], "line 5");
 }
 
 #[test]
@@ -136,6 +147,27 @@ fn batch_report_is_the_report_of_its_answers() {
     let inline = std::fs::read_to_string(inline).unwrap();
     assert_eq!(inline, std::fs::read_to_string(after).unwrap());
     assert_eq!(data(&inline)["hosts"][0][0], "WS-0142");
+    // With `--summary json`, standard error is that one JSON document and nothing else.
+    let quiet = dir.join("quiet.html");
+    let out = preflight(
+        &[
+            "batch",
+            "--as-of",
+            "2026-11-25",
+            facts,
+            "-o",
+            "/dev/null",
+            "--report",
+            quiet.to_str().unwrap(),
+            "--summary",
+            "json",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stderr).expect("stderr is the summary's JSON alone");
+    assert!(summary["hosts"].as_u64().unwrap() > 0, "{summary}");
+    assert!(quiet.exists());
 }
 
 /// The answers and facts are paired line by line and must be in step: a facts file longer,

@@ -15,7 +15,7 @@ const artifacts = join(root, "tests", "artifacts");
 const work = join(root, "target", "web");
 const facts = join(root, "examples", "inventory", "devices.facts.jsonl");
 
-let browser, summary, page, requests = [], errors = [];
+let browser, summary, verdicts, page, requests = [], errors = [];
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -24,6 +24,7 @@ before(async () => {
   const batch = spawnSync(cli, ["batch", "--as-of", "2026-11-25", "--summary", "json", facts, "-o", answers]);
   assert.equal(batch.status, 0, batch.stderr.toString());
   summary = JSON.parse(batch.stderr.toString().split("\n")[0]);
+  verdicts = readFileSync(join(work, "inventory-answers.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const html = join(work, "fleet.html");
   execFileSync(cli, ["report", answers, "--facts", facts, "-o", html], { stdio: "ignore" });
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
@@ -40,11 +41,9 @@ after(async () => { await browser?.close(); });
 test("the bars say batch's numbers, and the page loads nothing else", async () => {
   for (const [id, each] of Object.entries(summary.advisories)) {
     const section = page.locator("section", { has: page.locator("h2", { hasText: id }) });
-    const labels = await section.locator("svg g").allTextContents();
-    const shown = Object.fromEntries(labels.map((t) => {
-      const m = t.match(/^(\S+?)(\d+) \(/);
-      return [m[1], Number(m[2])];
-    }));
+    const labels = await section.locator(".bar").evaluateAll((bars) =>
+      bars.map((b) => [b.querySelector(".label").textContent, b.querySelector(".n").textContent]));
+    const shown = Object.fromEntries(labels.map(([label, n]) => [label, Number(n.match(/^(\d+) \(/)[1])]));
     assert.deepEqual(shown, each.outcomes, id);
   }
   assert.deepEqual(errors, []);
@@ -60,7 +59,7 @@ test("the host table filters and exports what it shows as CSV", async () => {
   assert.equal(await page.locator("#hosts tbody tr").count(), ready);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export")]);
   const csv = readFileSync(await download.path()).toString().trim().split("\n");
-  assert.equal(csv[0], "host,build,outcome,missing updates");
+  assert.equal(csv[0], "host,build,outcome,steps");
   assert.equal(csv.length, ready + 1);
   assert.ok(csv.slice(1).every((line) => line.includes(",action_required,")), csv.join("\n"));
   await page.selectOption("#outcome", { label: "any" });
@@ -68,13 +67,85 @@ test("the host table filters and exports what it shows as CSV", async () => {
   assert.equal(await page.textContent("#count"), "2 of 6 hosts");
 });
 
+/** A step of a finding in the report's words (as `report` names them). */
+function stepName(f) {
+  if (f.install_any_of?.length) return `install ${f.install_any_of.join(" or ")}`;
+  for (const kind of ["certificate", "component", "setting", "action"]) {
+    const v = f[kind];
+    if (typeof v === "string") return `${kind}: ${v}`;
+    if (v?.name) return `${kind}: ${v.name}`;
+  }
+  return null;
+}
+
+test("'Do this first' ranks every step of every advisory as a recount from the answers does", async () => {
+  const rank = { unsupported: 5, limited: 4, action_required: 3, undetermined: 2, unknown: 1 };
+  const counts = new Map();
+  for (const answer of verdicts) {
+    for (const [advisory, verdict] of Object.entries(answer)) {
+      if (!verdict.status) continue;
+      const status = verdict.status === "unknown" && verdict.undetermined?.some((u) => u.needs?.length) ? "undetermined" : verdict.status;
+      const steps = new Set();
+      let allHaveSteps = (rank[status] ?? 0) >= 3;
+      for (const f of verdict.findings) {
+        const holdsBack = f.severity !== "info" && f.severity !== "warning";
+        const step = f.any_of?.length ? f.any_of.map(stepName).filter(Boolean).join(" or ") : stepName(f);
+        if (step && holdsBack) steps.add(step);
+        else if (!step && holdsBack) allHaveSteps = false;
+      }
+      for (const step of steps) {
+        const key = `${advisory}|${step}`;
+        const c = counts.get(key) ?? { alone: 0, needed: 0, worst: 0 };
+        c.needed++; c.worst = Math.max(c.worst, rank[status] ?? 0);
+        if (allHaveSteps && steps.size === 1) c.alone++;
+        counts.set(key, c);
+      }
+    }
+  }
+  const names = ["", "unknown", "undetermined", "action_required", "limited", "unsupported"];
+  const expected = [...counts].map(([key, c]) => [...key.split("|"), names[c.worst], String(c.alone), String(c.needed)])
+    .sort((x, y) => (Number(y[4]) - Number(x[4])) || 0);
+  const rows = await page.locator("#first table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.deepEqual(new Set(rows.map((r) => r.join("|"))), new Set(expected.map((r) => r.join("|"))));
+  assert.ok(rows.length >= 3, rows.join("\n"));
+  // Ranked: worst outcome first, then hosts made ready, then hosts that need it.
+  for (let i = 1; i < rows.length; i++) {
+    const key = (r) => [names.indexOf(r[2]), Number(r[3]), Number(r[4])];
+    const [a, b] = [key(rows[i - 1]), key(rows[i])];
+    assert.ok(a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] >= b[2]))), `${rows[i - 1]} before ${rows[i]}`);
+  }
+});
+
+test("a certificate step lists its hosts, and every step is a filter", async () => {
+  const link = page.locator("#first a.step", { hasText: "certificate:" }).first();
+  const [advisory, step] = [await link.locator("xpath=../..").locator("td").first().textContent(), await link.textContent()];
+  const needed = Number(await link.locator("xpath=../..").locator("td").nth(4).textContent());
+  await link.click();
+  assert.equal(await page.textContent("#count"), `${needed} of 6 hosts`);
+  const shown = await page.locator("#hosts tbody tr td:nth-child(4)").allTextContents();
+  assert.ok(shown.length === needed && shown.every((s) => s.split("; ").includes(step)), shown.join("\n"));
+  const expected = verdicts.filter((a) => a[advisory]?.findings?.some((f) => stepName(f) === step)).length;
+  assert.equal(needed, expected);
+  const options = await page.locator("#step option").allTextContents();
+  assert.ok(options.some((o) => o.startsWith("install KB")) && options.some((o) => o.startsWith("certificate:")), options.join(", "));
+  await page.selectOption("#step", { label: "any" });
+});
+
 test("on a phone the page fits its width and still filters", async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.goto(page.url());
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+  // Labels stay readable and counts are never cut; the hosts are cards.
+  const bars = await phone.locator(".bar").evaluateAll((els) => els.map((b) => ({
+    size: parseFloat(getComputedStyle(b.querySelector(".label")).fontSize),
+    right: b.querySelector(".n").getBoundingClientRect().right,
+  })));
+  assert.ok(bars.length > 0 && bars.every((b) => b.size >= 12 && b.right <= 390), JSON.stringify(bars));
   await phone.selectOption("#outcome", { label: "ready" });
   assert.match(await phone.textContent("#count"), /^\d+ of 6 hosts$/);
+  assert.equal(await phone.locator("#hosts thead").evaluate((t) => getComputedStyle(t).display), "none");
+  assert.ok(!(await phone.locator("#outcome option").allTextContents()).includes(""), "no blank outcome");
   await phone.screenshot({ path: join(artifacts, "report-phone.png"), fullPage: true });
   await phone.close();
 });

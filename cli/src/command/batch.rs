@@ -329,7 +329,10 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
             if let (Some((path, _)), Some(fleet)) = (args.report, &report) {
                 let page = super::report::page(fleet);
                 crate::output::write_file(path, page.as_bytes(), &inputs)?;
-                eprintln!("wrote the report {} ({} bytes)", path.display(), page.len());
+                // With `--summary json`, standard error is that JSON alone (a tool parses it).
+                if !args.summary_json {
+                    eprintln!("wrote the report {} ({} bytes)", path.display(), page.len());
+                }
             }
             Ok(0)
         }

@@ -3,12 +3,14 @@
 //!
 //! Everything is counted here, in Rust, in one pass over the two files (answer N is the answer to
 //! facts line N, as `batch` writes them): per advisory, the outcomes (the same keys and counts as
-//! `batch --summary json`), hosts by Windows build and outcome, the updates that would move the
-//! most hosts to `ready` (alternatives counted once: a group `KB1 or KB2` is one fix), the other
-//! steps findings ask for (certificates, components, settings, actions), and input errors by code
-//! and field. The page draws the counts as tables and inline SVG bars (each bar labelled with its
-//! number, so colour carries no meaning alone); the host table is data read by a few lines of
-//! script that show it a page at a time, filter it and export it as CSV.
+//! `batch --summary json`), hosts by Windows build and outcome, every step findings ask for (an
+//! update group — alternatives counted once: `KB1 or KB2` is one step —, a certificate, a
+//! component, a setting, an action, or alternatives of different kinds) with the hosts it alone
+//! would move to `ready`, and input errors by code and field. The page opens with "Do this
+//! first": the steps of every advisory ranked by the worst outcome they hold back, then by the
+//! hosts they would make ready, each a link to its hosts. Counts are tables and labelled bars (so
+//! colour carries no meaning alone); the host table is data read by a few lines of script that
+//! show it a page at a time, filter it (by any step) and export it as CSV.
 
 use super::batch::Lines;
 use crate::common::printable;
@@ -24,18 +26,39 @@ struct Advisory {
     outcomes: BTreeMap<String, usize>,
     /// Windows build → outcome → hosts.
     by_build: BTreeMap<String, BTreeMap<String, usize>>,
-    /// An install group ("KB1 or KB2") → (hosts it alone would move to ready, hosts that need it).
-    fixes: HashMap<String, (usize, usize)>,
-    /// "certificate: NAME", "component: NAME", ... → hosts.
-    steps: BTreeMap<String, usize>,
+    /// A step ("install KB1 or KB2", "certificate: NAME", ...) → what it would do.
+    steps: HashMap<String, StepCount>,
     /// (code, field) → hosts.
     errors: BTreeMap<(String, String), usize>,
     /// A fact undetermined rules need → (hosts that lack it, how a collector reads it).
     to_collect: BTreeMap<String, (usize, Option<String>)>,
 }
 
-/// One host's row in the table: its id, build, and per advisory its outcome and missing groups,
-/// as indices into `Names` (a million hosts must fit in memory many times over).
+/// What one step would do for the hosts of one advisory.
+#[derive(Default, Clone, Copy)]
+struct StepCount {
+    /// Hosts it alone would move to `ready` (their only step).
+    alone: usize,
+    /// Hosts whose findings ask for it.
+    needed: usize,
+    /// The worst outcome among those hosts ([`severity_rank`]).
+    worst: u8,
+}
+
+/// How bad an outcome is, for ranking steps: the outcome a step holds a host at.
+fn severity_rank(outcome: &str) -> u8 {
+    match outcome {
+        "unsupported" => 5,
+        "limited" => 4,
+        "action_required" => 3,
+        UNDETERMINED => 2,
+        "unknown" => 1,
+        _ => 0,
+    }
+}
+
+/// One host's row in the table: its id, build, and per advisory its outcome and the steps its
+/// findings ask for, as indices into `Names` (a million hosts must fit in memory many times over).
 struct Row {
     id: String,
     build: String,
@@ -69,7 +92,7 @@ pub struct Fleet {
     advisories: Vec<Advisory>,
     rows: Vec<Row>,
     outcomes: Names,
-    groups: Names,
+    steps: Names,
 }
 
 pub struct Options<'a> {
@@ -237,13 +260,13 @@ impl Fleet {
                 row.missing.push(Vec::new());
             }
             row.outcomes.push(self.outcomes.id(&outcome));
-            row.missing.push(missing.iter().map(|g| self.groups.id(g)).collect());
+            row.missing.push(missing.iter().map(|g| self.steps.id(g)).collect());
         }
         self.rows.push(row);
     }
 }
 
-/// Counts one verdict; returns its outcome and its missing install groups.
+/// Counts one verdict; returns its outcome and the steps its findings ask for.
 fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) {
     if let Some(error) = verdict.get("error") {
         let code = error.get("code").and_then(Value::as_str).unwrap_or("?").to_string();
@@ -277,48 +300,57 @@ fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) 
     *a.outcomes.entry(status.clone()).or_default() += 1;
     *a.by_build.entry(build.to_string()).or_default().entry(status.clone()).or_default() += 1;
     let findings = verdict.get("findings").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut groups: Vec<String> = Vec::new();
-    // Whether every finding that holds the status back is an install group.
-    let mut only_updates = status == "action_required";
+    let mut steps: Vec<String> = Vec::new();
+    // Whether every finding that holds the status back asks for a step (one with none, such as
+    // an unsupported Windows version, is not fixed by any).
+    let mut all_have_steps = severity_rank(&status) >= severity_rank("action_required");
     for f in &findings {
         let severity = f.get("severity").and_then(Value::as_str).unwrap_or_default();
         let holds_back = severity != "info" && severity != "warning";
-        match f.get("install_any_of").and_then(Value::as_array) {
-            Some(kbs) if !kbs.is_empty() => {
-                let group = kbs.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or ");
-                if !groups.contains(&group) {
-                    groups.push(group);
+        let step = match f.get("any_of").and_then(Value::as_array) {
+            Some(alternatives) if !alternatives.is_empty() => {
+                let each: Vec<String> = alternatives.iter().filter_map(step_name).collect();
+                (!each.is_empty()).then(|| each.join(" or "))
+            }
+            _ => step_name(f),
+        };
+        match step {
+            Some(step) if holds_back => {
+                if !steps.contains(&step) {
+                    steps.push(step);
                 }
             }
-            _ => {
-                only_updates &= !holds_back;
-                for (kind, key) in [
-                    ("certificate", "certificate"),
-                    ("component", "component"),
-                    ("setting", "setting"),
-                    ("action", "action"),
-                ] {
-                    let name = match f.get(key) {
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(Value::Object(o)) => o.get("name").and_then(Value::as_str).map(str::to_string),
-                        _ => None,
-                    };
-                    if let Some(name) = name {
-                        *a.steps.entry(format!("{kind}: {name}")).or_default() += 1;
-                    }
-                }
-            }
+            Some(_) => {}
+            None => all_have_steps &= !holds_back,
         }
     }
-    for group in &groups {
-        let entry = a.fixes.entry(group.clone()).or_default();
-        entry.1 += 1;
-        // Installing this one group moves the host to ready only when it is all that is missing.
-        if only_updates && groups.len() == 1 {
-            entry.0 += 1;
+    let rank = severity_rank(&status);
+    for step in &steps {
+        let entry = a.steps.entry(step.clone()).or_default();
+        entry.needed += 1;
+        entry.worst = entry.worst.max(rank);
+        // Taking this one step moves the host to ready only when it is all that is missing.
+        if all_have_steps && steps.len() == 1 {
+            entry.alone += 1;
         }
     }
-    (status, groups)
+    (status, steps)
+}
+
+/// The step a finding (or one of its `any_of` alternatives) asks for, in words: `install KB1 or
+/// KB2`, `certificate: NAME`, `component: NAME`, `setting: NAME`, `action: NAME`.
+fn step_name(f: &Value) -> Option<String> {
+    if let Some(kbs) = f.get("install_any_of").and_then(Value::as_array).filter(|k| !k.is_empty()) {
+        return Some(format!("install {}", kbs.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or ")));
+    }
+    ["certificate", "component", "setting", "action"].into_iter().find_map(|kind| {
+        let name = match f.get(kind)? {
+            Value::String(s) => s.clone(),
+            Value::Object(o) => o.get("name").and_then(Value::as_str)?.to_string(),
+            _ => return None,
+        };
+        Some(format!("{kind}: {name}"))
+    })
 }
 
 /// The outcome of a host whose status is `unknown` because facts it did not send decide it.
@@ -340,29 +372,79 @@ fn esc(text: &str) -> String {
     out
 }
 
-/// Horizontal bars, one per outcome, each labelled with its name, count and share.
+/// Horizontal bars, one per outcome, each labelled with its name, count and share (HTML, so
+/// labels keep their size on a phone; the bar is only a picture of the share).
 fn bars(outcomes: &BTreeMap<String, usize>, hosts: usize) -> String {
-    let (row, width) = (26, 380.0);
-    let height = row * outcomes.len().max(1);
-    let mut svg = format!(
-        "<div class=\"scroll\"><svg class=\"bars\" role=\"img\" aria-label=\"hosts by outcome\" viewBox=\"0 0 640 {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">"
-    );
-    for (i, (outcome, n)) in outcomes.iter().enumerate() {
+    let mut out = String::from("<div class=\"bars\" role=\"list\" aria-label=\"hosts by outcome\">");
+    // Worst first, input errors last.
+    let mut order: Vec<(&String, &usize)> = outcomes.iter().collect();
+    order.sort_by_key(|(o, _)| (o.starts_with("error:"), std::cmp::Reverse(severity_rank(o)), o.to_string()));
+    for (outcome, n) in order {
         let share = *n as f64 / hosts.max(1) as f64;
-        let y = i * row;
-        let w = (width * share).max(1.0);
-        svg.push_str(&format!(
-            "<g class=\"o-{class}\"><text x=\"0\" y=\"{ty}\">{label}</text><rect x=\"160\" y=\"{ry}\" width=\"{w:.1}\" height=\"18\"/><text x=\"{tx:.1}\" y=\"{ty}\">{n} ({pct:.1} %)</text></g>",
+        out.push_str(&format!(
+            "<div class=\"bar o-{class}\" role=\"listitem\"><span class=\"label\">{label}</span><span class=\"track\"><span class=\"fill\" style=\"width:{w:.1}%\"></span></span><span class=\"n\">{n} ({pct:.1} %)</span></div>",
             class = esc(&outcome.replace(':', "-")),
             label = esc(outcome),
-            ty = y + 16,
-            ry = y + 3,
-            tx = 166.0 + w,
+            w = (share * 100.0).max(0.5),
             pct = share * 100.0
         ));
     }
-    svg.push_str("</svg></div>");
-    svg
+    out.push_str("</div>");
+    out
+}
+
+/// One advisory's step with its counts, for ranking: (advisory index, step index, counts).
+type Ranked = (usize, u32, StepCount);
+
+/// The steps of these advisories, worst outcome held back first, then most hosts made ready,
+/// then most hosts needing it. `names` gives each step its index in the page's step list.
+fn ranked(advisories: &[Advisory], names: &Names) -> Vec<Ranked> {
+    let mut out: Vec<Ranked> = Vec::new();
+    for (i, a) in advisories.iter().enumerate() {
+        for (step, count) in &a.steps {
+            if let Some(&id) = names.index.get(step) {
+                out.push((i, id, *count));
+            }
+        }
+    }
+    let name = |id: u32| names.list.get(id as usize).map_or("", String::as_str);
+    out.sort_by(|x, y| {
+        (y.2.worst, y.2.alone, y.2.needed, x.0, name(x.1)).cmp(&(x.2.worst, x.2.alone, x.2.needed, y.0, name(y.1)))
+    });
+    out
+}
+
+/// A table of ranked steps, each a link that lists its hosts; `with_advisory` adds the
+/// advisory's column (and the advisory indices are the page's; in a section they are its own).
+fn steps_table(steps: &[Ranked], names: &Names, advisory_ids: Option<&[String]>) -> String {
+    let with_advisory = advisory_ids.is_some();
+    let mut out = String::from("<div class=\"scroll\"><table class=\"steps\"><thead><tr>");
+    if with_advisory {
+        out.push_str("<th>advisory</th>");
+    }
+    out.push_str("<th>step</th><th>worst outcome it holds back</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
+    for (advisory, step, count) in steps {
+        let worst = ["", "unknown", UNDETERMINED, "action_required", "limited", "unsupported"]
+            .get(count.worst as usize)
+            .copied()
+            .unwrap_or("");
+        out.push_str("<tr>");
+        if let Some(ids) = advisory_ids {
+            out.push_str(&format!(
+                "<td data-label=\"advisory\">{}</td>",
+                esc(ids.get(*advisory).map_or("", String::as_str))
+            ));
+        }
+        out.push_str(&format!(
+            "<td data-label=\"step\"><a href=\"#hosts-section\" class=\"step\" data-step=\"{step}\"{adv}>{name}</a></td><td data-label=\"worst outcome\">{worst}</td><td data-label=\"makes ready alone\">{alone}</td><td data-label=\"hosts that need it\">{needed}</td></tr>",
+            name = esc(names.list.get(*step as usize).map_or("", String::as_str)),
+            adv = if with_advisory { format!(" data-advisory=\"{advisory}\"") } else { String::new() },
+            alone = count.alone,
+            needed = count.needed
+        ));
+    }
+    out.push_str("</tbody></table></div>");
+    out
 }
 
 /// JSON text safe inside a `<script>` element: `<`, `>`, `&` and the line separators U+2028 and
@@ -387,8 +469,23 @@ pub fn page(fleet: &Fleet) -> String {
     let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
     let hosts = rows.len();
     let mut body = String::new();
-    for (id, a) in ids.iter().zip(advisories) {
-        body.push_str(&format!("<section><h2>{}</h2>", esc(id)));
+    // What to do first, across every advisory; then one section per advisory.
+    body.push_str("<nav class=\"jump\">Advisories: ");
+    for (i, id) in ids.iter().enumerate() {
+        body.push_str(&format!("<a href=\"#advisory-{i}\">{}</a> ", esc(id)));
+    }
+    body.push_str("<a href=\"#hosts-section\">Hosts</a></nav>");
+    body.push_str("<section id=\"first\"><h2>Do this first</h2>");
+    let first = ranked(advisories, &fleet.steps);
+    if first.is_empty() {
+        body.push_str("<p>No host needs a step.</p>");
+    } else {
+        body.push_str("<p>Every step the answers ask for, the worst outcome it holds hosts at first, then by the hosts it alone would make ready. A step lists its hosts.</p>");
+        body.push_str(&steps_table(&first, &fleet.steps, Some(ids)));
+    }
+    body.push_str("</section>");
+    for (i, (id, a)) in ids.iter().zip(advisories).enumerate() {
+        body.push_str(&format!("<section id=\"advisory-{i}\" data-advisory=\"{i}\"><h2>{}</h2>", esc(id)));
         body.push_str(&format!("<p>{hosts} hosts</p>{}", bars(&a.outcomes, hosts)));
         // Hosts by build and outcome.
         let columns: Vec<&String> = a.outcomes.keys().collect();
@@ -413,25 +510,13 @@ pub fn page(fleet: &Fleet) -> String {
             body.push_str("</tr>");
         }
         body.push_str("</tbody></table></div>");
-        // Fixes ranked by the hosts each would move to ready.
-        let mut fixes: Vec<(&String, &(usize, usize))> = a.fixes.iter().collect();
-        fixes.sort_by(|x, y| (y.1.0, y.1.1, x.0).cmp(&(x.1.0, x.1.1, y.0)));
-        body.push_str("<h3>Updates to install</h3>");
-        if fixes.is_empty() {
-            body.push_str("<p>No host is missing an update.</p>");
+        // Every step, ranked as "Do this first" ranks them.
+        body.push_str("<h3>Steps</h3>");
+        let steps = ranked(std::slice::from_ref(a), &fleet.steps);
+        if steps.is_empty() {
+            body.push_str("<p>No host needs a step.</p>");
         } else {
-            body.push_str("<div class=\"scroll\"><table><thead><tr><th>install any of</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
-            for (group, (alone, needed)) in fixes {
-                body.push_str(&format!("<tr><td>{}</td><td>{alone}</td><td>{needed}</td></tr>", esc(group)));
-            }
-            body.push_str("</tbody></table></div>");
-        }
-        if !a.steps.is_empty() {
-            body.push_str("<h3>Other steps</h3><div class=\"scroll\"><table><thead><tr><th>step</th><th>hosts</th></tr></thead><tbody>");
-            for (step, n) in &a.steps {
-                body.push_str(&format!("<tr><td>{}</td><td>{n}</td></tr>", esc(step)));
-            }
-            body.push_str("</tbody></table></div>");
+            body.push_str(&steps_table(&steps, &fleet.steps, None));
         }
         if !a.to_collect.is_empty() {
             let undecided = a.outcomes.get(UNDETERMINED).copied().unwrap_or(0);
@@ -469,11 +554,11 @@ pub fn page(fleet: &Fleet) -> String {
     let list = |names: &[String]| format!("[{}]", names.iter().map(|n| text(n)).collect::<Vec<_>>().join(","));
     let mut data = String::with_capacity(64 + rows.len() * 40);
     data.push_str(&format!(
-        "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"groups\":{},\"hosts\":[",
+        "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"hosts\":[",
         list(ids),
         script_json(&Value::Object(summary).to_string()),
         list(&fleet.outcomes.list),
-        list(&fleet.groups.list)
+        list(&fleet.steps.list)
     ));
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {
