@@ -183,6 +183,10 @@ enum Command {
         /// The HTML file to write (replaced atomically); standard output when absent.
         #[arg(short, long, value_name = "OUT.html")]
         output: Option<PathBuf>,
+        /// A report of an earlier run (its page): what changed since, host by host (matched by
+        /// name). Give several, oldest first, for the outcomes per run.
+        #[arg(long, value_name = "EARLIER.html")]
+        previous: Vec<PathBuf>,
     },
     /// Run the language server (LSP over standard input and output) for editors: diagnostics as
     /// you type, and formatting.
@@ -255,13 +259,14 @@ fn main() -> ExitCode {
         }
         Command::Inspect { module } => command::inspect::run(&module),
         Command::Lsp => command::lsp::run(),
-        Command::Report { answers, facts, id_field, build_field, output } => {
+        Command::Report { answers, facts, id_field, build_field, output, previous } => {
             command::report::run(&command::report::Options {
                 answers: &answers,
                 facts: &facts,
                 id_field: &id_field,
                 build_field: &build_field,
                 output: output.as_deref(),
+                previous: &previous,
             })
         }
         Command::Facts { from, input, map, rules, delimiter, output } => {

@@ -292,3 +292,61 @@ fn undetermined_hosts_and_the_facts_to_collect() {
         "{html}"
     );
 }
+
+/// `--previous` reads an earlier report page: what changed since is counted host by host (by
+/// name), and a file that is not a report is refused with what to give instead.
+#[test]
+fn previous_runs_are_read_from_their_pages() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-previous-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = |name: &str| format!(r#"{{"host":{{"name":"{name}"}}}}"#);
+    let facts = [host("a"), host("b"), host("c")].join("\n") + "\n";
+    std::fs::write(dir.join("f.jsonl"), &facts).unwrap();
+    let needs = |kb: &str| {
+        format!(
+            r#"{{"advisory":"x","status":"action_required","findings":[{{"rule":"r","severity":"action_required","install_any_of":["{kb}"]}}]}}"#
+        )
+    };
+    let ready = r#"{"advisory":"x","status":"ready","findings":[]}"#.to_string();
+    std::fs::write(dir.join("old.jsonl"), [needs("KB1"), needs("KB1"), needs("KB2")].join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("new.jsonl"), [ready.clone(), needs("KB1"), ready].join("\n") + "\n").unwrap();
+    let (old, new) = (dir.join("old.html"), dir.join("new.html"));
+    let facts_path = dir.join("f.jsonl").to_str().unwrap().to_string();
+    let report = |answers: &str, out: &std::path::Path, previous: Option<&std::path::Path>| {
+        let mut args = vec!["report", answers, "--facts", &facts_path];
+        args.extend(["-o", out.to_str().unwrap()]);
+        if let Some(p) = previous {
+            args.extend(["--previous", p.to_str().unwrap()]);
+        }
+        let out = preflight(&args, b"");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    };
+    report(dir.join("old.jsonl").to_str().unwrap(), &old, None);
+    report(dir.join("new.jsonl").to_str().unwrap(), &new, Some(&old));
+    let html = std::fs::read_to_string(&new).unwrap();
+    assert!(
+        html.contains("<h3>Since old.html</h3><p>3 hosts in both runs; 0 new, 0 no longer in the fleet.</p>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<td data-label="was">action_required</td><td data-label="is now">ready</td><td data-label="hosts">2</td>"#),
+        "{html}"
+    );
+    // KB1: two hosts needed it, one still does, one is done; KB2: done on its one host.
+    assert!(html.contains(r#"<td data-label="step">install KB1</td><td data-label="needed then">2</td><td data-label="need it now">1</td><td data-label="done since">1</td><td data-label="newly need it">0</td>"#), "{html}");
+    assert!(html.contains(r#"<td data-label="step">install KB2</td><td data-label="needed then">1</td><td data-label="need it now">0</td><td data-label="done since">1</td>"#), "{html}");
+    // Not a report.
+    let out = preflight(
+        &[
+            "report",
+            dir.join("new.jsonl").to_str().unwrap(),
+            "--facts",
+            dir.join("f.jsonl").to_str().unwrap(),
+            "--previous",
+            dir.join("f.jsonl").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("is not a Preflight fleet report"), "{}", text(&out.stderr));
+}

@@ -15,7 +15,7 @@ const artifacts = join(root, "tests", "artifacts");
 const work = join(root, "target", "web");
 const facts = join(root, "examples", "inventory", "devices.facts.jsonl");
 
-let browser, summary, verdicts, page, requests = [], errors = [];
+let browser, summary, verdicts, earlier, page, requests = [], errors = [];
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -25,8 +25,13 @@ before(async () => {
   assert.equal(batch.status, 0, batch.stderr.toString());
   summary = JSON.parse(batch.stderr.toString().split("\n")[0]);
   verdicts = readFileSync(join(work, "inventory-answers.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  // An earlier run (judged as of 2021-06-01, before most updates were out), as its report.
+  const earlierAnswers = join(work, "inventory-answers-2021.jsonl"), earlierPage = join(work, "fleet-2021.html");
+  execFileSync(cli, ["batch", "--as-of", "2021-06-01", facts, "-o", earlierAnswers], { stdio: "ignore" });
+  execFileSync(cli, ["report", earlierAnswers, "--facts", facts, "-o", earlierPage], { stdio: "ignore" });
+  earlier = readFileSync(earlierAnswers, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const html = join(work, "fleet.html");
-  execFileSync(cli, ["report", answers, "--facts", facts, "-o", html], { stdio: "ignore" });
+  execFileSync(cli, ["report", answers, "--facts", facts, "--previous", earlierPage, "-o", html], { stdio: "ignore" });
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 1400 } });
@@ -129,6 +134,25 @@ test("a certificate step lists its hosts, and every step is a filter", async () 
   const options = await page.locator("#step option").allTextContents();
   assert.ok(options.some((o) => o.startsWith("install KB")) && options.some((o) => o.startsWith("certificate:")), options.join(", "));
   await page.selectOption("#step", { label: "any" });
+});
+
+test("what changed since the earlier run is a recount of the two runs' answers", async () => {
+  const names = readFileSync(facts, "utf8").trim().split("\n").map((l) => JSON.parse(l).host.name);
+  for (const advisory of Object.keys(summary.advisories)) {
+    const outcome = (v) => v.status === "unknown" && v.undetermined?.some((u) => u.needs?.length) ? "undetermined" : v.status;
+    const moved = new Map();
+    names.forEach((_, i) => {
+      const [then, now] = [outcome(earlier[i][advisory]), outcome(verdicts[i][advisory])];
+      if (then !== now) moved.set(`${then}|${now}`, (moved.get(`${then}|${now}`) ?? 0) + 1);
+    });
+    const section = page.locator(`section[data-advisory]`, { has: page.locator("h2", { hasText: advisory }) });
+    assert.match(await section.locator("h3", { hasText: "Since" }).textContent(), /Since fleet-2021\.html/);
+    const rows = await section.locator("table.moved tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(new Map(rows.map(([a, b, n]) => [`${a}|${b}`, Number(n)])), moved, advisory);
+    // One stacked bar per run: the earlier one, then this one.
+    assert.equal(await section.locator(".runs .run").count(), 2);
+  }
+  assert.ok([...page.url()].length > 0);
 });
 
 test("on a phone the page fits its width and still filters", async () => {

@@ -101,6 +101,8 @@ pub struct Options<'a> {
     pub id_field: &'a str,
     pub build_field: &'a str,
     pub output: Option<&'a Path>,
+    /// Reports of earlier runs, oldest first.
+    pub previous: &'a [std::path::PathBuf],
 }
 
 pub fn run(o: &Options<'_>) -> Result<u8, String> {
@@ -112,9 +114,10 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
         Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
     };
+    let runs: Vec<Run> = o.previous.iter().map(|p| Run::read(p)).collect::<Result<_, _>>()?;
     let (answers, facts) = (open(o.answers)?, open(o.facts)?);
     let fleet = aggregate(answers, facts, o.id_field, o.build_field)?;
-    let html = page(&fleet);
+    let html = page_with(&fleet, &runs);
     match o.output {
         Some(path) => {
             crate::output::write_file(path, html.as_bytes(), &inputs)?;
@@ -465,7 +468,177 @@ pub fn script_json(json: &str) -> String {
     out
 }
 
+/// An earlier run, read back from its report page: the host table's data.
+#[derive(serde::Deserialize)]
+pub struct Run {
+    #[serde(skip)]
+    name: String,
+    advisories: Vec<String>,
+    outcomes: Vec<String>,
+    steps: Vec<String>,
+    /// (host, build, outcome per advisory, steps per advisory).
+    hosts: Vec<(String, String, Vec<u32>, Vec<Vec<u32>>)>,
+}
+
+impl Run {
+    /// Reads the data a report page carries (`report` and `batch --report` write it).
+    pub fn read(path: &Path) -> Result<Run, String> {
+        let html = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let not_a_report = || {
+            format!(
+                "`{}` is not a Preflight fleet report: give a page `preflight report` or `batch --report` wrote",
+                path.display()
+            )
+        };
+        let start = html.find(DATA_START).ok_or_else(not_a_report)? + DATA_START.len();
+        let end = html.get(start..).and_then(|rest| rest.find("</script>")).ok_or_else(not_a_report)?;
+        let data = html.get(start..start + end).ok_or_else(not_a_report)?;
+        let mut run: Run = serde_json::from_str(data).map_err(|_| not_a_report())?;
+        run.name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        Ok(run)
+    }
+
+    /// Host → (outcome name, step names) for one advisory.
+    fn by_host(&self, advisory: &str) -> HashMap<&str, (&str, Vec<&str>)> {
+        let Some(at) = self.advisories.iter().position(|a| a == advisory) else { return HashMap::new() };
+        fn name(list: &[String], i: u32) -> &str {
+            list.get(i as usize).map_or("", String::as_str)
+        }
+        self.hosts
+            .iter()
+            .filter_map(|(id, _, outcomes, steps)| {
+                let outcome = name(&self.outcomes, *outcomes.get(at)?);
+                let steps =
+                    steps.get(at).map(|s| s.iter().map(|i| name(&self.steps, *i)).collect()).unwrap_or_default();
+                (!outcome.is_empty()).then_some((id.as_str(), (outcome, steps)))
+            })
+            .collect()
+    }
+
+    /// Outcome → hosts, for one advisory.
+    fn outcomes_of(&self, advisory: &str) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for (outcome, _) in self.by_host(advisory).into_values() {
+            *out.entry(outcome.to_string()).or_default() += 1;
+        }
+        out
+    }
+}
+
+/// Where a page's data starts.
+const DATA_START: &str = "<script type=\"application/json\" id=\"fleet-data\">";
+
+/// What changed for one advisory since the last of `runs`, and its outcomes per run.
+fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run]) -> String {
+    let Some(last) = runs.last() else { return String::new() };
+    let before = last.by_host(id);
+    let name = |list: &Names, i: u32| list.list.get(i as usize).cloned().unwrap_or_default();
+    let mut moved: BTreeMap<(String, String), usize> = BTreeMap::new();
+    // Step → (needed then, needed now, done since, new since), over the hosts in both runs.
+    let mut steps: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let (mut matched, mut added) = (0usize, 0usize);
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for row in &fleet.rows {
+        let Some(&outcome) = row.outcomes.get(at) else { continue };
+        let now = name(&fleet.outcomes, outcome);
+        if now.is_empty() {
+            continue;
+        }
+        let Some((then, then_steps)) = before.get(row.id.as_str()) else {
+            added += 1;
+            continue;
+        };
+        seen.insert(row.id.as_str());
+        matched += 1;
+        if *then != now {
+            *moved.entry((then.to_string(), now.clone())).or_default() += 1;
+        }
+        let now_steps: Vec<String> =
+            row.missing.get(at).map(|m| m.iter().map(|i| name(&fleet.steps, *i)).collect()).unwrap_or_default();
+        for step in then_steps {
+            let entry = steps.entry(step.to_string()).or_default();
+            entry[0] += 1;
+            if !now_steps.iter().any(|s| s == step) {
+                entry[2] += 1;
+            }
+        }
+        for step in &now_steps {
+            let entry = steps.entry(step.clone()).or_default();
+            entry[1] += 1;
+            if !then_steps.contains(&step.as_str()) {
+                entry[3] += 1;
+            }
+        }
+    }
+    let gone = before.keys().filter(|h| !seen.contains(*h)).count();
+    let mut out = format!(
+        "<h3>Since {}</h3><p>{matched} hosts in both runs; {added} new, {gone} no longer in the fleet.</p>",
+        esc(&last.name)
+    );
+    if moved.is_empty() {
+        out.push_str("<p>No host changed outcome.</p>");
+    } else {
+        let mut moved: Vec<((String, String), usize)> = moved.into_iter().collect();
+        moved.sort_by(|x, y| (y.1, &x.0).cmp(&(x.1, &y.0)));
+        out.push_str("<div class=\"scroll\"><table class=\"moved\"><thead><tr><th>was</th><th>is now</th><th>hosts</th></tr></thead><tbody>");
+        for ((from, to), n) in moved {
+            out.push_str(&format!(
+                "<tr><td data-label=\"was\">{}</td><td data-label=\"is now\">{}</td><td data-label=\"hosts\">{n}</td></tr>",
+                esc(&from),
+                esc(&to)
+            ));
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    if !steps.is_empty() {
+        let mut steps: Vec<(String, [usize; 4])> = steps.into_iter().collect();
+        steps.sort_by(|x, y| (y.1[2], y.1[1], &x.0).cmp(&(x.1[2], x.1[1], &y.0)));
+        out.push_str("<div class=\"scroll\"><table class=\"progress\"><thead><tr><th>step</th><th>hosts that needed it then</th><th>need it now</th><th>done since</th><th>newly need it</th></tr></thead><tbody>");
+        for (step, [then, now, done, new]) in steps {
+            out.push_str(&format!(
+                "<tr><td data-label=\"step\">{}</td><td data-label=\"needed then\">{then}</td><td data-label=\"need it now\">{now}</td><td data-label=\"done since\">{done}</td><td data-label=\"newly need it\">{new}</td></tr>",
+                esc(&step)
+            ));
+        }
+        out.push_str("</tbody></table></div>");
+    }
+    // The outcomes per run, oldest first, this one last.
+    {
+        let current = fleet.advisories.get(at).map(|a| a.outcomes.clone()).unwrap_or_default();
+        let mut series: Vec<(String, BTreeMap<String, usize>)> =
+            runs.iter().map(|r| (r.name.clone(), r.outcomes_of(id))).collect();
+        series.push(("this run".to_string(), current));
+        out.push_str("<h3>Outcomes per run</h3><div class=\"runs\">");
+        for (run, outcomes) in &series {
+            let total: usize = outcomes.values().sum();
+            out.push_str(&format!(
+                "<div class=\"run\"><span class=\"label\">{}</span><span class=\"stack\">",
+                esc(run)
+            ));
+            let mut order: Vec<(&String, &usize)> = outcomes.iter().collect();
+            order.sort_by_key(|(o, _)| (o.starts_with("error:"), std::cmp::Reverse(severity_rank(o)), o.to_string()));
+            for (outcome, n) in &order {
+                let share = **n as f64 / total.max(1) as f64 * 100.0;
+                out.push_str(&format!(
+                    "<span class=\"fill o-{class}\" style=\"width:{share:.1}%\" title=\"{label}: {n}\"></span>",
+                    class = esc(&outcome.replace(':', "-")),
+                    label = esc(outcome)
+                ));
+            }
+            let counts: Vec<String> = order.iter().map(|(o, n)| format!("{} {n}", esc(o))).collect();
+            out.push_str(&format!("</span><span class=\"n\">{}</span></div>", counts.join(" · ")));
+        }
+        out.push_str("</div>");
+    }
+    out
+}
+
 pub fn page(fleet: &Fleet) -> String {
+    page_with(fleet, &[])
+}
+
+/// The page, with what changed since the earlier runs (oldest first) when there are some.
+pub fn page_with(fleet: &Fleet, runs: &[Run]) -> String {
     let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
     let hosts = rows.len();
     let mut body = String::new();
@@ -487,6 +660,7 @@ pub fn page(fleet: &Fleet) -> String {
     for (i, (id, a)) in ids.iter().zip(advisories).enumerate() {
         body.push_str(&format!("<section id=\"advisory-{i}\" data-advisory=\"{i}\"><h2>{}</h2>", esc(id)));
         body.push_str(&format!("<p>{hosts} hosts</p>{}", bars(&a.outcomes, hosts)));
+        body.push_str(&since(fleet, i, id, runs));
         // Hosts by build and outcome.
         let columns: Vec<&String> = a.outcomes.keys().collect();
         body.push_str("<h3>Hosts by Windows build</h3><div class=\"scroll\"><table><thead><tr><th>build</th>");
