@@ -476,9 +476,11 @@ pub struct Run {
     advisories: Vec<String>,
     outcomes: Vec<String>,
     steps: Vec<String>,
-    /// (host, build, outcome per advisory, steps per advisory).
-    hosts: Vec<(String, String, Vec<u32>, Vec<Vec<u32>>)>,
+    hosts: Vec<RunHost>,
 }
+
+/// A host of an earlier run: name, build, outcome per advisory, steps per advisory (indices).
+type RunHost = (String, String, Vec<u32>, Vec<Vec<u32>>);
 
 impl Run {
     /// Reads the data a report page carries (`report` and `batch --report` write it).
