@@ -155,6 +155,33 @@ test("what changed since the earlier run is a recount of the two runs' answers",
   assert.ok([...page.url()].length > 0);
 });
 
+test("a host's own view shows every finding of every advisory and the facts it was judged on", async () => {
+  const lines = readFileSync(facts, "utf8").trim().split("\n");
+  // The host with the most findings and undetermined rules, across advisories.
+  const size = (answer) => Object.values(answer).reduce((n, v) => n + (v.findings?.length ?? 0) + (v.undetermined?.length ?? 0) + (v.error ? 1 : 0), 0);
+  const i = verdicts.map(size).reduce((best, n, k, all) => (n > all[best] ? k : best), 0);
+  const name = JSON.parse(lines[i]).host.name;
+  await page.selectOption("#advisory", { index: 0 });
+  await page.fill("#search", name);
+  await page.click(`#hosts tbody a[href="#host=${encodeURIComponent(name)}"]`);
+  await page.waitForSelector("#host-detail:not([hidden])");
+  assert.equal(await page.textContent("#host-name"), name);
+  assert.equal(await page.locator("#host-body .finding").count(), size(verdicts[i]));
+  const text = await page.textContent("#host-body");
+  for (const verdict of Object.values(verdicts[i])) {
+    for (const f of verdict.findings ?? []) assert.ok(text.includes(f.message), f.message);
+    for (const f of verdict.findings ?? []) for (const kb of f.install_any_of ?? []) assert.ok(text.includes(kb), kb);
+  }
+  assert.ok((await page.textContent("#host-detail pre")).includes(name));
+  // Deep links work on their own.
+  const other = await browser.newPage();
+  await other.goto(page.url().replace(/#.*$/, "") + "#host=" + encodeURIComponent(name));
+  assert.equal(await other.textContent("#host-name"), name);
+  await other.close();
+  await page.fill("#search", "");
+  await page.evaluate(() => { location.hash = ""; });
+});
+
 test("on a phone the page fits its width and still filters", async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.goto(page.url());

@@ -64,7 +64,15 @@ struct Row {
     build: String,
     outcomes: Vec<u32>,
     missing: Vec<Vec<u32>>,
+    /// Per advisory, its findings and undetermined rules (indices into `Fleet::details`).
+    details: Vec<Vec<u32>>,
+    /// The facts line, for the first [`FACTS_KEPT`] hosts.
+    facts: Option<String>,
 }
+
+/// Hosts whose facts the page keeps for their detail view (a million facts lines would make the
+/// page hundreds of megabytes; findings are kept for every host, each distinct one once).
+pub const FACTS_KEPT: usize = 20_000;
 
 /// Outcome and install-group names, each stored once.
 #[derive(Default)]
@@ -93,6 +101,8 @@ pub struct Fleet {
     rows: Vec<Row>,
     outcomes: Names,
     steps: Names,
+    /// Findings and undetermined entries as compact JSON, each distinct one stored once.
+    details: Names,
 }
 
 pub struct Options<'a> {
@@ -214,6 +224,8 @@ fn id_in(answer: &Value, id_field: &str) -> Option<String> {
 pub struct Host {
     pub id: Option<String>,
     pub build: String,
+    /// The facts line, when it is a JSON document.
+    pub facts: Option<String>,
 }
 
 /// The fact that holds a host's Windows build.
@@ -227,6 +239,7 @@ impl Host {
             path.split('.').try_fold(&facts, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
         };
         Host {
+            facts: facts.is_object().then(|| facts.to_string()),
             id: text(id_field),
             build: text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default(),
         }
@@ -245,7 +258,9 @@ impl Fleet {
             answer.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect()).unwrap_or_default()
         };
         let id = host.id.unwrap_or_else(|| format!("line {}", self.rows.len() + 1));
-        let mut row = Row { id, build: host.build, outcomes: Vec::new(), missing: Vec::new() };
+        let facts = if self.rows.len() < FACTS_KEPT { host.facts } else { None };
+        let mut row =
+            Row { id, build: host.build, outcomes: Vec::new(), missing: Vec::new(), details: Vec::new(), facts };
         for (id, verdict) in each {
             let at = match self.ids.iter().position(|x| *x == id) {
                 Some(at) => at,
@@ -261,9 +276,18 @@ impl Fleet {
             while row.outcomes.len() < at {
                 row.outcomes.push(none);
                 row.missing.push(Vec::new());
+                row.details.push(Vec::new());
             }
             row.outcomes.push(self.outcomes.id(&outcome));
             row.missing.push(missing.iter().map(|g| self.steps.id(g)).collect());
+            // What the host's detail view shows: each finding and undetermined rule, or the error.
+            let entries = ["findings", "undetermined"]
+                .iter()
+                .flat_map(|key| verdict.get(*key).and_then(Value::as_array).into_iter().flatten())
+                .chain(verdict.get("error").map(|_| verdict))
+                .map(|entry| self.details.id(&entry.to_string()))
+                .collect();
+            row.details.push(entries);
         }
         self.rows.push(row);
     }
@@ -479,8 +503,36 @@ pub struct Run {
     hosts: Vec<RunHost>,
 }
 
-/// A host of an earlier run: name, build, outcome per advisory, steps per advisory (indices).
-type RunHost = (String, String, Vec<u32>, Vec<Vec<u32>>);
+/// A host of an earlier run: its name, outcome per advisory and steps per advisory (indices),
+/// read from the page's row `[name, build, outcomes, steps, ...]` (what a row holds after them
+/// is skipped, so pages of other versions read too).
+struct RunHost {
+    id: String,
+    outcomes: Vec<u32>,
+    steps: Vec<Vec<u32>>,
+}
+
+impl<'de> serde::Deserialize<'de> for RunHost {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IgnoredAny, SeqAccess, Visitor};
+        struct Row;
+        impl<'de> Visitor<'de> for Row {
+            type Value = RunHost;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a host row [name, build, outcomes, steps, ...]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RunHost, A::Error> {
+                let id: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                seq.next_element::<IgnoredAny>()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                let outcomes = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(2, &self))?;
+                let steps = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(3, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(RunHost { id, outcomes, steps })
+            }
+        }
+        d.deserialize_seq(Row)
+    }
+}
 
 impl Run {
     /// Reads the data a report page carries (`report` and `batch --report` write it).
@@ -508,11 +560,11 @@ impl Run {
         }
         self.hosts
             .iter()
-            .filter_map(|(id, _, outcomes, steps)| {
-                let outcome = name(&self.outcomes, *outcomes.get(at)?);
+            .filter_map(|h| {
+                let outcome = name(&self.outcomes, *h.outcomes.get(at)?);
                 let steps =
-                    steps.get(at).map(|s| s.iter().map(|i| name(&self.steps, *i)).collect()).unwrap_or_default();
-                (!outcome.is_empty()).then_some((id.as_str(), (outcome, steps)))
+                    h.steps.get(at).map(|s| s.iter().map(|i| name(&self.steps, *i)).collect()).unwrap_or_default();
+                (!outcome.is_empty()).then_some((h.id.as_str(), (outcome, steps)))
             })
             .collect()
     }
@@ -730,11 +782,12 @@ pub fn page_with(fleet: &Fleet, runs: &[Run]) -> String {
     let list = |names: &[String]| format!("[{}]", names.iter().map(|n| text(n)).collect::<Vec<_>>().join(","));
     let mut data = String::with_capacity(64 + rows.len() * 40);
     data.push_str(&format!(
-        "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"hosts\":[",
+        "{{\"advisories\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"details\":[{}],\"facts_kept\":{FACTS_KEPT},\"hosts\":[",
         list(ids),
         script_json(&Value::Object(summary).to_string()),
         list(&fleet.outcomes.list),
-        list(&fleet.steps.list)
+        list(&fleet.steps.list),
+        fleet.details.list.iter().map(|d| script_json(d)).collect::<Vec<_>>().join(",")
     ));
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {
@@ -747,7 +800,14 @@ pub fn page_with(fleet: &Fleet, runs: &[Run]) -> String {
             .map(|g| format!("[{}]", g.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
             .collect::<Vec<_>>()
             .join(",");
-        data.push_str(&format!("[{},{},[{outcomes}],[{missing}]]", text(&r.id), text(&r.build)));
+        let details = r
+            .details
+            .iter()
+            .map(|g| format!("[{}]", g.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
+            .collect::<Vec<_>>()
+            .join(",");
+        let facts = r.facts.as_deref().map_or_else(|| "null".to_string(), text);
+        data.push_str(&format!("[{},{},[{outcomes}],[{missing}],[{details}],{facts}]", text(&r.id), text(&r.build)));
     }
     data.push_str("]}");
     let mut out = String::with_capacity(TEMPLATE.len() + body.len() + data.len());
