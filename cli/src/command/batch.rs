@@ -262,8 +262,8 @@ struct Chunk {
 struct Answered {
     seq: usize,
     answers: Vec<Vec<Result<String, String>>>,
-    /// With a report: each line's host name and build, read off its facts by the worker.
-    hosts: Vec<super::report::Host>,
+    /// With a report: each line's host (name, build, facts) and answers, read by the worker.
+    hosts: Vec<super::report::Read>,
     end_offset: u64,
 }
 
@@ -303,7 +303,7 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
 
     let read_error = Arc::new(Mutex::new(None));
     let (tokens, chunks) = start_reader(input, threads, halt.clone(), read_error.clone());
-    let answered = start_workers(&engines, chunks, threads, date, &halt, args.report.map(|r| r.1))?;
+    let answered = start_workers(&engines, chunks, threads, date, &halt, args.report.map(|r| r.1), &ids)?;
     let mut summary = Summaries::new(&ids);
     let mut report = args.report.map(|_| super::report::Fleet::default());
     let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &mut report, &halt, &progress)?;
@@ -436,6 +436,7 @@ fn start_workers(
     date: Option<i32>,
     halt: &Arc<AtomicBool>,
     id_field: Option<&str>,
+    ids: &[String],
 ) -> Result<Receiver<Answered>, String> {
     let chunks = Arc::new(Mutex::new(chunks));
     let (send, receive) = mpsc::channel::<Answered>();
@@ -443,6 +444,7 @@ fn start_workers(
         let mut workers: Workers = engines.workers()?;
         let (chunks, send, halt) = (chunks.clone(), send.clone(), halt.clone());
         let id_field = id_field.map(str::to_string);
+        let ids = ids.to_vec();
         std::thread::spawn(move || {
             while let Some(chunk) = next_chunk(&chunks, &halt) {
                 let mut answers = Vec::with_capacity(chunk.lines.len());
@@ -451,10 +453,17 @@ fn start_workers(
                     if halt.load(Ordering::SeqCst) {
                         break;
                     }
-                    answers.push(workers.answers(line, date));
+                    let answer = workers.answers(line, date);
+                    // The report's reading of the host happens here, in parallel; the writer
+                    // only counts it.
                     if let Some(field) = &id_field {
-                        hosts.push(super::report::Host::read(line, field, super::report::BUILD_FIELD));
+                        let host = super::report::Host::read(line, field, super::report::BUILD_FIELD);
+                        let texts: Vec<&str> =
+                            answer.iter().map(|a| a.as_ref().map_or_else(String::as_str, String::as_str)).collect();
+                        let parsed = serde_json::from_str(&combine(&ids, &texts)).unwrap_or(serde_json::Value::Null);
+                        hosts.push(super::report::read(&parsed, host));
                     }
+                    answers.push(answer);
                 }
                 let answered = Answered { seq: chunk.seq, answers, hosts, end_offset: chunk.end_offset };
                 if send.send(answered).is_err() {
@@ -516,7 +525,7 @@ fn write_in_order(
                 sink.write_line(&combined)?;
                 summary.add(&texts);
                 if let (Some(fleet), Some(host)) = (report.as_mut(), hosts.next()) {
-                    fleet.add(&serde_json::from_str(&combined).unwrap_or(serde_json::Value::Null), host);
+                    fleet.count(host);
                 }
             }
             // A chunk cut short by a halt ends the output: what follows it would leave a gap.

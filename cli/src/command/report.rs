@@ -233,81 +233,75 @@ pub const BUILD_FIELD: &str = "os.version";
 
 impl Host {
     /// Read off a facts document.
-    pub fn read(facts: &[u8], id_field: &str, build_field: &str) -> Host {
-        let facts: Value = serde_json::from_slice(facts).unwrap_or(Value::Null);
+    pub fn read(raw: &[u8], id_field: &str, build_field: &str) -> Host {
+        let facts: Value = serde_json::from_slice(raw).unwrap_or(Value::Null);
         let text = |path: &str| {
             path.split('.').try_fold(&facts, |node, key| node.get(key)).and_then(Value::as_str).map(str::to_string)
         };
         Host {
-            facts: facts.is_object().then(|| facts.to_string()),
+            // Kept for the host's own view; a document past 64 KiB is not shown there.
+            facts: (facts.is_object() && raw.len() <= 1 << 16).then(|| String::from_utf8_lossy(raw).into_owned()),
             id: text(id_field),
             build: text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default(),
         }
     }
 }
 
-impl Fleet {
-    /// Counts one host: its answer (one advisory's, or several keyed by advisory id). A host
-    /// without a name is named by its line.
-    pub fn add(&mut self, answer: &Value, host: Host) {
-        let each: Vec<(String, &Value)> = if answer.get("status").is_some() || answer.get("error").is_some() {
-            let id = answer.get("advisory").and_then(Value::as_str).map(str::to_string);
-            let id = id.or_else(|| self.ids.first().cloned()).unwrap_or_else(|| "answers".into());
-            vec![(id, answer)]
-        } else {
-            answer.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v)).collect()).unwrap_or_default()
-        };
-        let id = host.id.unwrap_or_else(|| format!("line {}", self.rows.len() + 1));
-        let facts = if self.rows.len() < FACTS_KEPT { host.facts } else { None };
-        let mut row =
-            Row { id, build: host.build, outcomes: Vec::new(), missing: Vec::new(), details: Vec::new(), facts };
-        for (id, verdict) in each {
-            let at = match self.ids.iter().position(|x| *x == id) {
-                Some(at) => at,
-                None => {
-                    self.ids.push(id);
-                    self.advisories.push(Advisory::default());
-                    self.ids.len() - 1
-                }
-            };
-            let Some(advisory) = self.advisories.get_mut(at) else { continue };
-            let (outcome, missing) = add(advisory, verdict, &row.build);
-            let none = self.outcomes.id("");
-            while row.outcomes.len() < at {
-                row.outcomes.push(none);
-                row.missing.push(Vec::new());
-                row.details.push(Vec::new());
-            }
-            row.outcomes.push(self.outcomes.id(&outcome));
-            row.missing.push(missing.iter().map(|g| self.steps.id(g)).collect());
-            // What the host's detail view shows: each finding and undetermined rule, or the error.
-            let entries = ["findings", "undetermined"]
-                .iter()
-                .flat_map(|key| verdict.get(*key).and_then(Value::as_array).into_iter().flatten())
-                .chain(verdict.get("error").map(|_| verdict))
-                .map(|entry| self.details.id(&entry.to_string()))
-                .collect();
-            row.details.push(entries);
-        }
-        self.rows.push(row);
-    }
+/// One host's answers read off for the report — the JSON parsed, each advisory's outcome, steps
+/// and details found — with no counting yet: `batch`'s workers read hosts in parallel, and
+/// [`Fleet::count`] adds them up in order.
+pub struct Read {
+    host: Host,
+    /// Per advisory (its id; `None` for a single answer that does not name it).
+    verdicts: Vec<(Option<String>, Verdict)>,
 }
 
-/// Counts one verdict; returns its outcome and the steps its findings ask for.
-fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) {
-    if let Some(error) = verdict.get("error") {
+/// One advisory's answer for one host, as the report counts it.
+struct Verdict {
+    outcome: String,
+    /// An input error's (code, field).
+    error: Option<(String, String)>,
+    /// The facts undetermined rules need, each once, with how a collector reads them.
+    needed: Vec<(String, Option<String>)>,
+    steps: Vec<String>,
+    /// Whether every finding that holds the status back asks for a step.
+    all_have_steps: bool,
+    /// Its findings, undetermined rules or error, as compact JSON (the host's own view).
+    details: Vec<String>,
+}
+
+/// Reads one host's answer (one advisory's, or several keyed by advisory id).
+pub fn read(answer: &Value, host: Host) -> Read {
+    let verdicts = if answer.get("status").is_some() || answer.get("error").is_some() {
+        vec![(answer.get("advisory").and_then(Value::as_str).map(str::to_string), verdict(answer))]
+    } else {
+        answer.as_object().map(|m| m.iter().map(|(k, v)| (Some(k.clone()), verdict(v))).collect()).unwrap_or_default()
+    };
+    Read { host, verdicts }
+}
+
+fn verdict(v: &Value) -> Verdict {
+    let details: Vec<String> = ["findings", "undetermined"]
+        .iter()
+        .flat_map(|key| v.get(*key).and_then(Value::as_array).into_iter().flatten())
+        .chain(v.get("error").map(|_| v))
+        .map(Value::to_string)
+        .collect();
+    if let Some(error) = v.get("error") {
         let code = error.get("code").and_then(Value::as_str).unwrap_or("?").to_string();
         let field = error.get("field").and_then(Value::as_str).unwrap_or_default().to_string();
-        let outcome = format!("error:{code}");
-        *a.outcomes.entry(outcome.clone()).or_default() += 1;
-        *a.errors.entry((code, field)).or_default() += 1;
-        *a.by_build.entry(build.to_string()).or_default().entry(outcome.clone()).or_default() += 1;
-        return (outcome, Vec::new());
+        return Verdict {
+            outcome: format!("error:{code}"),
+            error: Some((code, field)),
+            needed: Vec::new(),
+            steps: Vec::new(),
+            all_have_steps: false,
+            details,
+        };
     }
-    let mut status = verdict.get("status").and_then(Value::as_str).unwrap_or("?").to_string();
-    // The facts undetermined rules need, each counted once per host.
+    let mut status = v.get("status").and_then(Value::as_str).unwrap_or("?").to_string();
     let mut needed: Vec<(String, Option<String>)> = Vec::new();
-    for u in verdict.get("undetermined").and_then(Value::as_array).into_iter().flatten() {
+    for u in v.get("undetermined").and_then(Value::as_array).into_iter().flatten() {
         for n in u.get("needs").and_then(Value::as_array).into_iter().flatten() {
             let Some(fact) = n.get("fact").and_then(Value::as_str) else { continue };
             if !needed.iter().any(|(f, _)| f == fact) {
@@ -315,23 +309,15 @@ fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) 
             }
         }
     }
-    for (fact, collect) in needed.iter().cloned() {
-        let entry = a.to_collect.entry(fact).or_insert((0, collect));
-        entry.0 += 1;
-    }
     // `unknown` because facts are missing is not `unknown` because the advisory does not cover
     // the host: the report counts them apart.
     if status == "unknown" && !needed.is_empty() {
         status = UNDETERMINED.to_string();
     }
-    *a.outcomes.entry(status.clone()).or_default() += 1;
-    *a.by_build.entry(build.to_string()).or_default().entry(status.clone()).or_default() += 1;
-    let findings = verdict.get("findings").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut steps: Vec<String> = Vec::new();
-    // Whether every finding that holds the status back asks for a step (one with none, such as
-    // an unsupported Windows version, is not fixed by any).
+    // An unsupported Windows version, say, is held back by a finding no step fixes.
     let mut all_have_steps = severity_rank(&status) >= severity_rank("action_required");
-    for f in &findings {
+    for f in v.get("findings").and_then(Value::as_array).into_iter().flatten() {
         let severity = f.get("severity").and_then(Value::as_str).unwrap_or_default();
         let holds_back = severity != "info" && severity != "warning";
         let step = match f.get("any_of").and_then(Value::as_array) {
@@ -351,17 +337,70 @@ fn add(a: &mut Advisory, verdict: &Value, build: &str) -> (String, Vec<String>) 
             None => all_have_steps &= !holds_back,
         }
     }
-    let rank = severity_rank(&status);
-    for step in &steps {
+    Verdict { outcome: status, error: None, needed, steps, all_have_steps, details }
+}
+
+impl Fleet {
+    /// Counts one host: its answer (one advisory's, or several keyed by advisory id). A host
+    /// without a name is named by its line.
+    pub fn add(&mut self, answer: &Value, host: Host) {
+        self.count(read(answer, host));
+    }
+
+    /// Counts a host read by [`read`], in input order.
+    pub fn count(&mut self, read: Read) {
+        let Read { host, verdicts } = read;
+        let id = host.id.unwrap_or_else(|| format!("line {}", self.rows.len() + 1));
+        let facts = if self.rows.len() < FACTS_KEPT { host.facts } else { None };
+        let mut row =
+            Row { id, build: host.build, outcomes: Vec::new(), missing: Vec::new(), details: Vec::new(), facts };
+        for (advisory, verdict) in verdicts {
+            let advisory = advisory.or_else(|| self.ids.first().cloned()).unwrap_or_else(|| "answers".into());
+            let at = match self.ids.iter().position(|x| *x == advisory) {
+                Some(at) => at,
+                None => {
+                    self.ids.push(advisory);
+                    self.advisories.push(Advisory::default());
+                    self.ids.len() - 1
+                }
+            };
+            let Some(a) = self.advisories.get_mut(at) else { continue };
+            count(a, &verdict, &row.build);
+            let none = self.outcomes.id("");
+            while row.outcomes.len() < at {
+                row.outcomes.push(none);
+                row.missing.push(Vec::new());
+                row.details.push(Vec::new());
+            }
+            row.outcomes.push(self.outcomes.id(&verdict.outcome));
+            row.missing.push(verdict.steps.iter().map(|g| self.steps.id(g)).collect());
+            row.details.push(verdict.details.iter().map(|d| self.details.id(d)).collect());
+        }
+        self.rows.push(row);
+    }
+}
+
+/// Adds one verdict to its advisory's counts.
+fn count(a: &mut Advisory, v: &Verdict, build: &str) {
+    *a.outcomes.entry(v.outcome.clone()).or_default() += 1;
+    *a.by_build.entry(build.to_string()).or_default().entry(v.outcome.clone()).or_default() += 1;
+    if let Some(error) = &v.error {
+        *a.errors.entry(error.clone()).or_default() += 1;
+    }
+    for (fact, collect) in &v.needed {
+        let entry = a.to_collect.entry(fact.clone()).or_insert((0, collect.clone()));
+        entry.0 += 1;
+    }
+    let rank = severity_rank(&v.outcome);
+    for step in &v.steps {
         let entry = a.steps.entry(step.clone()).or_default();
         entry.needed += 1;
         entry.worst = entry.worst.max(rank);
         // Taking this one step moves the host to ready only when it is all that is missing.
-        if all_have_steps && steps.len() == 1 {
+        if v.all_have_steps && v.steps.len() == 1 {
             entry.alone += 1;
         }
     }
-    (status, steps)
 }
 
 /// The step a finding (or one of its `any_of` alternatives) asks for, in words: `install KB1 or
