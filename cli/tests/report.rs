@@ -350,3 +350,28 @@ fn previous_runs_are_read_from_their_pages() {
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("is not a Preflight fleet report"), "{}", text(&out.stderr));
 }
+
+/// Hosts on another platform are counted under its name, never under a Windows build their
+/// version happens to look like.
+#[test]
+fn other_platforms_are_counted_by_name() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-platform-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let facts = concat!(
+        r#"{"host":{"name":"w"},"os":{"platform":"windows","version":"6.1.7601.24000"}}"#,
+        "\n",
+        r#"{"host":{"name":"l"},"os":{"platform":"linux","version":"6.1.0"}}"#,
+        "\n",
+    );
+    std::fs::write(dir.join("f.jsonl"), facts).unwrap();
+    std::fs::write(dir.join("a.jsonl"), "{\"status\":\"ready\"}\n{\"status\":\"not_affected\"}\n").unwrap();
+    let out = preflight(
+        &["report", dir.join("a.jsonl").to_str().unwrap(), "--facts", dir.join("f.jsonl").to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html = text(&out.stdout);
+    assert!(html.contains("<tr><td>6.1.7601</td><td>0</td><td>1</td></tr>"), "{html}");
+    assert!(html.contains("<tr><td>linux</td><td>1</td><td>0</td></tr>"), "{html}");
+    assert_eq!(data(&html)["hosts"][1][1], "linux");
+}

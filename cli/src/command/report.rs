@@ -230,6 +230,9 @@ pub struct Host {
 
 /// The fact that holds a host's Windows build.
 pub const BUILD_FIELD: &str = "os.version";
+/// The fact that names a host's platform: a host on another platform than Windows is counted
+/// under its platform's name, not under a build (a Linux kernel 6.1 is not Windows 7's 6.1).
+pub const PLATFORM_FIELD: &str = "os.platform";
 
 impl Host {
     /// Read off a facts document.
@@ -242,7 +245,10 @@ impl Host {
             // Kept for the host's own view; a document past 64 KiB is not shown there.
             facts: (facts.is_object() && raw.len() <= 1 << 16).then(|| String::from_utf8_lossy(raw).into_owned()),
             id: text(id_field),
-            build: text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default(),
+            build: match text(PLATFORM_FIELD) {
+                Some(platform) if !platform.eq_ignore_ascii_case("windows") => platform,
+                _ => text(build_field).map(|b| b.split('.').take(3).collect::<Vec<_>>().join(".")).unwrap_or_default(),
+            },
         }
     }
 }
@@ -756,12 +762,13 @@ pub fn page_with(fleet: &Fleet, runs: &[Run]) -> String {
         body.push_str(&since(fleet, i, id, runs));
         // Hosts by build and outcome.
         let columns: Vec<&String> = a.outcomes.keys().collect();
-        body.push_str("<h3>Hosts by Windows build</h3><div class=\"scroll\"><table><thead><tr><th>build</th>");
+        body.push_str("<h3>Hosts by Windows build (other platforms by name)</h3><div class=\"scroll\"><table><thead><tr><th>build</th>");
         for c in &columns {
             body.push_str(&format!("<th>{}</th>", esc(c)));
         }
         body.push_str("</tr></thead><tbody>");
-        // Builds in version order (10.0.19044 after 6.1.7601), hosts without one last.
+        // Builds in version order (10.0.19044 after 6.1.7601), other platforms after them, hosts
+        // without either last.
         let mut builds: Vec<(&String, &BTreeMap<String, usize>)> = a.by_build.iter().collect();
         let key = |b: &str| {
             let parts: Vec<u64> = b.split('.').map(|p| p.parse().unwrap_or(u64::MAX)).collect();
