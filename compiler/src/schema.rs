@@ -304,11 +304,7 @@ fn need_text(program: &Program, need: &Need) -> String {
         Need::Component { component, op, version, shown } => {
             let name = program.components.get(*component).map_or("?", |c| c.name.as_str());
             let version = shown.clone().unwrap_or_else(|| version.to_string());
-            match op {
-                crate::ast::CmpOp::Gt => format!("{name} later than {version}"),
-                crate::ast::CmpOp::Eq => format!("{name} {version}"),
-                _ => format!("{name} {version} or later"),
-            }
+            crate::verdict::component_words(name, *op, &version)
         }
         Need::Action(a) => format!("action: {}", program.actions.get(*a).map_or("?", |a| a.name.as_str())),
         Need::Setting { setting, value } => {

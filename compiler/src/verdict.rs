@@ -1,5 +1,6 @@
 //! The verdict a host gets: its status and the findings that explain it (SEMANTICS.md, "Verdict").
 
+use crate::ast::CmpOp;
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -52,6 +53,16 @@ pub struct Finding {
     pub line: usize,
 }
 
+/// A component requirement in words, by the version its users know (`shown`, else the
+/// compared one): `BITS 2.5 or later`, `SDK later than 3.0`, `Driver 1.2.3`.
+pub fn component_words(name: &str, op: CmpOp, version: &str) -> String {
+    match op {
+        CmpOp::Gt => format!("{name} later than {version}"),
+        CmpOp::Eq => format!("{name} {version}"),
+        _ => format!("{name} {version} or later"),
+    }
+}
+
 impl Finding {
     /// What the finding asks, in words, for a message's `{need}`: `KB5011487`, `KB1 or KB2`,
     /// `BITS 2.5 or later`, `Secure Boot = enabled`..., alternatives joined by "or"; empty for a
@@ -73,15 +84,13 @@ impl Step {
             return self.install_any_of.join(" or ");
         }
         if let Some(c) = &self.component {
-            let version = c.shown.as_ref().or(c.at_least.as_ref()).or(c.above.as_ref()).or(c.exactly.as_ref());
-            let version = version.map(String::as_str).unwrap_or_default();
-            return if c.exactly.is_some() {
-                format!("{} {version}", c.name)
-            } else if c.above.is_some() {
-                format!("{} later than {version}", c.name)
-            } else {
-                format!("{} {version} or later", c.name)
+            let (op, compared) = match (&c.at_least, &c.above, &c.exactly) {
+                (_, Some(v), _) => (CmpOp::Gt, v),
+                (_, _, Some(v)) => (CmpOp::Eq, v),
+                (Some(v), _, _) => (CmpOp::Ge, v),
+                (None, None, None) => return c.name.clone(),
             };
+            return component_words(&c.name, op, c.shown.as_deref().unwrap_or(compared));
         }
         if let Some(s) = &self.setting {
             // `setting netfx35`: turned on, said by its name alone.

@@ -105,12 +105,14 @@ fn fields(prefix: &str, list: &[Field], out: &mut Vec<Declaration>) {
     }
 }
 
+/// The values a property gives (`title "..."`, `applies win10, win11`).
+fn prop_values<'p>(props: &'p [ast::Prop], key: &'p str) -> impl Iterator<Item = &'p PropValue> {
+    props.iter().filter(move |p| p.key.name == key).flat_map(|p| &p.values)
+}
+
 /// The string values of a property (`title "..."`).
 fn prop_strings(props: &[ast::Prop], key: &str) -> Vec<String> {
-    props
-        .iter()
-        .filter(|p| p.key.name == key)
-        .flat_map(|p| &p.values)
+    prop_values(props, key)
         .filter_map(|v| match v {
             PropValue::Literal(lit) if lit.kind == ast::LitKind::String => Some(lit.raw.clone()),
             _ => None,
@@ -120,10 +122,7 @@ fn prop_strings(props: &[ast::Prop], key: &str) -> Vec<String> {
 
 /// The names a property lists (`applies win10, win11`).
 fn prop_names(props: &[ast::Prop], key: &str) -> Vec<String> {
-    props
-        .iter()
-        .filter(|p| p.key.name == key)
-        .flat_map(|p| &p.values)
+    prop_values(props, key)
         .filter_map(|v| match v {
             PropValue::Name(id) => Some(id.name.clone()),
             _ => None,

@@ -47,15 +47,11 @@ struct StepCount {
 
 /// How bad an outcome is, for ranking steps: the outcome a step holds a host at.
 fn severity_rank(outcome: &str) -> u8 {
-    match outcome {
-        "unsupported" => 5,
-        "limited" => 4,
-        "action_required" => 3,
-        UNDETERMINED => 2,
-        "unknown" => 1,
-        _ => 0,
-    }
+    HELD_AT.iter().position(|o| *o == outcome).and_then(|i| u8::try_from(i).ok()).unwrap_or(0)
 }
+
+/// The outcomes a step can hold a host at, least bad first (a rank is the index).
+const HELD_AT: [&str; 6] = ["", "unknown", UNDETERMINED, "action_required", "limited", "unsupported"];
 
 /// One host's row in the table: its id, build, and per advisory its outcome and the steps its
 /// findings ask for, as indices into `Names` (a million hosts must fit in memory many times over).
@@ -496,10 +492,7 @@ fn steps_table(steps: &[Ranked], names: &Names, advisory_ids: Option<&[String]>)
     }
     out.push_str("<th>step</th><th>worst outcome it holds back</th><th>hosts it alone makes ready</th><th>hosts that need it</th></tr></thead><tbody>");
     for (advisory, step, count) in steps {
-        let worst = ["", "unknown", UNDETERMINED, "action_required", "limited", "unsupported"]
-            .get(count.worst as usize)
-            .copied()
-            .unwrap_or("");
+        let worst = HELD_AT.get(count.worst as usize).copied().unwrap_or("");
         out.push_str("<tr>");
         if let Some(ids) = advisory_ids {
             out.push_str(&format!(
@@ -839,19 +832,10 @@ pub fn page_with(fleet: &Fleet, runs: &[Run]) -> String {
         if i > 0 {
             data.push(',');
         }
-        let outcomes = r.outcomes.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        let missing = r
-            .missing
-            .iter()
-            .map(|g| format!("[{}]", g.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
-            .collect::<Vec<_>>()
-            .join(",");
-        let details = r
-            .details
-            .iter()
-            .map(|g| format!("[{}]", g.iter().map(u32::to_string).collect::<Vec<_>>().join(",")))
-            .collect::<Vec<_>>()
-            .join(",");
+        let numbers = |list: &[u32]| list.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let lists =
+            |lists: &[Vec<u32>]| lists.iter().map(|l| format!("[{}]", numbers(l))).collect::<Vec<_>>().join(",");
+        let (outcomes, missing, details) = (numbers(&r.outcomes), lists(&r.missing), lists(&r.details));
         let facts = r.facts.as_deref().map_or_else(|| "null".to_string(), text);
         data.push_str(&format!("[{},{},[{outcomes}],[{missing}],[{details}],{facts}]", text(&r.id), text(&r.build)));
     }
