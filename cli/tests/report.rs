@@ -349,6 +349,13 @@ fn previous_runs_are_read_from_their_pages() {
     );
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("is not a Preflight fleet report"), "{}", text(&out.stderr));
+    // A device is refused before anything is read from it.
+    let out = preflight(
+        &["report", dir.join("new.jsonl").to_str().unwrap(), "--facts", &facts_path, "--previous", "/dev/zero"],
+        b"",
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
 }
 
 /// Hosts on another platform are counted under its name, never under a Windows build their

@@ -575,7 +575,30 @@ impl<'de> serde::Deserialize<'de> for RunHost {
 impl Run {
     /// Reads the data a report page carries (`report` and `batch --report` write it).
     pub fn read(path: &Path) -> Result<Run, String> {
-        let html = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        // A page is a regular file of at most MAX_PAGE_BYTES: a device (`/dev/zero`) or a
+        // runaway file is refused before it is read, not read until memory runs out.
+        use std::io::Read as _;
+        let cannot = |e: &dyn std::fmt::Display| format!("cannot read `{}`: {e}", path.display());
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => {
+                return Err(cannot(&"it is not a regular file; give the report page `preflight report` wrote"));
+            }
+            Ok(meta) if meta.len() > MAX_PAGE_BYTES => {
+                return Err(cannot(&format!(
+                    "it is longer than {} MiB, more than any report holds",
+                    MAX_PAGE_BYTES >> 20
+                )));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(cannot(&e)),
+        }
+        let mut html = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PAGE_BYTES + 1).read_to_string(&mut html))
+            .map_err(|e| cannot(&e))?;
+        if html.len() as u64 > MAX_PAGE_BYTES {
+            return Err(cannot(&format!("it is longer than {} MiB, more than any report holds", MAX_PAGE_BYTES >> 20)));
+        }
         let not_a_report = || {
             format!(
                 "`{}` is not a Preflight fleet report: give a page `preflight report` or `batch --report` wrote",
@@ -616,6 +639,9 @@ impl Run {
         out
     }
 }
+
+/// The longest earlier report read (a million hosts make a page of about 120 MB).
+const MAX_PAGE_BYTES: u64 = 512 << 20;
 
 /// Where a page's data starts.
 const DATA_START: &str = "<script type=\"application/json\" id=\"fleet-data\">";
