@@ -21,7 +21,7 @@ async function loadAdvisory(name) {
   const meta = JSON.parse(new TextDecoder().decode(section));
   const instance = await WebAssembly.instantiate(module, {});
   const { memory, alloc, evaluate, output, abi_version } = instance.exports;
-  if (abi_version() !== 3) throw new Error(`${name}: unsupported module ABI`);
+  if (abi_version() !== 4) throw new Error(`${name}: unsupported module ABI`);
   const encoder = new TextEncoder(), decoder = new TextDecoder();
   const run = (text, date = NO_DATE) => {
     const bytes = encoder.encode(text);

@@ -590,7 +590,13 @@ impl Faithful {
         let mut out = String::with_capacity(1024);
         out.push_str(&self.head);
         out.push_str(status.name());
-        out.push_str("\",\"findings\":[");
+        out.push('"');
+        if let Some(declared) = os.and_then(|o| p.oses.get(o)) {
+            out.push_str(",\"os\":\"");
+            out.push_str(&declared.id);
+            out.push('"');
+        }
+        out.push_str(",\"findings\":[");
         let mut first = true;
         for &(r, requirement) in &p.finding_order {
             let Some((_, level, unmet)) = fired.iter().find(|(x, _, _)| *x == r) else { continue };

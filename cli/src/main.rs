@@ -91,6 +91,13 @@ enum Command {
         /// line.
         #[arg(long, value_name = "PATH", default_value = "host.name")]
         id_field: String,
+        /// Group the report's hosts by this fact (a dotted path: a site, an OU, a device group):
+        /// outcomes per group, and a group filter.
+        #[arg(long, value_name = "PATH", requires = "report")]
+        group_by: Option<String>,
+        /// A report of an earlier run, for what changed since (see `preflight report`).
+        #[arg(long, value_name = "EARLIER.html", requires = "report")]
+        previous: Vec<PathBuf>,
     },
     /// Compile a rules file to a self-contained WebAssembly module.
     Compile {
@@ -165,9 +172,10 @@ enum Command {
         #[arg(short, long, value_name = "FACTS.jsonl")]
         output: Option<PathBuf>,
     },
-    /// A fleet's answers as one self-contained HTML page: outcomes, hosts by Windows build, the
-    /// updates that would make the most hosts ready, other steps, input errors, and a host table
-    /// to filter and export.
+    /// A fleet's answers as one self-contained HTML page: what to do first across advisories,
+    /// outcomes, hosts by Windows version (and by any fact with --group-by), every step with the
+    /// hosts it would make ready, input errors, what changed since earlier runs, and a host table
+    /// to filter, open host by host and export.
     Report {
         /// The answers `batch` wrote (JSON Lines).
         answers: String,
@@ -187,6 +195,21 @@ enum Command {
         /// name). Give several, oldest first, for the outcomes per run.
         #[arg(long, value_name = "EARLIER.html")]
         previous: Vec<PathBuf>,
+        /// Group hosts by this fact (a dotted path: a site, an OU, a device group): outcomes per
+        /// group, and a group filter.
+        #[arg(long, value_name = "PATH")]
+        group_by: Option<String>,
+        /// The rules file the answers came from, for the advisory's title and its Windows
+        /// versions' names; repeat for several. With neither this nor --module, the built-in
+        /// advisories.
+        #[arg(long, value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// A compiled module the answers came from (its metadata names the same); repeat for several.
+        #[arg(long, value_name = "M.wasm")]
+        module: Vec<PathBuf>,
+        /// Reader threads; all cores by default.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Run the language server (LSP over standard input and output) for editors: diagnostics as
     /// you type, and formatting.
@@ -241,34 +264,70 @@ fn main() -> ExitCode {
             explain,
             as_of,
         }),
-        Command::Batch { rules, module, input, output, summary, as_of, raw, threads, report, id_field } => {
-            command::batch::run(&command::batch::BatchArgs {
-                rules: &rules,
-                modules: &module,
-                input: &input,
-                output: output.as_deref(),
-                summary_json: matches!(summary, SummaryFormat::Json),
-                as_of,
-                raw,
-                threads,
-                report: report.as_deref().map(|r| (r, id_field.as_str())),
-            })
-        }
+        Command::Batch {
+            rules,
+            module,
+            input,
+            output,
+            summary,
+            as_of,
+            raw,
+            threads,
+            report,
+            id_field,
+            group_by,
+            previous,
+        } => command::batch::run(&command::batch::BatchArgs {
+            rules: &rules,
+            modules: &module,
+            input: &input,
+            output: output.as_deref(),
+            summary_json: matches!(summary, SummaryFormat::Json),
+            as_of,
+            raw,
+            threads,
+            report: report.as_deref().map(|path| command::batch::ReportArgs {
+                path,
+                fields: command::report::Fields {
+                    id: id_field.clone(),
+                    build: command::report::BUILD_FIELD.to_string(),
+                    group: group_by.clone(),
+                },
+                previous: &previous,
+            }),
+        }),
         Command::Compile { file, output, emit, diagnostics } => {
             command::compile::run(&file, output.as_deref(), matches!(emit, Some(Emit::Wat)), &diagnostics)
         }
         Command::Inspect { module } => command::inspect::run(&module),
         Command::Lsp => command::lsp::run(),
-        Command::Report { answers, facts, id_field, build_field, output, previous } => {
-            command::report::run(&command::report::Options {
+        Command::Report {
+            answers,
+            facts,
+            id_field,
+            build_field,
+            output,
+            previous,
+            group_by,
+            rules,
+            module,
+            threads,
+        } => match command::engine::about(&rules, &module) {
+            Ok(Some(about)) => command::report::run(&command::report::Options {
                 answers: &answers,
                 facts: &facts,
-                id_field: &id_field,
-                build_field: &build_field,
+                fields: command::report::Fields { id: id_field, build: build_field, group: group_by },
                 output: output.as_deref(),
                 previous: &previous,
-            })
-        }
+                about,
+                threads: threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1),
+            }),
+            Ok(None) => {
+                eprintln!("a rules file has errors; run `preflight check` on it");
+                Ok(1)
+            }
+            Err(e) => Err(e),
+        },
         Command::Facts { from, input, map, rules, delimiter, output } => {
             command::facts::run(&from, &input, map.as_deref(), &rules, delimiter, output.as_deref())
         }

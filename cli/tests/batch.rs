@@ -34,7 +34,7 @@ fn module(dir: &Path, name: &str, body: &str, answer: &str) -> PathBuf {
             (data (i32.const 2048) "{answer}")
             (func (export "alloc") (param i32) (result i32) (i32.const 1024))
             (func (export "output") (result i32) (i32.const 2048))
-            (func (export "abi_version") (result i32) (i32.const 3))
+            (func (export "abi_version") (result i32) (i32.const 4))
             (func (export "evaluate") (param i32 i32 i32) (result i32) {body}))"#
     ))
     .unwrap();

@@ -180,7 +180,7 @@ fn inspect_shows_the_metadata() {
     let module = acs_module(&dir);
     let out = preflight(&["inspect", module.to_str().unwrap()]);
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(meta["abi"], 3);
+    assert_eq!(meta["abi"], 4);
     assert_eq!(meta["advisory"]["id"], "acs_2023");
     assert_eq!(meta["rules_sha256"].as_str().unwrap().len(), 64);
     assert!(meta["facts_schema"]["properties"]["os"].is_object());

@@ -378,7 +378,128 @@ fn other_platforms_are_counted_by_name() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let html = text(&out.stdout);
-    assert!(html.contains("<tr><td>6.1.7601</td><td>0</td><td>1</td></tr>"), "{html}");
-    assert!(html.contains("<tr><td>linux</td><td>1</td><td>0</td></tr>"), "{html}");
-    assert_eq!(data(&html)["hosts"][1][1], "linux");
+    // These answers name no `os`: the Windows host is counted under its build.
+    assert!(html.contains(r#"<td data-label="version">6.1.7601</td>"#), "{html}");
+    assert!(html.contains(r#"<td data-label="version">linux</td>"#), "{html}");
+    let data = data(&html);
+    assert_eq!(data["oses"][data["hosts"][1][1].as_u64().unwrap() as usize], "linux");
+    assert_eq!(data["oses"][data["hosts"][0][1].as_u64().unwrap() as usize], "6.1.7601");
+}
+
+/// Hosts are counted under the Windows version their answers name (`os`), by the name the rules
+/// give it, in the rules' order; sections are headed by the advisory's title; `--group-by`
+/// counts outcomes per group, and every count equals a recount from the answers and facts.
+#[test]
+fn versions_by_name_titles_and_groups() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = |name: &str, site: &str, build: &str, role: &str| {
+        format!(
+            r#"{{"host":{{"name":"{name}","site":"{site}"}},"product":{{"id":"apex_one","version":"2019"}},"os":{{"platform":"windows","version":"{build}","product_type":"{role}"}},"hotfixes":[]}}"#
+        )
+    };
+    let facts = [
+        host("a", "paris", "10.0.19044.1466", "workstation"),
+        host("b", "paris", "10.0.19044.2000", "workstation"),
+        host("c", "lyon", "6.1.7601.24000", "server"),
+        host("d", "lyon", "10.0.99999.1", "workstation"),
+        r#"{"host":{"name":"e"},"os":{"platform":"linux","version":"6.1.0"}}"#.to_string(),
+    ]
+    .join("\n")
+        + "\n";
+    let facts_path = dir.join("f.jsonl");
+    std::fs::write(&facts_path, &facts).unwrap();
+    let answers = dir.join("a.jsonl");
+    let page = dir.join("r.html");
+    let out = preflight(
+        &[
+            "batch",
+            "--rules",
+            root().join("rules/acs-2023.preflight").to_str().unwrap(),
+            "--as-of",
+            "2026-11-25",
+            facts_path.to_str().unwrap(),
+            "-o",
+            answers.to_str().unwrap(),
+            "--report",
+            page.to_str().unwrap(),
+            "--group-by",
+            "host.site",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The title heads the section; the id is named under it.
+    assert!(
+        html.contains("<h2>Trend Micro agents signed with Azure Code Signing: minimum Windows OS levels</h2>"),
+        "{html}"
+    );
+    let d = data(&html);
+    let oses: Vec<&str> = d["oses"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    // Declared versions in the rules' order, then a build no declaration names, then platforms.
+    assert_eq!(oses, ["Windows Server 2008 R2 SP1", "Windows 10 21H2", "10.0.99999", "linux"]);
+    // Every count is a recount of the answers, host by host.
+    let answer_lines: Vec<Value> =
+        std::fs::read_to_string(&answers).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fact_lines: Vec<Value> = facts.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let names: std::collections::HashMap<&str, &str> =
+        [("win10_21h2", "Windows 10 21H2"), ("server2008r2", "Windows Server 2008 R2 SP1")].into();
+    let mut by_site: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for (i, (answer, fact)) in answer_lines.iter().zip(&fact_lines).enumerate() {
+        let row = &d["hosts"][i];
+        let shown = oses[row[1].as_u64().unwrap() as usize];
+        match answer["os"].as_str() {
+            Some(os) => assert_eq!(shown, names[os], "host {i}"),
+            None => assert!(!names.values().any(|n| *n == shown), "host {i}: {shown}"),
+        }
+        let site = fact["host"]["site"].as_str().unwrap_or("").to_string();
+        assert_eq!(d["groups"][row[6].as_u64().unwrap() as usize], site.as_str());
+        let outcome = match answer["status"].as_str() {
+            Some(status) => status.to_string(),
+            None => format!("error:{}", answer["error"]["code"].as_str().unwrap()),
+        };
+        *by_site.entry((site, outcome)).or_default() += 1;
+    }
+    assert_eq!(d["group_by"], "host.site");
+    for ((site, status), n) in by_site {
+        let name = if site.is_empty() { "(none)".to_string() } else { site };
+        let row_start = html.find(&format!(r#"<td data-label="group">{name}</td>"#)).unwrap();
+        let row = &html[row_start..row_start + html[row_start..].find("</tr>").unwrap()];
+        assert!(row.contains(&format!(r#"<td data-label="{status}">{n}</td>"#)), "{name} {status} {n}: {row}");
+    }
+}
+
+/// A page written before rows referred to shared lists (steps inline in each row) still reads as
+/// an earlier run.
+#[test]
+fn an_older_page_reads_as_an_earlier_run() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-older-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let old = r#"<html><script type="application/json" id="fleet-data">{"advisories":["x"],"summary":{},"outcomes":["action_required","ready"],"steps":["install KB1"],"details":[],"facts_kept":20000,"hosts":[["a","10.0.19044",[0],[[0]],[[]],null],["b","",[1],[[]],[[]],null]]}</script></html>"#;
+    std::fs::write(dir.join("old.html"), old).unwrap();
+    std::fs::write(dir.join("f.jsonl"), "{\"host\":{\"name\":\"a\"}}\n{\"host\":{\"name\":\"b\"}}\n").unwrap();
+    std::fs::write(
+        dir.join("a.jsonl"),
+        "{\"advisory\":\"x\",\"status\":\"ready\",\"findings\":[]}\n{\"advisory\":\"x\",\"status\":\"ready\",\"findings\":[]}\n",
+    )
+    .unwrap();
+    let out = preflight(
+        &[
+            "report",
+            dir.join("a.jsonl").to_str().unwrap(),
+            "--facts",
+            dir.join("f.jsonl").to_str().unwrap(),
+            "--previous",
+            dir.join("old.html").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let html = text(&out.stdout);
+    assert!(
+        html.contains(r#"<td data-label="was">action_required</td><td data-label="is now">ready</td><td data-label="hosts">1</td>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<td data-label="step">install KB1</td><td data-label="needed then">1</td><td data-label="need it now">0</td><td data-label="done since">1</td>"#), "{html}");
 }

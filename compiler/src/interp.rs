@@ -117,8 +117,17 @@ fn run(program: &Program, facts: &Facts, explain: bool) -> (Verdict, Vec<TraceSt
             })
         })
         .collect();
-    let verdict =
-        Verdict { advisory: program.advisory.id.clone(), status: ctx.final_status().name(), findings, undetermined };
+    let os = match &ctx.host.os {
+        Value::Os(id) => program.oses.get(*id).map(|os| os.id.clone()),
+        _ => None,
+    };
+    let verdict = Verdict {
+        advisory: program.advisory.id.clone(),
+        status: ctx.final_status().name(),
+        os,
+        findings,
+        undetermined,
+    };
     (verdict, trace)
 }
 

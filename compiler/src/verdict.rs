@@ -7,6 +7,10 @@ use serde::Serialize;
 pub struct Verdict {
     pub advisory: String,
     pub status: &'static str,
+    /// The id of the rules' `os` declaration the host's build and role match (`host.os`), when
+    /// one does and the facts tell which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
     pub findings: Vec<Finding>,
     /// Rules the facts cannot decide: a fact they read was not sent.
     #[serde(skip_serializing_if = "Vec::is_empty")]

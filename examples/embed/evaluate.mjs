@@ -13,7 +13,7 @@ const days = Math.floor(asOf / 86_400_000);                 // the evaluation da
 const [wasmPath, ...factsPaths] = args;
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath));
 const { memory, alloc, evaluate, output, abi_version } = instance.exports;
-if (abi_version() !== 3) throw new Error("this script speaks ABI version 3");
+if (abi_version() !== 4) throw new Error("this script speaks ABI version 4");
 
 for (const path of factsPaths) {
   const facts = readFileSync(path);                         // bytes, UTF-8

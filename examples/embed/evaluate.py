@@ -19,7 +19,7 @@ def main() -> None:
     store = Store()
     exports = Instance(store, Module.from_file(store.engine, args[0]), []).exports(store)
     memory, alloc, evaluate, output = (exports[n] for n in ("memory", "alloc", "evaluate", "output"))
-    assert exports["abi_version"](store) == 3, "this script speaks ABI version 3"
+    assert exports["abi_version"](store) == 4, "this script speaks ABI version 4"
     for path in args[1:]:
         facts = open(path, "rb").read()
         ptr = alloc(store, len(facts))                # where to put the facts; 0: too large

@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let at = data.iter().position(|&b| b == 0).unwrap_or(data.len());
     let answers = data.get(..at).unwrap_or_default();
     let facts = data.get(at + 1..).unwrap_or_default();
-    let Ok(fleet) = report::aggregate(answers, facts, "host.name", report::BUILD_FIELD) else { return };
+    let fields = report::Fields { id: "host.name".into(), build: report::BUILD_FIELD.into(), group: Some("host.site".into()) };
+    let Ok(fleet) = report::aggregate(report::Fleet::default(), answers, facts, &fields, 2) else { return };
     let page = report::page(&fleet);
     let start = page.find(OPEN).expect("the data block") + OPEN.len();
     let len = page.get(start..).and_then(|rest| rest.find("</script>")).expect("the block ends");

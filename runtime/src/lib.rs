@@ -24,7 +24,7 @@ use std::time::Duration;
 use wasmtime::{Config, Engine, Instance, Memory, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
 /// The ABI version this runtime speaks.
-pub const ABI_VERSION: i32 = 3;
+pub const ABI_VERSION: i32 = 4;
 
 /// `evaluate`'s date argument when the host passes no evaluation date.
 pub const NO_DATE: i32 = i32::MIN;

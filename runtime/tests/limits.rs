@@ -46,7 +46,7 @@ fn endless_recursion_is_a_trap_not_a_crash() {
             (memory (export "memory") 1)
             (func (export "alloc") (param i32) (result i32) (i32.const 1024))
             (func (export "output") (result i32) (i32.const 2048))
-            (func (export "abi_version") (result i32) (i32.const 3))
+            (func (export "abi_version") (result i32) (i32.const 4))
             (func $down (param i32) (result i32) (call $down (i32.add (local.get 0) (i32.const 1))))
             (func (export "evaluate") (param i32 i32 i32) (result i32) (call $down (i32.const 0))))"#,
     )

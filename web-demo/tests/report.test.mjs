@@ -13,13 +13,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cli = join(root, "target", "debug", "preflight");
 const artifacts = join(root, "tests", "artifacts");
 const work = join(root, "target", "web");
-const facts = join(root, "examples", "inventory", "devices.facts.jsonl");
+const inventory = join(root, "examples", "inventory", "devices.facts.jsonl");
+// The inventory's hosts, each at a site, and one host whose Secure Boot facts are all collected
+// (its finding asks for an action, not an update or a certificate).
+const facts = join(work, "fleet.facts.jsonl");
+const secureBootHost = {
+  host: { name: "SB-0001" }, product: { id: "apex_one", version: "14.0.12345" }, hotfixes: [], esu: false,
+  os: { platform: "windows", version: "10.0.26100.4946", product_type: "workstation", edition: "enterprise" },
+  firmware: { uefi: true }, secure_boot: { enabled: true }, kek: { kek_2k_ca_2023: true },
+  db: { windows_uefi_ca_2023: true, microsoft_uefi_ca_2023: true, option_rom_uefi_ca_2023: true, microsoft_uefi_ca_2011: true },
+  servicing: { status: "InProgress", available_updates: 256, error: null, windows_uefi_ca_2023_capable: 1 },
+};
 
-let browser, summary, verdicts, earlier, page, requests = [], errors = [];
+let browser, summary, verdicts, earlier, page, data, total, requests = [], errors = [];
+
+/** The section of the advisory with this id (headed by its title). */
+const sectionOf = (p, id) => p.locator("section[data-advisory]", { has: p.locator(".about code", { hasText: id }) });
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   mkdirSync(work, { recursive: true });
+  const lines = readFileSync(inventory, "utf8").trim().split("\n").map((l) => JSON.parse(l)).concat([secureBootHost]);
+  lines.forEach((h, i) => { h.host.site = i % 2 ? "lyon" : "paris"; });
+  writeFileSync(facts, lines.map((h) => JSON.stringify(h)).join("\n") + "\n");
+  total = lines.length;
   const answers = join(work, "inventory-answers.jsonl");
   const batch = spawnSync(cli, ["batch", "--as-of", "2026-11-25", "--summary", "json", facts, "-o", answers]);
   assert.equal(batch.status, 0, batch.stderr.toString());
@@ -31,10 +48,11 @@ before(async () => {
   execFileSync(cli, ["report", earlierAnswers, "--facts", facts, "-o", earlierPage], { stdio: "ignore" });
   earlier = readFileSync(earlierAnswers, "utf8").trim().split("\n").map((l) => JSON.parse(l));
   const html = join(work, "fleet.html");
-  execFileSync(cli, ["report", answers, "--facts", facts, "--previous", earlierPage, "-o", html], { stdio: "ignore" });
+  execFileSync(cli, ["report", answers, "--facts", facts, "--previous", earlierPage, "--group-by", "host.site", "-o", html], { stdio: "ignore" });
+  data = JSON.parse(readFileSync(html, "utf8").match(/id="fleet-data">(.*?)<\/script>/s)[1]);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1000, height: 1400 } });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.on("request", (r) => requests.push(r.url()));
   page.on("pageerror", (e) => errors.push(e.message));
@@ -45,7 +63,8 @@ after(async () => { await browser?.close(); });
 
 test("the bars say batch's numbers, and the page loads nothing else", async () => {
   for (const [id, each] of Object.entries(summary.advisories)) {
-    const section = page.locator("section", { has: page.locator("h2", { hasText: id }) });
+    const section = sectionOf(page, id);
+    assert.equal(await section.locator("h2").textContent(), data.titles[data.advisories.indexOf(id)]);
     const labels = await section.locator(".bar").evaluateAll((bars) =>
       bars.map((b) => [b.querySelector(".label").textContent, b.querySelector(".n").textContent]));
     const shown = Object.fromEntries(labels.map(([label, n]) => [label, Number(n.match(/^(\d+) \(/)[1])]));
@@ -53,23 +72,53 @@ test("the bars say batch's numbers, and the page loads nothing else", async () =
   }
   assert.deepEqual(errors, []);
   assert.ok(requests.every((u) => u.startsWith("file:")), requests.join("\n"));
-  await page.screenshot({ path: join(artifacts, "report.png"), fullPage: true });
+  // The first screen at 1280 px (the README's picture), and the whole page.
+  await page.screenshot({ path: join(artifacts, "report.png") });
+  await page.screenshot({ path: join(artifacts, "report-full.png"), fullPage: true });
 });
 
 test("the host table filters and exports what it shows as CSV", async () => {
   const ready = summary.advisories.acs_2023.outcomes.action_required;
-  await page.selectOption("#advisory", { label: "acs_2023" });
+  await page.selectOption("#advisory", { value: String(data.advisories.indexOf("acs_2023")) });
   await page.selectOption("#outcome", { label: "action_required" });
-  assert.equal(await page.textContent("#count"), `${ready} of 6 hosts`);
+  assert.equal(await page.textContent("#count"), `${ready} of ${total} hosts`);
   assert.equal(await page.locator("#hosts tbody tr").count(), ready);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export")]);
   const csv = readFileSync(await download.path()).toString().trim().split("\n");
-  assert.equal(csv[0], "host,build,outcome,steps");
+  assert.equal(csv[0], "host,Windows version,host.site,outcome,steps");
   assert.equal(csv.length, ready + 1);
   assert.ok(csv.slice(1).every((line) => line.includes(",action_required,")), csv.join("\n"));
+  // Versions are named as the rules name them.
+  assert.ok(csv.slice(1).every((line) => /,Windows [^,]+,(paris|lyon),/.test(line)), csv.join("\n"));
   await page.selectOption("#outcome", { label: "any" });
   await page.fill("#search", "srv");
-  assert.equal(await page.textContent("#count"), "2 of 6 hosts");
+  assert.equal(await page.textContent("#count"), `2 of ${total} hosts`);
+  await page.fill("#search", "");
+});
+
+test("hosts are counted by Windows version and by group, as a recount from the answers", async () => {
+  const lines = readFileSync(facts, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const outcome = (v) => v.error ? `error:${v.error.code}` : v.status === "unknown" && v.undetermined?.some((u) => u.needs?.length) ? "undetermined" : v.status;
+  for (const id of Object.keys(summary.advisories)) {
+    const section = sectionOf(page, id);
+    const expected = new Map();
+    lines.forEach((h, i) => {
+      const key = `${h.host.site}|${outcome(verdicts[i][id])}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    });
+    const table = section.locator("table.by").nth(1);
+    const shown = await table.evaluate((t) => {
+      const heads = [...t.tHead.rows[0].cells].map((c) => c.textContent);
+      return [...t.tBodies[0].rows].flatMap((r) => heads.slice(2, -1).map((o, k) => [`${r.cells[0].textContent}|${o}`, Number(r.cells[k + 2].textContent)]));
+    });
+    assert.deepEqual(new Map(shown.filter(([, n]) => n > 0)), expected, id);
+    // The version table names declared versions.
+    const versions = await section.locator("table.by").first().locator("tbody tr td:first-child").allTextContents();
+    assert.ok(versions.includes("Windows 10 21H2"), versions.join(", "));
+  }
+  await page.selectOption("#group", { label: "lyon" });
+  assert.equal(await page.textContent("#count"), `${lines.filter((h) => h.host.site === "lyon").length} of ${total} hosts`);
+  await page.selectOption("#group", { label: "any" });
 });
 
 /** A step of a finding in the report's words (as `report` names them). */
@@ -99,7 +148,8 @@ test("'Do this first' ranks every step of every advisory as a recount from the a
         else if (!step && holdsBack) allHaveSteps = false;
       }
       for (const step of steps) {
-        const key = `${advisory}|${step}`;
+        // The table names the advisory by its title.
+        const key = `${data.titles[data.advisories.indexOf(advisory)]}|${step}`;
         const c = counts.get(key) ?? { alone: 0, needed: 0, worst: 0 };
         c.needed++; c.worst = Math.max(c.worst, rank[status] ?? 0);
         if (allHaveSteps && steps.size === 1) c.alone++;
@@ -121,16 +171,20 @@ test("'Do this first' ranks every step of every advisory as a recount from the a
   }
 });
 
-test("a certificate step lists its hosts, and every step is a filter", async () => {
-  const link = page.locator("#first a.step", { hasText: "certificate:" }).first();
-  const [advisory, step] = [await link.locator("xpath=../..").locator("td").first().textContent(), await link.textContent()];
-  const needed = Number(await link.locator("xpath=../..").locator("td").nth(4).textContent());
-  await link.click();
-  assert.equal(await page.textContent("#count"), `${needed} of 6 hosts`);
-  const shown = await page.locator("#hosts tbody tr td:nth-child(4)").allTextContents();
-  assert.ok(shown.length === needed && shown.every((s) => s.split("; ").includes(step)), shown.join("\n"));
-  const expected = verdicts.filter((a) => a[advisory]?.findings?.some((f) => stepName(f) === step)).length;
-  assert.equal(needed, expected);
+test("a certificate step and an action step list their hosts, and every step is a filter", async () => {
+  for (const kind of ["certificate:", "action:"]) {
+    const link = page.locator("#first a.step", { hasText: kind }).first();
+    const [title, step] = [await link.locator("xpath=../..").locator("td").first().textContent(), await link.textContent()];
+    const advisory = data.advisories[data.titles.indexOf(title)];
+    const needed = Number(await link.locator("xpath=../..").locator("td").nth(4).textContent());
+    await link.click();
+    assert.equal(await page.textContent("#count"), `${needed} of ${total} hosts`);
+    const shown = await page.locator("#hosts tbody tr td:nth-child(5)").allTextContents();
+    assert.ok(shown.length === needed && shown.every((s) => s.split("; ").includes(step)), shown.join("\n"));
+    const expected = verdicts.filter((a) => a[advisory]?.findings?.some((f) => stepName(f) === step)).length;
+    assert.ok(needed > 0);
+    assert.equal(needed, expected);
+  }
   const options = await page.locator("#step option").allTextContents();
   assert.ok(options.some((o) => o.startsWith("install KB")) && options.some((o) => o.startsWith("certificate:")), options.join(", "));
   await page.selectOption("#step", { label: "any" });
@@ -145,7 +199,7 @@ test("what changed since the earlier run is a recount of the two runs' answers",
       const [then, now] = [outcome(earlier[i][advisory]), outcome(verdicts[i][advisory])];
       if (then !== now) moved.set(`${then}|${now}`, (moved.get(`${then}|${now}`) ?? 0) + 1);
     });
-    const section = page.locator(`section[data-advisory]`, { has: page.locator("h2", { hasText: advisory }) });
+    const section = sectionOf(page, advisory);
     assert.match(await section.locator("h3", { hasText: "Since" }).textContent(), /Since fleet-2021\.html/);
     const rows = await section.locator("table.moved tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
     assert.deepEqual(new Map(rows.map(([a, b, n]) => [`${a}|${b}`, Number(n)])), moved, advisory);
@@ -194,10 +248,12 @@ test("on a phone the page fits its width and still filters", async () => {
   })));
   assert.ok(bars.length > 0 && bars.every((b) => b.size >= 12 && b.right <= 390), JSON.stringify(bars));
   await phone.selectOption("#outcome", { label: "ready" });
-  assert.match(await phone.textContent("#count"), /^\d+ of 6 hosts$/);
+  assert.match(await phone.textContent("#count"), new RegExp(`^\\d+ of ${total} hosts$`));
   assert.equal(await phone.locator("#hosts thead").evaluate((t) => getComputedStyle(t).display), "none");
   assert.ok(!(await phone.locator("#outcome option").allTextContents()).includes(""), "no blank outcome");
   await phone.screenshot({ path: join(artifacts, "report-phone.png"), fullPage: true });
+  await phone.locator(".about").first().scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: join(artifacts, "report-phone-section.png") });
   await phone.close();
 });
 

@@ -39,8 +39,15 @@ pub struct BatchArgs<'a> {
     pub as_of: Option<i32>,
     pub raw: bool,
     pub threads: Option<usize>,
-    /// Also write the fleet report (`preflight report`'s page) here, naming hosts by this fact.
-    pub report: Option<(&'a Path, &'a str)>,
+    /// Also write the fleet report (`preflight report`'s page).
+    pub report: Option<ReportArgs<'a>>,
+}
+
+/// `batch --report`: where the page goes, which facts name and group hosts, earlier runs.
+pub struct ReportArgs<'a> {
+    pub path: &'a Path,
+    pub fields: super::report::Fields,
+    pub previous: &'a [PathBuf],
 }
 
 #[derive(Default)]
@@ -285,11 +292,19 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
     let mut inputs: Vec<Input<'_>> = vec![("the input file", Path::new(args.input))];
     inputs.extend(args.rules.iter().map(|r| ("a rules file", r.as_path())));
     inputs.extend(args.modules.iter().map(|m| ("a module", m.as_path())));
-    if let Some((report, _)) = args.report {
+    if let Some(report) = &args.report {
         let mut others = inputs.clone();
         others.extend(args.output.map(|o| ("the answers' output (-o)", o)));
-        refuse_inputs(report, &others)?;
+        refuse_inputs(report.path, &others)?;
     }
+    // Earlier runs are read before the run, so a bad one is refused before any work.
+    let runs: Vec<super::report::Run> = match &args.report {
+        Some(report) => report.previous.iter().map(|p| super::report::Run::read(p)).collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+    let mut report =
+        args.report.as_ref().map(|r| super::report::Fleet::new(engines.about(), r.fields.group.as_deref()));
+    let readers = report.as_ref().zip(args.report.as_ref()).map(|(fleet, r)| (fleet.shared(), r.fields.clone()));
     let (input, size) = open_input(args.input)?;
     let mut sink = Sink::open(args.output, &inputs)?;
     let halt = interrupt_flag()?;
@@ -303,9 +318,8 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
 
     let read_error = Arc::new(Mutex::new(None));
     let (tokens, chunks) = start_reader(input, threads, halt.clone(), read_error.clone());
-    let answered = start_workers(&engines, chunks, threads, date, &halt, args.report.map(|r| r.1), &ids)?;
+    let answered = start_workers(&engines, chunks, threads, date, &halt, readers, &ids)?;
     let mut summary = Summaries::new(&ids);
-    let mut report = args.report.map(|_| super::report::Fleet::default());
     let mut end = write_in_order(answered, &tokens, &mut sink, &mut summary, &mut report, &halt, &progress)?;
     progress.finish_and_clear();
     if let Some(error) = read_error.lock().ok().and_then(|mut e| e.take()) {
@@ -326,12 +340,12 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
     match end {
         End::Complete => {
             sink.commit()?;
-            if let (Some((path, _)), Some(fleet)) = (args.report, &report) {
-                let page = super::report::page(fleet);
-                crate::output::write_file(path, page.as_bytes(), &inputs)?;
+            if let (Some(r), Some(fleet)) = (&args.report, &report) {
+                let page = super::report::page_with(fleet, &runs);
+                crate::output::write_file(r.path, page.as_bytes(), &inputs)?;
                 // With `--summary json`, standard error is that JSON alone (a tool parses it).
                 if !args.summary_json {
-                    eprintln!("wrote the report {} ({} bytes)", path.display(), page.len());
+                    eprintln!("wrote the report {} ({} bytes)", r.path.display(), page.len());
                 }
             }
             Ok(0)
@@ -435,7 +449,7 @@ fn start_workers(
     threads: usize,
     date: Option<i32>,
     halt: &Arc<AtomicBool>,
-    id_field: Option<&str>,
+    readers: Option<(super::report::Shared, super::report::Fields)>,
     ids: &[String],
 ) -> Result<Receiver<Answered>, String> {
     let chunks = Arc::new(Mutex::new(chunks));
@@ -443,7 +457,7 @@ fn start_workers(
     for _ in 0..threads {
         let mut workers: Workers = engines.workers()?;
         let (chunks, send, halt) = (chunks.clone(), send.clone(), halt.clone());
-        let id_field = id_field.map(str::to_string);
+        let mut reader = readers.clone().map(|(shared, fields)| super::report::Reader::new(fields, shared));
         let ids = ids.to_vec();
         std::thread::spawn(move || {
             while let Some(chunk) = next_chunk(&chunks, &halt) {
@@ -456,12 +470,10 @@ fn start_workers(
                     let answer = workers.answers(line, date);
                     // The report's reading of the host happens here, in parallel; the writer
                     // only counts it.
-                    if let Some(field) = &id_field {
-                        let host = super::report::Host::read(line, field, super::report::BUILD_FIELD);
+                    if let Some(reader) = reader.as_mut() {
                         let texts: Vec<&str> =
                             answer.iter().map(|a| a.as_ref().map_or_else(String::as_str, String::as_str)).collect();
-                        let parsed = serde_json::from_str(&combine(&ids, &texts)).unwrap_or(serde_json::Value::Null);
-                        hosts.push(super::report::read(&parsed, host));
+                        hosts.push(reader.read_answers(&ids, &texts, line));
                     }
                     answers.push(answer);
                 }

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 #[derive(Clone)]
 pub enum Engine {
     Interpreter(std::sync::Arc<Program>),
-    Module(Module),
+    /// A module, with what its metadata says of its advisory.
+    Module(Module, Box<super::report::About>),
 }
 
 /// One engine per thread: the interpreter is shared, a module gets an instance each.
@@ -47,13 +48,10 @@ impl Engines {
         for path in modules {
             let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             common::check_wasm(path, &bytes)?;
-            let id = preflight_compiler::wasm::read_metadata(&bytes)
-                .ok()
-                .and_then(|m| m.pointer("/advisory/id").and_then(serde_json::Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| path.display().to_string());
+            let about = about_module(path, &bytes);
             let runtime = runtime.as_ref().ok_or("no runtime")?;
             let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            engines.push((id, Engine::Module(module)));
+            engines.push((about.id.clone(), Engine::Module(module, Box::new(about))));
         }
         if failed {
             return Ok(None);
@@ -66,6 +64,17 @@ impl Engines {
         Ok(Some(Engines(engines)))
     }
 
+    /// What the rules say of each advisory (its title, its Windows versions' names).
+    pub fn about(&self) -> Vec<super::report::About> {
+        self.0
+            .iter()
+            .map(|(_, e)| match e {
+                Engine::Interpreter(p) => super::report::About::of_program(p),
+                Engine::Module(_, about) => (**about).clone(),
+            })
+            .collect()
+    }
+
     pub fn ids(&self) -> Vec<String> {
         self.0.iter().map(|(id, _)| id.clone()).collect()
     }
@@ -74,6 +83,42 @@ impl Engines {
         let workers = self.0.iter().map(|(id, e)| e.worker().map(|w| (id.clone(), w))).collect::<Result<_, _>>()?;
         Ok(Workers(workers))
     }
+}
+
+/// What a module's metadata says of its advisory; a module without metadata is named by its path.
+fn about_module(path: &std::path::Path, bytes: &[u8]) -> super::report::About {
+    preflight_compiler::wasm::read_metadata(bytes)
+        .ok()
+        .and_then(|m| super::report::About::of_metadata(&m))
+        .unwrap_or_else(|| super::report::About {
+            id: path.display().to_string(),
+            title: String::new(),
+            oses: Vec::new(),
+        })
+}
+
+/// What the rules say of each advisory, without loading an engine (`report`): every `--rules`
+/// file and `--module`; neither: the built-in advisories. `None` when a rules file has errors.
+pub fn about(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Vec<super::report::About>>, String> {
+    let mut out = Vec::new();
+    if rules.is_empty() && modules.is_empty() {
+        for program in preflight_compiler::builtin_programs()? {
+            out.push(super::report::About::of_program(&program));
+        }
+    }
+    let options = DiagnosticOptions { format: Format::Text, color: Color::Auto };
+    for path in rules {
+        match common::load(path, &options)? {
+            Some(program) => out.push(super::report::About::of_program(&program)),
+            None => return Ok(None),
+        }
+    }
+    for path in modules {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        common::check_wasm(path, &bytes)?;
+        out.push(about_module(path, &bytes));
+    }
+    Ok(Some(out))
 }
 
 /// The runtime modules run in: compiled code is kept in the cache directory (`cache_dir`), so a
@@ -108,7 +153,7 @@ impl Engine {
     pub fn worker(&self) -> Result<Worker, String> {
         Ok(match self {
             Engine::Interpreter(p) => Worker::Interpreter(p.clone()),
-            Engine::Module(m) => Worker::Module(Box::new(m.evaluator().map_err(|e| e.to_string())?)),
+            Engine::Module(m, _) => Worker::Module(Box::new(m.evaluator().map_err(|e| e.to_string())?)),
         })
     }
 }

@@ -49,7 +49,7 @@ fn answer(engine: &Engine, input: &[u8], date: Option<i32>, explain: bool) -> Re
             }
             Err(error) => serde_json::json!({ "error": error }),
         },
-        (Engine::Module(_), true) => {
+        (Engine::Module(..), true) => {
             return Err("--explain traces the interpreter; use it with --rules (or no engine option)".into());
         }
         (_, false) => {

@@ -1841,7 +1841,9 @@ impl Gen<'_> {
         self.out_static(&mut b, head.as_bytes())?;
         b.i(I::I32Const(self.status_slot as i32)).i(I::I32Load(mem(0, 2))).i(I::LocalSet(level));
         self.write_level(&mut b, level)?;
-        self.out_static(&mut b, b"\",\"findings\":[")?;
+        self.out_static(&mut b, b"\"")?;
+        self.write_os(&mut b)?;
+        self.out_static(&mut b, b",\"findings\":[")?;
         b.i(I::I32Const(1)).i(I::LocalSet(first));
         for &(r, requirement) in &self.program.finding_order.clone() {
             let rule = self.program.rules.get(r).ok_or("finding of an unknown rule")?.clone();
@@ -1867,6 +1869,25 @@ impl Gen<'_> {
         self.write_undetermined(&mut b, level)?;
         self.out_static(&mut b, b"}")?;
         Ok(b)
+    }
+
+    /// `,"os":"ID"` when the host's OS is a declared one (the os slot is known and holds its
+    /// index); nothing when it is unknown or none matches.
+    fn write_os(&mut self, b: &mut Body) -> Result<(), String> {
+        if self.program.oses.is_empty() {
+            return Ok(());
+        }
+        let Some(os_slot) = self.slot(&Expr::Host(HostValue::Os)) else { return Ok(()) };
+        let ids: Vec<Vec<u8>> = self.program.oses.iter().map(|os| os.id.as_bytes().to_vec()).collect();
+        let table = self.name_table(&ids);
+        b.i(I::I32Const(os_slot as i32)).i(I::I32Load(mem(0, 2))).i(I::If(BlockType::Empty));
+        self.out_static(b, b",\"os\":\"")?;
+        b.i(I::I32Const(table as i32));
+        b.i(I::I32Const(os_slot as i32)).i(I::I64Load(mem(8, 3))).i(I::I32WrapI64);
+        b.i(I::Call(self.generated_fn("write_name")?));
+        self.out_static(b, b"\"")?;
+        b.i(I::End);
+        Ok(())
     }
 
     /// `,"undetermined":[...]` when some rule is undetermined: each with the levels it could

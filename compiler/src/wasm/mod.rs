@@ -15,7 +15,7 @@ mod link;
 use crate::ir::Program;
 
 /// The version of the module ABI (exports, memory protocol, answer format).
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// The support runtime's source.
 const SUPPORT_WAT: &str = include_str!("support.wat");
