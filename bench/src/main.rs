@@ -12,6 +12,7 @@
 
 mod editor;
 mod faithful;
+mod fleet;
 mod lean;
 mod plain;
 
@@ -51,6 +52,11 @@ fn main() {
                 return;
             }
         }
+        return;
+    }
+    // `report [HOSTS]`: only the fleet report at scale (needs target/release/preflight).
+    if raw.first().map(String::as_str) == Some("report") {
+        fleet::run(raw.get(1).and_then(|n| n.parse().ok()).unwrap_or(1_000_000));
         return;
     }
     // `check`: only the checker's cost curve on files 1× to 10× the ACS rules.

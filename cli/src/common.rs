@@ -40,8 +40,17 @@ pub struct DiagnosticOptions {
 pub use preflight_compiler::diagnostic::printable;
 
 pub fn out(text: &str) -> Result<(), String> {
+    out_parts(&[text.as_bytes()])
+}
+
+/// [`out`] for text in parts, written one after the other.
+pub fn out_parts(parts: &[&[u8]]) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| stdout_failed(&e))
+    parts
+        .iter()
+        .try_for_each(|part| stdout.write_all(part))
+        .and_then(|()| stdout.flush())
+        .map_err(|e| stdout_failed(&e))
 }
 
 /// A failed write to standard output: a closed pipe ends the process quietly with success;

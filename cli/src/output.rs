@@ -113,8 +113,15 @@ impl OutputFile {
 
 /// Writes `contents` to `path` (see the module's rules), refusing any of `inputs`.
 pub fn write_file(path: &Path, contents: &[u8], inputs: &[Input<'_>]) -> Result<(), String> {
+    write_parts(path, &[contents], inputs)
+}
+
+/// [`write_file`] for contents in parts, written one after the other.
+pub fn write_parts(path: &Path, parts: &[&[u8]], inputs: &[Input<'_>]) -> Result<(), String> {
     let mut out = OutputFile::create(path, inputs)?;
-    out.file().write_all(contents).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    for part in parts {
+        out.file().write_all(part).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
     out.commit()
 }
 

@@ -226,17 +226,24 @@ impl<R: BufRead> Lines<R> {
 
     /// The next line and the number of input bytes it took (with its line end).
     pub fn next_line(&mut self) -> std::io::Result<Option<(Vec<u8>, usize)>> {
-        let (mut line, mut taken, mut any) = (Vec::new(), 0, false);
+        let mut line = Vec::new();
+        Ok(self.append_line(&mut line)?.map(|taken| (line, taken)))
+    }
+
+    /// Appends the next line to `out` (kept to its first `max` + 1 bytes, as [`Self::next_line`]
+    /// keeps it); the number of input bytes it took, or `None` at the end.
+    pub fn append_line(&mut self, out: &mut Vec<u8>) -> std::io::Result<Option<usize>> {
+        let (start, mut taken, mut any) = (out.len(), 0, false);
         loop {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
-                return Ok(any.then_some((line, taken)));
+                return Ok(any.then_some(taken));
             }
             any = true;
             let end = memchr::memchr2(b'\n', b'\r', buf);
             let text = buf.get(..end.unwrap_or(buf.len())).unwrap_or_default();
-            let room = (self.max + 1).saturating_sub(line.len()).min(text.len());
-            line.extend_from_slice(text.get(..room).unwrap_or_default());
+            let room = (self.max + 1).saturating_sub(out.len() - start).min(text.len());
+            out.extend_from_slice(text.get(..room).unwrap_or_default());
             let Some(end) = end else {
                 let n = buf.len();
                 self.reader.consume(n);
@@ -250,7 +257,7 @@ impl<R: BufRead> Lines<R> {
                 self.reader.consume(1);
                 taken += 1;
             }
-            return Ok(Some((line, taken)));
+            return Ok(Some(taken));
         }
     }
 }
@@ -298,7 +305,7 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
         refuse_inputs(report.path, &others)?;
     }
     // Earlier runs are read before the run, so a bad one is refused before any work.
-    let runs: Vec<super::report::Run> = match &args.report {
+    let mut runs: Vec<super::report::Run> = match &args.report {
         Some(report) => report.previous.iter().map(|p| super::report::Run::read(p)).collect::<Result<_, _>>()?,
         None => Vec::new(),
     };
@@ -341,7 +348,7 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
         End::Complete => {
             sink.commit()?;
             if let (Some(r), Some(fleet)) = (&args.report, &report) {
-                let page = super::report::page_with(fleet, &runs);
+                let page = super::report::page_with(fleet, std::mem::take(&mut runs));
                 crate::output::write_file(r.path, page.as_bytes(), &inputs)?;
                 // With `--summary json`, standard error is that JSON alone (a tool parses it).
                 if !args.summary_json {
