@@ -1,5 +1,5 @@
 //! The fleet report's page writer: for any answers and facts (paired line by line), the page's
-//! embedded data block cannot be ended or escaped by the data — no `<` at all inside it, so no
+//! embedded data blocks (the hosts, their findings) cannot be ended or escaped by the data — no `<` at all inside it, so no
 //! `</script>`, `<!--` or `<script` tokenizer trigger — and it parses back to exactly the hosts'
 //! names, in order, as the facts give them.
 //!
@@ -10,6 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use preflight_cli::command::report;
 
 const OPEN: &str = r#"<script type="application/json" id="fleet-data">"#;
+const DETAILS: &str = r#"<script type="application/json" id="fleet-details">"#;
 
 /// A facts line's `host.name` as `Host::read` sees it, when the line is JSON.
 fn name(line: &[u8]) -> Option<String> {
@@ -30,7 +31,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(!block.contains('<') && !block.contains('>') && !block.contains('&'), "{block}");
     assert!(!block.contains('\u{2028}') && !block.contains('\u{2029}'));
     let data: serde_json::Value = serde_json::from_str(block).expect("the data block is JSON");
-    let hosts = data["hosts"].as_array().expect("hosts");
+    // The findings' own block: the same rules.
+    let start = page.find(DETAILS).expect("the details block") + DETAILS.len();
+    let len = page.get(start..).and_then(|rest| rest.find("</script>")).expect("the block ends");
+    let details = page.get(start..start + len).expect("in the page");
+    assert!(!details.contains('<') && !details.contains('>') && !details.contains('&'), "{details}");
+    serde_json::from_str::<serde_json::Value>(details).expect("the details block is JSON");
+    let hosts = data["hosts"]["names"].as_array().expect("the hosts' names");
     // Facts lines cut as batch cuts them: LF, CRLF or a lone CR; a final line end starts none.
     let mut lines: Vec<&[u8]> = Vec::new();
     let mut rest = facts;
@@ -47,6 +54,6 @@ fuzz_target!(|data: &[u8]| {
     for (i, (host, line)) in hosts.iter().zip(&lines).enumerate() {
         let expected = if line.len() > 1 << 20 { None } else { name(line) };
         let expected = expected.unwrap_or_else(|| format!("line {}", i + 1));
-        assert_eq!(host[0].as_str(), Some(expected.as_str()), "host {i}");
+        assert_eq!(host.as_str(), Some(expected.as_str()), "host {i}");
     }
 });

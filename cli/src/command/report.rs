@@ -805,6 +805,59 @@ impl<'de> serde::Deserialize<'de> for RunHosts {
                 while seq.next_element_seed(Row(&mut store))?.is_some() {}
                 Ok(store)
             }
+            /// The hosts by column (this version's pages): names, and per advisory the
+            /// outcomes and step lists; other columns are skipped.
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RunHosts, A::Error> {
+                let mut store = RunHosts::default();
+                let mut names: Vec<(usize, u32)> = Vec::new();
+                let (mut outcomes, mut steps): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (Vec::new(), Vec::new());
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "names" => map.next_value_seed(Names(&mut store, &mut names))?,
+                        "outcomes" => outcomes = map.next_value()?,
+                        "steps" => steps = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let count = u8::try_from(outcomes.len()).map_err(|_| A::Error::custom("too many advisories"))?;
+                for (i, id) in names.into_iter().enumerate() {
+                    let start = u32::try_from(store.cells.len()).map_err(|_| A::Error::custom("too many rows"))?;
+                    for (a, column) in outcomes.iter().enumerate() {
+                        let outcome = column.get(i).copied().unwrap_or(u32::MAX);
+                        let list = steps.get(a).and_then(|s| s.get(i)).copied().unwrap_or(u32::MAX);
+                        if list >= INLINE && list != u32::MAX {
+                            return Err(A::Error::custom("list index out of range"));
+                        }
+                        store.cells.push((outcome, list));
+                    }
+                    store.rows.push(RunHost { id, cells: (start, count) });
+                }
+                Ok(store)
+            }
+        }
+        /// The names column, appended to the store.
+        struct Names<'s>(&'s mut RunHosts, &'s mut Vec<(usize, u32)>);
+        impl<'de> DeserializeSeed<'de> for Names<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Names<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the hosts' names")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while let Some(name) = seq.next_element::<std::borrow::Cow<'de, str>>()? {
+                    let len = u32::try_from(name.len()).map_err(|_| A::Error::custom("name too long"))?;
+                    self.1.push((self.0.names.len(), len));
+                    self.0.names.push_str(&name);
+                }
+                Ok(())
+            }
         }
         impl<'de> DeserializeSeed<'de> for Row<'_> {
             type Value = ();
@@ -888,7 +941,7 @@ impl<'de> serde::Deserialize<'de> for RunHosts {
                 Ok(StepsOf::Inline(start..self.0.inline.len()))
             }
         }
-        d.deserialize_seq(Hosts)
+        d.deserialize_any(Hosts)
     }
 }
 
@@ -898,18 +951,29 @@ impl Run {
         RunSource::open(path)?.read()
     }
 
-    /// Host → its index, for the hosts with an answer from this advisory (at `at`).
-    fn by_host(&self, at: Option<usize>) -> FxHashMap<&str, u32> {
-        let Some(at) = at else { return FxHashMap::default() };
-        self.hosts
+    /// For each host of `fleet`, the index of the host of the same name in this run
+    /// (`u32::MAX`: none; of two hosts of one name, the later). Looked up on every core.
+    fn matches(&self, fleet: &Fleet) -> Vec<u32> {
+        let by_name: FxHashMap<&str, u32> = self
+            .hosts
             .rows
             .iter()
             .enumerate()
-            .filter(|(i, _)| !self.outcome(*i, at).is_empty())
             .filter_map(|(i, h)| {
                 Some((self.hosts.names.get(h.id.0..h.id.0 + h.id.1 as usize)?, u32::try_from(i).ok()?))
             })
-            .collect()
+            .collect();
+        let find = |rows: &[Row]| -> Vec<u32> {
+            rows.iter().map(|r| by_name.get(fleet.row_id(r)).copied().unwrap_or(u32::MAX)).collect()
+        };
+        let half = fleet.rows.len().div_ceil(2);
+        let (first, second) = fleet.rows.split_at(half.min(fleet.rows.len()));
+        std::thread::scope(|scope| {
+            let later = scope.spawn(|| find(second));
+            let mut out = find(first);
+            out.extend(later.join().unwrap_or_else(|_| find(second)));
+            out
+        })
     }
 
     fn at(&self, advisory: &str) -> Option<usize> {
@@ -1041,10 +1105,9 @@ const MAX_PAGE_BYTES: u64 = 512 << 20;
 const DATA_START: &str = "<script type=\"application/json\" id=\"fleet-data\">";
 
 /// What changed for one advisory since the last of `runs`, and its outcomes per run.
-fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run]) -> String {
+fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run], matches: &[u32]) -> String {
     let Some(last) = runs.last() else { return String::new() };
     let then_at = last.at(id);
-    let before = last.by_host(then_at);
     // Borrowed names, no copy per host: a million hosts pass through here.
     let mut moved: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     // Step → (needed then, needed now, done since, new since), over the hosts in both runs.
@@ -1052,17 +1115,18 @@ fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run]) -> String {
     let (mut matched, mut added) = (0usize, 0usize);
     // Which hosts of the earlier run are still here, by their index there.
     let mut still_here = vec![false; last.hosts.rows.len()];
-    for row in &fleet.rows {
+    for (row, &then_host) in fleet.rows.iter().zip(matches) {
         let Some(&[outcome, now_steps, _]) = fleet.cells(row).get(at) else { continue };
         let now = fleet.outcomes.name(outcome);
         if now.is_empty() {
             continue;
         }
-        let (Some(&then_host), Some(then_at)) = (before.get(fleet.row_id(row)), then_at) else {
+        // A host new since, or one the earlier run had no answer from this advisory for.
+        let then_host = then_host as usize;
+        let Some(then_at) = then_at.filter(|&t| !last.outcome(then_host, t).is_empty()) else {
             added += 1;
             continue;
         };
-        let then_host = then_host as usize;
         if let Some(seen) = still_here.get_mut(then_host) {
             *seen = true;
         }
@@ -1088,7 +1152,10 @@ fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run]) -> String {
             }
         }
     }
-    let gone = before.values().filter(|&&i| !still_here.get(i as usize).copied().unwrap_or(false)).count();
+    let gone = (0..last.hosts.rows.len())
+        .filter(|&i| !still_here.get(i).copied().unwrap_or(true))
+        .filter(|&i| then_at.is_some_and(|t| !last.outcome(i, t).is_empty()))
+        .count();
     let mut out = format!(
         "<h3>Since {}</h3><p>{matched} hosts in both runs; {added} new, {gone} no longer in the fleet.</p>",
         esc(&last.name)
@@ -1174,18 +1241,30 @@ pub fn page_parts(fleet: &Fleet, runs: Vec<Run>) -> Vec<String> {
     };
     // What changed since the earlier runs comes first, and their memory is let go before the
     // data is written.
-    let changes: Vec<String> = fleet.ids.iter().enumerate().map(|(i, id)| since(fleet, i, id, &runs)).collect();
+    let matches = runs.last().map(|last| last.matches(fleet)).unwrap_or_default();
+    let changes: Vec<String> =
+        fleet.ids.iter().enumerate().map(|(i, id)| since(fleet, i, id, &runs, &matches)).collect();
+    drop(matches);
     drop(runs);
-    let (body, data) = std::thread::scope(|scope| {
+    let write_details = || {
+        let mut details = String::new();
+        page_details(&mut details, fleet);
+        details
+    };
+    let (body, data, details) = std::thread::scope(|scope| {
         let data = scope.spawn(write_data);
+        let details = scope.spawn(write_details);
         let body = page_body(fleet, &changes, &titles, &os_order, &group_order);
-        (body, data.join())
+        (body, data.join(), details.join())
     });
-    // A data thread that failed is written again here: the page is never short of its data.
+    // A thread that failed is written again here: the page is never short of its data.
     let data = data.unwrap_or_else(|_| write_data());
-    let mut parts = Vec::with_capacity(7);
+    let details = details.unwrap_or_else(|_| write_details());
+    let mut parts = Vec::with_capacity(9);
     let mut rest = TEMPLATE;
-    for (mark, value) in [("{{hosts}}", hosts.to_string()), ("{{body}}", body), ("{{data}}", data)] {
+    for (mark, value) in
+        [("{{hosts}}", hosts.to_string()), ("{{body}}", body), ("{{data}}", data), ("{{details}}", details)]
+    {
         let (before, after) = rest.split_once(mark).unwrap_or((rest, ""));
         parts.push(before.to_string());
         parts.push(value);
@@ -1348,13 +1427,82 @@ fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u3
         }
         out
     };
+    data.push_str(&format!(
+        "{{\"advisories\":{},\"titles\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"step_lists\":[{}",
+        list(&fleet.ids),
+        list(titles),
+        script_json(&Value::Object(summary).to_string()),
+        list(&fleet.outcomes.list),
+        list(&fleet.steps.list),
+        fleet.step_lists.list.iter().map(|l| format!("[{}]", numbers(l))).collect::<Vec<_>>().join(","),
+    ));
+    data.push_str(&format!(
+        "],\"oses\":{},\"group_by\":{},\"groups\":{},\"facts_kept\":{FACTS_KEPT},\"hosts\":",
+        list(&sorted(&fleet.oses, os_order)),
+        fleet.group_by.as_deref().map_or_else(|| "null".to_string(), text),
+        list(&sorted(&fleet.groups, group_order)),
+    ));
+    // The hosts by column, each written in place (a million rows, no allocation each).
+    data.push_str("{\"names\":[");
+    for (i, r) in fleet.rows.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        push_script_string(data, fleet.row_id(r));
+    }
+    let column = |data: &mut String, key: &str, value: &dyn Fn(&Row) -> u32| {
+        use std::fmt::Write as _;
+        let _ = write!(data, "],\"{key}\":[");
+        for (i, r) in fleet.rows.iter().enumerate() {
+            let _ = write!(data, "{}{}", if i > 0 { "," } else { "" }, value(r));
+        }
+    };
+    column(data, "os", &|r| os_order.get(r.os as usize).copied().unwrap_or(0));
+    column(data, "group", &|r| group_order.get(r.group as usize).copied().unwrap_or(0));
+    // A host without an answer from an advisory (its line had fewer) has none of its outcome,
+    // steps or findings.
+    let none = [
+        fleet.outcomes.index.get("").copied().unwrap_or(0),
+        fleet.step_lists.index.get(&[][..]).copied().unwrap_or(0),
+        fleet.detail_lists.index.get(&[][..]).copied().unwrap_or(0),
+    ];
+    for (k, key) in ["outcomes", "steps", "details"].iter().enumerate() {
+        use std::fmt::Write as _;
+        let _ = write!(data, "],\"{key}\":[");
+        for a in 0..fleet.ids.len() {
+            data.push_str(if a > 0 { ",[" } else { "[" });
+            for (i, r) in fleet.rows.iter().enumerate() {
+                let cell = fleet.cells(r).get(a).map_or(none, |c| *c);
+                let _ = write!(data, "{}{}", if i > 0 { "," } else { "" }, cell.get(k).copied().unwrap_or(0));
+            }
+            data.push(']');
+        }
+    }
+    data.push_str("],\"facts\":[");
+    for (i, facts) in fleet.facts.iter().enumerate() {
+        if i > 0 {
+            data.push(',');
+        }
+        match facts.as_deref() {
+            Some(facts) => push_script_string(data, facts),
+            None => data.push_str("null"),
+        }
+    }
+    data.push_str("]}}");
+}
+
+/// The findings the host view shows, in their own data block (`fleet-details`): the page
+/// parses them when a host is first opened, not when it opens (at a million hosts they are
+/// half the page). A row's details are a list in `detail_lists` of indices into `details`.
+fn page_details(out: &mut String, fleet: &Fleet) {
+    let numbers = |list: &[u32]| list.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     // Finding texts were numbered by whichever reader met them first; the page numbers them in
     // the order the lists use them, so the same answers always give the same page.
     let shared = fleet.details.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut renumbered: Vec<u32> = vec![u32::MAX; shared.list.len()];
     let mut texts: Vec<&str> = Vec::new();
-    let mut detail_lists: Vec<Vec<u32>> = Vec::with_capacity(fleet.detail_lists.list.len());
-    for details in &fleet.detail_lists.list {
+    out.push_str("{\"detail_lists\":[");
+    for (i, details) in fleet.detail_lists.list.iter().enumerate() {
         let mut ids = Vec::with_capacity(details.len());
         for &d in details.iter() {
             let Some(slot) = renumbered.get_mut(d as usize) else { continue };
@@ -1364,65 +1512,19 @@ fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u3
             }
             ids.push(*slot);
         }
-        detail_lists.push(ids);
+        out.push_str(if i > 0 { ",[" } else { "[" });
+        out.push_str(&numbers(&ids));
+        out.push(']');
     }
-    data.push_str(&format!(
-        "{{\"advisories\":{},\"titles\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"step_lists\":[{}],\"detail_lists\":[",
-        list(&fleet.ids),
-        list(titles),
-        script_json(&Value::Object(summary).to_string()),
-        list(&fleet.outcomes.list),
-        list(&fleet.steps.list),
-        fleet.step_lists.list.iter().map(|l| format!("[{}]", numbers(l))).collect::<Vec<_>>().join(","),
-    ));
-    // The lists and texts are written in place: together they are tens of megabytes.
-    for (i, ids) in detail_lists.iter().enumerate() {
-        data.push_str(if i > 0 { ",[" } else { "[" });
-        data.push_str(&numbers(ids));
-        data.push(']');
-    }
-    data.push_str("],\"details\":[");
+    out.push_str("],\"details\":[");
     for (i, text) in texts.iter().enumerate() {
         if i > 0 {
-            data.push(',');
+            out.push(',');
         }
         // A text is an answer's own JSON: written as it is, made safe for the script element.
-        push_script_json(data, text);
+        push_script_json(out, text);
     }
-    drop(detail_lists);
-    drop(texts);
-    drop(shared);
-    data.push_str(&format!(
-        "],\"oses\":{},\"group_by\":{},\"groups\":{},\"facts_kept\":{FACTS_KEPT},\"hosts\":[",
-        list(&sorted(&fleet.oses, os_order)),
-        fleet.group_by.as_deref().map_or_else(|| "null".to_string(), text),
-        list(&sorted(&fleet.groups, group_order)),
-    ));
-    for (i, r) in fleet.rows.iter().enumerate() {
-        use std::fmt::Write as _;
-        if i > 0 {
-            data.push(',');
-        }
-        // Written in place: a million rows, no allocation each.
-        data.push('[');
-        push_script_string(data, fleet.row_id(r));
-        let os = os_order.get(r.os as usize).copied().unwrap_or(0);
-        let _ = write!(data, ",{os},");
-        for k in 0..3 {
-            data.push('[');
-            for (j, cell) in fleet.cells(r).iter().enumerate() {
-                let _ = write!(data, "{}{}", if j > 0 { "," } else { "" }, cell.get(k).copied().unwrap_or(0));
-            }
-            data.push_str("],");
-        }
-        match fleet.facts.get(i).and_then(Option::as_deref) {
-            Some(facts) => push_script_string(data, facts),
-            None => data.push_str("null"),
-        }
-        let group = group_order.get(r.group as usize).copied().unwrap_or(0);
-        let _ = write!(data, ",{group}]");
-    }
-    data.push_str("]}");
+    out.push_str("]}");
 }
 
 const TEMPLATE: &str = include_str!("report.html");
