@@ -396,6 +396,8 @@ pub fn run(o: &Options<'_>) -> Result<u8, String> {
 
 /// Lines read per round: each round is read on every core, then counted in order.
 const ROUND: usize = 1024;
+/// Rounds in the pipeline at once.
+const ROUNDS_IN_FLIGHT: usize = 4;
 
 /// Reads the two files in step, line by line as `batch` reads its input (LF, CRLF or a lone CR;
 /// any bytes; a line over 1 MiB kept to its first MiB): answer N belongs to the host of facts
@@ -416,7 +418,12 @@ pub fn aggregate(
     // files; the readers parse a round on every core while this thread counts the round before.
     std::thread::scope(|scope| -> Result<(), String> {
         let (full, rounds) = std::sync::mpsc::sync_channel::<Result<Round, String>>(1);
+        // A fixed pool of rounds goes round the pipeline (one filling, one waiting, one being
+        // read, one being counted): their buffers are reused, not allocated and faulted in anew.
         let (empty, spare) = std::sync::mpsc::channel::<Round>();
+        for _ in 0..ROUNDS_IN_FLIGHT {
+            let _ = empty.send(Round::default());
+        }
         scope.spawn(move || read_rounds(answers, facts, max, &full, &spare));
         let mut pending: Option<(Round, Vec<Read>)> = None;
         let mut first = 0usize;
@@ -526,7 +533,8 @@ fn read_rounds(
     let (mut answers, mut facts) = (super::batch::Lines::new(answers, max), super::batch::Lines::new(facts, max));
     let mut n = 0usize;
     loop {
-        let mut round = spare.try_recv().unwrap_or_default();
+        // Waits for a round the counting is done with; none comes back once it has stopped.
+        let Ok(mut round) = spare.recv() else { return };
         round.answers.clear();
         round.facts.clear();
         round.ends.clear();
