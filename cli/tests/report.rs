@@ -502,3 +502,29 @@ fn an_older_page_reads_as_an_earlier_run() {
     );
     assert!(html.contains(r#"<td data-label="step">install KB1</td><td data-label="needed then">1</td><td data-label="need it now">0</td><td data-label="done since">1</td>"#), "{html}");
 }
+
+/// A facts line names its host only when it is a JSON object as a whole (a line cut short
+/// after its name names nothing), and of a repeated key the last one counts, as batch reads it.
+#[test]
+fn a_facts_line_names_its_host_only_when_it_is_whole() {
+    let dir = std::env::temp_dir().join(format!("preflight-report-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let facts = concat!(
+        r#"{"host":{"name":"cut"},"os":{"version":"10.0.19044"#,
+        "\n",
+        r#"{"host":{"name":"first"},"host":{"site":"lyon"}}"#,
+        "\n",
+        r#"{"host":{"name":"kept"}}"#,
+        "\n",
+    );
+    std::fs::write(dir.join("f.jsonl"), facts).unwrap();
+    std::fs::write(dir.join("a.jsonl"), "{\"status\":\"ready\"}\n".repeat(3)).unwrap();
+    let out = preflight(
+        &["report", dir.join("a.jsonl").to_str().unwrap(), "--facts", dir.join("f.jsonl").to_str().unwrap()],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let names = data(&text(&out.stdout))["hosts"]["names"].clone();
+    assert_eq!(names, serde_json::json!(["line 1", "line 2", "kept"]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

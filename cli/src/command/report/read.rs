@@ -60,6 +60,10 @@ impl Host {
             PathsSeed { paths: &wanted, found: &mut found }.deserialize(&mut d).is_ok_and(|object| object)
                 && d.end().is_ok()
         });
+        // A document that is not a JSON object names nothing, whatever its first bytes held.
+        if !is_object {
+            found = [None; 4];
+        }
         let string =
             |i: usize| found.get(i).copied().flatten().and_then(|v| serde_json::from_str::<String>(v.get()).ok());
         Host {
@@ -107,6 +111,12 @@ impl<'de> serde::de::Visitor<'de> for PathsSeed<'_, '_, 'de> {
                 .filter(|(keys, _)| keys.first() == Some(&&*key))
                 .map(|(keys, slot)| (keys.get(1..).unwrap_or_default(), *slot))
                 .collect();
+            // A repeated key: the last one wins, and what an earlier one held under it is gone.
+            for (_, slot) in &here {
+                if let Some(f) = self.found.get_mut(*slot) {
+                    *f = None;
+                }
+            }
             if here.is_empty() {
                 map.next_value::<serde::de::IgnoredAny>()?;
             } else if here.iter().any(|(rest, _)| rest.is_empty()) {
