@@ -348,11 +348,14 @@ pub fn run(args: &BatchArgs<'_>) -> Result<u8, String> {
         End::Complete => {
             sink.commit()?;
             if let (Some(r), Some(fleet)) = (&args.report, &report) {
-                let page = super::report::page_with(fleet, std::mem::take(&mut runs));
-                crate::output::write_file(r.path, page.as_bytes(), &inputs)?;
+                // Written in parts, as `report` writes it: the page is never copied whole.
+                let parts = super::report::page_parts(fleet, std::mem::take(&mut runs));
+                let bytes: usize = parts.iter().map(String::len).sum();
+                let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+                crate::output::write_parts(r.path, &parts, &inputs)?;
                 // With `--summary json`, standard error is that JSON alone (a tool parses it).
                 if !args.summary_json {
-                    eprintln!("wrote the report {} ({} bytes)", r.path.display(), page.len());
+                    eprintln!("wrote the report {} ({bytes} bytes)", r.path.display());
                 }
             }
             Ok(0)

@@ -28,33 +28,20 @@ impl Engines {
     /// Every `--rules FILE` and `--module M` in order; neither: every built-in advisory.
     /// `None` when a rules file has errors (its diagnostics are printed).
     pub fn open(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Engines>, String> {
-        let mut engines: Vec<(String, Engine)> = Vec::new();
-        let options = DiagnosticOptions { format: Format::Text, color: Color::Auto };
-        if rules.is_empty() && modules.is_empty() {
-            for program in preflight_compiler::builtin_programs()? {
-                engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(program))));
-            }
-        }
-        let mut failed = false;
+        let Some(sources) = sources(rules, modules)? else { return Ok(None) };
         let runtime = if modules.is_empty() { None } else { Some(runtime()?) };
-        for path in rules {
-            match common::load(path, &options)? {
-                Some(program) => {
-                    engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(program))))
+        let mut engines: Vec<(String, Engine)> = Vec::new();
+        for source in sources {
+            match source {
+                Source::Rules(program) => {
+                    engines.push((program.advisory.id.clone(), Engine::Interpreter(std::sync::Arc::new(*program))))
                 }
-                None => failed = true,
+                Source::Module(path, bytes, about) => {
+                    let runtime = runtime.as_ref().ok_or("no runtime")?;
+                    let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                    engines.push((about.id.clone(), Engine::Module(module, about)));
+                }
             }
-        }
-        for path in modules {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-            common::check_wasm(path, &bytes)?;
-            let about = about_module(path, &bytes);
-            let runtime = runtime.as_ref().ok_or("no runtime")?;
-            let module = runtime.load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-            engines.push((about.id.clone(), Engine::Module(module, Box::new(about))));
-        }
-        if failed {
-            return Ok(None);
         }
         for (i, (id, _)) in engines.iter().enumerate() {
             if engines.iter().skip(i + 1).any(|(other, _)| other == id) {
@@ -97,28 +84,48 @@ fn about_module(path: &std::path::Path, bytes: &[u8]) -> super::report::About {
         })
 }
 
-/// What the rules say of each advisory, without loading an engine (`report`): every `--rules`
-/// file and `--module`; neither: the built-in advisories. `None` when a rules file has errors.
-pub fn about(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Vec<super::report::About>>, String> {
+/// An advisory as given: a checked rules file, or a module's bytes (checked to be WebAssembly)
+/// with what its metadata says.
+enum Source {
+    Rules(Box<Program>),
+    Module(PathBuf, Vec<u8>, Box<super::report::About>),
+}
+
+/// Every `--rules FILE` and `--module M` in order; neither: every built-in advisory. `None`
+/// when a rules file has errors (the diagnostics of each are printed).
+fn sources(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Vec<Source>>, String> {
     let mut out = Vec::new();
     if rules.is_empty() && modules.is_empty() {
-        for program in preflight_compiler::builtin_programs()? {
-            out.push(super::report::About::of_program(&program));
-        }
+        out.extend(preflight_compiler::builtin_programs()?.into_iter().map(|p| Source::Rules(Box::new(p))));
     }
     let options = DiagnosticOptions { format: Format::Text, color: Color::Auto };
+    let mut failed = false;
     for path in rules {
         match common::load(path, &options)? {
-            Some(program) => out.push(super::report::About::of_program(&program)),
-            None => return Ok(None),
+            Some(program) => out.push(Source::Rules(Box::new(program))),
+            None => failed = true,
         }
     }
     for path in modules {
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         common::check_wasm(path, &bytes)?;
-        out.push(about_module(path, &bytes));
+        let about = Box::new(about_module(path, &bytes));
+        out.push(Source::Module(path.clone(), bytes, about));
     }
-    Ok(Some(out))
+    Ok((!failed).then_some(out))
+}
+
+/// What the rules say of each advisory, without loading an engine (`report`).
+pub fn about(rules: &[PathBuf], modules: &[PathBuf]) -> Result<Option<Vec<super::report::About>>, String> {
+    Ok(sources(rules, modules)?.map(|sources| {
+        sources
+            .into_iter()
+            .map(|source| match source {
+                Source::Rules(program) => super::report::About::of_program(&program),
+                Source::Module(_, _, about) => *about,
+            })
+            .collect()
+    }))
 }
 
 /// The runtime modules run in: compiled code is kept in the cache directory (`cache_dir`), so a

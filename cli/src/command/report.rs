@@ -286,8 +286,8 @@ impl Fleet {
 
     /// The order versions are listed in: declared Windows versions as the rules declare them,
     /// then builds no declaration names (in version order), other platforms, hosts without
-    /// either last. Returns each label's position.
-    fn os_order(&self) -> Vec<u32> {
+    /// either last.
+    fn os_order(&self) -> Order {
         let mut declared: FxHashMap<&str, usize> = FxHashMap::default();
         for name in self.about.iter().flat_map(|a| a.oses.iter().map(|(_, name)| name.as_str())) {
             let next = declared.len();
@@ -307,7 +307,7 @@ impl Fleet {
 }
 
 /// Each name's position when the names are sorted by `cmp`.
-fn order_of(names: &Names, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Vec<u32> {
+fn order_of(names: &Names, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Order {
     let mut sorted: Vec<u32> = (0..names.list.len()).filter_map(|i| u32::try_from(i).ok()).collect();
     sorted.sort_by(|&a, &b| cmp(names.name(a), names.name(b)));
     let mut position = vec![0u32; sorted.len()];
@@ -316,7 +316,25 @@ fn order_of(names: &Names, cmp: impl Fn(&str, &str) -> std::cmp::Ordering) -> Ve
             *p = u32::try_from(at).unwrap_or(u32::MAX);
         }
     }
-    position
+    Order { sorted, position }
+}
+
+/// Names put in order: the indices in order, and each index's place in it.
+struct Order {
+    sorted: Vec<u32>,
+    position: Vec<u32>,
+}
+
+impl Order {
+    /// Where name `i` comes.
+    fn position(&self, i: u32) -> u32 {
+        self.position.get(i as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    /// The names in order.
+    fn names(&self, names: &Names) -> Vec<String> {
+        self.sorted.iter().map(|&i| names.name(i).to_string()).collect()
+    }
 }
 
 /// Adds one verdict to its advisory's counts.
@@ -1226,16 +1244,13 @@ fn since(fleet: &Fleet, at: usize, id: &str, runs: &[Run], matches: &[u32]) -> S
     out
 }
 
+/// The whole page as one text, with no earlier runs (the fuzz target reads it so).
 pub fn page(fleet: &Fleet) -> String {
-    page_with(fleet, Vec::new())
+    page_parts(fleet, Vec::new()).concat()
 }
 
-/// The page, with what changed since the earlier runs (oldest first) when there are some.
-pub fn page_with(fleet: &Fleet, runs: Vec<Run>) -> String {
-    page_parts(fleet, runs).concat()
-}
-
-/// The page in parts, in order (written one after the other, the page is never copied whole):
+/// The page in parts, in order, with what changed since the earlier runs (oldest first) when
+/// there are some (written one after the other, the page is never copied whole):
 /// the host table's data is written on another thread while the sections are.
 pub fn page_parts(fleet: &Fleet, runs: Vec<Run>) -> Vec<String> {
     let titles: Vec<String> = fleet.ids.iter().map(|id| fleet.title(id)).collect();
@@ -1284,7 +1299,7 @@ pub fn page_parts(fleet: &Fleet, runs: Vec<Run>) -> Vec<String> {
 
 /// The sections: "Do this first", then one per advisory (with what changed since the earlier
 /// runs).
-fn page_body(fleet: &Fleet, changes: &[String], titles: &[String], os_order: &[u32], group_order: &[u32]) -> String {
+fn page_body(fleet: &Fleet, changes: &[String], titles: &[String], os_order: &Order, group_order: &Order) -> String {
     let (ids, advisories, rows) = (&fleet.ids, &fleet.advisories, &fleet.rows);
     let hosts = rows.len();
     let mut body = String::new();
@@ -1361,19 +1376,13 @@ fn outcome_table(
     (what, header): (&str, &str),
     counts: &FxHashMap<(u32, u32), usize>,
     values: &Names,
-    order: &[u32],
+    order: &Order,
 ) -> String {
     let columns: Vec<&String> = a.outcomes.keys().collect();
     let mut by_value: BTreeMap<u32, BTreeMap<&str, usize>> = BTreeMap::new();
     for (&(value, outcome), &n) in counts {
-        let position = order.get(value as usize).copied().unwrap_or(u32::MAX);
+        let position = order.position(value);
         *by_value.entry(position).or_default().entry(fleet.outcomes.name(outcome)).or_default() += n;
-    }
-    let mut by_position: Vec<u32> = vec![0; order.len()];
-    for (value, &position) in order.iter().enumerate() {
-        if let (Some(slot), Ok(value)) = (by_position.get_mut(position as usize), u32::try_from(value)) {
-            *slot = value;
-        }
     }
     let mut out =
         format!("<div class=\"scroll\"><table class=\"by\"><thead><tr><th>{}</th><th>outcomes</th>", esc(header));
@@ -1382,7 +1391,7 @@ fn outcome_table(
     }
     out.push_str("<th>hosts</th></tr></thead><tbody>");
     for (position, outcomes) in &by_value {
-        let value = by_position.get(*position as usize).map_or("", |v| values.name(*v));
+        let value = order.sorted.get(*position as usize).map_or("", |v| values.name(*v));
         let total: usize = outcomes.values().sum();
         let name = if value.is_empty() { "(none)" } else { value };
         out.push_str(&format!(
@@ -1415,7 +1424,7 @@ fn outcome_table(
 /// The host table's data, as the page's script reads it: names and lists once, each row as
 /// indices into them. No `<`, `>` or `&` is written raw, so no text can end the script or move
 /// the HTML tokenizer into another state (`<!--<script>`).
-fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u32], group_order: &[u32]) {
+fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &Order, group_order: &Order) {
     let hosts = fleet.rows.len();
     let summary: serde_json::Map<String, Value> = fleet
         .ids
@@ -1426,15 +1435,6 @@ fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u3
     let text = |v: &str| script_json(&Value::from(v).to_string());
     let list = |names: &[String]| format!("[{}]", names.iter().map(|n| text(n)).collect::<Vec<_>>().join(","));
     let numbers = |list: &[u32]| list.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-    let sorted = |names: &Names, order: &[u32]| {
-        let mut out = vec![String::new(); names.list.len()];
-        for (i, name) in names.list.iter().enumerate() {
-            if let Some(slot) = order.get(i).and_then(|p| out.get_mut(*p as usize)) {
-                slot.clone_from(name);
-            }
-        }
-        out
-    };
     data.push_str(&format!(
         "{{\"advisories\":{},\"titles\":{},\"summary\":{},\"outcomes\":{},\"steps\":{},\"step_lists\":[{}",
         list(&fleet.ids),
@@ -1446,9 +1446,9 @@ fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u3
     ));
     data.push_str(&format!(
         "],\"oses\":{},\"group_by\":{},\"groups\":{},\"facts_kept\":{FACTS_KEPT},\"hosts\":",
-        list(&sorted(&fleet.oses, os_order)),
+        list(&os_order.names(&fleet.oses)),
         fleet.group_by.as_deref().map_or_else(|| "null".to_string(), text),
-        list(&sorted(&fleet.groups, group_order)),
+        list(&group_order.names(&fleet.groups)),
     ));
     // The hosts by column, each written in place (a million rows, no allocation each).
     data.push_str("{\"names\":[");
@@ -1465,8 +1465,8 @@ fn page_data(data: &mut String, fleet: &Fleet, titles: &[String], os_order: &[u3
             let _ = write!(data, "{}{}", if i > 0 { "," } else { "" }, value(r));
         }
     };
-    column(data, "os", &|r| os_order.get(r.os as usize).copied().unwrap_or(0));
-    column(data, "group", &|r| group_order.get(r.group as usize).copied().unwrap_or(0));
+    column(data, "os", &|r| os_order.position(r.os));
+    column(data, "group", &|r| group_order.position(r.group));
     // A host without an answer from an advisory (its line had fewer) has none of its outcome,
     // steps or findings.
     let none = [
